@@ -1,0 +1,60 @@
+# tsforge developer commands. `make up` and `make test` are the README's quick start.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+BUF := node_modules/.bin/buf
+SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+PROTO_PACKAGES := common upload training evaluation models
+GENERATED := $(foreach p,$(PROTO_PACKAGES),tsforge/$(p)/v1)
+
+.PHONY: up test setup gen gen-check lint proto-deps bench clean
+
+## Start the whole platform on its embedded defaults and show it working.
+up: setup
+	$(VENV)/bin/tsforge up --demo
+
+## Run the full test suite.
+test: setup
+	$(PY) -m pytest
+
+## Create the virtual environment, install everything, generate code from the protos.
+setup: $(VENV)/.installed node_modules/.installed gen
+
+$(VENV)/.installed: pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+node_modules/.installed: package.json package-lock.json
+	npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+## Lay out the google/api and google/rpc protos from the googleapis-common-protos wheel.
+proto-deps: $(VENV)/.installed
+	rm -rf .build/proto-deps && mkdir -p .build/proto-deps/google
+	cp -r $(SITE)/google/api $(SITE)/google/rpc .build/proto-deps/google/
+	find .build/proto-deps -type f ! -name '*.proto' -delete
+
+## Generate Python code from protos/ (never edit the output by hand).
+gen: $(VENV)/.installed
+	rm -rf $(GENERATED)
+	$(PY) -m grpc_tools.protoc -Iprotos -I$(SITE) \
+	  --python_out=. --pyi_out=. --grpc_python_out=. $$(find protos -name '*.proto' | sort)
+
+## Fail when the committed generated code is not what the protos give.
+gen-check: gen
+	git diff --exit-code --stat -- $(GENERATED) || { echo "generated code is stale: run 'make gen' and commit"; exit 1; }
+	test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "generated code is not committed"; exit 1; }
+
+## buf lint (STANDARD) over protos/.
+lint: proto-deps node_modules/.installed
+	$(BUF) lint
+
+## Benchmarks (numbers go to the README).
+bench: setup
+	$(PY) -m bench
+
+clean:
+	rm -rf .build $(VENV) node_modules
