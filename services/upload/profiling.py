@@ -1,0 +1,301 @@
+"""Profiles an uploaded CSV file of time series while it streams from the object store.
+
+The file may be hundreds of MB, so it is never held whole: the dialect comes from
+its first ~64 KiB, then pandas' C parser reads it in blocks of rows and each block
+adds to running statistics. Steps between timestamps are kept as counts per
+distinct step, which gives the exact median in memory that grows with the number
+of distinct steps (a handful for regularly sampled series), not with the rows.
+"""
+
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pandas as pd
+
+from services.upload.csv_dialect import (
+    CsvDialect,
+    dialect_as_described,
+    detect_dialect,
+    parse_timestamps,
+    take_head,
+    timestamp_example,
+)
+from services.upload.csv_lines import CheckedLineStream
+from services.upload.csv_problem import CsvProblem
+
+__all__ = ["ColumnProfile", "CsvProblem", "FileProfile", "preview_csv", "profile_csv"]
+
+ROWS_PER_BLOCK = 250_000
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class ColumnProfile:
+    """One value column: numeric_share = numeric_count / (rows - missing_count), 0 when all are missing."""
+
+    name: str
+    numeric_count: int
+    missing_count: int
+    numeric_share: float
+    min: float | None
+    max: float | None
+
+
+@dataclass(frozen=True)
+class FileProfile:
+    """What reading a whole CSV file told: its dialect, its time axis and its value columns.
+
+    first_time and last_time are the earliest and latest timestamps, in UTC. Steps
+    are between consecutive rows in file order: median_step and min_step are over
+    the positive steps (None without any), gap_count counts steps longer than 1.5
+    median steps, duplicate_timestamp_count rows equal to the previous row's time
+    and out_of_order_count rows earlier than it.
+    """
+
+    encoding: str
+    separator: str
+    decimal_mark: str
+    has_header: bool
+    timestamp_column: str
+    timestamp_format: str
+    timestamps_have_zone: bool
+    row_count: int
+    first_time: datetime
+    last_time: datetime
+    median_step: timedelta | None
+    min_step: timedelta | None
+    gap_count: int
+    duplicate_timestamp_count: int
+    out_of_order_count: int
+    columns: tuple[ColumnProfile, ...]
+
+
+@dataclass(frozen=True)
+class _Rows:
+    """Parsed data rows of one block; blank rows are left out."""
+
+    times: np.ndarray  # int64 microseconds since the epoch, UTC
+    values: list[np.ndarray]  # float64 per value column, NaN where missing or not numeric
+    missing: list[np.ndarray]  # bool per value column: the cell is empty or NA
+
+
+def profile_csv(chunks: Iterable[bytes]) -> FileProfile:
+    """Reads a whole CSV file, given as byte chunks of any size, and profiles it.
+
+    Raises CsvProblem when the file is empty, binary, has no consistent separator,
+    no timestamp column, no numeric column, an unparseable timestamp or a line whose
+    field count differs from the header's.
+    """
+    head, complete, all_chunks = take_head(chunks)
+    dialect = detect_dialect(head, complete)
+    times = _TimeAxis()
+    columns = [_ValueColumn() for _ in dialect.value_indexes]
+    for rows in _read_rows(all_chunks, dialect, ROWS_PER_BLOCK):
+        times.add(rows.times)
+        for column, values, missing in zip(columns, rows.values, rows.missing):
+            column.add(values, missing)
+    if times.row_count == 0:
+        raise CsvProblem("the file has only a header line and no data rows")
+    if not any(column.numeric_count for column in columns):
+        raise CsvProblem("no numeric column: no value column holds a single number")
+    names = [dialect.column_names[i] for i in dialect.value_indexes]
+    median_step = times.median_step()
+    return FileProfile(
+        encoding=dialect.encoding,
+        separator=dialect.separator,
+        decimal_mark=dialect.decimal_mark,
+        has_header=dialect.has_header,
+        timestamp_column=dialect.column_names[dialect.timestamp_index],
+        timestamp_format=dialect.timestamp_format,
+        timestamps_have_zone=dialect.timestamps_have_zone,
+        row_count=times.row_count,
+        first_time=_EPOCH + timedelta(microseconds=times.first),
+        last_time=_EPOCH + timedelta(microseconds=times.last),
+        median_step=None if median_step is None else timedelta(microseconds=median_step),
+        min_step=None if times.step_values.size == 0 else timedelta(microseconds=int(times.step_values[0])),
+        gap_count=times.steps_longer_than(1.5 * median_step) if median_step is not None else 0,
+        duplicate_timestamp_count=times.duplicates,
+        out_of_order_count=times.out_of_order,
+        columns=tuple(column.profile(name, times.row_count) for name, column in zip(names, columns)),
+    )
+
+
+def preview_csv(
+    chunks: Iterable[bytes], profile: FileProfile, rows: int
+) -> tuple[list[str], list[tuple[datetime, list[float]]]]:
+    """The value column names and the first `rows` data rows of a profiled file.
+
+    Values are NaN where missing or not numeric. Reads only as much of the stream as
+    it needs. Raises CsvProblem when those rows cannot be read as the profile says.
+    """
+    head, complete, all_chunks = take_head(chunks)
+    dialect = dialect_as_described(
+        head,
+        complete,
+        encoding=profile.encoding,
+        separator=profile.separator,
+        decimal_mark=profile.decimal_mark,
+        has_header=profile.has_header,
+        timestamp_column=profile.timestamp_column,
+        timestamp_format=profile.timestamp_format,
+        timestamps_have_zone=profile.timestamps_have_zone,
+    )
+    names = [dialect.column_names[i] for i in dialect.value_indexes]
+    preview: list[tuple[datetime, list[float]]] = []
+    if rows <= 0:
+        return names, preview
+    for block in _read_rows(all_chunks, dialect, min(rows, ROWS_PER_BLOCK)):
+        for row, time in enumerate(block.times[: rows - len(preview)].tolist()):
+            preview.append((_EPOCH + timedelta(microseconds=time), [float(v[row]) for v in block.values]))
+        if len(preview) >= rows:
+            break
+    return names, preview
+
+
+def _read_rows(chunks: Iterator[bytes], dialect: CsvDialect, rows_per_block: int) -> Iterator[_Rows]:
+    stream = CheckedLineStream(
+        chunks, dialect.encoding, dialect.separator, dialect.field_count, header_named=dialect.has_header
+    )
+    reader = pd.read_csv(
+        stream,
+        sep=dialect.separator,
+        decimal=dialect.decimal_mark,
+        encoding="utf-8",  # the stream hands over UTF-8 whatever the file's encoding
+        header=None,
+        names=list(range(dialect.field_count)),
+        skiprows=dialect.lines_before_data,
+        # Blank lines stay rows, so row k of the file is line k + first data line.
+        skip_blank_lines=False,
+        dtype={dialect.timestamp_index: object},
+        engine="c",
+        chunksize=rows_per_block,
+    )
+    first_line = dialect.lines_before_data + 1
+    try:
+        for frame in reader:
+            yield _parse_rows(frame, dialect, first_line)
+            first_line += len(frame)
+    except (pd.errors.ParserError, ValueError) as error:
+        raise CsvProblem(f"the file cannot be read as CSV: {error}") from error
+    if stream.problem is not None:
+        raise stream.problem
+
+
+def _parse_rows(frame: pd.DataFrame, dialect: CsvDialect, first_line: int) -> _Rows:
+    cells = frame[dialect.timestamp_index]
+    parsed = parse_timestamps(cells, dialect.timestamp_format)
+    times = parsed.dt.as_unit("us").array.asi8
+    values = [_to_float(frame[i], dialect.decimal_mark) for i in dialect.value_indexes]
+    missing = [frame[i].isna().to_numpy() for i in dialect.value_indexes]
+    unparsed = parsed.isna().to_numpy()
+    if not unparsed.any():
+        return _Rows(times, values, missing)
+    blank = unparsed & cells.isna().to_numpy()  # a fresh, writable array
+    blank[unparsed] |= cells[unparsed].str.strip().eq("").fillna(False).to_numpy(dtype=bool)
+    for column_missing in missing:
+        blank &= column_missing
+    bad = unparsed & ~blank
+    if bad.any():
+        row = int(np.argmax(bad))
+        line = first_line + row
+        cell = cells.iloc[row]
+        if pd.isna(cell) or not str(cell).strip():
+            raise CsvProblem(f"line {line} has no timestamp", line)
+        example = timestamp_example(dialect.timestamp_format)
+        raise CsvProblem(f"line {line}: {cell!r} is not a timestamp like {example!r}", line)
+    keep = ~blank
+    return _Rows(times[keep], [v[keep] for v in values], [m[keep] for m in missing])
+
+
+def _to_float(column: pd.Series, decimal_mark: str) -> np.ndarray:
+    """Cells as numbers, NaN where missing or not numeric."""
+    if column.dtype.kind in "iuf":
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if column.dtype.kind == "b":
+        return np.full(len(column), np.nan)
+    # The C parser keeps a block's whole column as text when one cell is not a number.
+    text = column.astype(object).where(column.notna(), None).astype(str)
+    if decimal_mark == ",":
+        text = text.str.replace(",", ".", regex=False)
+    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+class _TimeAxis:
+    """Running statistics of the timestamps in file order."""
+
+    def __init__(self) -> None:
+        self.row_count = 0
+        self.first = 0
+        self.last = 0
+        self.duplicates = 0
+        self.out_of_order = 0
+        self.step_values = np.empty(0, dtype=np.int64)  # sorted distinct positive steps
+        self.step_counts = np.empty(0, dtype=np.int64)
+        self._previous: int | None = None
+
+    def add(self, times: np.ndarray) -> None:
+        if times.size == 0:
+            return
+        low, high = int(times.min()), int(times.max())
+        self.first = low if self.row_count == 0 else min(self.first, low)
+        self.last = high if self.row_count == 0 else max(self.last, high)
+        self.row_count += times.size
+        steps = np.diff(times) if self._previous is None else np.diff(times, prepend=self._previous)
+        self._previous = int(times[-1])
+        self.duplicates += int(np.count_nonzero(steps == 0))
+        self.out_of_order += int(np.count_nonzero(steps < 0))
+        values, counts = np.unique(steps[steps > 0], return_counts=True)
+        if values.size:
+            merged, where = np.unique(np.concatenate((self.step_values, values)), return_inverse=True)
+            self.step_counts = np.bincount(
+                where, weights=np.concatenate((self.step_counts, counts)), minlength=merged.size
+            ).astype(np.int64)
+            self.step_values = merged
+
+    def median_step(self) -> float | None:
+        total = int(self.step_counts.sum())
+        if total == 0:
+            return None
+        cumulative = np.cumsum(self.step_counts)
+
+        def kth(k: int) -> int:
+            return int(self.step_values[np.searchsorted(cumulative, k, side="right")])
+
+        if total % 2:
+            return float(kth(total // 2))
+        return (kth(total // 2 - 1) + kth(total // 2)) / 2
+
+    def steps_longer_than(self, limit: float) -> int:
+        return int(self.step_counts[self.step_values > limit].sum())
+
+
+class _ValueColumn:
+    """Running statistics of one value column."""
+
+    def __init__(self) -> None:
+        self.numeric_count = 0
+        self.missing_count = 0
+        self.min: float | None = None
+        self.max: float | None = None
+
+    def add(self, values: np.ndarray, missing: np.ndarray) -> None:
+        self.missing_count += int(np.count_nonzero(missing))
+        numeric = values.size - int(np.count_nonzero(np.isnan(values)))
+        if numeric:
+            self.numeric_count += numeric
+            low, high = float(np.nanmin(values)), float(np.nanmax(values))
+            self.min = low if self.min is None else min(self.min, low)
+            self.max = high if self.max is None else max(self.max, high)
+
+    def profile(self, name: str, row_count: int) -> ColumnProfile:
+        present = row_count - self.missing_count
+        return ColumnProfile(
+            name=name,
+            numeric_count=self.numeric_count,
+            missing_count=self.missing_count,
+            numeric_share=self.numeric_count / present if present else 0.0,
+            min=self.min,
+            max=self.max,
+        )
