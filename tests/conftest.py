@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.platform_fixtures import *  # noqa: F403 (the platform's fixtures: database, tenants, services)
 from tsforge.core.storage import LocalObjectStore, S3ObjectStore
 from tsforge.core.storage.s3 import S3_MIN_PART_SIZE
 

@@ -1,0 +1,59 @@
+"""Builds the upload service: its schema, its domain objects and its gRPC server."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from datetime import timedelta
+from pathlib import Path
+
+from services.upload.files import Files
+from services.upload.servicer import UploadServicer
+from services.upload.uploads import Uploads
+from tsforge.core.config import Config
+from tsforge.core.db import Database, migrate
+from tsforge.core.server import Registration, RunningServer, create_server
+from tsforge.core.storage import ObjectStore
+from tsforge.upload.v1 import upload_service_pb2 as pb
+from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "upload"
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["UploadService"].full_name
+
+
+def migrate_schema(db: Database) -> str:
+    return migrate(db.engine, SCHEMA, MIGRATIONS)
+
+
+class UploadServer:
+    """A running upload service: the gRPC server and the reaper of expired uploads."""
+
+    def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
+        migrate_schema(db)
+        self.uploads = Uploads(db, store, quota_bytes=config.tenant_quota_bytes,
+                               expiry=timedelta(seconds=config.upload_expiry_seconds))
+        servicer = UploadServicer(self.uploads, Files(db, store))
+        self.running: RunningServer = create_server(
+            [Registration(SERVICE_NAME, lambda server: pb_grpc.add_UploadServiceServicer_to_server(servicer, server))],
+            address, jwt_secret=config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes,
+            threads=config.server_threads,
+        )
+        self.port = self.running.port
+        self._stopping = threading.Event()
+        self._reaper = threading.Thread(target=self._reap, name="upload-reaper", daemon=True)
+        self._reaper.start()
+
+    def _reap(self) -> None:
+        interval = min(60.0, self.uploads.expiry.total_seconds() / 4)
+        while not self._stopping.wait(interval):
+            try:
+                self.uploads.reap_expired()
+            except Exception:  # a database hiccup must not end the reaper
+                log.exception("reaping expired uploads failed")
+
+    def stop(self, grace: float = 5.0) -> None:
+        self._stopping.set()
+        self.running.stop(grace)

@@ -1,0 +1,59 @@
+"""The `tsforge` command."""
+
+from __future__ import annotations
+
+import click
+
+from tsforge.cli.files import file, files, upload
+from tsforge.cli.up import up
+from tsforge.core.auth import issue_token
+from tsforge.core.config import ConfigError, load_config
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """tsforge: train, evaluate and version time-series forecasting models from CSV files.
+
+    Client commands reach the services at TSFORGE_<SERVICE>_ADDRESS (default
+    127.0.0.1 on the ports `tsforge up` uses) with the token in TSFORGE_TOKEN.
+    """
+
+
+@cli.command()
+@click.option("--tenant", required=True, help="Tenant the token acts for.")
+@click.option("--days", default=30, show_default=True, help="Days until the token expires.")
+def token(tenant: str, days: int) -> None:
+    """Print a bearer token for local use, signed with TSFORGE_JWT_SECRET."""
+    try:
+        config = load_config()
+        click.echo(issue_token(config.jwt_secret, tenant, ttl_seconds=days * 86400))
+    except (ConfigError, ValueError) as error:
+        raise click.ClickException(str(error)) from None
+
+
+@cli.command()
+def migrate() -> None:
+    """Apply every service's database migrations and exit."""
+    from services.upload.server import migrate_schema
+    from tsforge.core.db import Database
+    from tsforge.core.platform import database_url
+
+    config = load_config()
+    url, embedded = database_url(config)
+    db = Database(url)
+    try:
+        click.echo(f"upload schema at version {migrate_schema(db)}")
+    finally:
+        db.dispose()
+        if embedded:
+            embedded.stop()
+
+
+cli.add_command(up)
+cli.add_command(upload)
+cli.add_command(files)
+cli.add_command(file)
+
+
+def main() -> None:
+    cli()

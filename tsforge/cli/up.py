@@ -1,0 +1,103 @@
+"""`tsforge up`: every service that exists, on one machine, on the configured ports."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import threading
+from importlib import resources
+from pathlib import Path
+
+import click
+
+from tsforge.cli.client import stdout
+from tsforge.cli.files import ROLES, print_profile, sha256_of, upload_file
+from tsforge.core.auth import issue_token
+from tsforge.core.config import Config, ConfigError, load_config
+from tsforge.core.db import Database
+from tsforge.core.logs import configure_logging
+from tsforge.core.platform import database_url, open_store
+from tsforge.core.server import client_channel
+from tsforge.upload.v1 import upload_service_pb2 as pb
+from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+DEMO_TENANT = "demo"
+
+
+class Platform:
+    """The database, the object store and the servers, started together and stopped together."""
+
+    def __init__(self, config: Config):
+        from services.upload.server import UploadServer  # the CLI's client commands need no server code
+
+        self.config = config
+        url, self._embedded = database_url(config)
+        self.db = Database(url)
+        self.store = open_store(config)
+        self.servers = {
+            "upload": UploadServer(config, self.db, self.store, f"{config.host}:{config.ports['upload']}"),
+        }
+
+    def stop(self) -> None:
+        for server in self.servers.values():
+            server.stop()
+        self.db.dispose()
+        if self._embedded:
+            self._embedded.stop()
+
+
+def run_demo(config: Config) -> None:
+    """Uploads the bundled sample CSV as tenant 'demo' (once) and prints its profile."""
+    token = issue_token(config.jwt_secret, DEMO_TENANT)
+    metadata = (("authorization", f"Bearer {token}"),)
+    stub = pb_grpc.UploadServiceStub(client_channel(config.addresses["upload"]))
+    with resources.as_file(resources.files("tsforge.samples") / "electric_load.csv") as sample:
+        sample = Path(sample)
+        sha256 = sha256_of(sample)
+        existing = [f for f in stub.ListFiles(pb.ListFilesRequest(page_size=1000), metadata=metadata).files
+                    if f.sha256 == sha256]
+        if existing:
+            file = existing[0]
+            stdout.print(f"\nthe sample is already uploaded as {file.name}:")
+        else:
+            stdout.print(f"\nuploading the sample {sample.name} as tenant '{DEMO_TENANT}':")
+            file = upload_file(stub, metadata, sample, ROLES["output"], display_name="electric load")
+    print_profile(stdout, file)
+    stdout.print(f"\ntry it yourself:\n  export TSFORGE_TOKEN={token}\n  tsforge files\n"
+                 f"  tsforge upload YOUR.csv --role input")
+
+
+@click.command()
+@click.option("--demo/--no-demo", default=False, help="Upload the bundled sample CSV and print its profile.")
+def up(demo: bool) -> None:
+    """Start every tsforge service on this machine and serve until Ctrl-C.
+
+    With nothing configured, data (an embedded PostgreSQL and the object store) lives
+    under TSFORGE_DATA_DIR. Set TSFORGE_DATABASE_URL and TSFORGE_S3_* to use your own.
+    """
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(config.log_level, json_lines=os.environ.get("TSFORGE_LOG_JSON", "").lower() in ("1", "true"))
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    stdout.print(f"starting tsforge (data in {config.data_dir})…")
+    platform = Platform(config)
+    try:
+        mode = "PostgreSQL at TSFORGE_DATABASE_URL" if config.database_url else "embedded PostgreSQL"
+        store = f"S3 at {config.s3.endpoint}" if config.s3 else f"objects in {config.object_dir}"
+        stdout.print(f"using {mode}, {store}")
+        for name, server in platform.servers.items():
+            stdout.print(f"  {name:<10} grpc://{config.host}:{server.port}")
+        if demo:
+            run_demo(config)
+        stdout.print("\nserving; press Ctrl-C to stop")
+        stopping.wait()
+    finally:
+        stdout.print("stopping…")
+        platform.stop()

@@ -1,0 +1,152 @@
+"""Configuration from environment variables, read once at start-up and validated.
+
+Every setting has a safe default, so `tsforge up` runs with nothing set: an embedded
+PostgreSQL under the data directory and a local directory as object store. Setting
+TSFORGE_DATABASE_URL and TSFORGE_S3_ENDPOINT switches to real servers; nothing else
+differs between the two modes.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TypeVar
+
+T = TypeVar("T")
+
+SERVICE_PORTS = {"upload": 50051, "training": 50052, "evaluation": 50053, "models": 50054}
+DEFAULT_JWT_SECRET = "tsforge-local-development-secret-change-me"
+
+
+class ConfigError(ValueError):
+    """A setting has a value tsforge cannot use; the message names it and says why."""
+
+
+@dataclass(frozen=True)
+class S3Settings:
+    endpoint: str
+    access_key: str
+    secret_key: str
+    bucket: str
+    secure: bool
+    region: str | None
+
+
+@dataclass(frozen=True)
+class Config:
+    data_dir: Path
+    database_url: str | None  # None: start the embedded PostgreSQL under data_dir
+    s3: S3Settings | None  # None: local object store under data_dir/objects
+    jwt_secret: str
+    host: str
+    ports: Mapping[str, int]
+    addresses: Mapping[str, str]  # where clients reach each service
+    tenant_quota_bytes: int
+    upload_expiry_seconds: int
+    grpc_max_message_bytes: int
+    server_threads: int
+    log_level: str
+    log_json: bool
+
+    @property
+    def object_dir(self) -> Path:
+        return self.data_dir / "objects"
+
+
+def _default_data_dir() -> Path:
+    # As root the embedded PostgreSQL runs as a system user that must traverse the
+    # data directory's parents: /var/lib keeps that from opening up /root.
+    if os.geteuid() == 0:
+        return Path("/var/lib/tsforge")
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "tsforge"
+
+
+def load_config(env: Mapping[str, str] | None = None) -> Config:
+    """Reads and validates every TSFORGE_* setting.
+
+    Raises ConfigError listing every bad value at once.
+    """
+    env = os.environ if env is None else env
+    problems: list[str] = []
+
+    def get(name: str, default: T, parse: Callable[[str], T], check: Callable[[T], bool] | None = None,
+            rule: str = "") -> T:
+        raw = env.get(name)
+        if raw is None or raw == "":
+            return default
+        try:
+            value = parse(raw)
+        except ValueError:
+            problems.append(f"{name}={raw!r} is not valid{': ' + rule if rule else ''}")
+            return default
+        if check is not None and not check(value):
+            problems.append(f"{name}={raw!r} is out of range: {rule}")
+            return default
+        return value
+
+    def port(name: str, default: int) -> int:
+        return get(name, default, int, lambda p: 0 <= p <= 65535, "a port number 0..65535")
+
+    host = env.get("TSFORGE_HOST") or "127.0.0.1"
+    ports = {svc: port(f"TSFORGE_{svc.upper()}_PORT", default) for svc, default in SERVICE_PORTS.items()}
+    addresses = {
+        svc: env.get(f"TSFORGE_{svc.upper()}_ADDRESS") or f"{'127.0.0.1' if host in ('0.0.0.0', '::') else host}:{p}"
+        for svc, p in ports.items()
+    }
+
+    s3: S3Settings | None = None
+    endpoint = env.get("TSFORGE_S3_ENDPOINT")
+    if endpoint:
+        missing = [n for n in ("TSFORGE_S3_ACCESS_KEY", "TSFORGE_S3_SECRET_KEY") if not env.get(n)]
+        if missing:
+            problems.append(f"TSFORGE_S3_ENDPOINT is set, so {' and '.join(missing)} must be set too")
+        if "://" in endpoint:
+            problems.append(f"TSFORGE_S3_ENDPOINT={endpoint!r} must be host:port; say TLS with TSFORGE_S3_SECURE")
+        s3 = S3Settings(
+            endpoint=endpoint,
+            access_key=env.get("TSFORGE_S3_ACCESS_KEY", ""),
+            secret_key=env.get("TSFORGE_S3_SECRET_KEY", ""),
+            bucket=env.get("TSFORGE_S3_BUCKET") or "tsforge",
+            secure=get("TSFORGE_S3_SECURE", False, _parse_bool, rule="true or false"),
+            region=env.get("TSFORGE_S3_REGION") or None,
+        )
+
+    database_url = env.get("TSFORGE_DATABASE_URL") or None
+    if database_url and not database_url.startswith(("postgresql://", "postgresql+psycopg://")):
+        problems.append("TSFORGE_DATABASE_URL must start with postgresql:// or postgresql+psycopg://")
+
+    log_level = (env.get("TSFORGE_LOG_LEVEL") or "INFO").upper()
+    if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
+        problems.append(f"TSFORGE_LOG_LEVEL={log_level!r} must be DEBUG, INFO, WARNING or ERROR")
+
+    config = Config(
+        data_dir=Path(env.get("TSFORGE_DATA_DIR") or _default_data_dir()).expanduser().absolute(),
+        database_url=database_url,
+        s3=s3,
+        jwt_secret=env.get("TSFORGE_JWT_SECRET") or DEFAULT_JWT_SECRET,
+        host=host,
+        ports=ports,
+        addresses=addresses,
+        tenant_quota_bytes=get("TSFORGE_TENANT_QUOTA_BYTES", 10 << 30, int, lambda v: v > 0, "bytes > 0"),
+        upload_expiry_seconds=get("TSFORGE_UPLOAD_EXPIRY_SECONDS", 24 * 3600, int, lambda v: v > 0, "seconds > 0"),
+        grpc_max_message_bytes=get("TSFORGE_GRPC_MAX_MESSAGE_BYTES", 8 << 20, int,
+                                   lambda v: 1 << 20 <= v <= 64 << 20, "1 MiB..64 MiB"),
+        server_threads=get("TSFORGE_SERVER_THREADS", 32, int, lambda v: 1 <= v <= 1024, "1..1024"),
+        log_level=log_level,
+        log_json=get("TSFORGE_LOG_JSON", True, _parse_bool, rule="true or false"),
+    )
+    if problems:
+        raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))
+    return config
+
+
+def _parse_bool(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off"):
+        return False
+    raise ValueError(raw)

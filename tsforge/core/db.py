@@ -1,0 +1,88 @@
+"""PostgreSQL access: the engine, one transaction helper, and versioned migrations.
+
+Each service owns one PostgreSQL schema and keeps its migrations (Alembic revision
+files) in its own folder; `migrate` applies them at start-up under an advisory lock,
+so replicas starting together do not race, and refuses a database whose schema
+version this code does not know (a newer tsforge migrated it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import Iterator
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.config import Config as AlembicConfig
+from alembic.runtime.environment import EnvironmentContext
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.orm import Session, sessionmaker
+
+log = logging.getLogger(__name__)
+
+
+class SchemaVersionError(RuntimeError):
+    """The database holds a schema version this code does not know."""
+
+
+def normalize_url(url: str) -> str:
+    """SQLAlchemy URL with the psycopg 3 driver, whatever form of postgresql URL was given."""
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Database:
+    """An engine and a session factory for one service's schema."""
+
+    def __init__(self, url: str, pool_size: int = 10):
+        self.engine = sa.create_engine(
+            normalize_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+        )
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextlib.contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session in one transaction: committed when the block ends, rolled back on error."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def migrate(engine: sa.Engine, schema: str, migrations_dir: Path) -> str:
+    """Brings `schema` up to the newest revision in `migrations_dir`/versions.
+
+    Returns the revision now applied. Raises SchemaVersionError when the database is
+    at a revision these files do not contain.
+    """
+    script = ScriptDirectory(str(migrations_dir))
+    known = {revision.revision for revision in script.walk_revisions()}
+    head = script.get_current_head()
+    with engine.begin() as connection:
+        connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"migrate:{schema}"})
+        current = MigrationContext.configure(
+            connection, opts={"version_table_schema": schema}
+        ).get_current_heads()
+        unknown = [revision for revision in current if revision not in known]
+        if unknown:
+            raise SchemaVersionError(
+                f"database schema {schema!r} is at version {', '.join(unknown)}, which this tsforge does "
+                f"not know (it knows up to {head}); run a newer tsforge or restore a matching backup"
+            )
+        if head in current:
+            return head
+
+        def upgrade(revision, _context):
+            return script._upgrade_revs(head, revision)
+
+        environment = EnvironmentContext(AlembicConfig(), script, fn=upgrade, destination_rev=head)
+        with environment:
+            environment.configure(connection=connection, version_table_schema=schema, transactional_ddl=True)
+            environment.run_migrations()
+        log.info("migrated schema %s to %s", schema, head)
+    return head

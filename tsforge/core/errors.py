@@ -1,0 +1,129 @@
+"""Domain errors and their one mapping to gRPC statuses with rich details.
+
+Domain code raises these; the server interceptor turns them into a
+google.rpc.Status carrying BadRequest / PreconditionFailure / QuotaFailure details.
+Anything else that escapes a handler is a bug: INTERNAL with a request id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from google.protobuf import any_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    field: str
+    description: str
+
+
+class DomainError(Exception):
+    """Base of every error that is the caller's to fix or a known state of the system."""
+
+    code: int = code_pb2.UNKNOWN
+
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+    def details(self) -> list:
+        return []
+
+
+class InvalidArgument(DomainError):
+    """The request is malformed; lists one violation per bad field, all at once."""
+
+    code = code_pb2.INVALID_ARGUMENT
+
+    def __init__(self, violations: list[FieldViolation] | FieldViolation, message: str | None = None):
+        self.violations = [violations] if isinstance(violations, FieldViolation) else list(violations)
+        super().__init__(message or "; ".join(f"{v.field}: {v.description}" for v in self.violations))
+
+    def details(self) -> list:
+        return [error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in self.violations
+        ])]
+
+
+class NotFound(DomainError):
+    """The resource does not exist, or belongs to another tenant (never say which)."""
+
+    code = code_pb2.NOT_FOUND
+
+    def __init__(self, resource_name: str):
+        super().__init__(f"{resource_name} not found")
+        self.resource_name = resource_name
+
+
+class AlreadyExists(DomainError):
+    code = code_pb2.ALREADY_EXISTS
+
+
+class FailedPrecondition(DomainError):
+    """The resource is in the wrong state for the request."""
+
+    code = code_pb2.FAILED_PRECONDITION
+
+    def __init__(self, message: str, subject: str = "", violation_type: str = "STATE"):
+        super().__init__(message)
+        self.subject = subject
+        self.violation_type = violation_type
+
+    def details(self) -> list:
+        return [error_details_pb2.PreconditionFailure(violations=[
+            error_details_pb2.PreconditionFailure.Violation(
+                type=self.violation_type, subject=self.subject, description=self.message)
+        ])]
+
+
+class QuotaExceeded(DomainError):
+    code = code_pb2.RESOURCE_EXHAUSTED
+
+    def __init__(self, message: str, subject: str):
+        super().__init__(message)
+        self.subject = subject
+
+    def details(self) -> list:
+        return [error_details_pb2.QuotaFailure(violations=[
+            error_details_pb2.QuotaFailure.Violation(subject=self.subject, description=self.message)
+        ])]
+
+
+class Unauthenticated(DomainError):
+    code = code_pb2.UNAUTHENTICATED
+
+
+class Unavailable(DomainError):
+    """A dependency (database, object store, another service) cannot be reached."""
+
+    code = code_pb2.UNAVAILABLE
+
+
+def to_grpc_status(error: DomainError) -> grpc.Status:
+    """The gRPC status (code, message and packed details) for a domain error."""
+    details = []
+    for detail in error.details():
+        packed = any_pb2.Any()
+        packed.Pack(detail)
+        details.append(packed)
+    return rpc_status.to_status(status_pb2.Status(code=error.code, message=error.message, details=details))
+
+
+def internal_status(request_id: str) -> grpc.Status:
+    """The status for an unexpected failure: no internals, but the id to find the log."""
+    return rpc_status.to_status(status_pb2.Status(
+        code=code_pb2.INTERNAL,
+        message=f"internal error; request id {request_id}",
+        details=[_packed(error_details_pb2.RequestInfo(request_id=request_id))],
+    ))
+
+
+def _packed(message) -> any_pb2.Any:
+    packed = any_pb2.Any()
+    packed.Pack(message)
+    return packed
