@@ -25,20 +25,23 @@ from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 DEMO_TENANT = "demo"
+SERVICES = ("upload",)  # the services that exist so far
 
 
 class Platform:
     """The database, the object store and the servers, started together and stopped together."""
 
-    def __init__(self, config: Config):
+    def __init__(self, config: Config, services: tuple[str, ...] = SERVICES):
         from services.upload.server import UploadServer  # the CLI's client commands need no server code
 
+        builders = {"upload": UploadServer}
         self.config = config
         url, self._embedded = database_url(config)
         self.db = Database(url)
         self.store = open_store(config)
         self.servers = {
-            "upload": UploadServer(config, self.db, self.store, f"{config.host}:{config.ports['upload']}"),
+            name: builders[name](config, self.db, self.store, f"{config.host}:{config.ports[name]}")
+            for name in services
         }
 
     def stop(self) -> None:
@@ -49,11 +52,11 @@ class Platform:
             self._embedded.stop()
 
 
-def run_demo(config: Config) -> None:
+def run_demo(config: Config, upload_address: str) -> None:
     """Uploads the bundled sample CSV as tenant 'demo' (once) and prints its profile."""
     token = issue_token(config.jwt_secret, DEMO_TENANT)
     metadata = (("authorization", f"Bearer {token}"),)
-    stub = pb_grpc.UploadServiceStub(client_channel(config.addresses["upload"]))
+    stub = pb_grpc.UploadServiceStub(client_channel(upload_address))
     with resources.as_file(resources.files("tsforge.samples") / "electric_load.csv") as sample:
         sample = Path(sample)
         sha256 = sha256_of(sample)
@@ -72,8 +75,10 @@ def run_demo(config: Config) -> None:
 
 @click.command()
 @click.option("--demo/--no-demo", default=False, help="Upload the bundled sample CSV and print its profile.")
-def up(demo: bool) -> None:
-    """Start every tsforge service on this machine and serve until Ctrl-C.
+@click.option("--only", "only", multiple=True, type=click.Choice(SERVICES),
+              help="Start only this service (repeatable), e.g. one per container.")
+def up(demo: bool, only: tuple[str, ...]) -> None:
+    """Start every tsforge service on this machine and serve until Ctrl-C or SIGTERM.
 
     With nothing configured, data (an embedded PostgreSQL and the object store) lives
     under TSFORGE_DATA_DIR. Set TSFORGE_DATABASE_URL and TSFORGE_S3_* to use your own.
@@ -87,15 +92,16 @@ def up(demo: bool) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     stdout.print(f"starting tsforge (data in {config.data_dir})…")
-    platform = Platform(config)
+    platform = Platform(config, only or SERVICES)
     try:
         mode = "PostgreSQL at TSFORGE_DATABASE_URL" if config.database_url else "embedded PostgreSQL"
         store = f"S3 at {config.s3.endpoint}" if config.s3 else f"objects in {config.object_dir}"
         stdout.print(f"using {mode}, {store}")
         for name, server in platform.servers.items():
             stdout.print(f"  {name:<10} grpc://{config.host}:{server.port}")
-        if demo:
-            run_demo(config)
+        if demo and "upload" in platform.servers:
+            host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+            run_demo(config, f"{host}:{platform.servers['upload'].port}")
         stdout.print("\nserving; press Ctrl-C to stop")
         stopping.wait()
     finally:
