@@ -2,12 +2,6 @@
 
 from __future__ import annotations
 
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,12 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from tests.moto_server import start_moto, stop_moto
 from tests.platform_fixtures import *  # noqa: F403 (the platform's fixtures: database, tenants, services)
 from tsforge.core.storage import LocalObjectStore, S3ObjectStore
 from tsforge.core.storage.s3 import S3_MIN_PART_SIZE
-
-_S3_START_TIMEOUT_S = 30.0
-_S3_START_ATTEMPTS = 3
 
 
 @dataclass(frozen=True)
@@ -41,16 +33,11 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     untested silently.
     """
     log_path = tmp_path_factory.mktemp("moto") / "moto_server.log"
-    process, port = _start_moto(log_path)
+    process, port = start_moto(log_path)
     try:
         yield S3Server(endpoint=f"127.0.0.1:{port}", access_key="testing", secret_key="testing")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop_moto(process)
 
 
 @pytest.fixture
@@ -75,51 +62,3 @@ def s3_store(s3_server: S3Server) -> S3ObjectStore:
 def local_store(tmp_path: Path) -> LocalObjectStore:
     """A LocalObjectStore rooted in the test's temporary directory."""
     return LocalObjectStore(tmp_path / "objects")
-
-
-def _start_moto(log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
-    """Start `python -m moto.server` on a free port; return the process and the port.
-
-    Retries with a new port when another process grabs the port between choosing it
-    and moto binding it. Raises RuntimeError with moto's log when it never answers.
-    """
-    failures = []
-    for _ in range(_S3_START_ATTEMPTS):
-        port = _free_port()
-        # A file, not a pipe: moto logs every request, and a full pipe would stall it.
-        with log_path.open("ab") as log:
-            process = subprocess.Popen(
-                [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(port)],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-        if _wait_until_answering(process, port):
-            return process, port
-        process.kill()
-        process.wait()
-        failures.append(f"port {port}: exit code {process.returncode}")
-    raise RuntimeError(
-        f"moto S3 server did not start ({'; '.join(failures)}); log:\n"
-        + log_path.read_text(errors="replace")[-4000:]
-    )
-
-
-def _wait_until_answering(process: subprocess.Popen[bytes], port: int) -> bool:
-    # No proxies: an HTTP_PROXY in the environment must not intercept loopback.
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    deadline = time.monotonic() + _S3_START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            return False
-        try:
-            with opener.open(f"http://127.0.0.1:{port}/moto-api/", timeout=1):
-                return True
-        except (urllib.error.URLError, ConnectionError, TimeoutError):
-            time.sleep(0.05)
-    return False
-
-
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]

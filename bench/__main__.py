@@ -1,0 +1,157 @@
+"""`python -m bench`: every benchmark, each against its baseline from the same run, as one table.
+
+    python -m bench                 # full sizes, a few minutes on 2 cores
+    python -m bench --quick         # small sizes, a smoke run
+    python -m bench --only upload   # or rss, or profiling; may be repeated
+
+Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
+throw-away database, and moto (a test dependency) for the S3 rows.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from bench import profiling
+from bench.platform import StoreSpec, moto_s3, temporary_database
+from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
+
+MIB = 1 << 20
+UPLOAD_RATIO_GOAL = 0.7
+RSS_GROWTH_GOAL_MIB = 100
+PROFILE_GOAL_MB_S = 50
+# From the issue, measured on this kind of machine; printed for scale, not measured here.
+MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
+NOTES = """\
+Upload: the whole call runs from the first request until the File comes back, so it
+includes the service's completion step (resumable: assemble the parts; both: re-read the
+object, SHA-256, CSV profile). "sent": until gRPC took the last chunk (UploadFile) or the
+last WriteUploadChunk returned (resumable); the completion is the rest. gRPC flow control
+lets an UploadFile client run some MiB ahead of the service (more into S3, where the service
+stops reading while it sends a 16 MiB part), so there "sent" understates the transfer time
+and "completion" overstates it. "checksum + profile alone": that step timed again on the
+stored object in the bench process. Baseline: store.put
+of the same bytes from 1 MiB chunks in the bench process. The service runs in a process of
+its own; client chunks are 1 MiB. RSS: the server process after a 1 MiB warm-up upload, then
+its peak (psutil every 50 ms, and the kernel's VmHWM) during the whole call."""
+
+
+@dataclass(frozen=True)
+class Row:
+    benchmark: str
+    measured: str
+    baseline: str = "-"
+    ratio: str = "-"
+    goal: str = "-"
+    met: str = ""
+
+
+def main(argv: list[str] | None = None) -> int:
+    arguments = _parser().parse_args(argv)
+    only = set(arguments.only or ("upload", "rss", "profiling"))
+    quick = arguments.quick
+    local_mib = arguments.local_mib or (16 if quick else 256)
+    s3_mib = arguments.s3_mib or (8 if quick else 128)
+    rss_mib = arguments.rss_mib or (64 if quick else 1024)
+    profile_rows = 300_000 if quick else 1_000_000
+
+    rows: list[Row] = []
+    with tempfile.TemporaryDirectory(prefix="tsforge-bench-") as temporary:
+        folder = Path(temporary)
+        if only & {"upload", "rss"}:
+            with temporary_database() as database_url:
+                if "upload" in only:
+                    _progress(f"upload throughput into the local store, {local_mib} MiB")
+                    timings = upload_throughput(database_url, StoreSpec(local_root=folder / "objects"),
+                                                local_mib * MIB, folder)
+                    _progress(f"upload throughput into moto S3, {s3_mib} MiB")
+                    with moto_s3(folder) as s3:
+                        timings += upload_throughput(database_url, s3, s3_mib * MIB, folder)
+                    rows += [row for timing in timings for row in _upload_rows(timing)]
+                    rows += [Row(f"reference: MLflow 3.17 proxied upload, 200 MiB -> {where}",
+                                 f"~{speed} MiB/s (issue, not measured)") for where, speed in MLFLOW_REFERENCE]
+                if "rss" in only:
+                    _progress(f"upload service RSS during a {rss_mib} MiB UploadFile")
+                    rows += _rss_row(rss_growth(database_url, folder, rss_mib * MIB))
+        if "profiling" in only:
+            _progress(f"CSV profiling, {profile_rows} rows")
+            rows.append(_profiling_row(profile_rows, profiling.run(profile_rows)))
+    print(_table(rows))
+    if only & {"upload", "rss"}:
+        print("\n" + NOTES)
+    return 0
+
+
+def _upload_rows(timing: UploadTiming) -> list[Row]:
+    mib = timing.size_bytes / MIB
+    baseline = mib / timing.baseline_put_s
+    whole = mib / timing.call_s
+    sent = mib / timing.sent_s
+    completion_s = timing.call_s - timing.sent_s
+    put = f"{baseline:.1f} MiB/s put"
+    return [
+        Row(f"upload {timing.store} {timing.flow}, {mib:.0f} MiB, whole call ({timing.call_s:.1f} s)",
+            f"{whole:.1f} MiB/s", put, f"{whole / baseline:.2f}", f">= {UPLOAD_RATIO_GOAL}",
+            _yes_no(whole / baseline >= UPLOAD_RATIO_GOAL)),
+        Row(f"  until the last chunk was sent ({timing.sent_s:.1f} s)", f"{sent:.1f} MiB/s", put,
+            f"{sent / baseline:.2f}", "(info)"),
+        Row(f"  completion after that ({completion_s:.1f} s); checksum + profile alone",
+            f"{timing.checksum_profile_s:.1f} s", goal="(info)"),
+    ]
+
+
+def _rss_row(rss: RssGrowth) -> list[Row]:
+    growth = rss.growth / MIB
+    kernel = "" if rss.rss_peak_kernel is None else f", VmHWM {rss.rss_peak_kernel / MIB:.0f}"
+    return [
+        Row(f"upload service RSS growth, {rss.size_bytes / MIB:.0f} MiB UploadFile -> local "
+            f"({rss.call_s:.0f} s, {rss.samples} samples)",
+            f"+{growth:.0f} MiB (peak {rss.rss_peak_sampled / MIB:.0f}{kernel})",
+            f"{rss.rss_before / MIB:.0f} MiB before", "-", f"<= {RSS_GROWTH_GOAL_MIB} MiB",
+            _yes_no(growth <= RSS_GROWTH_GOAL_MIB)),
+        Row(f"  while sending ({rss.sent_s:.0f} s)", f"+{(rss.rss_peak_while_sending - rss.rss_before) / MIB:.0f} MiB",
+            goal="(info)"),
+    ]
+
+
+def _profiling_row(rows: int, result: dict) -> Row:
+    speed = result["mb_per_s"]
+    return Row(f"profile {rows:,}-row 4-column CSV ({result['mb']} MB, {result['seconds']} s)", f"{speed} MB/s",
+               goal=f">= {PROFILE_GOAL_MB_S} MB/s", met=_yes_no(speed >= PROFILE_GOAL_MB_S))
+
+
+def _table(rows: list[Row]) -> str:
+    header = Row("benchmark", "measured", "baseline", "ratio", "goal", "met?")
+    cells = [[row.benchmark, row.measured, row.baseline, row.ratio, row.goal, row.met] for row in [header, *rows]]
+    widths = [max(len(line[column]) for line in cells) for column in range(len(cells[0]))]
+    lines = [" | ".join(cell.ljust(width) for cell, width in zip(line, widths)).rstrip() for line in cells]
+    lines.insert(1, "-+-".join("-" * width for width in widths))
+    return "\n".join(lines)
+
+
+def _yes_no(met: bool) -> str:
+    return "yes" if met else "NO"
+
+
+def _progress(message: str) -> None:
+    print(f"bench: {message} ...", file=sys.stderr, flush=True)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
+    parser.add_argument("--only", action="append", choices=("upload", "rss", "profiling"),
+                        help="run only this benchmark (repeatable)")
+    parser.add_argument("--local-mib", type=int, help="CSV size for the local-store uploads (default 256)")
+    parser.add_argument("--s3-mib", type=int, help="CSV size for the S3 uploads (default 128)")
+    parser.add_argument("--rss-mib", type=int, help="CSV size for the RSS benchmark (default 1024)")
+    return parser
+
+
+if __name__ == "__main__":
+    sys.exit(main())

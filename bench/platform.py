@@ -1,0 +1,122 @@
+"""The real parts the benchmarks run against: a throw-away PostgreSQL database, a moto
+S3 server process, and the upload service in a process of its own."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import select
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import psycopg
+
+from tests.moto_server import start_moto, stop_moto
+from tsforge.core.auth import issue_token
+from tsforge.core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+
+ADMIN_URL = os.environ.get("TSFORGE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256"
+S3_ACCESS_KEY = S3_SECRET_KEY = "testing"
+_SERVER_START_TIMEOUT_S = 60.0
+
+
+@contextlib.contextmanager
+def temporary_database() -> Iterator[str]:
+    """Create `tsforge_bench_<random>` on the PostgreSQL server, yield its URL, drop it after.
+
+    Raises psycopg.OperationalError when the server is not reachable.
+    """
+    name = f"tsforge_bench_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(ADMIN_URL, autocommit=True, connect_timeout=5) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{ADMIN_URL.rpartition('/')[0]}/{name}"
+    finally:
+        with psycopg.connect(ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass(frozen=True)
+class StoreSpec:
+    """Where an object store lives, so the bench and the server process open the same one."""
+
+    local_root: Path | None = None
+    s3_endpoint: str | None = None
+    s3_bucket: str = "tsforge-bench"
+
+    @property
+    def kind(self) -> str:
+        return "local" if self.local_root else "s3"
+
+    def open(self) -> ObjectStore:
+        if self.local_root:
+            return LocalObjectStore(self.local_root)
+        return S3ObjectStore.from_settings(
+            endpoint=self.s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY,
+            bucket=self.s3_bucket, secure=False, region="us-east-1",
+        )
+
+    def arguments(self) -> list[str]:
+        if self.local_root:
+            return ["--local-root", str(self.local_root)]
+        return ["--s3-endpoint", self.s3_endpoint, "--s3-bucket", self.s3_bucket,
+                "--s3-access-key", S3_ACCESS_KEY, "--s3-secret-key", S3_SECRET_KEY]
+
+
+@contextlib.contextmanager
+def moto_s3(folder: Path) -> Iterator[StoreSpec]:
+    """A moto S3 server process on loopback, with a fresh bucket name, for the block."""
+    process, port = start_moto(folder / "moto_server.log")
+    try:
+        yield StoreSpec(s3_endpoint=f"127.0.0.1:{port}", s3_bucket=f"bench-{uuid.uuid4().hex[:12]}")
+    finally:
+        stop_moto(process)
+
+
+@dataclass(frozen=True)
+class UploadServerProcess:
+    pid: int
+    address: str
+
+
+@contextlib.contextmanager
+def upload_server_process(database_url: str, store: StoreSpec, log_path: Path) -> Iterator[UploadServerProcess]:
+    """Run `python -m bench.upload_server_process` until the block ends.
+
+    Raises RuntimeError with the server's log when it does not come up.
+    """
+    command = [sys.executable, "-m", "bench.upload_server_process",
+               "--database-url", database_url, "--jwt-secret", JWT_SECRET, *store.arguments()]
+    with log_path.open("ab") as log:
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log)
+    try:
+        port = _read_port(process, log_path)
+        yield UploadServerProcess(process.pid, f"127.0.0.1:{port}")
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        process.stdout.close()
+
+
+def _read_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
+    ready, _, _ = select.select([process.stdout], [], [], _SERVER_START_TIMEOUT_S)
+    line = process.stdout.readline() if ready else b""
+    if not line:
+        raise RuntimeError("the upload server process did not start; log:\n"
+                           + log_path.read_text(errors="replace")[-4000:])
+    return int(json.loads(line)["port"])
+
+
+def tenant_metadata(tenant: str = "bench") -> tuple[tuple[str, str], ...]:
+    """gRPC call metadata authenticating as `tenant` to servers started here."""
+    return (("authorization", f"Bearer {issue_token(JWT_SECRET, tenant)}"),)
