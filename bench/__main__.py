@@ -31,13 +31,13 @@ Upload: the whole call runs from the first request until the File comes back, so
 includes the service's completion step (resumable: assemble the parts; both: re-read the
 object, SHA-256, CSV profile). "sent": until gRPC took the last chunk (UploadFile) or the
 last WriteUploadChunk returned (resumable); the completion is the rest. gRPC flow control
-lets an UploadFile client run some MiB ahead of the service (more into S3, where the service
-stops reading while it sends a 16 MiB part), so there "sent" understates the transfer time
-and "completion" overstates it. "checksum + profile alone": that step timed again on the
-stored object in the bench process. Baseline: store.put
-of the same bytes from 1 MiB chunks in the bench process. The service runs in a process of
-its own; client chunks are 1 MiB. RSS: the server process after a 1 MiB warm-up upload, then
-its peak (psutil every 50 ms, and the kernel's VmHWM) during the whole call."""
+lets an UploadFile client run some MiB ahead of the service (more into S3, where the
+service stops reading while it sends a 16 MiB part), so there "sent" understates the
+transfer time and "completion" overstates it. "checksum + profile alone": that step timed
+again on the stored object in the bench process. Baseline: store.put of the same bytes
+from 1 MiB chunks in the bench process. The service runs in a process of its own; client
+chunks are 1 MiB. RSS: the server process after a 1 MiB warm-up upload, then its peak
+(psutil every 50 ms, and the kernel's VmHWM) during the whole call."""
 
 
 @dataclass(frozen=True)
