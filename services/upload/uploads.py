@@ -134,7 +134,7 @@ class Uploads:
         return replace(upload, **values)
 
     def _upload_part(self, session, upload: Upload, data: bytes) -> None:
-        number = len(repo.parts(session, upload.id)) + 1
+        number = repo.next_part_number(session, upload.id)
         etag = self._store.upload_part(upload.object_key, upload.multipart_id, number, data)
         repo.add_part(session, upload.id, number, etag, len(data))
 
