@@ -1,0 +1,1 @@
+"""The training domain: turning feature series into scaled, split sample windows."""
