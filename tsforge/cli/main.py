@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from tsforge.cli.files import file, files, upload
+from tsforge.cli.gateway import gateway
 from tsforge.cli.up import up
 from tsforge.core.auth import issue_token
 from tsforge.core.config import ConfigError, load_config
@@ -53,6 +54,7 @@ cli.add_command(up)
 cli.add_command(upload)
 cli.add_command(files)
 cli.add_command(file)
+cli.add_command(gateway)
 
 
 def main() -> None:

@@ -26,12 +26,13 @@ log = logging.getLogger(__name__)
 
 DEMO_TENANT = "demo"
 SERVICES = ("upload",)  # the services that exist so far
+GATEWAY = "gateway"
 
 
 class Platform:
     """The database, the object store and the servers, started together and stopped together."""
 
-    def __init__(self, config: Config, services: tuple[str, ...] = SERVICES):
+    def __init__(self, config: Config, services: tuple[str, ...] = SERVICES, start_gateway: bool = True):
         from services.upload.server import UploadServer  # the CLI's client commands need no server code
 
         builders = {"upload": UploadServer}
@@ -43,8 +44,20 @@ class Platform:
             name: builders[name](config, self.db, self.store, f"{config.host}:{config.ports[name]}")
             for name in services
         }
+        self.gateway = None
+        if start_gateway:  # after the services, so its first requests find them
+            from gateway.server import GatewaySettings
+            from gateway.server import start_gateway as start
+
+            try:
+                self.gateway = start(GatewaySettings.from_config(config))
+            except RuntimeError:
+                self.stop()
+                raise
 
     def stop(self) -> None:
+        if self.gateway is not None:  # first, so no request reaches a stopping service
+            self.gateway.stop()
         for server in self.servers.values():
             server.stop()
         self.db.dispose()
@@ -75,8 +88,8 @@ def run_demo(config: Config, upload_address: str) -> None:
 
 @click.command()
 @click.option("--demo/--no-demo", default=False, help="Upload the bundled sample CSV and print its profile.")
-@click.option("--only", "only", multiple=True, type=click.Choice(SERVICES),
-              help="Start only this service (repeatable), e.g. one per container.")
+@click.option("--only", "only", multiple=True, type=click.Choice(SERVICES + (GATEWAY,)),
+              help="Start only this service or the gateway (repeatable), e.g. one per container.")
 def up(demo: bool, only: tuple[str, ...]) -> None:
     """Start every tsforge service on this machine and serve until Ctrl-C or SIGTERM.
 
@@ -92,13 +105,19 @@ def up(demo: bool, only: tuple[str, ...]) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     stdout.print(f"starting tsforge (data in {config.data_dir})…")
-    platform = Platform(config, only or SERVICES)
+    try:
+        services = tuple(name for name in only if name != GATEWAY) if only else SERVICES
+        platform = Platform(config, services, start_gateway=not only or GATEWAY in only)
+    except RuntimeError as error:
+        raise click.ClickException(str(error)) from None
     try:
         mode = "PostgreSQL at TSFORGE_DATABASE_URL" if config.database_url else "embedded PostgreSQL"
         store = f"S3 at {config.s3.endpoint}" if config.s3 else f"objects in {config.object_dir}"
         stdout.print(f"using {mode}, {store}")
         for name, server in platform.servers.items():
             stdout.print(f"  {name:<10} grpc://{config.host}:{server.port}")
+        if platform.gateway is not None:
+            stdout.print(f"  {GATEWAY:<10} http://{config.host}:{platform.gateway.port} (grpc-web and REST/JSON)")
         if demo and "upload" in platform.servers:
             host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
             run_demo(config, f"{host}:{platform.servers['upload'].port}")

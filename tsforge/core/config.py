@@ -9,6 +9,7 @@ differs between the two modes.
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +18,9 @@ from typing import TypeVar
 T = TypeVar("T")
 
 SERVICE_PORTS = {"upload": 50051, "training": 50052, "evaluation": 50053, "models": 50054}
+GATEWAY_PORT = 8080
 DEFAULT_JWT_SECRET = "tsforge-local-development-secret-change-me"
+_ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 
 
 class ConfigError(ValueError):
@@ -43,6 +46,8 @@ class Config:
     host: str
     ports: Mapping[str, int]
     addresses: Mapping[str, str]  # where clients reach each service
+    gateway_port: int  # grpc-web and REST/JSON for browsers, in front of every service
+    gateway_cors_origins: tuple[str, ...]  # origins allowed to call the gateway ("*": any)
     tenant_quota_bytes: int
     upload_expiry_seconds: int
     grpc_max_message_bytes: int
@@ -97,6 +102,13 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         for svc, p in ports.items()
     }
 
+    gateway_port = port("TSFORGE_GATEWAY_PORT", GATEWAY_PORT)
+    raw_origins = (env.get("TSFORGE_GATEWAY_CORS_ORIGINS") or "").split(",")
+    gateway_cors_origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
+    for origin in gateway_cors_origins:
+        if origin != "*" and not _ORIGIN.fullmatch(origin):
+            problems.append(f"TSFORGE_GATEWAY_CORS_ORIGINS has {origin!r}: an origin is scheme://host[:port] or *")
+
     s3: S3Settings | None = None
     endpoint = env.get("TSFORGE_S3_ENDPOINT")
     if endpoint:
@@ -134,6 +146,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         host=host,
         ports=ports,
         addresses=addresses,
+        gateway_port=gateway_port,
+        gateway_cors_origins=gateway_cors_origins,
         tenant_quota_bytes=get("TSFORGE_TENANT_QUOTA_BYTES", 10 << 30, int, lambda v: v > 0, "bytes > 0"),
         upload_expiry_seconds=get("TSFORGE_UPLOAD_EXPIRY_SECONDS", 24 * 3600, int, lambda v: v > 0, "seconds > 0"),
         grpc_max_message_bytes=get("TSFORGE_GRPC_MAX_MESSAGE_BYTES", 8 << 20, int,

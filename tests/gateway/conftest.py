@@ -1,0 +1,91 @@
+"""Fixtures for the gateway tests: a real upload service, a gateway in front of it, and a
+plain HTTP client.
+
+The training service's address points at a port nothing listens on, so calls to it show
+what a client sees when a service is down.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+
+from gateway.server import GatewaySettings, RunningGateway, start_gateway
+from tests.platform_fixtures import running_upload_service
+from tsforge.core.storage import LocalObjectStore
+
+ALLOWED_ORIGIN = "http://app.example"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class HttpReply:
+    status: int
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+
+    def json(self):
+        return json.loads(self.body)
+
+
+class Http:
+    """A plain HTTP client (urllib, no proxies) for one base URL."""
+
+    def __init__(self, base_url: str):
+        self.base_url = base_url
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+
+    def open(self, method: str, path: str, body: bytes | dict | list | None = None,
+             headers: dict[str, str] | None = None):
+        """The raw urllib response (also for HTTP errors), for reading a body as it streams."""
+        data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
+        request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers or {})
+        if isinstance(body, (dict, list)):
+            request.add_header("Content-Type", "application/json")
+        try:
+            return self._opener.open(request, timeout=30)
+        except urllib.error.HTTPError as error:
+            return error
+
+    def request(self, method: str, path: str, body=None, headers=None) -> HttpReply:
+        with self.open(method, path, body, headers) as response:
+            return HttpReply(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
+
+
+@dataclass
+class Stack:
+    gateway: RunningGateway
+    upload: object  # tests.platform_fixtures.RunningUploadService
+    http: Http
+    base_url: str
+
+
+def gateway_settings(upstreams: dict[str, str], *origins: str) -> GatewaySettings:
+    return GatewaySettings(host="127.0.0.1", port=0, upstreams=upstreams,
+                           cors_origins=(ALLOWED_ORIGIN, *origins), shutdown_grace_seconds=0.5)
+
+
+@pytest.fixture(scope="module")
+def stack(db, tmp_path_factory) -> Iterator[Stack]:
+    """An upload service and a gateway in front of all four services (only upload runs)."""
+    store = LocalObjectStore(tmp_path_factory.mktemp("gateway-objects"))
+    with running_upload_service(db, store) as upload:
+        down = f"127.0.0.1:{free_port()}"
+        upstreams = {"upload": upload.address, "training": down, "evaluation": down, "models": down}
+        gateway = start_gateway(gateway_settings(upstreams))
+        base_url = f"http://127.0.0.1:{gateway.port}"
+        try:
+            yield Stack(gateway, upload, Http(base_url), base_url)
+        finally:
+            gateway.stop()
