@@ -8,7 +8,7 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 PROTO_PACKAGES := common upload training evaluation models
 GENERATED := $(foreach p,$(PROTO_PACKAGES),tsforge/$(p)/v1)
 
-.PHONY: up test setup gen gen-check lint proto-deps bench clean
+.PHONY: up test setup gen gen-check lint proto-deps descriptors bench clean
 
 ## Start the whole platform on its embedded defaults and show it working.
 up: setup
@@ -47,6 +47,12 @@ gen: $(VENV)/.installed
 gen-check: gen
 	git diff --exit-code --stat -- $(GENERATED) || { echo "generated code is stale: run 'make gen' and commit"; exit 1; }
 	test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "generated code is not committed"; exit 1; }
+
+## Build the descriptor set Envoy's gRPC-JSON transcoder reads, and the Envoy Gateway
+## patch that inlines it. Both are committed; tests/deploy fail when they are stale.
+descriptors: proto-deps node_modules/.installed
+	$(BUF) build --path protos/tsforge --as-file-descriptor-set --exclude-source-info -o deploy/envoy/tsforge.pb
+	$(PY) deploy/render_transcoder_policy.py
 
 ## buf lint (STANDARD) over protos/.
 lint: proto-deps node_modules/.installed
