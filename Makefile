@@ -8,7 +8,7 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 PROTO_PACKAGES := common upload training evaluation models
 GENERATED := $(foreach p,$(PROTO_PACKAGES),tsforge/$(p)/v1)
 
-.PHONY: up test setup gen gen-check lint proto-deps descriptors bench clean
+.PHONY: up test setup gen gen-check gen-es lint proto-deps descriptors bench clean
 
 ## Start the whole platform on its embedded defaults and show it working.
 up: setup
@@ -19,7 +19,7 @@ test: setup
 	$(PY) -m pytest
 
 ## Create the virtual environment, install everything, generate code from the protos.
-setup: $(VENV)/.installed node_modules/.installed gen
+setup: $(VENV)/.installed node_modules/.installed gen gen-es
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ gen-check: gen
 descriptors: proto-deps node_modules/.installed
 	$(BUF) build --path protos/tsforge --as-file-descriptor-set --exclude-source-info -o deploy/envoy/tsforge.pb
 	$(PY) deploy/render_transcoder_policy.py
+
+## JavaScript for the gateway's grpc-web client tests (protoc-gen-es from node_modules,
+## offline) into .build/es/; never committed. The tests regenerate it too.
+gen-es: proto-deps node_modules/.installed
+	$(BUF) generate --template tests/gateway/js/buf.gen.yaml --path protos/tsforge
 
 ## buf lint (STANDARD) over protos/.
 lint: proto-deps node_modules/.installed

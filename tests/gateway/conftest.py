@@ -69,6 +69,7 @@ class Stack:
     upload: object  # tests.platform_fixtures.RunningUploadService
     http: Http
     base_url: str
+    page_port: int  # a free port for a test page; its origin is allowed by CORS
 
 
 def gateway_settings(upstreams: dict[str, str], *origins: str) -> GatewaySettings:
@@ -83,9 +84,10 @@ def stack(db, tmp_path_factory) -> Iterator[Stack]:
     with running_upload_service(db, store) as upload:
         down = f"127.0.0.1:{free_port()}"
         upstreams = {"upload": upload.address, "training": down, "evaluation": down, "models": down}
-        gateway = start_gateway(gateway_settings(upstreams))
+        page_port = free_port()
+        gateway = start_gateway(gateway_settings(upstreams, f"http://127.0.0.1:{page_port}"))
         base_url = f"http://127.0.0.1:{gateway.port}"
         try:
-            yield Stack(gateway, upload, Http(base_url), base_url)
+            yield Stack(gateway, upload, Http(base_url), base_url, page_port)
         finally:
             gateway.stop()
