@@ -25,25 +25,35 @@ from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 DEMO_TENANT = "demo"
-SERVICES = ("upload",)  # the services that exist so far
+SERVICES = ("upload", "training")  # the services that exist so far
 GATEWAY = "gateway"
 
 
 class Platform:
     """The database, the object store and the servers, started together and stopped together."""
 
-    def __init__(self, config: Config, services: tuple[str, ...] = SERVICES, start_gateway: bool = True):
-        from services.upload.server import UploadServer  # the CLI's client commands need no server code
+    def __init__(self, config: Config, services: tuple[str, ...] = SERVICES, workers: int | None = None,
+                 start_gateway: bool = True):
+        # The CLI's client commands need no server code: imported here.
+        from services.training.server import TrainingServer
+        from services.training.worker import WorkerPool
+        from services.upload.server import UploadServer
 
-        builders = {"upload": UploadServer}
         self.config = config
         url, self._embedded = database_url(config)
         self.db = Database(url)
         self.store = open_store(config)
-        self.servers = {
-            name: builders[name](config, self.db, self.store, f"{config.host}:{config.ports[name]}")
-            for name in services
+        builders = {
+            "upload": lambda address: UploadServer(config, self.db, self.store, address),
+            "training": lambda address: TrainingServer(config, self.db, self.store, address, url),
         }
+        self.servers = {name: builders[name](f"{config.host}:{config.ports[name]}") for name in services}
+        workers = config.training_workers if workers is None else workers
+        # Workers are separate processes that reach the services at their addresses.
+        env = dict(os.environ)
+        for name, server in self.servers.items():
+            env.setdefault(f"TSFORGE_{name.upper()}_ADDRESS", f"127.0.0.1:{server.port}")
+        self.workers = WorkerPool(workers, env, url) if workers else None
         self.gateway = None
         if start_gateway:  # after the services, so its first requests find them
             from gateway.server import GatewaySettings
@@ -58,6 +68,8 @@ class Platform:
     def stop(self) -> None:
         if self.gateway is not None:  # first, so no request reaches a stopping service
             self.gateway.stop()
+        if self.workers:
+            self.workers.stop()
         for server in self.servers.values():
             server.stop()
         self.db.dispose()
@@ -90,7 +102,9 @@ def run_demo(config: Config, upload_address: str) -> None:
 @click.option("--demo/--no-demo", default=False, help="Upload the bundled sample CSV and print its profile.")
 @click.option("--only", "only", multiple=True, type=click.Choice(SERVICES + (GATEWAY,)),
               help="Start only this service or the gateway (repeatable), e.g. one per container.")
-def up(demo: bool, only: tuple[str, ...]) -> None:
+@click.option("--workers", type=click.IntRange(0, 64), default=None,
+              help="Training worker processes (default: TSFORGE_TRAINING_WORKERS, 1).")
+def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
     """Start every tsforge service on this machine and serve until Ctrl-C or SIGTERM.
 
     With nothing configured, data (an embedded PostgreSQL and the object store) lives
@@ -107,7 +121,7 @@ def up(demo: bool, only: tuple[str, ...]) -> None:
     stdout.print(f"starting tsforge (data in {config.data_dir})…")
     try:
         services = tuple(name for name in only if name != GATEWAY) if only else SERVICES
-        platform = Platform(config, services, start_gateway=not only or GATEWAY in only)
+        platform = Platform(config, services, workers, start_gateway=not only or GATEWAY in only)
     except RuntimeError as error:
         raise click.ClickException(str(error)) from None
     try:

@@ -52,6 +52,9 @@ class Config:
     upload_expiry_seconds: int
     grpc_max_message_bytes: int
     server_threads: int
+    training_workers: int
+    tenant_max_active_runs: int
+    worker_lost_seconds: int  # a job whose worker has not heartbeaten for this long is failed
     log_level: str
     log_json: bool
 
@@ -153,6 +156,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         grpc_max_message_bytes=get("TSFORGE_GRPC_MAX_MESSAGE_BYTES", 8 << 20, int,
                                    lambda v: 1 << 20 <= v <= 64 << 20, "1 MiB..64 MiB"),
         server_threads=get("TSFORGE_SERVER_THREADS", 32, int, lambda v: 1 <= v <= 1024, "1..1024"),
+        training_workers=get("TSFORGE_TRAINING_WORKERS", 1, int, lambda v: 0 <= v <= 64, "0..64"),
+        tenant_max_active_runs=get("TSFORGE_TENANT_MAX_ACTIVE_RUNS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"),
+        worker_lost_seconds=get("TSFORGE_WORKER_LOST_SECONDS", 30, int, lambda v: 3 <= v <= 3600, "3..3600"),
         log_level=log_level,
         log_json=get("TSFORGE_LOG_JSON", True, _parse_bool, rule="true or false"),
     )

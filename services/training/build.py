@@ -1,0 +1,196 @@
+"""A dataset build, as a worker runs it: read the session's files through the upload
+service, cut them into windows, split, fit the scalers on the training split only,
+and store arrays, scalers and violin plots. Progress goes to the build's event log."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import logging
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import timedelta
+
+import numpy as np
+
+from services.training import queue
+from services.training.calendar_features import CalendarSpec
+from services.training.events import append_event
+from services.training.resampling import ResamplingMethod
+from services.training.resources import from_json
+from services.training.scaling import MinMaxScalers
+from services.training.series_io import read_series
+from services.training.splitting import split_indices
+from services.training.tables import DatasetRow
+from services.training.windowing import Feature, FeatureSpec, Series, WindowSpec, build_windows
+from tsforge.common.v1 import common_pb2
+from tsforge.core.errors import DomainError
+from tsforge.core.streams import file_chunks
+from tsforge.training.v1 import training_resources_pb2 as tr
+
+log = logging.getLogger(__name__)
+
+METHODS = {common_pb2.RESAMPLING_METHOD_LINEAR: ResamplingMethod.LINEAR,
+           common_pb2.RESAMPLING_METHOD_MEAN: ResamplingMethod.MEAN,
+           common_pb2.RESAMPLING_METHOD_NEAREST: ResamplingMethod.NEAREST}
+SPLITS = (("train", common_pb2.DATA_SPLIT_TRAIN), ("validation", common_pb2.DATA_SPLIT_VALIDATION),
+          ("test", common_pb2.DATA_SPLIT_TEST))
+
+
+class BuildStopped(Exception):
+    """The build was taken away or its session deleted."""
+
+
+def dataset_prefix(tenant: str, dataset_id: str) -> str:
+    return f"datasets/{tenant}/{dataset_id}/"
+
+
+def run_build(worker, row: DatasetRow, alive: Callable[[], bool]) -> None:
+    """Builds the dataset of `row`; marks it READY, or FAILED with the reason."""
+    progress = _Progress(worker.db, row.id)
+    try:
+        result = _build(worker, row, alive, progress)
+        if not queue.complete_dataset(worker.db, row.id, worker.worker_id, result):
+            worker.store.delete_prefix(dataset_prefix(row.tenant, row.id))
+    except BuildStopped:
+        worker.store.delete_prefix(dataset_prefix(row.tenant, row.id))
+    except Exception as error:
+        reason = str(error) if isinstance(error, (ValueError, DomainError)) else f"internal error: {error!r}"
+        if not isinstance(error, (ValueError, DomainError)):
+            log.exception("dataset build %s failed", row.id)
+        worker.store.delete_prefix(dataset_prefix(row.tenant, row.id))
+        with worker.db.transaction() as session:
+            current = session.get(DatasetRow, row.id, with_for_update=True)
+            if current is not None and current.state == tr.DATASET_STATE_BUILDING:
+                queue.fail_dataset(session, current, reason)
+
+
+class _Progress:
+    def __init__(self, db, dataset_id: str):
+        self._db, self._id, self._started = db, dataset_id, time.monotonic()
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        elapsed = time.monotonic() - self._started
+        event = tr.DatasetBuildEvent(progress=tr.DatasetBuildProgress(done=done, total=total, stage=stage))
+        if 0 < done < total:
+            event.progress.eta.FromTimedelta(timedelta(seconds=elapsed * (total - done) / done))
+        with self._db.transaction() as session:
+            append_event(session, DatasetRow, self._id, event)
+
+
+def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progress) -> tr.Dataset:
+    document = from_json(row.document, tr.Dataset)
+    spec = document.spec
+    files = [*spec.inputs, *spec.outputs]
+    features: list[Feature] = []
+    for i, feature in enumerate(files):
+        progress("reading files", i, len(files))
+        if not alive():
+            raise BuildStopped()
+        file = worker.uploads.get_file(row.tenant, feature.file)
+        if file is None:
+            raise ValueError(f"{feature.file} no longer exists")
+        times, values = read_series(worker.uploads.read_file(row.tenant, feature.file), file.profile, feature.column)
+        features.append(Feature(_feature_spec(feature), Series(times, values)))
+    inputs, outputs = features[:len(spec.inputs)], features[len(spec.inputs):]
+    window = spec.window
+    calendar = spec.calendar
+    progress("windowing", 0, 1)
+    windows = build_windows(
+        inputs, outputs, WindowSpec(window.input_steps, window.output_steps, window.step_minutes,
+                                    window.offset_minutes),
+        gap_tolerance=document.gap_tolerance.ToTimedelta() if document.HasField("gap_tolerance") else None,
+        calendar=CalendarSpec(year=calendar.year, month=calendar.month, week=calendar.week, day=calendar.day,
+                              holiday=calendar.holiday, holiday_country=calendar.holiday_country,
+                              holiday_subdivision=calendar.holiday_subdivision, time_zone=calendar.time_zone or "UTC"),
+    )
+    if not alive():
+        raise BuildStopped()
+    count = len(windows.times)
+    split = split_indices(count, spec.split.train_fraction, spec.split.validation_fraction,
+                          spec.split.test_fraction, shuffle=spec.split.method == tr.SPLIT_METHOD_SHUFFLED,
+                          seed=spec.split.seed)
+    if len(split.train) == 0:
+        raise ValueError(f"only {count} samples could be cut ({windows.dropped} dropped): too few for a training split")
+    progress("scaling", 0, 1)
+    scalers = MinMaxScalers.fit(windows, split.train, [f.spec for f in inputs], [f.spec for f in outputs])
+    scalers.transform_inputs(windows.X, copy=False)
+    scalers.transform_outputs(windows.y, copy=False)
+
+    result = tr.Dataset(
+        x_shape=list(windows.X.shape), y_shape=list(windows.y.shape),
+        input_feature_names=list(windows.input_names), output_feature_names=list(windows.output_names),
+        train_sample_count=len(split.train), validation_sample_count=len(split.validation),
+        test_sample_count=len(split.test), dropped_sample_count=windows.dropped,
+    )
+    for role, fitted in ((common_pb2.FEATURE_ROLE_INPUT, scalers.inputs), (common_pb2.FEATURE_ROLE_OUTPUT, scalers.outputs)):
+        for s in fitted:
+            result.scalers.add(feature=s.feature, role=role, data_min=s.data_min, data_max=s.data_max,
+                               data_mean=s.data_mean, range=common_pb2.ScalingRange(min=s.range_min, max=s.range_max))
+    prefix = dataset_prefix(row.tenant, row.id)
+    for number, (name, kind) in enumerate(SPLITS):
+        progress("storing", number, len(SPLITS) + 1)
+        index = getattr(split, name)
+        seconds = windows.times[index].astype("datetime64[s]").astype(np.int64)
+        ref = _put_npz(worker.store, f"{prefix}arrays-{name}.npz", x=windows.X[index], y=windows.y[index],
+                       reference_times=seconds)
+        result.objects.add(id=f"arrays-{name}", kind=tr.DATASET_OBJECT_KIND_ARRAYS, split=kind, object=ref)
+    ref = _put_bytes(worker.store, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
+    result.objects.add(id="scalers", kind=tr.DATASET_OBJECT_KIND_SCALERS, object=ref)
+    progress("plots", 0, 1)
+    from services.training.plots import violin_plots  # matplotlib: only where plots are drawn
+
+    for plot_id, feature, png in violin_plots(windows, split):
+        ref = _put_bytes(worker.store, f"{prefix}{plot_id}.png", png, "image/png")
+        result.objects.add(id=plot_id, kind=tr.DATASET_OBJECT_KIND_VIOLIN_PLOT, feature=feature, object=ref)
+    if windows.dropped > count:
+        append_warning(worker.db, row.id, f"{windows.dropped} windows were dropped and only {count} kept: "
+                                          "check the files' gaps and the gap tolerance")
+    progress("done", 1, 1)
+    return result
+
+
+def append_warning(db, dataset_id: str, message: str) -> None:
+    with db.transaction() as session:
+        append_event(session, DatasetRow, dataset_id, tr.DatasetBuildEvent(warning=tr.JobWarning(message=message)))
+
+
+def _feature_spec(feature: tr.FeatureSpec) -> FeatureSpec:
+    return FeatureSpec(name=feature.feature, start_hours=feature.horizon.start, end_hours=feature.horizon.end,
+                       method=METHODS[feature.resampling], scale_min=feature.scaling.min,
+                       scale_max=feature.scaling.max)
+
+
+def _put_npz(store, key: str, **arrays) -> common_pb2.ObjectRef:
+    # Through a temporary file: the arrays are written once, then streamed to the store.
+    with tempfile.TemporaryFile() as handle:
+        np.savez(handle, **arrays)
+        handle.seek(0)
+        digest = hashlib.sha256()
+
+        def hashed():
+            for chunk in file_chunks(handle):
+                digest.update(chunk)
+                yield chunk
+
+        size = store.put(key, hashed())
+    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=digest.hexdigest(),
+                                content_type="application/x-npz")
+
+
+def _put_bytes(store, key: str, data: bytes, content_type: str) -> common_pb2.ObjectRef:
+    size = store.put(key, [data])
+    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=hashlib.sha256(data).hexdigest(),
+                                content_type=content_type)
+
+
+def load_arrays(store, key: str) -> dict[str, np.ndarray]:
+    """A stored .npz, read back (for runs and ReadPredictions)."""
+    with tempfile.TemporaryFile() as handle:
+        for chunk in store.read(key):
+            handle.write(chunk)
+        handle.seek(0)
+        with np.load(handle) as data:
+            return {name: data[name] for name in data.files}

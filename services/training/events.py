@@ -1,0 +1,124 @@
+"""Progress events: a numbered log per job in PostgreSQL, announced with NOTIFY.
+
+Appending an event bumps the job's last_event_sequence and inserts the event in
+the same transaction, then NOTIFYs the job id (delivered at commit). Each process
+keeps ONE listening connection (EventHub) and wakes its watchers of that job; a
+watcher then reads what is new from the table. So any replica can serve any
+watcher, and a client that reconnects with its last sequence misses nothing and
+sees nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.orm import Session
+
+from services.training.tables import EventRow
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "tsforge_training_events"
+
+
+def append_event(session: Session, job_table, job_id: str, event) -> int:
+    """Adds `event` (a RunEvent or DatasetBuildEvent; sequence and time are set here)
+    to the job's log in the caller's transaction. Returns its sequence number."""
+    sequence = session.execute(
+        sa.update(job_table).where(job_table.id == job_id)
+        .values(last_event_sequence=job_table.last_event_sequence + 1)
+        .returning(job_table.last_event_sequence)
+    ).scalar_one()
+    stamp = datetime.now(timezone.utc)
+    event.sequence = sequence
+    event.time.FromDatetime(stamp)
+    session.add(EventRow(job_id=job_id, sequence=sequence, time=stamp, payload=event.SerializeToString()))
+    session.execute(sa.select(sa.func.pg_notify(CHANNEL, job_id)))
+    return sequence
+
+
+def events_after(session: Session, job_id: str, after: int, limit: int = 1000) -> list[bytes]:
+    query = (sa.select(EventRow.payload).where(EventRow.job_id == job_id, EventRow.sequence > after)
+             .order_by(EventRow.sequence).limit(limit))
+    return list(session.scalars(query))
+
+
+class EventHub:
+    """One LISTEN connection for the whole process, fanned out to its watchers."""
+
+    def __init__(self, database_url: str):
+        self._url = database_url.replace("postgresql+psycopg://", "postgresql://")
+        self._waiters: dict[str, set[threading.Event]] = defaultdict(set)
+        self._lock = threading.Lock()
+        self._stopping = threading.Event()
+        self._connected = threading.Event()
+        self._thread = threading.Thread(target=self._listen, name="event-hub", daemon=True)
+        self._thread.start()
+        self._connected.wait(timeout=10)
+
+    @contextmanager
+    def subscribe(self, job_id: str) -> Iterator[threading.Event]:
+        """An Event set whenever the job announces new events, while the block runs."""
+        wake = threading.Event()
+        with self._lock:
+            self._waiters[job_id].add(wake)
+        try:
+            yield wake
+        finally:
+            with self._lock:
+                self._waiters[job_id].discard(wake)
+                if not self._waiters[job_id]:
+                    del self._waiters[job_id]
+
+    def _listen(self) -> None:
+        while not self._stopping.is_set():
+            try:
+                with psycopg.connect(self._url, autocommit=True) as connection:
+                    connection.execute(f"LISTEN {CHANNEL}")
+                    self._connected.set()
+                    self._wake_all()  # anything announced while (re)connecting
+                    while not self._stopping.is_set():
+                        for notify in connection.notifies(timeout=1.0):
+                            self._wake(notify.payload)
+            except psycopg.Error:
+                log.warning("event listener lost its connection; reconnecting", exc_info=True)
+                time.sleep(1)
+
+    def _wake(self, job_id: str) -> None:
+        with self._lock:
+            for wake in self._waiters.get(job_id, ()):
+                wake.set()
+
+    def _wake_all(self) -> None:
+        with self._lock:
+            for waiters in self._waiters.values():
+                for wake in waiters:
+                    wake.set()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._thread.join(timeout=5)
+
+
+def follow(read_after: Callable[[int], list], is_last: Callable[[object], bool], wake: threading.Event,
+           after: int, is_active: Callable[[], bool], poll_seconds: float = 5.0) -> Iterator:
+    """Yields the events after `after`, then new ones as they are announced, until
+    `is_last(event)` or the watcher goes away. `read_after(seq)` returns parsed events
+    with `.sequence`; the poll is a safety net should a notification be lost."""
+    last = after
+    while is_active():
+        wake.clear()  # before reading: an announcement during the read is not lost
+        for event in read_after(last):
+            yield event
+            last = event.sequence
+            if is_last(event):
+                return
+        wake.wait(timeout=poll_seconds)

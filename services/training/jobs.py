@@ -1,0 +1,208 @@
+"""Dataset builds and runs as the API sees them: queue them, read them, cancel and
+watch them. Workers (worker.py) do the work; this module never imports TensorFlow."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+
+import sqlalchemy as sa
+from google.protobuf.duration_pb2 import Duration
+
+from services.training.events import EventHub, append_event, events_after, follow
+from services.training.resources import dataset_message, from_json, run_message, to_json
+from services.training.sessions import ACTIVE_RUN_STATES, _session, now
+from services.training.tables import DatasetRow, RunRow
+from tsforge.common.v1 import common_pb2
+from tsforge.core.db import Database
+from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
+from tsforge.core.names import parse_name
+from tsforge.core.pagination import decode_token, page_size, paginate
+from tsforge.training.v1 import training_resources_pb2 as tr
+
+TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
+TERMINAL_DATASET_STATES = (tr.DATASET_STATE_READY, tr.DATASET_STATE_FAILED)
+MODEL_TYPES = {
+    "dense": common_pb2.MODEL_TYPE_DENSE, "cnn": common_pb2.MODEL_TYPE_CNN, "lstm": common_pb2.MODEL_TYPE_LSTM,
+    "ar_lstm": common_pb2.MODEL_TYPE_AR_LSTM, "svr_direct": common_pb2.MODEL_TYPE_SVR_DIRECT,
+    "svr_mimo": common_pb2.MODEL_TYPE_SVR_MIMO, "linear_regression": common_pb2.MODEL_TYPE_LINEAR_REGRESSION,
+}
+
+
+def parse_dataset_name(name: str, field: str = "name") -> tuple[str, str]:
+    """(session id, dataset id) of "sessions/{s}/datasets/{d}". Raises InvalidArgument."""
+    parts = name.split("/")
+    if len(parts) != 4 or parts[0] != "sessions" or parts[2] != "datasets":
+        raise InvalidArgument(FieldViolation(field, f"must be 'sessions/{{session}}/datasets/{{dataset}}', got {name!r}"))
+    return parse_name(f"sessions/{parts[1]}", "sessions", field), parse_name(f"datasets/{parts[3]}", "datasets", field)
+
+
+class Jobs:
+    def __init__(self, db: Database, hub: EventHub, max_active_runs: int,
+                 resolve_models: Callable[[list, int], tuple[list[tr.ModelSpec], list[FieldViolation]]]):
+        self._db = db
+        self._hub = hub
+        self._max_active_runs = max_active_runs
+        self._resolve_models = resolve_models
+
+    # -- datasets ------------------------------------------------------------------
+
+    def build_dataset(self, tenant: str, session_id: str, gap_tolerance: Duration | None) -> tr.Dataset:
+        if gap_tolerance is not None and gap_tolerance.ToTimedelta().total_seconds() <= 0:
+            raise InvalidArgument(FieldViolation("gap_tolerance", "must be positive"))
+        with self._db.transaction() as db:
+            session = _session(db, tenant, session_id)
+            document = tr.Dataset(spec=from_json(session.spec, tr.DatasetSpec))
+            if gap_tolerance is not None:
+                document.gap_tolerance.CopyFrom(gap_tolerance)
+            stamp = now()
+            row = DatasetRow(id=uuid.uuid4().hex, tenant=tenant, session_id=session.id, document=to_json(document),
+                             state=tr.DATASET_STATE_QUEUED, create_time=stamp, update_time=stamp)
+            db.add(row)
+            db.flush()
+            append_event(db, DatasetRow, row.id, tr.DatasetBuildEvent(
+                state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_QUEUED)))
+            return dataset_message(row)
+
+    def get_dataset(self, tenant: str, name: str) -> tr.Dataset:
+        session_id, dataset_id = parse_dataset_name(name)
+        with self._db.transaction() as db:
+            return dataset_message(_dataset(db, tenant, session_id, dataset_id))
+
+    def list_datasets(self, tenant: str, session_id: str, requested: int, token: str):
+        limit = page_size(requested)
+        with self._db.transaction() as db:
+            _session(db, tenant, session_id)
+            query = sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id)
+            rows = _page(db, query, DatasetRow, limit, decode_token(token))
+            page, next_token = paginate(rows, limit)
+            return [dataset_message(row) for row in page], next_token
+
+    def watch_dataset(self, tenant: str, name: str, after: int, is_active: Callable[[], bool]) -> Iterator:
+        session_id, dataset_id = parse_dataset_name(name)
+        with self._db.transaction() as db:
+            _dataset(db, tenant, session_id, dataset_id)
+        yield from self._follow(dataset_id, after, tr.DatasetBuildEvent, is_active,
+                                lambda e: e.WhichOneof("event") == "state_change"
+                                and e.state_change.state in TERMINAL_DATASET_STATES)
+
+    # -- runs ----------------------------------------------------------------------
+
+    def create_run(self, tenant: str, run: tr.Run) -> tr.Run:
+        """Queues a run. Raises InvalidArgument, NotFound, FailedPrecondition, QuotaExceeded."""
+        session_id, dataset_id = parse_dataset_name(run.dataset, "run.dataset")
+        problems = []
+        if len(run.display_name) > 200:
+            problems.append(FieldViolation("run.display_name", "at most 200 characters"))
+        with self._db.transaction() as db:
+            dataset = _dataset(db, tenant, session_id, dataset_id)
+            if dataset.state == tr.DATASET_STATE_FAILED:
+                raise FailedPrecondition(f"the dataset failed to build: {dataset.failure_reason}", run.dataset)
+            spec = from_json(dataset.document["spec"], tr.DatasetSpec)
+            specs, model_problems = self._resolve_models(list(run.model_specs), spec.window.input_steps)
+            problems += [FieldViolation(f"run.{v.field}", v.description) for v in model_problems]
+            if problems:
+                raise InvalidArgument(problems)
+            db.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"runs:{tenant}"))))
+            active = db.scalar(sa.select(sa.func.count()).select_from(RunRow).where(
+                RunRow.tenant == tenant, RunRow.state.in_(ACTIVE_RUN_STATES)))
+            if active >= self._max_active_runs:
+                raise QuotaExceeded(f"{active} runs are queued or running; the limit is {self._max_active_runs}",
+                                    subject="tenant:active_runs")
+            run_id = uuid.uuid4().hex
+            models = [tr.ModelResult(name=f"runs/{run_id}/models/{s.model_id}", spec=s,
+                                     model_type=MODEL_TYPES[s.WhichOneof("params")],
+                                     state=tr.MODEL_STATE_PENDING) for s in specs]
+            stamp = now()
+            row = RunRow(id=run_id, tenant=tenant, session_id=session_id, dataset_id=dataset_id,
+                         display_name=run.display_name, models=[to_json(m) for m in models],
+                         state=tr.RUN_STATE_QUEUED, create_time=stamp, update_time=stamp)
+            db.add(row)
+            db.flush()
+            append_event(db, RunRow, run_id, tr.RunEvent(state_change=tr.RunStateChange(state=tr.RUN_STATE_QUEUED)))
+            return run_message(row)
+
+    def get_run(self, tenant: str, run_id: str) -> tr.Run:
+        with self._db.transaction() as db:
+            return run_message(_run(db, tenant, run_id))
+
+    def list_runs(self, tenant: str, requested: int, token: str, session: str, state: int):
+        limit = page_size(requested)
+        with self._db.transaction() as db:
+            query = sa.select(RunRow).where(RunRow.tenant == tenant)
+            if session:
+                query = query.where(RunRow.session_id == parse_name(session, "sessions", "session"))
+            if state:
+                query = query.where(RunRow.state == state)
+            rows = _page(db, query, RunRow, limit, decode_token(token))
+            page, next_token = paginate(rows, limit)
+            return [run_message(row) for row in page], next_token
+
+    def cancel_run(self, tenant: str, run_id: str) -> tr.Run:
+        """A queued run ends CANCELLED now; a running one when its worker notices."""
+        with self._db.transaction() as db:
+            row = _run(db, tenant, run_id, lock=True)
+            if row.state in (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED):
+                raise FailedPrecondition(f"the run has already ended ({tr.RunState.Name(row.state)})",
+                                         f"runs/{run_id}")
+            if row.state == tr.RUN_STATE_QUEUED:
+                finish_run(db, row, tr.RUN_STATE_CANCELLED, "cancelled by user")
+            elif row.state == tr.RUN_STATE_RUNNING:
+                row.cancel_requested = True
+                row.update_time = now()
+            return run_message(row)
+
+    def watch_run(self, tenant: str, run_id: str, after: int, is_active: Callable[[], bool]) -> Iterator:
+        if after < 0:
+            raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
+        with self._db.transaction() as db:
+            _run(db, tenant, run_id)
+        yield from self._follow(run_id, after, tr.RunEvent, is_active,
+                                lambda e: e.WhichOneof("event") == "state_change"
+                                and e.state_change.state in TERMINAL_RUN_STATES)
+
+    def _follow(self, job_id: str, after: int, event_type, is_active, is_last) -> Iterator:
+        def read_after(sequence: int) -> list:
+            with self._db.transaction() as db:
+                return [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
+
+        with self._hub.subscribe(job_id) as wake:
+            yield from follow(read_after, is_last, wake, after, is_active)
+
+
+def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
+    """Ends a run (and its unfinished models) in `state`, with its closing event."""
+    models = [from_json(m, tr.ModelResult) for m in row.models]
+    for model in models:
+        if model.state in (tr.MODEL_STATE_PENDING, tr.MODEL_STATE_RUNNING):
+            model.state = tr.MODEL_STATE_CANCELLED if state == tr.RUN_STATE_CANCELLED else tr.MODEL_STATE_FAILED
+            if model.state == tr.MODEL_STATE_FAILED:
+                model.failure_reason = reason
+    row.models = [to_json(m) for m in models]
+    row.state = state
+    row.failure_reason = reason if state == tr.RUN_STATE_FAILED else ""
+    row.end_time = row.update_time = now()
+    db.flush()
+    append_event(db, RunRow, row.id, tr.RunEvent(state_change=tr.RunStateChange(state=state, reason=reason)))
+
+
+def _dataset(db, tenant: str, session_id: str, dataset_id: str) -> DatasetRow:
+    row = db.scalar(sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id,
+                                                DatasetRow.id == dataset_id))
+    if row is None:
+        raise NotFound(f"sessions/{session_id}/datasets/{dataset_id}")
+    return row
+
+
+def _run(db, tenant: str, run_id: str, lock: bool = False) -> RunRow:
+    query = sa.select(RunRow).where(RunRow.tenant == tenant, RunRow.id == run_id)
+    row = db.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFound(f"runs/{run_id}")
+    return row
+
+
+def _page(db, query, table, limit: int, after):
+    if after:
+        query = query.where(sa.tuple_(table.create_time, table.id) < sa.tuple_(*after))
+    return list(db.scalars(query.order_by(table.create_time.desc(), table.id.desc()).limit(limit + 1)))

@@ -1,0 +1,95 @@
+"""Reading what jobs stored: dataset objects, model artifacts and predictions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+
+from services.training.build import load_arrays
+from services.training.jobs import _dataset, _run, parse_dataset_name
+from services.training.resources import dataset_message, run_message
+from tsforge.common.v1 import common_pb2
+from tsforge.core.db import Database
+from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.core.storage import ObjectStore
+from tsforge.training.v1 import training_resources_pb2 as tr
+
+DOWNLOAD_CHUNK_BYTES = 1 << 20
+TARGET_CHUNK_BYTES = 1 << 20
+
+
+class Results:
+    def __init__(self, db: Database, store: ObjectStore):
+        self._db = db
+        self._store = store
+
+    def dataset_object(self, tenant: str, name: str, object_id: str) -> tuple[common_pb2.ObjectRef, Iterator[bytes]]:
+        session_id, dataset_id = parse_dataset_name(name)
+        with self._db.transaction() as db:
+            dataset = dataset_message(_dataset(db, tenant, session_id, dataset_id))
+        for stored in dataset.objects:
+            if stored.id == object_id:
+                return stored.object, self._store.read(stored.object.key, chunk_size=DOWNLOAD_CHUNK_BYTES)
+        known = ", ".join(o.id for o in dataset.objects) or "none yet"
+        raise InvalidArgument(FieldViolation("object_id", f"{object_id!r} is not an object of {name} ({known})"))
+
+    def model(self, tenant: str, name: str) -> tuple[tr.Run, tr.ModelResult]:
+        """The run and the SUCCEEDED model named "runs/{run}/models/{model}"."""
+        parts = name.split("/")
+        if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models":
+            raise InvalidArgument(FieldViolation("name", f"must be 'runs/{{run}}/models/{{model}}', got {name!r}"))
+        with self._db.transaction() as db:
+            run = run_message(_run(db, tenant, parts[1]))
+        for model in run.models:
+            if model.name == name:
+                if model.state != tr.MODEL_STATE_SUCCEEDED:
+                    raise FailedPrecondition(f"the model is {tr.ModelState.Name(model.state)}, not SUCCEEDED", name)
+                return run, model
+        raise NotFound(name)
+
+    def artifact(self, tenant: str, name: str, format: int) -> tuple[tr.ModelResult, Iterator[bytes]]:
+        _, model = self.model(tenant, name)
+        if format not in (common_pb2.ARTIFACT_FORMAT_UNSPECIFIED, model.artifact_format):
+            raise InvalidArgument(FieldViolation(
+                "format", f"this model is stored as {common_pb2.ArtifactFormat.Name(model.artifact_format)}; "
+                          "other formats and bundles are served by the model registry"))
+        return model, self._store.read(model.artifact.key, chunk_size=DOWNLOAD_CHUNK_BYTES)
+
+    def predictions(self, tenant: str, name: str, split: int, history_steps: int, rows_per_chunk: int) -> Iterator:
+        """A PredictionsHeader, then PredictionsChunks in reference-time order."""
+        violations = []
+        if split not in (common_pb2.DATA_SPLIT_TRAIN, common_pb2.DATA_SPLIT_VALIDATION, common_pb2.DATA_SPLIT_TEST):
+            violations.append(FieldViolation("split", "must be TRAIN, VALIDATION or TEST"))
+        if history_steps != 0:
+            violations.append(FieldViolation("history_steps", "past values are not stored yet: only 0 is supported"))
+        if not 0 <= rows_per_chunk <= 100_000:
+            violations.append(FieldViolation("rows_per_chunk", "must be between 0 and 100000"))
+        if violations:
+            raise InvalidArgument(violations)
+        run, model = self.model(tenant, name)
+        stored = next(p for p in model.predictions if p.split == split)
+        session_id, dataset_id = parse_dataset_name(run.dataset)
+        with self._db.transaction() as db:
+            dataset = dataset_message(_dataset(db, tenant, session_id, dataset_id))
+        arrays = load_arrays(self._store, stored.object.key)
+        header = tr.PredictionsHeader(output_steps=dataset.y_shape[1], row_count=stored.row_count)
+        scalers = {s.feature: s for s in dataset.scalers if s.role == common_pb2.FEATURE_ROLE_OUTPUT}
+        for spec in dataset.spec.outputs:
+            header.features.add(feature=spec.feature, horizon=spec.horizon, scaler=scalers[spec.feature])
+        yield header
+        row_bytes = max(1, arrays["predicted"][:1].nbytes * 4)
+        step = rows_per_chunk or max(1, TARGET_CHUNK_BYTES // row_bytes)
+        times = arrays["reference_times"]
+        for first in range(0, len(times), step):
+            rows = slice(first, first + step)
+            chunk = tr.PredictionsChunk(
+                predicted=_flat(arrays["predicted"][rows]), actual=_flat(arrays["actual"][rows]),
+                predicted_scaled=_flat(arrays["predicted_scaled"][rows]), actual_scaled=_flat(arrays["actual_scaled"][rows]))
+            for seconds in times[rows]:
+                chunk.reference_times.add(seconds=int(seconds))
+            yield chunk
+
+
+def _flat(values: np.ndarray) -> list[float]:
+    return values.astype(np.float64).ravel().tolist()

@@ -1,0 +1,79 @@
+"""Builds the training service: its schema, domain objects, event hub, gRPC server,
+and the janitor that fails jobs whose worker was lost."""
+
+from __future__ import annotations
+
+import logging
+import threading
+from pathlib import Path
+
+from services.training import queue
+from services.training.events import EventHub
+from services.training.jobs import Jobs
+from services.training.models.specs import resolve_model_specs, to_proto
+from services.training.results import Results
+from services.training.servicer import TrainingServicer
+from services.training.sessions import Sessions
+from tsforge.core.clients import UploadClient
+from tsforge.core.config import Config
+from tsforge.core.db import Database, migrate
+from tsforge.core.server import Registration, RunningServer, create_server
+from tsforge.core.storage import ObjectStore
+from tsforge.training.v1 import training_service_pb2 as pb
+from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
+
+log = logging.getLogger(__name__)
+
+SCHEMA = "training"
+MIGRATIONS = Path(__file__).parent / "migrations"
+SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TrainingService"].full_name
+JANITOR_SECONDS = 2.0
+
+
+def migrate_schema(db: Database) -> str:
+    return migrate(db.engine, SCHEMA, MIGRATIONS)
+
+
+def resolve_models(specs: list, input_steps: int):
+    resolved, problems = resolve_model_specs(specs, input_steps)
+    return [to_proto(model) for model in resolved], problems
+
+
+class TrainingServer:
+    """A running training service (the API; workers run apart, see worker.py)."""
+
+    def __init__(self, config: Config, db: Database, store: ObjectStore, address: str, database_url: str):
+        migrate_schema(db)
+        self.hub = EventHub(database_url)
+        self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
+        self._db, self._store = db, store
+        self._lost_after = config.worker_lost_seconds
+        servicer = TrainingServicer(
+            Sessions(db, self.uploads), Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models),
+            Results(db, store), self._delete_objects)
+        self.running: RunningServer = create_server(
+            [Registration(SERVICE_NAME, lambda server: pb_grpc.add_TrainingServiceServicer_to_server(servicer, server))],
+            address, jwt_secret=config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes,
+            threads=config.server_threads,
+        )
+        self.port = self.running.port
+        self._stopping = threading.Event()
+        self._janitor = threading.Thread(target=self._fail_lost_jobs, name="training-janitor", daemon=True)
+        self._janitor.start()
+
+    def _delete_objects(self, prefixes: list[str]) -> None:
+        for prefix in prefixes:
+            self._store.delete_prefix(prefix)
+
+    def _fail_lost_jobs(self) -> None:
+        while not self._stopping.wait(JANITOR_SECONDS):
+            try:
+                queue.fail_lost_jobs(self._db, self._lost_after)
+            except Exception:
+                log.exception("failing lost jobs failed")
+
+    def stop(self, grace: float = 5.0) -> None:
+        self._stopping.set()
+        self.running.stop(grace)
+        self.hub.stop()
+        self.uploads.close()

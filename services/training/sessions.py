@@ -1,0 +1,139 @@
+"""Sessions: a tenant's recipe for turning uploaded files into a dataset."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+from google.protobuf import field_mask_pb2
+
+from services.training import spec as dataset_spec
+from services.training.resources import from_json, session_message, to_json
+from services.training.tables import DatasetRow, EventRow, RunRow, SessionRow
+from tsforge.core.clients import UploadClient
+from tsforge.core.db import Database
+from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.core.pagination import decode_token, page_size, paginate
+from tsforge.training.v1 import training_resources_pb2 as tr
+
+ACTIVE_RUN_STATES = (tr.RUN_STATE_QUEUED, tr.RUN_STATE_RUNNING)
+EDITABLE = ("display_name", "description", "spec")
+SPEC_FIELDS = ("inputs", "outputs", "window", "calendar", "split")
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Sessions:
+    def __init__(self, db: Database, uploads: UploadClient):
+        self._db = db
+        self._uploads = uploads
+
+    def _checked_spec(self, tenant: str, spec: tr.DatasetSpec, extra: list[FieldViolation]) -> tr.DatasetSpec:
+        spec = dataset_spec.with_defaults(spec)
+        problems = extra + dataset_spec.validate(spec, lambda name: self._uploads.get_file(tenant, name))
+        if problems:
+            raise InvalidArgument(problems)
+        return spec
+
+    def create(self, tenant: str, session: tr.Session) -> tr.Session:
+        """Raises InvalidArgument listing every problem, Unavailable."""
+        extra = _name_problems(session.display_name, session.description)
+        spec = self._checked_spec(tenant, session.spec, extra)
+        stamp = now()
+        row = SessionRow(id=uuid.uuid4().hex, tenant=tenant, display_name=session.display_name,
+                         description=session.description, spec=to_json(spec), create_time=stamp, update_time=stamp)
+        with self._db.transaction() as db:
+            db.add(row)
+        return session_message(row)
+
+    def get(self, tenant: str, session_id: str) -> tr.Session:
+        with self._db.transaction() as db:
+            row = _session(db, tenant, session_id)
+            return session_message(row, _latest_dataset(db, row.id))
+
+    def list(self, tenant: str, requested: int, token: str) -> tuple[list[tr.Session], str]:
+        limit = page_size(requested)
+        after = decode_token(token)
+        with self._db.transaction() as db:
+            query = sa.select(SessionRow).where(SessionRow.tenant == tenant)
+            if after:
+                query = query.where(sa.tuple_(SessionRow.create_time, SessionRow.id) < sa.tuple_(*after))
+            rows = list(db.scalars(query.order_by(SessionRow.create_time.desc(), SessionRow.id.desc())
+                                   .limit(limit + 1)))
+            page, next_token = paginate(rows, limit)
+            return [session_message(row, _latest_dataset(db, row.id)) for row in page], next_token
+
+    def update(self, tenant: str, session: tr.Session, mask: field_mask_pb2.FieldMask) -> tr.Session:
+        """Changes the fields in the mask. Raises InvalidArgument, NotFound."""
+        session_id = session.name.removeprefix("sessions/")
+        paths = list(mask.paths)
+        problems = [] if paths else [FieldViolation("update_mask", f"name at least one of {', '.join(EDITABLE)}")]
+        allowed = set(EDITABLE) | {f"spec.{field}" for field in SPEC_FIELDS}
+        problems += [FieldViolation("update_mask", f"{path!r} cannot be changed; editable: {sorted(allowed)}")
+                     for path in paths if path not in allowed]
+        problems += _name_problems(session.display_name if "display_name" in paths else "x",
+                                   session.description if "description" in paths else "")
+        with self._db.transaction() as db:
+            row = _session(db, tenant, session_id, lock=True)
+            spec = from_json(row.spec, tr.DatasetSpec)
+            if "spec" in paths:
+                spec = session.spec
+            for field in SPEC_FIELDS:
+                if f"spec.{field}" in paths:
+                    spec.ClearField(field)
+                    if field in ("inputs", "outputs"):
+                        getattr(spec, field).extend(getattr(session.spec, field))
+                    else:
+                        getattr(spec, field).CopyFrom(getattr(session.spec, field))
+            spec = self._checked_spec(tenant, spec, problems)
+            if "display_name" in paths:
+                row.display_name = session.display_name
+            if "description" in paths:
+                row.description = session.description
+            row.spec = to_json(spec)
+            row.update_time = now()
+            return session_message(row, _latest_dataset(db, row.id))
+
+    def delete(self, tenant: str, session_id: str, force: bool) -> list[str]:
+        """Deletes the session with its datasets, runs and events; returns the object-store
+        prefixes to remove. Raises NotFound, FailedPrecondition (active runs, not forced)."""
+        with self._db.transaction() as db:
+            row = _session(db, tenant, session_id, lock=True)
+            active = db.scalar(sa.select(sa.func.count()).select_from(RunRow).where(
+                RunRow.session_id == row.id, RunRow.state.in_(ACTIVE_RUN_STATES)))
+            if active and not force:
+                raise FailedPrecondition(
+                    f"the session has {active} queued or running run(s); cancel them or delete with force",
+                    f"sessions/{session_id}")
+            # Workers notice the deleted run (cancel check) and stop.
+            datasets = list(db.scalars(sa.select(DatasetRow.id).where(DatasetRow.session_id == row.id)))
+            runs = list(db.scalars(sa.select(RunRow.id).where(RunRow.session_id == row.id)))
+            db.delete(row)  # datasets and runs cascade
+            db.execute(sa.delete(EventRow).where(EventRow.job_id.in_(datasets + runs)))
+        return [f"datasets/{tenant}/{d}/" for d in datasets] + [f"runs/{tenant}/{r}/" for r in runs]
+
+
+def _session(db, tenant: str, session_id: str, lock: bool = False) -> SessionRow:
+    query = sa.select(SessionRow).where(SessionRow.tenant == tenant, SessionRow.id == session_id)
+    row = db.scalar(query.with_for_update() if lock else query)
+    if row is None:
+        raise NotFound(f"sessions/{session_id}")
+    return row
+
+
+def _latest_dataset(db, session_id: str) -> str:
+    latest = db.scalar(sa.select(DatasetRow.id).where(DatasetRow.session_id == session_id)
+                       .order_by(DatasetRow.create_time.desc()).limit(1))
+    return f"sessions/{session_id}/datasets/{latest}" if latest else ""
+
+
+def _name_problems(display_name: str, description: str) -> list[FieldViolation]:
+    problems = []
+    if not display_name.strip() or len(display_name) > 200:
+        problems.append(FieldViolation("session.display_name", "must be 1..200 characters"))
+    if len(description) > 10_000:
+        problems.append(FieldViolation("session.description", "at most 10000 characters"))
+    return problems

@@ -1,0 +1,92 @@
+"""Sessions, datasets and runs end to end: real upload and training services, a
+spawned worker, real PostgreSQL events."""
+
+from __future__ import annotations
+
+import grpc
+import numpy as np
+
+from tests.training.helpers import (build_ready_dataset, create_session, expect_error, small_spec, upload_pair,
+                                    wait_for_run)
+from tests.upload.helpers import field_violations
+from tsforge.common.v1 import common_pb2
+from tsforge.training.v1 import training_resources_pb2 as tr
+from tsforge.training.v1 import training_service_pb2 as pb
+
+
+def test_a_session_becomes_a_dataset_and_a_run_trains_its_models(training_stack, tenant):
+    stub = training_stack.stub
+    temperature, load = upload_pair(training_stack.upload.stub, tenant)
+    session = create_session(stub, tenant, small_spec(temperature, load))
+    assert session.spec.inputs[0].feature == "temperature" and session.spec.split.train_fraction == 0.7
+
+    dataset = build_ready_dataset(stub, tenant, session)
+    assert list(dataset.x_shape)[1:] == [6, 3] and list(dataset.y_shape)[1:] == [3, 1]
+    assert list(dataset.input_feature_names) == ["temperature", "calendar.day_sin", "calendar.day_cos"]
+    total = dataset.train_sample_count + dataset.validation_sample_count + dataset.test_sample_count
+    assert total == dataset.x_shape[0] and dataset.train_sample_count == round(total * 0.7)
+    assert {o.id for o in dataset.objects} >= {"arrays-train", "arrays-validation", "arrays-test", "scalers"}
+    assert any(o.kind == tr.DATASET_OBJECT_KIND_VIOLIN_PLOT for o in dataset.objects)
+
+    run = stub.CreateRun(pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=[
+        tr.ModelSpec(linear_regression=tr.LinearRegressionParams()),
+        tr.ModelSpec(model_id="dense", dense=tr.DenseParams(neural=tr.NeuralParams(layers=1, units=4, epochs=2))),
+    ])), metadata=tenant.metadata).run
+    assert run.state == tr.RUN_STATE_QUEUED and [m.name for m in run.models] == [f"{run.name}/models/model-1",
+                                                                                 f"{run.name}/models/dense"]
+    events = [r.event for r in stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata, timeout=120)]
+    kinds = [e.WhichOneof("event") for e in events]
+    assert [e.sequence for e in events] == list(range(1, len(events) + 1))
+    assert kinds[0] == "state_change" and events[-1].state_change.state == tr.RUN_STATE_SUCCEEDED
+    assert kinds.count("model_started") == 2 and kinds.count("model_finished") == 2
+    assert kinds.count("epoch_end") == 2 and "summary" in kinds
+
+    done = stub.GetRun(pb.GetRunRequest(name=run.name), metadata=tenant.metadata).run
+    linear, dense = done.models
+    assert linear.state == dense.state == tr.MODEL_STATE_SUCCEEDED
+    assert linear.artifact_format == common_pb2.ARTIFACT_FORMAT_JOBLIB and len(dense.history) == 2
+
+    messages = list(stub.ReadPredictions(pb.ReadPredictionsRequest(name=linear.name, split=common_pb2.DATA_SPLIT_TEST),
+                                         metadata=tenant.metadata))
+    header = messages[0].header
+    assert header.row_count == dataset.test_sample_count and header.features[0].feature == "load"
+    predicted = np.array([v for m in messages[1:] for v in m.chunk.predicted])
+    actual = np.array([v for m in messages[1:] for v in m.chunk.actual])
+    assert len(predicted) == dataset.test_sample_count * 3
+    assert np.abs(predicted - actual).mean() < 0.05 * np.abs(actual).mean()  # load follows temperature closely
+
+    artifact = list(stub.DownloadModelArtifact(pb.DownloadModelArtifactRequest(name=dense.name),
+                                               metadata=tenant.metadata))
+    assert artifact[0].header.size_bytes == sum(len(m.chunk) for m in artifact[1:]) > 0
+
+
+def test_invalid_sessions_list_every_problem(training_stack, tenant, other_tenant):
+    stub = training_stack.stub
+    temperature, load = upload_pair(training_stack.upload.stub, tenant, hours=48)
+    spec = small_spec(temperature, "files/0123456789abcdef")
+    spec.window.offset_minutes = 90
+    spec.inputs[0].horizon.start = 5
+    spec.split.train_fraction, spec.split.validation_fraction, spec.split.test_fraction = 0.9, 0.2, 0.1
+    spec.calendar.holiday, spec.calendar.holiday_country = True, "XX"
+    error = expect_error(lambda: create_session(stub, tenant, spec), grpc.StatusCode.INVALID_ARGUMENT)
+    assert set(field_violations(error)) == {
+        "session.spec.outputs[0].file", "session.spec.window.offset_minutes", "session.spec.inputs[0].horizon",
+        "session.spec.split", "session.spec.calendar.holiday_country"}
+    # Another tenant's file is as unknown as a missing one.
+    error = expect_error(lambda: create_session(stub, other_tenant, small_spec(temperature, load)),
+                         grpc.StatusCode.INVALID_ARGUMENT)
+    assert set(field_violations(error)) == {"session.spec.inputs[0].file", "session.spec.outputs[0].file"}
+
+
+def test_bad_model_specs_name_the_model_and_field(training_stack, tenant):
+    stub = training_stack.stub
+    session = create_session(stub, tenant, small_spec(*upload_pair(training_stack.upload.stub, tenant, hours=72)))
+    dataset = build_ready_dataset(stub, tenant, session)
+    error = expect_error(lambda: stub.CreateRun(pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=[
+        tr.ModelSpec(model_id="wide", dense=tr.DenseParams(neural=tr.NeuralParams(units=5000, layers=17))),
+        tr.ModelSpec(cnn=tr.CnnParams(kernel_size=7)),
+    ])), metadata=tenant.metadata), grpc.StatusCode.INVALID_ARGUMENT)
+    fields = field_violations(error)
+    assert {"run.model_specs[0].dense.neural.units", "run.model_specs[0].dense.neural.layers",
+            "run.model_specs[1].cnn.kernel_size"} <= set(fields)
+    assert "wide" in fields["run.model_specs[0].dense.neural.units"]
