@@ -86,3 +86,14 @@ def test_grpc_web_cors_preflight_and_exposed_trailer_headers(stack, tenant):
         exposed = response.getheader("Access-Control-Expose-Headers")
         assert all(h in exposed for h in ("grpc-status", "grpc-message", "grpc-status-details-bin"))
         response.read()
+
+
+def test_grpc_web_body_with_several_frames_streams_a_client_streaming_upload(stack, tenant):
+    data = csv_bytes(80)
+    messages = [pb.UploadFileRequest(metadata=pb.UploadFileMetadata(file_name="web.csv", role=1))]
+    messages += [pb.UploadFileRequest(chunk=data[i:i + 700]) for i in range(0, len(data), 700)]
+    body = b"".join(frame(m.SerializeToString()) for m in messages)
+    with post(stack.base_url, "/tsforge.upload.v1.UploadService/UploadFile", body, _headers(tenant)) as response:
+        [message], trailers = parse_body(response.read())
+    assert trailers["grpc-status"] == "0"
+    assert pb.UploadFileResponse.FromString(message).file.size_bytes == len(data)
