@@ -3,6 +3,8 @@ spawned worker, real PostgreSQL events."""
 
 from __future__ import annotations
 
+import json
+
 import grpc
 import numpy as np
 
@@ -90,3 +92,28 @@ def test_bad_model_specs_name_the_model_and_field(training_stack, tenant):
     assert {"run.model_specs[0].dense.neural.units", "run.model_specs[0].dense.neural.layers",
             "run.model_specs[1].cnn.kernel_size"} <= set(fields)
     assert "wide" in fields["run.model_specs[0].dense.neural.units"]
+
+
+def test_the_cli_creates_a_session_trains_and_watches_to_a_final_table(training_stack, tenant):
+    from click.testing import CliRunner
+
+    from tests.platform_fixtures import JWT_SECRET
+    from tsforge.cli.main import cli
+
+    temperature, load = upload_pair(training_stack.upload.stub, tenant)
+    env = {"TSFORGE_TRAINING_ADDRESS": training_stack.address, "TSFORGE_UPLOAD_ADDRESS": training_stack.upload.address,
+           "TSFORGE_TOKEN": tenant.token, "TSFORGE_JWT_SECRET": JWT_SECRET}
+    runner = CliRunner()
+    created = runner.invoke(cli, ["session", "create", "cli", "--input", f"{temperature}@-6..0",
+                                  "--output", f"{load}:load@0..3", "--input-steps", "6", "--output-steps", "3",
+                                  "--calendar", "day", "--json"], env=env)
+    assert created.exit_code == 0, created.output
+    session_name = json.loads(created.stdout)["name"]
+    trained = runner.invoke(cli, ["train", session_name, "--model", "linear", "--model", "dense", "--epochs", "2",
+                                  "--layers", "1", "--units", "4"], env=env)
+    assert trained.exit_code == 0, trained.output
+    assert "dataset ready" in trained.output and "run succeeded" in trained.output
+    assert "linear-1" in trained.output and "dense-2" in trained.output and "SUCCEEDED" in trained.output
+    run_name = trained.output.split("started ", 1)[1].split()[0]
+    watched = runner.invoke(cli, ["watch", run_name, "--json"], env=env)
+    assert watched.exit_code == 0 and json.loads(watched.stdout)["state"] == "RUN_STATE_SUCCEEDED"

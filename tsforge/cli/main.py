@@ -6,6 +6,7 @@ import click
 
 from tsforge.cli.files import file, files, upload
 from tsforge.cli.gateway import gateway
+from tsforge.cli.training import cancel, runs, session, sessions, train, watch
 from tsforge.cli.up import up
 from tsforge.core.auth import issue_token
 from tsforge.core.config import ConfigError, load_config
@@ -35,7 +36,8 @@ def token(tenant: str, days: int) -> None:
 @cli.command()
 def migrate() -> None:
     """Apply every service's database migrations and exit."""
-    from services.upload.server import migrate_schema
+    from services.training.server import migrate_schema as migrate_training
+    from services.upload.server import migrate_schema as migrate_upload
     from tsforge.core.db import Database
     from tsforge.core.platform import database_url
 
@@ -43,7 +45,8 @@ def migrate() -> None:
     url, embedded = database_url(config)
     db = Database(url)
     try:
-        click.echo(f"upload schema at version {migrate_schema(db)}")
+        click.echo(f"upload schema at version {migrate_upload(db)}")
+        click.echo(f"training schema at version {migrate_training(db)}")
     finally:
         db.dispose()
         if embedded:
@@ -55,6 +58,8 @@ cli.add_command(upload)
 cli.add_command(files)
 cli.add_command(file)
 cli.add_command(gateway)
+for command in (session, sessions, train, watch, runs, cancel):
+    cli.add_command(command)
 
 
 def main() -> None:
