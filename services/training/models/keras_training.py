@@ -73,6 +73,9 @@ def fit_keras(spec: KerasSpec, seed: int, x_train: np.ndarray, y_train: np.ndarr
     turns true (checked after every batch).
     """
     neural = spec.neural
+    # A worker trains model after model: drop Keras's global state (layer name
+    # counters, cached graphs) of the ones before. Models already returned keep working.
+    keras.backend.clear_session()
     seed_everything(seed)
     model = build_model(spec, x_train.shape[1], x_train.shape[2], y_train.shape[1], y_train.shape[2])
     progress = _ProgressCallback(reporter, neural.epochs, math.ceil(len(x_train) / neural.batch_size),
