@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bench import profiling
-from bench.platform import StoreSpec, moto_s3, temporary_database
+from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
 
 MIB = 1 << 20

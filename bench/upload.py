@@ -31,7 +31,7 @@ from pathlib import Path
 import psutil
 
 from bench.csv_data import CHUNK_BYTES, csv_chunks, csv_size, write_csv
-from bench.platform import StoreSpec, tenant_metadata, upload_server_process
+from bench.harness import StoreSpec, tenant_metadata, upload_server_process
 from services.upload.profiling import profile_csv
 from tsforge.common.v1 import common_pb2
 from tsforge.core.server import client_channel

@@ -4,8 +4,6 @@ raw data, a sample every 15 minutes) against a per-sample loop and a plain memor
 The loop baseline is timed on LOOP_SAMPLES reference times and extrapolated linearly to
 all of them (it would take many minutes on the whole series). The copy baseline is
 np.copy of the finished X and y: the least any builder of those arrays must spend.
-Run it as `python -m bench.windowing` (bench/ holds a platform.py that shadows the
-standard library's when bench/ itself is on sys.path).
 """
 
 import time
