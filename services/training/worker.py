@@ -62,6 +62,17 @@ class Worker:
         self.config, self.db, self.store, self.uploads = config, db, store, uploads
         self.worker_id = worker_id
         self._last_janitor = 0.0
+        self._runtime_ready = False
+
+    def _prepare_runtime(self) -> None:
+        """Sizes TensorFlow's thread pools, once, before the first model trains."""
+        if self._runtime_ready:
+            return
+        from services.training.models.keras_models import configure_runtime
+
+        workers = max(1, self.config.training_workers)
+        configure_runtime(self.config.worker_threads or max(1, (os.cpu_count() or 1) // workers))
+        self._runtime_ready = True
 
     def step(self) -> bool:
         """Does one job if there is one. Returns whether it did."""
@@ -70,18 +81,21 @@ class Worker:
         if time.monotonic() - self._last_janitor > JANITOR_SECONDS:
             queue.fail_lost_jobs(self.db, lost_after)
             self._last_janitor = time.monotonic()
+        # Heartbeats start right after a claim: anything slow (importing TensorFlow)
+        # happens inside, so a busy worker is never taken for a lost one.
         dataset = queue.claim_dataset(self.db, self.worker_id)
         if dataset is not None:
-            from services.training.build import run_build  # numpy/pandas work; imported where it runs
-
             with Heartbeat(self.db, DatasetRow, dataset.id, self.worker_id, beat) as heart:
+                from services.training.build import run_build
+
                 run_build(self, dataset, lambda: heart.alive)
             return True
         run = queue.claim_run(self.db, self.worker_id)
         if run is not None:
-            from services.training.execution import execute_run  # imports TensorFlow: workers only
-
             with Heartbeat(self.db, RunRow, run.id, self.worker_id, beat) as heart:
+                from services.training.execution import execute_run  # TensorFlow: workers only
+
+                self._prepare_runtime()
                 execute_run(self, run, lambda: heart.alive)
             return True
         return False

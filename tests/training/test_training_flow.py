@@ -117,3 +117,46 @@ def test_the_cli_creates_a_session_trains_and_watches_to_a_final_table(training_
     run_name = trained.output.split("started ", 1)[1].split()[0]
     watched = runner.invoke(cli, ["watch", run_name, "--json"], env=env)
     assert watched.exit_code == 0 and json.loads(watched.stdout)["state"] == "RUN_STATE_SUCCEEDED"
+
+
+def test_sessions_update_by_mask_list_in_pages_and_delete_only_when_idle(training_stack, tenant):
+    stub = training_stack.stub
+    temperature, load = upload_pair(training_stack.upload.stub, tenant, hours=72)
+    made = [create_session(stub, tenant, small_spec(temperature, load)) for _ in range(3)]
+    seen, token = [], ""
+    while True:
+        page = stub.ListSessions(pb.ListSessionsRequest(page_size=2, page_token=token), metadata=tenant.metadata)
+        seen += [s.name for s in page.sessions]
+        token = page.next_page_token
+        if not token:
+            break
+    assert seen == [s.name for s in reversed(made)]
+
+    target = made[0]
+    changed = tr.Session(name=target.name, display_name="renamed", spec=tr.DatasetSpec(
+        window=tr.WindowConfig(input_steps=4, output_steps=2, step_minutes=30)))
+    updated = stub.UpdateSession(pb.UpdateSessionRequest(session=changed, update_mask={"paths": [
+        "display_name", "spec.window"]}), metadata=tenant.metadata).session
+    assert updated.display_name == "renamed" and updated.spec.window.step_minutes == 30
+    assert updated.spec.inputs[0].file == temperature  # untouched by the mask
+    error = expect_error(lambda: stub.UpdateSession(pb.UpdateSessionRequest(
+        session=tr.Session(name=target.name, spec=tr.DatasetSpec(window=tr.WindowConfig(input_steps=5000))),
+        update_mask={"paths": ["spec.window", "create_time"]}), metadata=tenant.metadata),
+        grpc.StatusCode.INVALID_ARGUMENT)
+    assert set(field_violations(error)) == {"update_mask", "session.spec.window.input_steps"}
+
+    dataset = build_ready_dataset(stub, tenant, made[1])
+    run = stub.CreateRun(pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=[tr.ModelSpec(
+        dense=tr.DenseParams(neural=tr.NeuralParams(layers=1, units=4, epochs=2000, early_stopping_patience=2000)))])),
+        metadata=tenant.metadata).run
+    expect_error(lambda: stub.DeleteSession(pb.DeleteSessionRequest(name=made[1].name), metadata=tenant.metadata),
+                 grpc.StatusCode.FAILED_PRECONDITION)
+    stub.DeleteSession(pb.DeleteSessionRequest(name=made[1].name, force=True), metadata=tenant.metadata)
+    expect_error(lambda: stub.GetRun(pb.GetRunRequest(name=run.name), metadata=tenant.metadata),
+                 grpc.StatusCode.NOT_FOUND)
+    expect_error(lambda: stub.GetDataset(pb.GetDatasetRequest(name=dataset.name), metadata=tenant.metadata),
+                 grpc.StatusCode.NOT_FOUND)
+    session_id = made[1].name.split("/")[1]
+    dataset_id = dataset.name.rsplit("/", 1)[1]
+    assert list(training_stack.store.list(f"datasets/{tenant.name}/{dataset_id}/")) == []
+    del session_id

@@ -55,6 +55,7 @@ class Config:
     training_workers: int
     tenant_max_active_runs: int
     worker_lost_seconds: int  # a job whose worker has not heartbeaten for this long is failed
+    worker_threads: int  # TensorFlow threads per worker; 0: the CPUs shared among the workers
     log_level: str
     log_json: bool
 
@@ -159,6 +160,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         training_workers=get("TSFORGE_TRAINING_WORKERS", 1, int, lambda v: 0 <= v <= 64, "0..64"),
         tenant_max_active_runs=get("TSFORGE_TENANT_MAX_ACTIVE_RUNS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"),
         worker_lost_seconds=get("TSFORGE_WORKER_LOST_SECONDS", 30, int, lambda v: 3 <= v <= 3600, "3..3600"),
+        worker_threads=get("TSFORGE_WORKER_THREADS", 0, int, lambda v: 0 <= v <= 256, "0..256"),
         log_level=log_level,
         log_json=get("TSFORGE_LOG_JSON", True, _parse_bool, rule="true or false"),
     )
