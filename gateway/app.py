@@ -20,8 +20,8 @@ from aiohttp import web
 from gateway import grpcweb, rest
 from gateway.cors import CorsPolicy
 from gateway.routes import MethodRoute, RouteTable
-from tsforge.core import context
 from gateway.upstream import REQUEST_ID_HEADER, BadTimeout, CallOptions, Upstreams, responses
+from tsforge.core import context
 
 log = logging.getLogger(__name__)
 

@@ -5,7 +5,6 @@ and store arrays, scalers and violin plots. Progress goes to the build's event l
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import logging
 import tempfile

@@ -14,7 +14,7 @@ from services.training.resources import dataset_message, from_json, run_message,
 from services.training.sessions import ACTIVE_RUN_STATES, _session, now
 from services.training.tables import DatasetRow, RunRow
 from tsforge.common.v1 import common_pb2
-from tsforge.core.db import Database
+from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.names import parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
@@ -202,7 +202,5 @@ def _run(db, tenant: str, run_id: str, lock: bool = False) -> RunRow:
     return row
 
 
-def _page(db, query, table, limit: int, after):
-    if after:
-        query = query.where(sa.tuple_(table.create_time, table.id) < sa.tuple_(*after))
-    return list(db.scalars(query.order_by(table.create_time.desc(), table.id.desc()).limit(limit + 1)))
+def _page(db, query, table, limit: int, after) -> list:
+    return list(db.scalars(newest_first(query, table, limit + 1, after)))

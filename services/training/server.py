@@ -3,8 +3,6 @@ and the janitor that fails jobs whose worker was lost."""
 
 from __future__ import annotations
 
-import logging
-import threading
 from pathlib import Path
 
 from services.training import queue
@@ -17,12 +15,11 @@ from services.training.sessions import Sessions
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config
 from tsforge.core.db import Database, migrate
+from tsforge.core.periodic import Periodic
 from tsforge.core.server import Registration, RunningServer, create_server
 from tsforge.core.storage import ObjectStore
 from tsforge.training.v1 import training_service_pb2 as pb
 from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
-
-log = logging.getLogger(__name__)
 
 SCHEMA = "training"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -57,23 +54,15 @@ class TrainingServer:
             threads=config.server_threads,
         )
         self.port = self.running.port
-        self._stopping = threading.Event()
-        self._janitor = threading.Thread(target=self._fail_lost_jobs, name="training-janitor", daemon=True)
-        self._janitor.start()
+        self._janitor = Periodic("training-janitor", JANITOR_SECONDS,
+                                 lambda: queue.fail_lost_jobs(self._db, self._lost_after))
 
     def _delete_objects(self, prefixes: list[str]) -> None:
         for prefix in prefixes:
             self._store.delete_prefix(prefix)
 
-    def _fail_lost_jobs(self) -> None:
-        while not self._stopping.wait(JANITOR_SECONDS):
-            try:
-                queue.fail_lost_jobs(self._db, self._lost_after)
-            except Exception:
-                log.exception("failing lost jobs failed")
-
     def stop(self, grace: float = 5.0) -> None:
-        self._stopping.set()
+        self._janitor.stop()
         self.running.stop(grace)
         self.hub.stop()
         self.uploads.close()

@@ -12,7 +12,7 @@ from services.training import spec as dataset_spec
 from services.training.resources import from_json, session_message, to_json
 from services.training.tables import DatasetRow, EventRow, RunRow, SessionRow
 from tsforge.core.clients import UploadClient
-from tsforge.core.db import Database
+from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from tsforge.core.pagination import decode_token, page_size, paginate
 from tsforge.training.v1 import training_resources_pb2 as tr
@@ -59,10 +59,7 @@ class Sessions:
         after = decode_token(token)
         with self._db.transaction() as db:
             query = sa.select(SessionRow).where(SessionRow.tenant == tenant)
-            if after:
-                query = query.where(sa.tuple_(SessionRow.create_time, SessionRow.id) < sa.tuple_(*after))
-            rows = list(db.scalars(query.order_by(SessionRow.create_time.desc(), SessionRow.id.desc())
-                                   .limit(limit + 1)))
+            rows = list(db.scalars(newest_first(query, SessionRow, limit + 1, after)))
             page, next_token = paginate(rows, limit)
             return [session_message(row, _latest_dataset(db, row.id)) for row in page], next_token
 

@@ -16,8 +16,8 @@ import pandas as pd
 
 from services.upload.csv_dialect import (
     CsvDialect,
-    dialect_as_described,
     detect_dialect,
+    dialect_as_described,
     parse_timestamps,
     take_head,
     timestamp_example,

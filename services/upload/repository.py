@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from services.upload.domain import Role, StoredFile, Upload, UploadState
 from services.upload.profiling import ColumnProfile, FileProfile
 from services.upload.tables import FileRow, PendingChunkRow, UploadPartRow, UploadRow
+from tsforge.core.db import newest_first
 
 
 def insert_upload(session: Session, upload: Upload) -> None:
@@ -27,7 +28,7 @@ def get_upload(session: Session, tenant: str, upload_id: str, *, lock: bool = Fa
 def list_active_uploads(session: Session, tenant: str, limit: int,
                         after: tuple[datetime, str] | None) -> list[Upload]:
     query = sa.select(UploadRow).where(UploadRow.tenant == tenant, UploadRow.state == UploadState.ACTIVE)
-    return [_upload(row) for row in session.scalars(_page(query, UploadRow, limit, after))]
+    return [_upload(row) for row in session.scalars(newest_first(query, UploadRow, limit, after))]
 
 
 def update_upload(session: Session, upload_id: str, **values) -> None:
@@ -99,7 +100,7 @@ def list_files(session: Session, tenant: str, role: Role | None, limit: int,
     query = sa.select(FileRow).where(FileRow.tenant == tenant)
     if role is not None:
         query = query.where(FileRow.role == role)
-    return [_file(row) for row in session.scalars(_page(query, FileRow, limit, after))]
+    return [_file(row) for row in session.scalars(newest_first(query, FileRow, limit, after))]
 
 
 def update_file(session: Session, file_id: str, **values) -> None:
@@ -108,12 +109,6 @@ def update_file(session: Session, file_id: str, **values) -> None:
 
 def delete_file(session: Session, file_id: str) -> None:
     session.execute(sa.delete(FileRow).where(FileRow.id == file_id))
-
-
-def _page(query, table, limit: int, after: tuple[datetime, str] | None):
-    if after is not None:
-        query = query.where(sa.tuple_(table.create_time, table.id) < sa.tuple_(*after))
-    return query.order_by(table.create_time.desc(), table.id.desc()).limit(limit)
 
 
 def _upload(row: UploadRow) -> Upload:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import logging
-import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -12,12 +10,11 @@ from services.upload.servicer import UploadServicer
 from services.upload.uploads import Uploads
 from tsforge.core.config import Config
 from tsforge.core.db import Database, migrate
+from tsforge.core.periodic import Periodic
 from tsforge.core.server import Registration, RunningServer, create_server
 from tsforge.core.storage import ObjectStore
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
-
-log = logging.getLogger(__name__)
 
 SCHEMA = "upload"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -42,18 +39,9 @@ class UploadServer:
             threads=config.server_threads,
         )
         self.port = self.running.port
-        self._stopping = threading.Event()
-        self._reaper = threading.Thread(target=self._reap, name="upload-reaper", daemon=True)
-        self._reaper.start()
-
-    def _reap(self) -> None:
-        interval = min(60.0, self.uploads.expiry.total_seconds() / 4)
-        while not self._stopping.wait(interval):
-            try:
-                self.uploads.reap_expired()
-            except Exception:  # a database hiccup must not end the reaper
-                log.exception("reaping expired uploads failed")
+        self._reaper = Periodic("upload-reaper", min(60.0, self.uploads.expiry.total_seconds() / 4),
+                                self.uploads.reap_expired)
 
     def stop(self, grace: float = 5.0) -> None:
-        self._stopping.set()
+        self._reaper.stop()
         self.running.stop(grace)

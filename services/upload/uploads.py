@@ -12,8 +12,8 @@ import hashlib
 import logging
 import re
 import uuid
-from dataclasses import replace
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from pathlib import PurePosixPath
 

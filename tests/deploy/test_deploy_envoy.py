@@ -10,8 +10,14 @@ from google.api import annotations_pb2
 from google.protobuf import descriptor_pb2, json_format
 
 from tests.deploy.deploy_files import (
-    DESCRIPTOR_SET, ENVOY_CONFIG, deploy_name, import_envoy_types, load_yaml, proto_services,
-    sample_path)
+    DESCRIPTOR_SET,
+    ENVOY_CONFIG,
+    deploy_name,
+    import_envoy_types,
+    load_yaml,
+    proto_services,
+    sample_path,
+)
 from tsforge.core.config import SERVICE_PORTS
 
 TRANSCODER = "envoy.filters.http.grpc_json_transcoder"

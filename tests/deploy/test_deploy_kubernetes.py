@@ -23,8 +23,17 @@ from envoy.extensions.filters.network.http_connection_manager.v3 import http_con
 from google.protobuf import descriptor_pb2, json_format
 
 from tests.deploy.deploy_files import (
-    DESCRIPTOR_SET, KUBERNETES, crd_schemas, deploy_name, documents_of_kind, import_envoy_types,
-    kubernetes_documents, kubernetes_files, proto_services, sample_path)
+    DESCRIPTOR_SET,
+    KUBERNETES,
+    crd_schemas,
+    deploy_name,
+    documents_of_kind,
+    import_envoy_types,
+    kubernetes_documents,
+    kubernetes_files,
+    proto_services,
+    sample_path,
+)
 from tsforge.core.config import SERVICE_PORTS
 
 KUBERNETES_VERSION = kubernetes_validate.latest_version()

@@ -8,8 +8,13 @@ import json
 import grpc
 import numpy as np
 
-from tests.training.helpers import (build_ready_dataset, create_session, expect_error, small_spec, upload_pair,
-                                    wait_for_run)
+from tests.training.helpers import (
+    build_ready_dataset,
+    create_session,
+    expect_error,
+    small_spec,
+    upload_pair,
+)
 from tests.upload.helpers import field_violations
 from tsforge.common.v1 import common_pb2
 from tsforge.training.v1 import training_resources_pb2 as tr

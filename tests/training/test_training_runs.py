@@ -11,7 +11,14 @@ import pytest
 from google.rpc import error_details_pb2
 
 from tests.training.conftest import running_training_stack
-from tests.training.helpers import build_ready_dataset, create_session, expect_error, small_spec, upload_pair, wait_for_run
+from tests.training.helpers import (
+    build_ready_dataset,
+    create_session,
+    expect_error,
+    small_spec,
+    upload_pair,
+    wait_for_run,
+)
 from tests.upload.helpers import status_details
 from tsforge.common.v1 import common_pb2
 from tsforge.core.server import client_channel

@@ -6,10 +6,22 @@ from __future__ import annotations
 import grpc
 import pytest
 from google.protobuf import field_mask_pb2
-
-from tests.upload.helpers import (INPUT, OUTPUT, create_upload, csv_bytes, download, field_violations,
-                                  send_chunks, sha256, status_details, stream_upload, tenant_objects, upload_whole)
 from google.rpc import error_details_pb2
+
+from tests.upload.helpers import (
+    INPUT,
+    OUTPUT,
+    create_upload,
+    csv_bytes,
+    download,
+    field_violations,
+    send_chunks,
+    sha256,
+    status_details,
+    stream_upload,
+    tenant_objects,
+    upload_whole,
+)
 from tsforge.upload.v1 import upload_service_pb2 as pb
 
 

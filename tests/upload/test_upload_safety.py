@@ -13,8 +13,18 @@ from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoRe
 
 from services.upload import repository as repo
 from tests.platform_fixtures import running_upload_service
-from tests.upload.helpers import (create_upload, csv_bytes, download, field_violations, send_chunks, sha256,
-                                  status_details, stream_upload, tenant_objects, upload_whole)
+from tests.upload.helpers import (
+    create_upload,
+    csv_bytes,
+    download,
+    field_violations,
+    send_chunks,
+    sha256,
+    status_details,
+    stream_upload,
+    tenant_objects,
+    upload_whole,
+)
 from tsforge.cli.files import upload_file
 from tsforge.core.server import client_channel
 from tsforge.upload.v1 import upload_service_pb2 as pb

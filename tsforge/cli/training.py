@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import click
-import grpc
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 

@@ -53,6 +53,14 @@ class Database:
         self.engine.dispose()
 
 
+def newest_first(query, table, limit: int, after: tuple | None):
+    """`query` limited to one page of rows newest first by (create_time, id), starting
+    after the keyset position `after` (from a page token) when given."""
+    if after is not None:
+        query = query.where(sa.tuple_(table.create_time, table.id) < sa.tuple_(*after))
+    return query.order_by(table.create_time.desc(), table.id.desc()).limit(limit)
+
+
 def migrate(engine: sa.Engine, schema: str, migrations_dir: Path) -> str:
     """Brings `schema` up to the newest revision in `migrations_dir`/versions.
 
