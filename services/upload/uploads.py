@@ -8,7 +8,6 @@ so any replica can take the next chunk and memory never holds more than a part.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import uuid
@@ -19,7 +18,8 @@ from pathlib import PurePosixPath
 
 from services.upload import repository as repo
 from services.upload.domain import NewUpload, Page, Role, StoredFile, Upload, UploadState
-from services.upload.profiling import CsvProblem, profile_csv
+from services.upload.profiling import CsvProblem
+from services.upload.scan import Scan
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.pagination import decode_token, page_size, paginate
@@ -167,7 +167,7 @@ class Uploads:
                 self._upload_part(session, upload, b"")
             self._store.complete_multipart(upload.object_key, upload.multipart_id, repo.parts(session, upload.id))
             repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=now())
-        return self._finish(upload, expected_sha256=sha256, upload_row=True)
+        return self._finish(upload, sha256, upload_row=True)
 
     def abort(self, tenant: str, upload_id: str) -> None:
         """Discards an upload and everything it received. Raises NotFound, FailedPrecondition."""
@@ -199,7 +199,8 @@ class Uploads:
     # -- the single-call streaming flow ----------------------------------------------
 
     def upload_stream(self, tenant: str, new: NewUpload, chunks: Iterable[bytes]) -> StoredFile:
-        """Uploads a whole file from a stream of chunks. Same errors as create + complete."""
+        """Uploads a whole file from a stream of chunks, checksumming and profiling the
+        bytes as they pass to the store. Same errors as create + complete."""
         _validate_new_upload(new)
         with self._db.transaction() as session:
             used = repo.used_bytes(session, tenant)
@@ -213,39 +214,41 @@ class Uploads:
             received_bytes=0, object_key=f"files/{tenant}/{upload_id}", multipart_id="", pending_bytes=0,
             create_time=stamp, update_time=stamp,
         )
+        scan = Scan()
 
-        def within_quota() -> Iterator[bytes]:
+        def scanned_within_quota() -> Iterator[bytes]:
             received = 0
             for chunk in chunks:
                 received += len(chunk)
                 self._check_total(used + received)
+                scan.feed(chunk)
                 yield chunk
 
-        size = self._store.put(upload.object_key, within_quota())
-        return self._finish(replace(upload, received_bytes=size), expected_sha256=new.declared_sha256.lower() or None,
-                            upload_row=False)
+        try:
+            size = self._store.put(upload.object_key, scanned_within_quota())
+        finally:
+            scan.finish()
+        return self._finish(replace(upload, received_bytes=size), new.declared_sha256.lower() or None,
+                            upload_row=False, scan=scan)
 
     # -- shared completion -----------------------------------------------------------
 
-    def _finish(self, upload: Upload, expected_sha256: str | None, upload_row: bool) -> StoredFile:
-        """Checksums and profiles the assembled object and records the File; on any
-        failure the object (and the upload) are removed."""
+    def _finish(self, upload: Upload, expected_sha256: str | None, upload_row: bool,
+                scan: Scan | None = None) -> StoredFile:
+        """Checks and records the File from the scan of its bytes (scanning the stored
+        object when none is given); on any failure the object (and the upload) are removed."""
         try:
-            digest = hashlib.sha256()
-
-            def hashed() -> Iterator[bytes]:
-                for chunk in self._store.read(upload.object_key):
-                    digest.update(chunk)
-                    yield chunk
-
-            stream = hashed()
+            if scan is None:
+                scan = Scan()
+                try:
+                    for chunk in self._store.read(upload.object_key):
+                        scan.feed(chunk)
+                finally:
+                    scan.finish()
             try:
-                profile = profile_csv(stream)
+                profile, sha256 = scan.result()
             except CsvProblem as problem:
                 raise InvalidArgument(FieldViolation("file", str(problem))) from None
-            for _ in stream:  # the profiler may stop early; the checksum needs every byte
-                pass
-            sha256 = digest.hexdigest()
             if expected_sha256 and sha256 != expected_sha256:
                 raise InvalidArgument(FieldViolation(
                     "sha256", f"the received bytes have SHA-256 {sha256}, not {expected_sha256}"))
