@@ -8,11 +8,14 @@ what a client sees when a service is down.
 from __future__ import annotations
 
 import json
+import os
 import socket
+import subprocess
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +24,9 @@ from tests.platform_fixtures import running_upload_service
 from tsforge.core.storage import LocalObjectStore
 
 ALLOWED_ORIGIN = "http://app.example"
+ROOT = Path(__file__).resolve().parents[2]
+JS = Path(__file__).parent / "js"
+BUF = ROOT / "node_modules" / ".bin" / "buf"
 
 
 def free_port() -> int:
@@ -91,3 +97,21 @@ def stack(db, tmp_path_factory) -> Iterator[Stack]:
             yield Stack(gateway, upload, Http(base_url), base_url, page_port)
         finally:
             gateway.stop()
+
+
+@pytest.fixture(scope="session")
+def generated_es() -> Path:
+    """protoc-gen-es output for protos/, regenerated once per test session (about two seconds)."""
+    if not (ROOT / ".build" / "proto-deps" / "google" / "api").is_dir() or not BUF.exists():
+        pytest.fail("the JavaScript toolchain is not set up: run `make setup` (npm packages, proto deps)")
+    subprocess.run([str(BUF), "generate", "--template", str(JS / "buf.gen.yaml"), "--path", "protos/tsforge"],
+                   cwd=ROOT, check=True, timeout=60)
+    return ROOT / ".build" / "es"
+
+
+def run_js(mode: str, env: dict[str, str], scenario: str = "scenario.mjs", timeout: float = 90) -> dict:
+    """Runs a scenario of js/ with run_clients.mjs in "node" or "browser"; its JSON result."""
+    completed = subprocess.run(["node", str(JS / "run_clients.mjs"), mode, scenario], cwd=ROOT,
+                               env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)
+    assert completed.returncode == 0, completed.stderr[-4000:]
+    return json.loads(completed.stdout.strip().splitlines()[-1])

@@ -8,28 +8,11 @@ bundled by esbuild, and run by tests/gateway/js/run_clients.mjs, which prints JS
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-from pathlib import Path
 
 import pytest
 
+from tests.gateway.conftest import run_js
 from tests.upload.helpers import csv_bytes, sha256, upload_whole
-
-ROOT = Path(__file__).resolve().parents[2]
-JS = Path(__file__).parent / "js"
-BUF = ROOT / "node_modules" / ".bin" / "buf"
-
-
-@pytest.fixture(scope="module")
-def generated_es() -> Path:
-    """protoc-gen-es output for protos/, regenerated for this run (about two seconds)."""
-    if not (ROOT / ".build" / "proto-deps" / "google" / "api").is_dir() or not BUF.exists():
-        pytest.fail("the JavaScript toolchain is not set up: run `make setup` (npm packages, proto deps)")
-    subprocess.run([str(BUF), "generate", "--template", str(JS / "buf.gen.yaml"), "--path", "protos/tsforge"],
-                   cwd=ROOT, check=True, timeout=60)
-    return ROOT / ".build" / "es"
-
 
 @pytest.fixture(scope="module")
 def scenario_env(stack, generated_es, db) -> dict[str, str]:
@@ -46,13 +29,6 @@ def scenario_env(stack, generated_es, db) -> dict[str, str]:
         "EXPECT": json.dumps({"files": sorted(f.name for f in small + [big]), "sha256": sha256(big_data),
                               "size": len(big_data), "first": small[0].name}),
     }
-
-
-def _run(mode: str, env: dict[str, str]) -> dict:
-    completed = subprocess.run(["node", str(JS / "run_clients.mjs"), mode], cwd=ROOT, env={**os.environ, **env},
-                               capture_output=True, text=True, timeout=90)
-    assert completed.returncode == 0, completed.stderr[-4000:]
-    return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
 def _check(result: dict, env: dict[str, str]) -> None:
@@ -76,11 +52,11 @@ def _check(result: dict, env: dict[str, str]) -> None:
 
 
 def test_connect_web_grpc_web_transport_in_node(scenario_env):
-    _check(_run("node", scenario_env), scenario_env)
+    _check(run_js("node", scenario_env), scenario_env)
 
 
 def test_connect_web_grpc_web_transport_in_headless_chromium(scenario_env):
-    result = _run("browser", scenario_env)
+    result = run_js("browser", scenario_env)
     assert "HeadlessChrome" in result["userAgent"]
     _check(result, scenario_env)
     # Cross-origin (the page has its own port): preflights passed and grpc-status was readable.

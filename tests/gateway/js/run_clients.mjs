@@ -1,7 +1,9 @@
-// Runs scenario.mjs through the gateway in Node ("node") or in headless Chromium
-// ("browser") and prints its result as one JSON line. Inputs come from the environment:
-// GATEWAY_URL, TSFORGE_TOKEN, FILE_NAME, STREAM_FILE_NAME, and PAGE_PORT (browser only:
-// the page is served from that port, so every call is a real cross-origin request).
+// Runs a scenario (argv[3], default scenario.mjs; a module of this folder exporting
+// runScenario) through the gateway in Node ("node") or in headless Chromium ("browser")
+// and prints its result as one JSON line. Inputs come from the environment:
+// GATEWAY_URL, TSFORGE_TOKEN, FILE_NAME, STREAM_FILE_NAME, SCENARIO_ARGS (a JSON object
+// merged into the scenario's arguments), and PAGE_PORT (browser only: the page is
+// served from that port, so every call is a real cross-origin request).
 import { createServer } from "node:http";
 import { mkdtempSync, writeFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,16 +14,18 @@ import { chromium } from "playwright-core";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const mode = process.argv[2];
+const scenario = process.argv[3] || "scenario.mjs";
 const args = {
   baseUrl: process.env.GATEWAY_URL,
   token: process.env.TSFORGE_TOKEN,
   fileName: process.env.FILE_NAME,
   streamFileName: process.env.STREAM_FILE_NAME,
+  ...JSON.parse(process.env.SCENARIO_ARGS || "{}"),
 };
 
 async function bundle() {
   const built = await esbuild.build({
-    entryPoints: [join(here, "scenario.mjs")], bundle: true, format: "esm", platform: "browser",
+    entryPoints: [join(here, scenario)], bundle: true, format: "esm", platform: "browser",
     target: "es2022", write: false, logLevel: "error",
   });
   return built.outputFiles[0].text;
