@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
+import subprocess
+import sys
 
 import grpc
 import pytest
@@ -118,23 +121,39 @@ def test_reconnecting_with_the_last_sequence_misses_nothing_and_repeats_nothing(
     assert replay == first + rest
 
 
-def test_a_watcher_on_another_replica_sees_the_workers_events(stack, ready, db, database_url):
-    from services.training.server import TrainingServer
-    from tests.platform_fixtures import make_config
-
+def test_a_watcher_on_another_replica_process_sees_the_workers_events(stack, ready, database_url, tmp_path):
+    """A second training service, in a process of its own (`tsforge up --only training
+    --workers 0`), serves the watcher; the worker of the first stack produces the events."""
     tenant, _, dataset = ready
-    replica = TrainingServer(make_config(upload_address=stack.upload.address), db, stack.store, "127.0.0.1:0",
-                             database_url)
+    port = _free_port()
+    env = {**stack.env, "TSFORGE_DATABASE_URL": database_url, "TSFORGE_TRAINING_PORT": str(port),
+           "TSFORGE_DATA_DIR": str(tmp_path)}
+    replica = subprocess.Popen([sys.executable, "-m", "tsforge.cli", "up", "--only", "training", "--workers", "0"],
+                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        stub = pb_grpc.TrainingServiceStub(client_channel(f"127.0.0.1:{replica.port}"))
+        channel = client_channel(f"127.0.0.1:{port}")
+        grpc.channel_ready_future(channel).result(timeout=60)
+        stub = pb_grpc.TrainingServiceStub(channel)
         run = _start(stack, tenant, dataset, tr.ModelSpec(dense=tr.DenseParams(neural=tr.NeuralParams(
             layers=1, units=4, epochs=3))))
         events = [r.event for r in stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata,
                                                  timeout=120)]
         assert [e.WhichOneof("event") for e in events].count("epoch_end") == 3
         assert events[-1].state_change.state == tr.RUN_STATE_SUCCEEDED
+        channel.close()
     finally:
-        replica.stop(grace=0)
+        replica.send_signal(signal.SIGTERM)
+        try:
+            assert replica.wait(timeout=30) == 0, replica.stdout.read()
+        finally:
+            if replica.poll() is None:
+                replica.kill()
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def test_the_concurrent_run_quota_is_resource_exhausted(stack, ready):
