@@ -2,7 +2,7 @@
 
     python -m bench                 # full sizes, a few minutes on 2 cores
     python -m bench --quick         # small sizes, a smoke run
-    python -m bench --only upload   # or rss, or profiling; may be repeated
+    python -m bench --only upload   # or rss, profiling, gateway; may be repeated
 
 Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
 throw-away database, and moto (a test dependency) for the S3 rows.
@@ -16,7 +16,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import profiling
+from bench import gateway, profiling
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
 
@@ -52,7 +52,7 @@ class Row:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    only = set(arguments.only or ("upload", "rss", "profiling"))
+    only = set(arguments.only or ("upload", "rss", "profiling", "gateway"))
     quick = arguments.quick
     local_mib = arguments.local_mib or (16 if quick else 256)
     s3_mib = arguments.s3_mib or (8 if quick else 128)
@@ -80,6 +80,8 @@ def main(argv: list[str] | None = None) -> int:
         if "profiling" in only:
             _progress(f"CSV profiling, {profile_rows} rows")
             rows.append(_profiling_row(profile_rows, profiling.run(profile_rows)))
+        if "gateway" in only:
+            rows += [Row(**row) for row in gateway.run(quick)]
     print(_table(rows))
     if only & {"upload", "rss"}:
         print("\n" + NOTES)
@@ -145,7 +147,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--only", action="append", choices=("upload", "rss", "profiling"),
+    parser.add_argument("--only", action="append", choices=("upload", "rss", "profiling", "gateway"),
                         help="run only this benchmark (repeatable)")
     parser.add_argument("--local-mib", type=int, help="CSV size for the local-store uploads (default 256)")
     parser.add_argument("--s3-mib", type=int, help="CSV size for the S3 uploads (default 128)")
