@@ -2,7 +2,7 @@
 
     python -m bench                 # full sizes, a few minutes on 2 cores
     python -m bench --quick         # small sizes, a smoke run
-    python -m bench --only upload   # or rss, profiling, gateway; may be repeated
+    python -m bench --only upload   # or rss, profiling, gateway, windowing, training; may be repeated
 
 Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
 throw-away database, and moto (a test dependency) for the S3 rows.
@@ -16,7 +16,9 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import gateway, profiling
+import numpy as np
+
+from bench import gateway, profiling, training, windowing
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
 
@@ -24,6 +26,9 @@ MIB = 1 << 20
 UPLOAD_RATIO_GOAL = 0.7
 RSS_GROWTH_GOAL_MIB = 100
 PROFILE_GOAL_MB_S = 50
+PLATFORM_OVERHEAD_GOAL = 1.15
+EVENT_LATENCY_GOAL_MS = 100
+BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training")
 # From the issue, measured on this kind of machine; printed for scale, not measured here.
 MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
 NOTES = """\
@@ -38,6 +43,19 @@ again on the stored object in the bench process. Baseline: store.put of the same
 from 1 MiB chunks in the bench process. The service runs in a process of its own; client
 chunks are 1 MiB. RSS: the server process after a 1 MiB warm-up upload, then its peak
 (psutil every 50 ms, and the kernel's VmHWM) during the whole call."""
+TRAINING_NOTES = """\
+Training: one spawned worker process; the upload and training services run in the bench
+process, which is idle while the worker trains. Before timing, the worker has trained a
+tiny run (so it has imported TensorFlow) and the bench process has trained once too, with
+the worker's TensorFlow thread count. Platform: CreateRun until the run's terminal event
+reaches a WatchRun client (includes the worker's idle queue poll, up to 0.5 s, the dataset
+load, one event transaction per epoch and per throttled batch report, and after the fit
+the .keras artifact, predictions on every split into the store, and the closing events).
+Bare: services.training.models.trainer.train_model, as the worker calls it (same spec,
+seed, callbacks, artifact serialisation), on the same arrays read from the dataset's
+.npz beforehand. Platform and bare alternate; medians. Event latency: a WatchRun client's
+arrival time minus the event's own `time`, which the worker sets inside the transaction
+that appends it (so commit, NOTIFY, the service's read and gRPC are counted)."""
 
 
 @dataclass(frozen=True)
@@ -52,12 +70,14 @@ class Row:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    only = set(arguments.only or ("upload", "rss", "profiling", "gateway"))
+    only = set(arguments.only or BENCHMARKS)
     quick = arguments.quick
     local_mib = arguments.local_mib or (16 if quick else 256)
     s3_mib = arguments.s3_mib or (8 if quick else 128)
     rss_mib = arguments.rss_mib or (64 if quick else 1024)
     profile_rows = 300_000 if quick else 1_000_000
+    window_rows = 100_000 if quick else 1_000_000
+    training_sizes = training.QUICK if quick else training.FULL
 
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="tsforge-bench-") as temporary:
@@ -82,9 +102,18 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(_profiling_row(profile_rows, profiling.run(profile_rows)))
         if "gateway" in only:
             rows += [Row(**row) for row in gateway.run(quick)]
+        if "windowing" in only:
+            _progress(f"windowing, {window_rows} rows")
+            rows += [_windowing_row(result) for result in windowing.run(window_rows)]
+        if "training" in only:
+            _progress(f"training through the platform and bare, {training_sizes}")
+            with temporary_database() as database_url:
+                rows += _training_rows(*training.run(database_url, folder / "training", training_sizes))
     print(_table(rows))
     if only & {"upload", "rss"}:
         print("\n" + NOTES)
+    if "training" in only:
+        print("\n" + TRAINING_NOTES)
     return 0
 
 
@@ -126,6 +155,52 @@ def _profiling_row(rows: int, result: dict) -> Row:
                goal=f">= {PROFILE_GOAL_MB_S} MB/s", met=_yes_no(speed >= PROFILE_GOAL_MB_S))
 
 
+def _windowing_row(result: dict) -> Row:
+    # windowing.run gives the ratio as "times faster" for the loop and "times slower" for the copy.
+    goal = result["goal"]
+    met = _yes_no(result["ratio"] >= 50) if goal.startswith(">=") else ""
+    return Row(result["name"], f"{result['measured']} s", f"{result['baseline']} s", f"{result['ratio']}",
+               goal, met)
+
+
+def _training_rows(fit: training.FitComparison, latency: training.EventLatency) -> list[Row]:
+    ratio = fit.platform_s / fit.bare_s
+    runs = f"median of {len(fit.platform)}" if len(fit.platform) > 1 else "1 run"
+    platform_list = ", ".join(f"{p.wall_s:.2f}" for p in fit.platform)
+    bare_list = ", ".join(f"{b.wall_s:.2f}" for b in fit.bare)
+    fit_s = sum(p.fit_s for p in fit.platform)
+    batch_events = sum(p.batch_events for p in fit.platform)
+    batch_latencies = [s * 1000 for p in fit.platform for s in p.batch_latencies_s]
+    rows = [
+        Row(f"training run via platform vs bare train_model, Dense 2x64, {fit.train_samples:,} train + "
+            f"{fit.validation_samples:,} val windows (96, 3), {fit.epochs} epochs, {runs}",
+            f"{fit.platform_s:.2f} s", f"{fit.bare_s:.2f} s", f"{ratio:.3f}", f"<= {PLATFORM_OVERHEAD_GOAL}",
+            _yes_no(ratio <= PLATFORM_OVERHEAD_GOAL)),
+        Row(f"  each run: platform [{platform_list}] s, bare [{bare_list}] s", "", goal="(info)"),
+        Row("  CreateRun -> model_started arrived (queue poll, claim, dataset load)",
+            f"{training.median(p.until_model_started_s for p in fit.platform):.2f} s", goal="(info)"),
+        Row("  model_started -> last epoch_end arrived (the fit)",
+            f"{training.median(p.fit_s for p in fit.platform):.2f} s", goal="(info)"),
+        Row("  last epoch_end -> terminal event (artifact, predictions, finish)",
+            f"{training.median(p.after_fit_s for p in fit.platform):.2f} s", goal="(info)"),
+        Row("  mean epoch duration, worker vs bare",
+            f"{training.median(p.epoch_mean_s for p in fit.platform):.3f} s",
+            f"{training.median(b.epoch_mean_s for b in fit.bare):.3f} s",
+            f"{training.median(p.epoch_mean_s for p in fit.platform) / training.median(b.epoch_mean_s for b in fit.bare):.3f}",
+            "(info)"),
+        Row(f"event latency worker -> WatchRun client, epoch_end of {latency.epochs} tiny epochs "
+            f"({latency.run_s:.1f} s run)", f"p50 {latency.p50_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms",
+            goal=f"p99 <= {EVENT_LATENCY_GOAL_MS} ms", met=_yes_no(latency.p99_ms <= EVENT_LATENCY_GOAL_MS)),
+        Row("  slowest epoch_end event", f"{latency.max_ms:.1f} ms", goal="(info)"),
+        Row(f"batch_progress events during the fits ({batch_events} in {fit_s:.1f} s)",
+            f"{batch_events / fit_s:.2f} /s", goal="(info; throttled to ~1/s)"),
+    ]
+    if batch_latencies:
+        p50, p99 = np.percentile(batch_latencies, [50, 99])
+        rows.append(Row("  their latency to the WatchRun client", f"p50 {p50:.1f} ms, p99 {p99:.1f} ms", goal="(info)"))
+    return rows
+
+
 def _table(rows: list[Row]) -> str:
     header = Row("benchmark", "measured", "baseline", "ratio", "goal", "met?")
     cells = [[row.benchmark, row.measured, row.baseline, row.ratio, row.goal, row.met] for row in [header, *rows]]
@@ -147,7 +222,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--only", action="append", choices=("upload", "rss", "profiling", "gateway"),
+    parser.add_argument("--only", action="append", choices=BENCHMARKS,
                         help="run only this benchmark (repeatable)")
     parser.add_argument("--local-mib", type=int, help="CSV size for the local-store uploads (default 256)")
     parser.add_argument("--s3-mib", type=int, help="CSV size for the S3 uploads (default 128)")

@@ -1,5 +1,6 @@
 """The real parts the benchmarks run against: a throw-away PostgreSQL database, a moto
-S3 server process, and the upload service in a process of its own."""
+S3 server process, the upload service in a process of its own, and a training stack
+(upload and training services plus spawned training workers)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,12 @@ import psycopg
 
 from tests.moto_server import start_moto, stop_moto
 from tsforge.core.auth import issue_token
+from tsforge.core.config import load_config
+from tsforge.core.db import Database
+from tsforge.core.server import client_channel
 from tsforge.core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
+from tsforge.training.v1 import training_service_pb2_grpc as training_grpc
+from tsforge.upload.v1 import upload_service_pb2_grpc as upload_grpc
 
 ADMIN_URL = os.environ.get("TSFORGE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256"
@@ -115,6 +121,45 @@ def _read_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
         raise RuntimeError("the upload server process did not start; log:\n"
                            + log_path.read_text(errors="replace")[-4000:])
     return int(json.loads(line)["port"])
+
+
+@dataclass(frozen=True)
+class TrainingStack:
+    upload: upload_grpc.UploadServiceStub
+    training: training_grpc.TrainingServiceStub
+    store: ObjectStore
+
+
+@contextlib.contextmanager
+def training_stack(database_url: str, data_dir: Path, workers: int = 1) -> Iterator[TrainingStack]:
+    """The upload and training services in this process on 127.0.0.1, and `workers`
+    spawned training worker processes, over a local object store in data_dir/objects.
+
+    The workers start importing at once; the first run they train also imports TensorFlow.
+    """
+    from services.training.server import TrainingServer
+    from services.training.worker import WorkerPool
+    from services.upload.server import UploadServer
+
+    settings = {"TSFORGE_JWT_SECRET": JWT_SECRET, "TSFORGE_DATA_DIR": str(data_dir), "TSFORGE_SERVER_THREADS": "16",
+                "TSFORGE_TRAINING_WORKERS": str(workers), "TSFORGE_LOG_LEVEL": "WARNING", "TSFORGE_LOG_JSON": "false"}
+    db = Database(database_url)
+    store = LocalObjectStore(data_dir / "objects")
+    with contextlib.ExitStack() as stack:
+        stack.callback(db.dispose)
+        upload = UploadServer(load_config(settings), db, store, "127.0.0.1:0")
+        stack.callback(upload.stop, grace=0)
+        settings["TSFORGE_UPLOAD_ADDRESS"] = f"127.0.0.1:{upload.port}"
+        training = TrainingServer(load_config(settings), db, store, "127.0.0.1:0", database_url)
+        stack.callback(training.stop, grace=0)
+        settings["TSFORGE_TRAINING_ADDRESS"] = f"127.0.0.1:{training.port}"
+        inherited = {name: value for name, value in os.environ.items() if not name.startswith("TSFORGE_")}
+        pool = WorkerPool(workers, {**inherited, **settings}, database_url)
+        stack.callback(pool.stop)
+        upload_channel = stack.enter_context(client_channel(settings["TSFORGE_UPLOAD_ADDRESS"]))
+        training_channel = stack.enter_context(client_channel(settings["TSFORGE_TRAINING_ADDRESS"]))
+        yield TrainingStack(upload_grpc.UploadServiceStub(upload_channel),
+                            training_grpc.TrainingServiceStub(training_channel), store)
 
 
 def tenant_metadata(tenant: str = "bench") -> tuple[tuple[str, str], ...]:
