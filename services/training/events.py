@@ -27,6 +27,8 @@ from services.training.tables import EventRow
 log = logging.getLogger(__name__)
 
 CHANNEL = "tsforge_training_events"
+# Announced when there may be work to claim: a job queued, a dataset ready for its runs.
+QUEUE_CHANNEL = "tsforge_training_queue"
 
 
 def append_event(session: Session, job_table, job_id: str, event) -> int:
@@ -43,6 +45,36 @@ def append_event(session: Session, job_table, job_id: str, event) -> int:
     session.add(EventRow(job_id=job_id, sequence=sequence, time=stamp, payload=event.SerializeToString()))
     session.execute(sa.select(sa.func.pg_notify(CHANNEL, job_id)))
     return sequence
+
+
+def announce_work(session: Session) -> None:
+    """Wakes idle workers (at commit) instead of letting them find the job at their next poll."""
+    session.execute(sa.select(sa.func.pg_notify(QUEUE_CHANNEL, "")))
+
+
+class WorkSignal:
+    """A worker's own LISTEN connection on the queue channel: wait() returns as soon as
+    work is announced (or was announced while the worker was busy), or after `timeout`."""
+
+    def __init__(self, database_url: str):
+        self._url = database_url.replace("postgresql+psycopg://", "postgresql://")
+        self._connection: psycopg.Connection | None = None
+
+    def wait(self, timeout: float) -> None:
+        try:
+            if self._connection is None or self._connection.closed:
+                self._connection = psycopg.connect(self._url, autocommit=True)
+                self._connection.execute(f"LISTEN {QUEUE_CHANNEL}")
+            for _ in self._connection.notifies(timeout=timeout, stop_after=1):
+                pass
+        except psycopg.Error:
+            log.warning("waiting for work failed; polling instead", exc_info=True)
+            self._connection = None
+            time.sleep(timeout)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
 
 
 def events_after(session: Session, job_id: str, after: int, limit: int = 1000) -> list[bytes]:

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterator
 import sqlalchemy as sa
 from google.protobuf.duration_pb2 import Duration
 
-from services.training.events import EventHub, append_event, events_after, follow
+from services.training.events import EventHub, announce_work, append_event, events_after, follow
 from services.training.resources import dataset_message, from_json, run_message, to_json
 from services.training.sessions import ACTIVE_RUN_STATES, _session, now
 from services.training.tables import DatasetRow, RunRow
@@ -62,6 +62,7 @@ class Jobs:
             db.flush()
             append_event(db, DatasetRow, row.id, tr.DatasetBuildEvent(
                 state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_QUEUED)))
+            announce_work(db)
             return dataset_message(row)
 
     def get_dataset(self, tenant: str, name: str) -> tr.Dataset:
@@ -120,6 +121,7 @@ class Jobs:
             db.add(row)
             db.flush()
             append_event(db, RunRow, run_id, tr.RunEvent(state_change=tr.RunStateChange(state=tr.RUN_STATE_QUEUED)))
+            announce_work(db)
             return run_message(row)
 
     def get_run(self, tenant: str, run_id: str) -> tr.Run:

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 import sqlalchemy as sa
 
-from services.training.events import append_event
+from services.training.events import announce_work, append_event
 from services.training.jobs import finish_run
 from services.training.resources import from_json, to_json
 from services.training.tables import DatasetRow, RunRow
@@ -130,4 +130,5 @@ def complete_dataset(db: Database, dataset_id: str, worker_id: str, result: tr.D
         session.flush()
         append_event(session, DatasetRow, row.id, tr.DatasetBuildEvent(
             state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_READY)))
+        announce_work(session)  # runs may be waiting for this dataset
         return True

@@ -14,6 +14,7 @@ import uuid
 from collections.abc import Callable, Mapping
 
 from services.training import queue
+from services.training.events import WorkSignal
 from services.training.tables import DatasetRow, RunRow
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config, load_config
@@ -24,7 +25,8 @@ from tsforge.core.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
-IDLE_POLL_SECONDS = 0.5
+# Idle workers wake on the queue channel's NOTIFY; this poll is only the safety net.
+IDLE_POLL_SECONDS = 5.0
 JANITOR_SECONDS = 5.0
 
 
@@ -100,11 +102,11 @@ class Worker:
             return True
         return False
 
-    def run_forever(self, stopping: Callable[[], bool]) -> None:
+    def run_forever(self, stopping: Callable[[], bool], work: WorkSignal) -> None:
         while not stopping():
             try:
                 if not self.step():
-                    time.sleep(IDLE_POLL_SECONDS)
+                    work.wait(min(IDLE_POLL_SECONDS, JANITOR_SECONDS))
             except Exception:
                 log.exception("worker step failed")
                 time.sleep(1)
@@ -122,7 +124,11 @@ def worker_main(env: Mapping[str, str], database_url: str, worker_number: int) -
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     log.info("training worker %d (%s) started", worker_number, worker_id)
-    Worker(config, db, open_store(config), uploads, worker_id).run_forever(stopping.is_set)
+    work = WorkSignal(database_url)
+    try:
+        Worker(config, db, open_store(config), uploads, worker_id).run_forever(stopping.is_set, work)
+    finally:
+        work.close()
 
 
 class WorkerPool:
