@@ -158,6 +158,71 @@ def build_windows(
     )
 
 
+class UncoveredWindow(ValueError):
+    """An input feature lacks data for the window of a reference time (see input_windows)."""
+
+    def __init__(self, feature: str, reference: int, start: int, end: int):
+        self.feature, self.reference, self.start, self.end = feature, reference, start, end
+        super().__init__(f"input feature {feature!r} lacks data from {_iso(start)} to {_iso(end)}, "
+                         f"needed for reference time {_iso(reference)}")
+
+
+# Reference times further apart than this many steps are resampled on separate grids.
+_MAX_GRID_GAP_STEPS = 64
+
+
+def input_windows(
+    inputs: Sequence[Feature],
+    window: WindowSpec,
+    references: np.ndarray,
+    gap_tolerance: timedelta | None = None,
+    calendar: CalendarSpec | None = None,
+) -> np.ndarray:
+    """X (n, input_steps, n_inputs + calendar columns), float32, unscaled, for given
+    reference times (int64 ns since the epoch, any order, repeats allowed): the input
+    side of build_windows, resampled by the same FeatureResampler, for prediction.
+
+    Raises UncoveredWindow for the first reference time (in time order) that a feature
+    cannot fill under build_windows' rule; ValueError for malformed input.
+    """
+    calendar = calendar or CalendarSpec()
+    _check_window(window)
+    _check_features(inputs, "input")
+    encoder = CalendarEncoder(calendar)
+    references = np.asarray(references, dtype=np.int64)
+    resamplers = [_resampler(feature, window.input_steps, window.step_minutes, gap_tolerance) for feature in inputs]
+    X = np.empty((len(references), window.input_steps, len(inputs) + len(encoder.column_names)), dtype=np.float32)
+    step = window.step_minutes * _NS_PER_MINUTE
+    order = np.argsort(references, kind="stable")
+    ordered = references[order]
+    # FeatureResampler works on evenly spaced grids: cut the sorted times into runs that
+    # lie on one grid with small holes, and resample each run's whole grid.
+    breaks = np.flatnonzero((np.diff(ordered) % step != 0) | (np.diff(ordered) > step * _MAX_GRID_GAP_STEPS)) + 1
+    block_size = max(1, _POINTS_PER_BLOCK // (window.input_steps + 1))
+    for run in np.split(np.arange(len(ordered)), breaks):
+        if len(run) == 0:
+            continue
+        first = int(ordered[run[0]])
+        positions = (ordered[run] - first) // step
+        grid = first + step * np.arange(int(positions[-1]) + 1, dtype=np.int64)
+        wanted = np.zeros(len(grid), dtype=bool)
+        wanted[positions] = True
+        rank = np.searchsorted(np.flatnonzero(wanted), positions)
+        rows = order[run]
+        for column, (feature, resampler) in enumerate(zip(inputs, resamplers)):
+            missing = wanted & ~resampler.covers(grid, block_size)
+            if missing.any():
+                reference = int(grid[np.argmax(missing)])
+                edges = window_edges(feature.spec, window.input_steps)
+                start = edges[0] if feature.spec.method is ResamplingMethod.MEAN else edges[1]
+                raise UncoveredWindow(feature.spec.name, reference, reference + int(start), reference + int(edges[-1]))
+            X[rows, :, column] = np.asarray(resampler.resample(grid, wanted))[rank]
+    if encoder.column_names and len(references):
+        calendar_points = window_edges(inputs[0].spec, window.input_steps)[1:]
+        X[:, :, len(inputs):] = encoder.encode(references[:, None] + calendar_points[None, :])
+    return X
+
+
 def reference_times(series: Sequence[Series], window: WindowSpec) -> np.ndarray:
     """All reference times (int64 ns since the epoch) from the latest first raw time to
     the earliest last raw time, aligned to the window's offset and step.
