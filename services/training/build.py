@@ -88,11 +88,7 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         progress("reading files", i, len(files))
         if not alive():
             raise BuildStopped()
-        file = worker.uploads.get_file(row.tenant, feature.file)
-        if file is None:
-            raise ValueError(f"{feature.file} no longer exists")
-        times, values = read_series(worker.uploads.read_file(row.tenant, feature.file), file.profile, feature.column)
-        features.append(Feature(_feature_spec(feature), Series(times, values)))
+        features.append(read_feature(worker.uploads, row.tenant, feature))
     inputs, outputs = features[:len(spec.inputs)], features[len(spec.inputs):]
     window = spec.window
     calendar = spec.calendar
@@ -101,9 +97,7 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         inputs, outputs, WindowSpec(window.input_steps, window.output_steps, window.step_minutes,
                                     window.offset_minutes),
         gap_tolerance=document.gap_tolerance.ToTimedelta() if document.HasField("gap_tolerance") else None,
-        calendar=CalendarSpec(year=calendar.year, month=calendar.month, week=calendar.week, day=calendar.day,
-                              holiday=calendar.holiday, holiday_country=calendar.holiday_country,
-                              holiday_subdivision=calendar.holiday_subdivision, time_zone=calendar.time_zone or "UTC"),
+        calendar=calendar_spec(calendar),
     )
     if not alive():
         raise BuildStopped()
@@ -151,6 +145,18 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
     return result
 
 
+def read_feature(uploads, tenant: str, feature: tr.FeatureSpec) -> Feature:
+    """A spec'd feature with its raw series, read through the upload service.
+
+    Raises ValueError when the file no longer exists; Unavailable from the client.
+    """
+    file = uploads.get_file(tenant, feature.file)
+    if file is None:
+        raise ValueError(f"{feature.file} no longer exists")
+    times, values = read_series(uploads.read_file(tenant, feature.file), file.profile, feature.column)
+    return Feature(_feature_spec(feature), Series(times, values))
+
+
 def append_warning(db, dataset_id: str, message: str) -> None:
     with db.transaction() as session:
         append_event(session, DatasetRow, dataset_id, tr.DatasetBuildEvent(warning=tr.JobWarning(message=message)))
@@ -193,3 +199,17 @@ def load_arrays(store, key: str) -> dict[str, np.ndarray]:
         handle.seek(0)
         with np.load(handle) as data:
             return {name: data[name] for name in data.files}
+
+
+# Public so that the model registry's Predict turns a session's spec into windowing
+# specs exactly as a build does.
+def feature_spec(feature: tr.FeatureSpec) -> FeatureSpec:
+    """The windowing FeatureSpec of a session's feature (horizon, resampling, scaling)."""
+    return _feature_spec(feature)
+
+
+def calendar_spec(calendar: tr.CalendarFeatures) -> CalendarSpec:
+    """The CalendarSpec of a session's calendar settings (UTC when no zone is set)."""
+    return CalendarSpec(year=calendar.year, month=calendar.month, week=calendar.week, day=calendar.day,
+                        holiday=calendar.holiday, holiday_country=calendar.holiday_country,
+                        holiday_subdivision=calendar.holiday_subdivision, time_zone=calendar.time_zone or "UTC")

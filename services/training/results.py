@@ -6,10 +6,12 @@ from collections.abc import Iterator
 
 import numpy as np
 
-from services.training.build import load_arrays
+from services.training.build import load_arrays, read_feature
+from services.training.history import output_history
 from services.training.jobs import _dataset, _run, parse_dataset_name
 from services.training.resources import dataset_message, run_message
 from tsforge.common.v1 import common_pb2
+from tsforge.core.clients import UploadClient
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from tsforge.core.storage import ObjectStore
@@ -19,10 +21,14 @@ DOWNLOAD_CHUNK_BYTES = 1 << 20
 TARGET_CHUNK_BYTES = 1 << 20
 
 
+MAX_HISTORY_STEPS = 4096
+
+
 class Results:
-    def __init__(self, db: Database, store: ObjectStore):
+    def __init__(self, db: Database, store: ObjectStore, uploads: UploadClient):
         self._db = db
         self._store = store
+        self._uploads = uploads
 
     def dataset_object(self, tenant: str, name: str, object_id: str) -> tuple[common_pb2.ObjectRef, Iterator[bytes]]:
         session_id, dataset_id = parse_dataset_name(name)
@@ -61,8 +67,8 @@ class Results:
         violations = []
         if split not in (common_pb2.DATA_SPLIT_TRAIN, common_pb2.DATA_SPLIT_VALIDATION, common_pb2.DATA_SPLIT_TEST):
             violations.append(FieldViolation("split", "must be TRAIN, VALIDATION or TEST"))
-        if history_steps != 0:
-            violations.append(FieldViolation("history_steps", "past values are not stored yet: only 0 is supported"))
+        if not 0 <= history_steps <= MAX_HISTORY_STEPS:
+            violations.append(FieldViolation("history_steps", f"must be between 0 and {MAX_HISTORY_STEPS}"))
         if not 0 <= rows_per_chunk <= 100_000:
             violations.append(FieldViolation("rows_per_chunk", "must be between 0 and 100000"))
         if violations:
@@ -73,14 +79,19 @@ class Results:
         with self._db.transaction() as db:
             dataset = dataset_message(_dataset(db, tenant, session_id, dataset_id))
         arrays = load_arrays(self._store, stored.object.key)
-        header = tr.PredictionsHeader(output_steps=dataset.y_shape[1], row_count=stored.row_count)
+        header = tr.PredictionsHeader(output_steps=dataset.y_shape[1], row_count=stored.row_count,
+                                      history_steps=history_steps)
         scalers = {s.feature: s for s in dataset.scalers if s.role == common_pb2.FEATURE_ROLE_OUTPUT}
         for spec in dataset.spec.outputs:
             header.features.add(feature=spec.feature, horizon=spec.horizon, scaler=scalers[spec.feature])
         yield header
-        row_bytes = max(1, arrays["predicted"][:1].nbytes * 4)
+        row_bytes = max(1, arrays["predicted"][:1].nbytes * 4 + history_steps * len(dataset.spec.outputs) * 8)
         step = rows_per_chunk or max(1, TARGET_CHUNK_BYTES // row_bytes)
         times = arrays["reference_times"]
+        history = None
+        if history_steps:
+            outputs = [read_feature(self._uploads, tenant, spec) for spec in dataset.spec.outputs]
+            history = output_history(outputs, dataset, times, history_steps)
         for first in range(0, len(times), step):
             rows = slice(first, first + step)
             chunk = tr.PredictionsChunk(
@@ -88,6 +99,8 @@ class Results:
                 predicted_scaled=_flat(arrays["predicted_scaled"][rows]), actual_scaled=_flat(arrays["actual_scaled"][rows]))
             for seconds in times[rows]:
                 chunk.reference_times.add(seconds=int(seconds))
+            if history is not None:
+                chunk.history.extend(_flat(history[rows]))
             yield chunk
 
 

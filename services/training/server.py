@@ -47,7 +47,7 @@ class TrainingServer:
         self._lost_after = config.worker_lost_seconds
         servicer = TrainingServicer(
             Sessions(db, self.uploads), Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models),
-            Results(db, store), self._delete_objects)
+            Results(db, store, self.uploads), self._delete_objects)
         self.running: RunningServer = create_server(
             [Registration(SERVICE_NAME, lambda server: pb_grpc.add_TrainingServiceServicer_to_server(servicer, server))],
             address, jwt_secret=config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes,

@@ -4,6 +4,7 @@ spawned worker, real PostgreSQL events."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timezone
 
 import grpc
 import numpy as np
@@ -14,6 +15,7 @@ from tests.training.helpers import (
     expect_error,
     small_spec,
     upload_pair,
+    wait_for_run,
 )
 from tests.upload.helpers import field_violations
 from tsforge.common.v1 import common_pb2
@@ -165,3 +167,32 @@ def test_sessions_update_by_mask_list_in_pages_and_delete_only_when_idle(trainin
     dataset_id = dataset.name.rsplit("/", 1)[1]
     assert list(training_stack.store.list(f"datasets/{tenant.name}/{dataset_id}/")) == []
     del session_id
+
+
+def test_predictions_carry_the_output_history_that_naive_baselines_need(training_stack, tenant):
+    stub = training_stack.stub
+    session = create_session(stub, tenant, small_spec(*upload_pair(training_stack.upload.stub, tenant, hours=96)))
+    dataset = build_ready_dataset(stub, tenant, session)
+    run = stub.CreateRun(pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=[
+        tr.ModelSpec(linear_regression=tr.LinearRegressionParams())])), metadata=tenant.metadata).run
+    assert wait_for_run(stub, tenant, run.name).state == tr.RUN_STATE_SUCCEEDED
+    history_steps = 30
+    messages = list(stub.ReadPredictions(pb.ReadPredictionsRequest(
+        name=f"{run.name}/models/model-1", split=common_pb2.DATA_SPLIT_TRAIN, history_steps=history_steps),
+        metadata=tenant.metadata))
+    assert messages[0].header.history_steps == history_steps
+    times = [t.seconds for m in messages[1:] for t in m.chunk.reference_times]
+    history = np.array([v for m in messages[1:] for v in m.chunk.history]).reshape(len(times), history_steps)
+    start = datetime(2024, 1, 1, tzinfo=timezone.utc).timestamp()
+    hours = (np.array(times) - start) / 3600
+    for h in range(history_steps):
+        t = hours - h  # h steps of the output's step width (1 hour) before the reference time
+        expected = 100 + 3 * (10 + 5 * np.sin(2 * np.pi * t / 24)) + np.cos(2 * np.pi * t / 24)
+        known = t >= 0  # the file starts at hour 0: earlier values are NaN
+        assert np.allclose(history[known, h], expected[known], atol=1e-3)
+        assert np.isnan(history[~known, h]).all()
+    assert (~np.isnan(history)).any(axis=0).all() and np.isnan(history[0, -1])
+    error = expect_error(lambda: list(stub.ReadPredictions(pb.ReadPredictionsRequest(
+        name=f"{run.name}/models/model-1", split=common_pb2.DATA_SPLIT_TEST, history_steps=5000),
+        metadata=tenant.metadata)), grpc.StatusCode.INVALID_ARGUMENT)
+    assert "history_steps" in field_violations(error)
