@@ -22,13 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tsforge.common.v1 import common_pb2 as tsforge_dot_common_dot_v1_dot_common__pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as tsforge_dot_evaluation_dot_v1_dot_evaluation__resources__pb2
 from tsforge.training.v1 import training_resources_pb2 as tsforge_dot_training_dot_v1_dot_training__resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tsforge/models/v1/models_resources.proto\x12\x11tsforge.models.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\x1a\x30tsforge/evaluation/v1/evaluation_resources.proto\x1a,tsforge/training/v1/training_resources.proto\"\x89\x03\n\x0fRegisteredModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12:\n\x04tags\x18\x03 \x03(\x0b\x32,.tsforge.models.v1.RegisteredModel.TagsEntry\x12\x16\n\x0elatest_version\x18\x04 \x01(\x03\x12@\n\x07\x61liases\x18\x05 \x03(\x0b\x32/.tsforge.models.v1.RegisteredModel.AliasesEntry\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xa3\x03\n\x0cModelLineage\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0b\n\x03run\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x30\n\nmodel_type\x18\x05 \x01(\x0e\x32\x1c.tsforge.common.v1.ModelType\x12\x32\n\nmodel_spec\x18\x06 \x01(\x0b\x32\x1e.tsforge.training.v1.ModelSpec\x12\x36\n\x0c\x64\x61taset_spec\x18\x07 \x01(\x0b\x32 .tsforge.training.v1.DatasetSpec\x12\x1b\n\x13input_feature_names\x18\x08 \x03(\t\x12\x1c\n\x14output_feature_names\x18\t \x03(\t\x12\x33\n\x07scalers\x18\n \x03(\x0b\x32\".tsforge.training.v1.FeatureScaler\x12\x12\n\nevaluation\x18\x0b \x01(\t\x12\x33\n\x07metrics\x18\x0c \x03(\x0b\x32\".tsforge.evaluation.v1.MetricTable\"\xc5\x03\n\x0cModelVersion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x14\n\x0csource_model\x18\x03 \x01(\t\x12\x30\n\x07lineage\x18\x04 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelLineage\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x37\n\x04tags\x18\x06 \x03(\x0b\x32).tsforge.models.v1.ModelVersion.TagsEntry\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\x12\x32\n\x07\x66ormats\x18\x08 \x03(\x0e\x32!.tsforge.common.v1.ArtifactFormat\x12,\n\x06\x62undle\x18\t \x01(\x0b\x32\x1c.tsforge.common.v1.ObjectRef\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n(tsforge/models/v1/models_resources.proto\x12\x11tsforge.models.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\x1a\x30tsforge/evaluation/v1/evaluation_resources.proto\x1a,tsforge/training/v1/training_resources.proto\"\x89\x03\n\x0fRegisteredModel\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x02 \x01(\t\x12:\n\x04tags\x18\x03 \x03(\x0b\x32,.tsforge.models.v1.RegisteredModel.TagsEntry\x12\x16\n\x0elatest_version\x18\x04 \x01(\x03\x12@\n\x07\x61liases\x18\x05 \x03(\x0b\x32/.tsforge.models.v1.RegisteredModel.AliasesEntry\x12/\n\x0b\x63reate_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a.\n\x0c\x41liasesEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\"\xd5\x03\n\x0cModelLineage\x12\x0f\n\x07session\x18\x01 \x01(\t\x12\x0f\n\x07\x64\x61taset\x18\x02 \x01(\t\x12\x0b\n\x03run\x18\x03 \x01(\t\x12\r\n\x05model\x18\x04 \x01(\t\x12\x30\n\nmodel_type\x18\x05 \x01(\x0e\x32\x1c.tsforge.common.v1.ModelType\x12\x32\n\nmodel_spec\x18\x06 \x01(\x0b\x32\x1e.tsforge.training.v1.ModelSpec\x12\x36\n\x0c\x64\x61taset_spec\x18\x07 \x01(\x0b\x32 .tsforge.training.v1.DatasetSpec\x12\x1b\n\x13input_feature_names\x18\x08 \x03(\t\x12\x1c\n\x14output_feature_names\x18\t \x03(\t\x12\x33\n\x07scalers\x18\n \x03(\x0b\x32\".tsforge.training.v1.FeatureScaler\x12\x12\n\nevaluation\x18\x0b \x01(\t\x12\x33\n\x07metrics\x18\x0c \x03(\x0b\x32\".tsforge.evaluation.v1.MetricTable\x12\x30\n\rgap_tolerance\x18\r \x01(\x0b\x32\x19.google.protobuf.Duration\"\xc5\x03\n\x0cModelVersion\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0f\n\x07version\x18\x02 \x01(\x03\x12\x14\n\x0csource_model\x18\x03 \x01(\t\x12\x30\n\x07lineage\x18\x04 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelLineage\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x37\n\x04tags\x18\x06 \x03(\x0b\x32).tsforge.models.v1.ModelVersion.TagsEntry\x12\x0f\n\x07\x61liases\x18\x07 \x03(\t\x12\x32\n\x07\x66ormats\x18\x08 \x03(\x0e\x32!.tsforge.common.v1.ArtifactFormat\x12,\n\x06\x62undle\x18\t \x01(\x0b\x32\x1c.tsforge.common.v1.ObjectRef\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x1a+\n\tTagsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -41,16 +42,16 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_REGISTEREDMODEL_ALIASESENTRY']._serialized_options = b'8\001'
   _globals['_MODELVERSION_TAGSENTRY']._loaded_options = None
   _globals['_MODELVERSION_TAGSENTRY']._serialized_options = b'8\001'
-  _globals['_REGISTEREDMODEL']._serialized_start=225
-  _globals['_REGISTEREDMODEL']._serialized_end=618
-  _globals['_REGISTEREDMODEL_TAGSENTRY']._serialized_start=527
-  _globals['_REGISTEREDMODEL_TAGSENTRY']._serialized_end=570
-  _globals['_REGISTEREDMODEL_ALIASESENTRY']._serialized_start=572
-  _globals['_REGISTEREDMODEL_ALIASESENTRY']._serialized_end=618
-  _globals['_MODELLINEAGE']._serialized_start=621
-  _globals['_MODELLINEAGE']._serialized_end=1040
-  _globals['_MODELVERSION']._serialized_start=1043
-  _globals['_MODELVERSION']._serialized_end=1496
-  _globals['_MODELVERSION_TAGSENTRY']._serialized_start=527
-  _globals['_MODELVERSION_TAGSENTRY']._serialized_end=570
+  _globals['_REGISTEREDMODEL']._serialized_start=257
+  _globals['_REGISTEREDMODEL']._serialized_end=650
+  _globals['_REGISTEREDMODEL_TAGSENTRY']._serialized_start=559
+  _globals['_REGISTEREDMODEL_TAGSENTRY']._serialized_end=602
+  _globals['_REGISTEREDMODEL_ALIASESENTRY']._serialized_start=604
+  _globals['_REGISTEREDMODEL_ALIASESENTRY']._serialized_end=650
+  _globals['_MODELLINEAGE']._serialized_start=653
+  _globals['_MODELLINEAGE']._serialized_end=1122
+  _globals['_MODELVERSION']._serialized_start=1125
+  _globals['_MODELVERSION']._serialized_end=1578
+  _globals['_MODELVERSION_TAGSENTRY']._serialized_start=559
+  _globals['_MODELVERSION_TAGSENTRY']._serialized_end=602
 # @@protoc_insertion_point(module_scope)

@@ -155,9 +155,9 @@ class ModelsServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def DeleteRegisteredModel(self, request, context):
-        """Deletes a registered model. FAILED_PRECONDITION while any alias points at
-        one of its versions (delete the aliases first), and, without force, while
-        it has versions; with force its versions are deleted too.
+        """Deletes a registered model with its versions and their stored artifacts.
+        FAILED_PRECONDITION while any alias points at one of its versions, unless
+        force is set (then the aliases go too).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

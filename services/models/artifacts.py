@@ -1,0 +1,91 @@
+"""A version's objects under the registry's own "models/" prefix: written once at
+registration, streamed on download, deleted with the version."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from collections.abc import Iterator
+
+from services.models.bundle import KERAS_TYPES
+from services.models.domain import ModelVersion
+from tsforge.common.v1 import common_pb2
+from tsforge.core.errors import FieldViolation, InvalidArgument, NotFound
+from tsforge.core.storage import ObjectNotFound, ObjectStore
+
+CHUNK_BYTES = 1 << 20
+_FILES = {common_pb2.ARTIFACT_FORMAT_KERAS: ("model.keras", "application/x-keras"),
+          common_pb2.ARTIFACT_FORMAT_JOBLIB: ("model.joblib", "application/x-joblib"),
+          common_pb2.ARTIFACT_FORMAT_H5: ("model.h5", "application/x-hdf5"),
+          common_pb2.ARTIFACT_FORMAT_BUNDLE: ("bundle.zip", "application/zip")}
+
+
+def _ref(store: ObjectStore, key: str, data: bytes, content_type: str) -> common_pb2.ObjectRef:
+    size = store.put(key, [data])
+    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=hashlib.sha256(data).hexdigest(),
+                                content_type=content_type)
+
+
+class VersionObjects:
+    def __init__(self, store: ObjectStore):
+        self._store = store
+
+    def write(self, tenant: str, model: str, artifact: bytes, artifact_format: int,
+              bundle: bytes) -> tuple[str, common_pb2.ObjectRef, common_pb2.ObjectRef]:
+        """(storage prefix, artifact ref, bundle ref). The prefix is unique per call, so
+        objects are in place before the version row that names them exists."""
+        prefix = f"models/{tenant}/{model}/{uuid.uuid4().hex}/"
+        try:
+            file_name, content_type = _FILES[artifact_format]
+            artifact_ref = _ref(self._store, prefix + file_name, artifact, content_type)
+            bundle_ref = _ref(self._store, prefix + "bundle.zip", bundle, "application/zip")
+        except BaseException:
+            self.delete(prefix)
+            raise
+        return prefix, artifact_ref, bundle_ref
+
+    def delete(self, prefix: str) -> None:
+        self._store.delete_prefix(prefix)
+
+    def open(self, version: ModelVersion, format: int, name: str) -> tuple[common_pb2.DownloadHeader, Iterator[bytes]]:
+        """The header and chunks of a version in `format` (UNSPECIFIED: BUNDLE).
+
+        Raises InvalidArgument for a format the model type does not offer.
+        """
+        format = format or common_pb2.ARTIFACT_FORMAT_BUNDLE
+        if format not in version.formats:
+            offered = ", ".join(common_pb2.ArtifactFormat.Name(f) for f in version.formats)
+            raise InvalidArgument(FieldViolation("format", f"{common_pb2.ArtifactFormat.Name(format)} is not offered "
+                                                           f"for {common_pb2.ModelType.Name(version.model_type)} "
+                                                           f"models; choose one of {offered}"))
+        if format == common_pb2.ARTIFACT_FORMAT_BUNDLE:
+            ref = common_pb2.ObjectRef.FromString(version.bundle)
+        elif format == common_pb2.ARTIFACT_FORMAT_H5:
+            ref = self._h5(version)
+        else:
+            ref = common_pb2.ObjectRef.FromString(version.artifact)
+        try:
+            chunks = self._store.read(ref.key, chunk_size=CHUNK_BYTES)
+        except ObjectNotFound:
+            raise NotFound(name) from None
+        file_name = f"{version.model_name}-v{version.version}-{_FILES[format][0]}"
+        return common_pb2.DownloadHeader(size_bytes=ref.size_bytes, sha256=ref.sha256,
+                                         content_type=ref.content_type, file_name=file_name), chunks
+
+    def read_artifact(self, version: ModelVersion) -> bytes:
+        return b"".join(self._store.read(common_pb2.ObjectRef.FromString(version.artifact).key))
+
+    def _h5(self, version: ModelVersion) -> common_pb2.ObjectRef:
+        # Converted on the first request (it needs TensorFlow), then kept beside the
+        # artifact; a concurrent first request writes the same bytes atomically.
+        assert version.model_type in KERAS_TYPES
+        key = version.storage_prefix + "model.h5"
+        try:
+            data = b"".join(self._store.read(key))
+        except ObjectNotFound:
+            from services.models.keras_formats import keras_to_h5
+
+            data = keras_to_h5(self.read_artifact(version))
+            self._store.put(key, [data])
+        return common_pb2.ObjectRef(key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
+                                    content_type="application/x-hdf5")

@@ -1,0 +1,132 @@
+"""The registry's domain: registering trained models as versions, and managing
+registered models, versions and aliases. No gRPC here; the servicer translates."""
+
+from __future__ import annotations
+
+import logging
+from typing import Protocol
+
+from services.models.artifacts import VersionObjects
+from services.models.bundle import bundle_zip, formats_for, lineage_of
+from services.models.domain import ModelVersion, NewVersion, RegisteredModel
+from services.models.names import VersionRef, registered_model_name
+from services.models.repository import ModelRepository
+from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.training.v1 import training_resources_pb2 as tr
+
+log = logging.getLogger(__name__)
+
+
+class TrainingSource(Protocol):
+    def get_run(self, tenant: str, name: str) -> tr.Run: ...
+    def get_dataset(self, tenant: str, name: str) -> tr.Dataset: ...
+    def read_dataset_object(self, tenant: str, dataset: str, object_id: str) -> bytes: ...
+    def read_model_artifact(self, tenant: str, model: str) -> bytes: ...
+
+
+def check_tags(tags: dict[str, str], field: str) -> dict[str, str]:
+    violations = [FieldViolation(field, f"key {key!r} must be 1..63 characters") for key in tags
+                  if not 1 <= len(key) <= 63]
+    violations += [FieldViolation(field, f"value of {key!r} must be at most 255 characters")
+                   for key, value in tags.items() if len(value) > 255]
+    if violations:
+        raise InvalidArgument(violations)
+    return dict(tags)
+
+
+def _parse_source(source_model: str) -> str:
+    parts = source_model.split("/")
+    if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models" or not parts[1] or not parts[3]:
+        raise InvalidArgument(FieldViolation("model_version.source_model",
+                                             f"must be 'runs/{{run}}/models/{{model}}', got {source_model!r}"))
+    return f"runs/{parts[1]}"
+
+
+class Registry:
+    def __init__(self, repository: ModelRepository, training: TrainingSource, objects: VersionObjects):
+        self._repository = repository
+        self._training = training
+        self._objects = objects
+
+    def register(self, tenant: str, model: str, source_model: str, description: str, tags: dict[str, str],
+                 model_description: str) -> ModelVersion:
+        """The next version of `model` (created when absent) from a SUCCEEDED run's model.
+
+        Raises InvalidArgument, NotFound (run or model), FailedPrecondition (not
+        SUCCEEDED), Unavailable (training service).
+        """
+        run_name = _parse_source(source_model)
+        tags = check_tags(tags, "model_version.tags")
+        run = self._training.get_run(tenant, run_name)
+        if run.state != tr.RUN_STATE_SUCCEEDED:
+            raise FailedPrecondition(f"{run_name} is {tr.RunState.Name(run.state)}; only models of SUCCEEDED runs "
+                                     "can be registered", run_name)
+        result = next((m for m in run.models if m.name == source_model), None)
+        if result is None:
+            raise NotFound(source_model)
+        if result.state != tr.MODEL_STATE_SUCCEEDED:
+            raise FailedPrecondition(f"{source_model} is {tr.ModelState.Name(result.state)}, not SUCCEEDED",
+                                     source_model)
+        dataset = self._training.get_dataset(tenant, run.dataset)
+        scalers = self._training.read_dataset_object(tenant, run.dataset, "scalers")
+        artifact = self._training.read_model_artifact(tenant, source_model)
+        lineage = lineage_of(run, result, dataset)
+        bundle = bundle_zip(registered_model_name(model), lineage, artifact, scalers)
+        prefix, artifact_ref, bundle_ref = self._objects.write(tenant, model, artifact, result.artifact_format,
+                                                               bundle)
+        try:
+            return self._repository.register(tenant, model, model_description, NewVersion(
+                source_model=source_model, lineage=lineage.SerializeToString(), model_type=result.model_type,
+                artifact_format=result.artifact_format, formats=formats_for(result.model_type),
+                storage_prefix=prefix, artifact=artifact_ref.SerializeToString(),
+                bundle=bundle_ref.SerializeToString(), description=description, tags=tags))
+        except BaseException:
+            self._objects.delete(prefix)
+            raise
+
+    def resolve(self, tenant: str, ref: VersionRef) -> ModelVersion:
+        """The version a numbered or alias name stands for. Raises NotFound."""
+        number = ref.version if ref.version is not None else self._repository.resolve_alias(tenant, ref.model,
+                                                                                             ref.alias)
+        return self._repository.get_version(tenant, ref.model, number)
+
+    def get_model(self, tenant: str, model: str) -> RegisteredModel:
+        return self._repository.get_model(tenant, model)
+
+    def list_models(self, tenant: str, limit: int, after: str | None, prefix: str, tag: str) -> list[RegisteredModel]:
+        return self._repository.list_models(tenant, limit, after, prefix, tag)
+
+    def update_model(self, tenant: str, model: str, description: str | None, tags: dict | None) -> RegisteredModel:
+        if tags is not None:
+            tags = check_tags(tags, "registered_model.tags")
+        return self._repository.update_model(tenant, model, description, tags)
+
+    def delete_model(self, tenant: str, model: str, force: bool) -> None:
+        for prefix in self._repository.delete_model(tenant, model, force):
+            self._delete_objects(prefix)
+
+    def list_versions(self, tenant: str, model: str, limit: int, before: int | None) -> list[ModelVersion]:
+        return self._repository.list_versions(tenant, model, limit, before)
+
+    def update_version(self, tenant: str, ref: VersionRef, description: str | None, tags: dict | None) -> ModelVersion:
+        if tags is not None:
+            tags = check_tags(tags, "model_version.tags")
+        version = self.resolve(tenant, ref)
+        return self._repository.update_version(tenant, ref.model, version.version, description, tags)
+
+    def delete_version(self, tenant: str, model: str, version: int) -> None:
+        self._delete_objects(self._repository.delete_version(tenant, model, version))
+
+    def set_alias(self, tenant: str, model: str, alias: str, version: int) -> RegisteredModel:
+        return self._repository.set_alias(tenant, model, alias, version)
+
+    def delete_alias(self, tenant: str, model: str, alias: str) -> RegisteredModel:
+        return self._repository.delete_alias(tenant, model, alias)
+
+    def _delete_objects(self, prefix: str) -> None:
+        # After the rows are gone: a failure here leaves unreachable objects, never a
+        # version without its artifacts.
+        try:
+            self._objects.delete(prefix)
+        except Exception:
+            log.exception("could not delete the objects under %s", prefix)

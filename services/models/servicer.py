@@ -1,0 +1,144 @@
+"""ModelsService over gRPC: messages in, domain calls, messages out."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from services.models import pages
+from services.models.artifacts import VersionObjects
+from services.models.messages import registered_model_message, version_message
+from services.models.names import check_alias, model_version_name, parse_model, parse_version
+from services.models.prediction import FileInput, Forecaster, InlineInput
+from services.models.registry import Registry
+from tsforge.core import context
+from tsforge.core.errors import FieldViolation, InvalidArgument
+from tsforge.core.pagination import page_size
+from tsforge.models.v1 import models_service_pb2 as pb
+from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
+
+_EDITABLE = {"description", "tags"}
+
+
+def _mask(update_mask, field: str) -> set[str]:
+    paths = set(update_mask.paths)
+    if not paths or not paths <= _EDITABLE:
+        raise InvalidArgument(FieldViolation("update_mask", f"must name some of description, tags (got "
+                                                            f"{sorted(paths) or 'none'}) for {field}"))
+    return paths
+
+
+def _timestamps_ns(stamps) -> np.ndarray:
+    return np.array([s.seconds * 10**9 + s.nanos for s in stamps], dtype=np.int64)
+
+
+class ModelsServicer(pb_grpc.ModelsServiceServicer):
+    def __init__(self, registry: Registry, objects: VersionObjects, forecaster: Forecaster):
+        self._registry = registry
+        self._objects = objects
+        self._forecaster = forecaster
+
+    def RegisterModelVersion(self, request, _context):
+        model = parse_model(request.parent, "parent")
+        given = request.model_version
+        version = self._registry.register(context.tenant(), model, given.source_model, given.description,
+                                          dict(given.tags), request.registered_model_description)
+        return pb.RegisterModelVersionResponse(model_version=version_message(version))
+
+    def GetRegisteredModel(self, request, _context):
+        model = self._registry.get_model(context.tenant(), parse_model(request.name))
+        return pb.GetRegisteredModelResponse(registered_model=registered_model_message(model))
+
+    def ListRegisteredModels(self, request, _context):
+        limit = page_size(request.page_size)
+        models = self._registry.list_models(context.tenant(), limit + 1, pages.decode(request.page_token, "m", str),
+                                            request.name_prefix, request.tag)
+        token = pages.encode("m", models[limit - 1].name) if len(models) > limit else ""
+        return pb.ListRegisteredModelsResponse(
+            registered_models=[registered_model_message(m) for m in models[:limit]], next_page_token=token)
+
+    def UpdateRegisteredModel(self, request, _context):
+        given = request.registered_model
+        model = parse_model(given.name, "registered_model.name")
+        paths = _mask(request.update_mask, "registered models")
+        updated = self._registry.update_model(context.tenant(), model,
+                                              given.description if "description" in paths else None,
+                                              dict(given.tags) if "tags" in paths else None)
+        return pb.UpdateRegisteredModelResponse(registered_model=registered_model_message(updated))
+
+    def DeleteRegisteredModel(self, request, _context):
+        self._registry.delete_model(context.tenant(), parse_model(request.name), request.force)
+        return pb.DeleteRegisteredModelResponse()
+
+    def GetModelVersion(self, request, _context):
+        version = self._registry.resolve(context.tenant(), parse_version(request.name))
+        return pb.GetModelVersionResponse(model_version=version_message(version))
+
+    def ListModelVersions(self, request, _context):
+        model = parse_model(request.parent, "parent")
+        limit = page_size(request.page_size)
+        versions = self._registry.list_versions(context.tenant(), model, limit + 1,
+                                                pages.decode(request.page_token, "v", int))
+        token = pages.encode("v", versions[limit - 1].version) if len(versions) > limit else ""
+        return pb.ListModelVersionsResponse(model_versions=[version_message(v) for v in versions[:limit]],
+                                            next_page_token=token)
+
+    def UpdateModelVersion(self, request, _context):
+        given = request.model_version
+        ref = parse_version(given.name, "model_version.name")
+        paths = _mask(request.update_mask, "model versions")
+        updated = self._registry.update_version(context.tenant(), ref,
+                                                given.description if "description" in paths else None,
+                                                dict(given.tags) if "tags" in paths else None)
+        return pb.UpdateModelVersionResponse(model_version=version_message(updated))
+
+    def DeleteModelVersion(self, request, _context):
+        ref = parse_version(request.name, allow_alias=False)
+        self._registry.delete_version(context.tenant(), ref.model, ref.version)
+        return pb.DeleteModelVersionResponse()
+
+    def SetAlias(self, request, _context):
+        model = parse_model(request.name)
+        check_alias(request.alias)
+        if request.version < 1:
+            raise InvalidArgument(FieldViolation("version", "must be a version number, 1 or more"))
+        updated = self._registry.set_alias(context.tenant(), model, request.alias, request.version)
+        return pb.SetAliasResponse(registered_model=registered_model_message(updated))
+
+    def DeleteAlias(self, request, _context):
+        model = parse_model(request.name)
+        updated = self._registry.delete_alias(context.tenant(), model, check_alias(request.alias))
+        return pb.DeleteAliasResponse(registered_model=registered_model_message(updated))
+
+    def DownloadModelVersion(self, request, _context):
+        name = request.name
+        version = self._registry.resolve(context.tenant(), parse_version(name))
+        header, chunks = self._objects.open(version, request.format, name)
+        yield pb.DownloadModelVersionResponse(header=header)
+        for chunk in chunks:
+            yield pb.DownloadModelVersionResponse(chunk=chunk)
+
+    def Predict(self, request, _context):
+        tenant = context.tenant()
+        version = self._registry.resolve(tenant, parse_version(request.name))
+        which = request.WhichOneof("inputs")
+        if which == "files":
+            inputs = [FileInput(i.feature, i.file, i.column) for i in request.files.inputs]
+        elif which == "series":
+            inputs = [InlineInput(s.feature, _timestamps_ns(s.times).view("datetime64[ns]"),
+                                  np.asarray(s.values, dtype=np.float64)) for s in request.series.series]
+        else:
+            raise InvalidArgument(FieldViolation("inputs", "give files or series"))
+        forecasts = self._forecaster.predict(tenant, version, inputs, _timestamps_ns(request.reference_times))
+        response = pb.PredictResponse(model_version=model_version_name(version.model_name, version.version))
+        for i, reference in enumerate(forecasts.reference_times.tolist()):
+            forecast = response.forecasts.add()
+            forecast.reference_time.FromNanoseconds(reference)
+            for j, feature in enumerate(forecasts.output_names):
+                points = forecast.features.add(feature=feature).points
+                for k, (offset, value) in enumerate(zip(forecasts.offsets[j].tolist(),
+                                                        forecasts.values[i, :, j].tolist())):
+                    point = points.add(step=k + 1, value=value)
+                    point.time.FromNanoseconds(reference + offset)
+        return response
+
+
