@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import click
 
+from tsforge.cli.evaluation import evaluate
 from tsforge.cli.files import file, files, upload
 from tsforge.cli.gateway import gateway
 from tsforge.cli.training import cancel, runs, session, sessions, train, watch
 from tsforge.cli.up import up
+from tsforge.cli.worker import worker
 from tsforge.core.auth import issue_token
 from tsforge.core.config import ConfigError, load_config
 
@@ -58,8 +60,10 @@ cli.add_command(upload)
 cli.add_command(files)
 cli.add_command(file)
 cli.add_command(gateway)
+cli.add_command(worker)
 for command in (session, sessions, train, watch, runs, cancel):
     cli.add_command(command)
+cli.add_command(evaluate)
 
 
 def main() -> None:

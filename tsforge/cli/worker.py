@@ -1,0 +1,50 @@
+"""`tsforge worker training`: training worker processes without any server, for
+deployments that scale workers apart from the services."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+
+import click
+
+from tsforge.cli.client import stdout
+from tsforge.core.config import ConfigError, load_config
+from tsforge.core.logs import configure_logging
+from tsforge.core.platform import database_url
+
+
+@click.group()
+def worker() -> None:
+    """Run worker processes (no servers): they claim queued jobs from PostgreSQL."""
+
+
+@worker.command("training")
+@click.option("--count", type=click.IntRange(1, 64), default=None,
+              help="Worker processes (default: TSFORGE_TRAINING_WORKERS, 1).")
+def training_worker(count: int | None) -> None:
+    """Build datasets and train runs until SIGTERM or Ctrl-C.
+
+    Workers reach the upload service at TSFORGE_UPLOAD_ADDRESS and share nothing but
+    the database (TSFORGE_DATABASE_URL) and the object store with the services.
+    """
+    from services.training.worker import WorkerPool
+
+    try:
+        config = load_config()
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
+    configure_logging(config.log_level, config.log_json)
+    stopping = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stopping.set())
+    url, embedded = database_url(config)
+    pool = WorkerPool(count or config.training_workers or 1, dict(os.environ), url)
+    stdout.print(f"{len(pool.processes)} training worker(s) running; Ctrl-C stops them")
+    try:
+        stopping.wait()
+    finally:
+        pool.stop()
+        if embedded:
+            embedded.stop()
