@@ -133,10 +133,12 @@ class MetricTable(_message.Message):
     def __init__(self, kind: _Optional[_Union[MetricTableKind, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., units: _Optional[_Union[ValueUnits, str]] = ..., rank_metric: _Optional[_Union[Metric, str]] = ..., rows: _Optional[_Iterable[_Union[MetricTableRow, _Mapping]]] = ...) -> None: ...
 
 class EvaluationOptions(_message.Message):
-    __slots__ = ("season_steps",)
+    __slots__ = ("season_steps", "infer_season")
     SEASON_STEPS_FIELD_NUMBER: _ClassVar[int]
+    INFER_SEASON_FIELD_NUMBER: _ClassVar[int]
     season_steps: int
-    def __init__(self, season_steps: _Optional[int] = ...) -> None: ...
+    infer_season: bool
+    def __init__(self, season_steps: _Optional[int] = ..., infer_season: _Optional[bool] = ...) -> None: ...
 
 class Evaluation(_message.Message):
     __slots__ = ("name", "run", "model", "options", "state", "failure_reason", "models", "features", "overall_tables", "create_time")

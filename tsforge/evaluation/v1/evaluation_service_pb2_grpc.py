@@ -82,8 +82,9 @@ class EvaluationServiceServicer:
     def CreateEvaluation(self, request, context):
         """Evaluates a run, or one model of it, and returns the stored evaluation.
         An evaluation is computed once per (run, model, options): asking again
-        returns the stored one. The run must have at least one SUCCEEDED model
-        (and a named model must be SUCCEEDED), otherwise FAILED_PRECONDITION.
+        returns the stored one. The run must be SUCCEEDED (and a named model
+        SUCCEEDED too), otherwise FAILED_PRECONDITION; another tenant's run is
+        NOT_FOUND.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
