@@ -12,8 +12,11 @@ from collections.abc import Iterator
 import grpc
 
 from tsforge.core.auth import issue_token
-from tsforge.core.errors import NotFound, Unavailable
+from tsforge.core.errors import FailedPrecondition, NotFound, Unavailable
 from tsforge.core.server import client_channel
+from tsforge.training.v1 import training_resources_pb2
+from tsforge.training.v1 import training_service_pb2 as training_pb
+from tsforge.training.v1 import training_service_pb2_grpc as training_grpc
 from tsforge.upload.v1 import upload_service_pb2 as upload_pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as upload_grpc
 
@@ -56,6 +59,81 @@ class UploadClient:
             if error.code() == grpc.StatusCode.NOT_FOUND:
                 raise NotFound(name) from None
             raise Unavailable(f"the upload service could not send {name}: {error.details()}") from None
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class TrainingClient:
+    """The training service, as evaluation sees it: runs, datasets, stored predictions."""
+
+    def __init__(self, address: str, jwt_secret: str, timeout: float = 60.0,
+                 max_message_bytes: int = 8 << 20):
+        self._channel = client_channel(address, max_message_bytes)
+        self._stub = training_grpc.TrainingServiceStub(self._channel)
+        self._secret = jwt_secret
+        self._timeout = timeout
+
+    def _metadata(self, tenant: str) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {issue_token(self._secret, tenant, TOKEN_SECONDS)}"),)
+
+    def get_run(self, tenant: str, name: str) -> training_resources_pb2.Run:
+        """The tenant's run "runs/{run}". Raises NotFound (also for another tenant's), Unavailable."""
+        return self._call(name, lambda: self._stub.GetRun(
+            training_pb.GetRunRequest(name=name), metadata=self._metadata(tenant), timeout=self._timeout).run)
+
+    def get_dataset(self, tenant: str, name: str) -> training_resources_pb2.Dataset:
+        """The tenant's dataset "sessions/{s}/datasets/{d}". Raises NotFound, Unavailable."""
+        return self._call(name, lambda: self._stub.GetDataset(
+            training_pb.GetDatasetRequest(name=name), metadata=self._metadata(tenant), timeout=self._timeout).dataset)
+
+    def read_predictions(self, tenant: str, name: str, split: int, history_steps: int = 0
+                         ) -> tuple[training_resources_pb2.PredictionsHeader,
+                                    Iterator[training_resources_pb2.PredictionsChunk]]:
+        """The header of a model's stored predictions on one split, and its chunks.
+
+        Raises NotFound, FailedPrecondition (the model is not SUCCEEDED), Unavailable;
+        the chunks may raise the same while they stream.
+        """
+        responses = self._stub.ReadPredictions(
+            training_pb.ReadPredictionsRequest(name=name, split=split, history_steps=history_steps),
+            metadata=self._metadata(tenant), timeout=self._timeout * 10)
+        first = self._call(name, lambda: next(responses))
+
+        def chunks() -> Iterator[training_resources_pb2.PredictionsChunk]:
+            while True:
+                message = self._call(name, lambda: next(responses, None))
+                if message is None:
+                    return
+                yield message.chunk
+
+        return first.header, chunks()
+
+    def read_dataset_object(self, tenant: str, dataset: str, object_id: str) -> bytes:
+        """One stored object of a READY dataset (e.g. a violin plot), whole.
+
+        Raises NotFound, Unavailable.
+        """
+        responses = self._stub.DownloadDatasetObject(
+            training_pb.DownloadDatasetObjectRequest(name=dataset, object_id=object_id),
+            metadata=self._metadata(tenant), timeout=self._timeout)
+        return self._call(dataset, lambda: b"".join(m.chunk for m in responses if m.HasField("chunk")))
+
+    @staticmethod
+    def _call(name: str, call):
+        try:
+            return call()
+        except grpc.RpcError as error:
+            code = error.code()
+            if code == grpc.StatusCode.NOT_FOUND:
+                raise NotFound(name) from None
+            if code == grpc.StatusCode.FAILED_PRECONDITION:
+                raise FailedPrecondition(error.details(), name) from None
+            if code == grpc.StatusCode.INVALID_ARGUMENT:
+                # Names were checked before the call: a refusal is training's, not the caller's.
+                raise FailedPrecondition(f"the training service refused a request about {name}: "
+                                         f"{error.details()}", name) from None
+            raise Unavailable(f"the training service could not answer about {name}: {error.details()}") from None
 
     def close(self) -> None:
         self._channel.close()
