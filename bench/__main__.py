@@ -2,7 +2,7 @@
 
     python -m bench                 # full sizes, a few minutes on 2 cores
     python -m bench --quick         # small sizes, a smoke run
-    python -m bench --only upload   # or rss, profiling, gateway, windowing, training; may be repeated
+    python -m bench --only upload   # or rss, profiling, gateway, windowing, training, evaluation; may be repeated
 
 Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
 throw-away database, and moto (a test dependency) for the S3 rows.
@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import gateway, profiling, training, windowing
+from bench import evaluation_metrics, evaluation_plots, gateway, profiling, training, windowing
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
 
@@ -28,7 +28,7 @@ RSS_GROWTH_GOAL_MIB = 100
 PROFILE_GOAL_MB_S = 50
 PLATFORM_OVERHEAD_GOAL = 1.15
 EVENT_LATENCY_GOAL_MS = 100
-BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training")
+BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training", "evaluation")
 # From the issue, measured on this kind of machine; printed for scale, not measured here.
 MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
 NOTES = """\
@@ -109,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
             _progress(f"training through the platform and bare, {training_sizes}")
             with temporary_database() as database_url:
                 rows += _training_rows(*training.run(database_url, folder / "training", training_sizes))
+        if "evaluation" in only:
+            _progress("evaluation metrics against plain numpy, and plot rendering")
+            rows += [_evaluation_row(result) for result in evaluation_metrics.run(quick) + evaluation_plots.run(quick)]
     print(_table(rows))
     if only & {"upload", "rss"}:
         print("\n" + NOTES)
@@ -161,6 +164,13 @@ def _windowing_row(result: dict) -> Row:
     met = _yes_no(result["ratio"] >= 50) if goal.startswith(">=") else ""
     return Row(result["name"], f"{result['measured']} s", f"{result['baseline']} s", f"{result['ratio']}",
                goal, met)
+
+
+def _evaluation_row(result: dict) -> Row:
+    ratio = result.get("ratio", "-")
+    met = _yes_no(ratio <= evaluation_metrics.RATIO_GOAL) if isinstance(ratio, float) else ""
+    return Row(result["name"], f"{result['measured']} s", f"{result['baseline']} s" if "baseline" in result and
+               result["baseline"] != "-" else "-", str(ratio), result.get("goal", "(info)"), met)
 
 
 def _training_rows(fit: training.FitComparison, latency: training.EventLatency) -> list[Row]:
