@@ -26,7 +26,7 @@ class LoadedModel:
         """Scaled output windows (n, output_steps, n_outputs), float32."""
         keras_model = getattr(self.predictor, "model", None)
         if keras_model is not None and 0 < len(x) <= DIRECT_CALL_MAX_WINDOWS:
-            return np.asarray(keras_model(np.asarray(x, dtype=np.float32), training=False), dtype=np.float32)
+            return np.array(keras_model(np.asarray(x, dtype=np.float32), training=False), dtype=np.float32)
         return np.asarray(self.predictor.predict(x), dtype=np.float32)
 
 
