@@ -25,7 +25,7 @@ from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 log = logging.getLogger(__name__)
 
 DEMO_TENANT = "demo"
-SERVICES = ("upload", "training", "evaluation")  # the services that exist so far
+SERVICES = ("upload", "training", "evaluation", "models")  # the services that exist so far
 GATEWAY = "gateway"
 
 
@@ -36,6 +36,7 @@ class Platform:
                  start_gateway: bool = True):
         # The CLI's client commands need no server code: imported here.
         from services.evaluation.server import EvaluationServer
+        from services.models.server import ModelsServer
         from services.training.server import TrainingServer
         from services.training.worker import WorkerPool
         from services.upload.server import UploadServer
@@ -48,6 +49,7 @@ class Platform:
             "upload": lambda address: UploadServer(config, self.db, self.store, address),
             "training": lambda address: TrainingServer(config, self.db, self.store, address, url),
             "evaluation": lambda address: EvaluationServer(config, self.db, self.store, address),
+            "models": lambda address: ModelsServer(config, self.db, self.store, address),
         }
         self.servers = {name: builders[name](f"{config.host}:{config.ports[name]}") for name in services}
         workers = config.training_workers if workers is None else workers

@@ -1,0 +1,206 @@
+"""`tsforge models`: registered models, versions, aliases, downloads and predictions."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+from pathlib import Path
+
+import click
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
+
+from tsforge.cli.client import Client, client_options
+from tsforge.common.v1 import common_pb2
+from tsforge.models.v1 import models_resources_pb2 as mr
+from tsforge.models.v1 import models_service_pb2 as pb
+from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
+
+FORMATS = {"bundle": common_pb2.ARTIFACT_FORMAT_BUNDLE, "keras": common_pb2.ARTIFACT_FORMAT_KERAS,
+           "h5": common_pb2.ARTIFACT_FORMAT_H5, "joblib": common_pb2.ARTIFACT_FORMAT_JOBLIB}
+
+
+def _stub(client: Client) -> pb_grpc.ModelsServiceStub:
+    return pb_grpc.ModelsServiceStub(client.channel("models"))
+
+
+def _model_name(text: str) -> str:
+    return text if text.startswith("registeredModels/") else f"registeredModels/{text}"
+
+
+def _version_name(text: str) -> str:
+    """MODEL/VERSION, MODEL@ALIAS or a full resource name."""
+    if text.startswith("registeredModels/"):
+        return text
+    if "@" in text:
+        return f"registeredModels/{text}"
+    model, _, version = text.partition("/")
+    return f"registeredModels/{model}/versions/{version}" if version else f"registeredModels/{model}"
+
+
+@click.group()
+def models() -> None:
+    """The model registry: register, list, alias, download and predict.
+
+    Versions are written MODEL/VERSION or MODEL@ALIAS (e.g. load/3, load@production).
+    """
+
+
+@models.command("list")
+@click.option("--prefix", default="", help="Only models whose name starts with this.")
+@click.option("--tag", default="", help="Only models with this tag: KEY or KEY=VALUE.")
+@client_options
+def list_models(client: Client, prefix: str, tag: str) -> None:
+    """List your registered models."""
+    stub, token, found = _stub(client), "", []
+    while True:
+        page = stub.ListRegisteredModels(pb.ListRegisteredModelsRequest(name_prefix=prefix, tag=tag, page_size=1000,
+                                                                        page_token=token), metadata=client.metadata())
+        found += page.registered_models
+        token = page.next_page_token
+        if not token:
+            break
+    if client.json_output:
+        client.emit_json({"registeredModels": [_dict(m) for m in found]})
+        return
+    table = Table("name", "latest", "aliases", "tags", "description")
+    for m in found:
+        table.add_row(m.name.split("/", 1)[1], str(m.latest_version),
+                      ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())),
+                      ", ".join(f"{k}={v}" for k, v in sorted(m.tags.items())), m.description)
+    client.people.print(table)
+
+
+@models.command("versions")
+@click.argument("model")
+@click.option("--page-size", default=50, show_default=True)
+@client_options
+def list_versions(client: Client, model: str, page_size: int) -> None:
+    """List a model's versions, newest first (one page)."""
+    page = _stub(client).ListModelVersions(pb.ListModelVersionsRequest(parent=_model_name(model),
+                                                                       page_size=page_size),
+                                           metadata=client.metadata())
+    if client.json_output:
+        client.emit_json(page)
+        return
+    table = Table("version", "type", "source", "aliases", "created", "description")
+    for v in page.model_versions:
+        table.add_row(str(v.version), common_pb2.ModelType.Name(v.lineage.model_type).removeprefix("MODEL_TYPE_"),
+                      v.source_model, ", ".join(v.aliases), v.create_time.ToDatetime().strftime("%Y-%m-%d %H:%M"),
+                      v.description)
+    client.people.print(table)
+    if page.next_page_token:
+        client.people.print("(more versions: raise --page-size)")
+
+
+@models.command("register")
+@click.argument("model")
+@click.argument("source_model", metavar="runs/RUN/models/MODEL")
+@click.option("--description", default="")
+@client_options
+def register(client: Client, model: str, source_model: str, description: str) -> None:
+    """Register a trained model of a SUCCEEDED run as MODEL's next version."""
+    version = _stub(client).RegisterModelVersion(pb.RegisterModelVersionRequest(
+        parent=_model_name(model), model_version=mr.ModelVersion(source_model=source_model, description=description)),
+        metadata=client.metadata()).model_version
+    if client.json_output:
+        client.emit_json(version)
+    else:
+        client.people.print(f"registered {version.name}")
+
+
+@models.command("alias")
+@click.argument("model")
+@click.argument("alias")
+@click.argument("version", type=int)
+@client_options
+def set_alias(client: Client, model: str, alias: str, version: int) -> None:
+    """Point ALIAS of MODEL at VERSION (moving it from where it was)."""
+    updated = _stub(client).SetAlias(pb.SetAliasRequest(name=_model_name(model), alias=alias, version=version),
+                                     metadata=client.metadata()).registered_model
+    client.people.print(f"{model}@{alias} → version {updated.aliases[alias]}")
+
+
+@models.command("unalias")
+@click.argument("model")
+@click.argument("alias")
+@client_options
+def delete_alias(client: Client, model: str, alias: str) -> None:
+    """Remove ALIAS from MODEL."""
+    _stub(client).DeleteAlias(pb.DeleteAliasRequest(name=_model_name(model), alias=alias),
+                              metadata=client.metadata())
+    client.people.print(f"removed {model}@{alias}")
+
+
+@models.command("download")
+@click.argument("version")
+@click.argument("destination", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--format", "format_name", type=click.Choice(sorted(FORMATS)), default="bundle", show_default=True)
+@client_options
+def download(client: Client, version: str, destination: Path, format_name: str) -> None:
+    """Download VERSION (MODEL/N or MODEL@ALIAS) to DESTINATION, SHA-256 checked."""
+    digest, header = hashlib.sha256(), None
+    partial = destination.with_name(destination.name + ".part")
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with partial.open("wb") as out, Progress(*columns, console=client.people, transient=client.json_output) as bar:
+        for message in _stub(client).DownloadModelVersion(pb.DownloadModelVersionRequest(
+                name=_version_name(version), format=FORMATS[format_name]), metadata=client.metadata()):
+            if message.HasField("header"):
+                header = message.header
+                task = bar.add_task(header.file_name, total=header.size_bytes)
+                continue
+            out.write(message.chunk)
+            digest.update(message.chunk)
+            bar.advance(task, len(message.chunk))
+    if header is None or digest.hexdigest() != header.sha256:
+        partial.unlink()
+        raise click.ClickException("download incomplete or corrupted; nothing written")
+    partial.replace(destination)
+    client.people.print(f"wrote {header.size_bytes} bytes to {destination}")
+
+
+@models.command("predict")
+@click.argument("version")
+@click.argument("inputs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--at", "reference_times", multiple=True,
+              help="Reference time (ISO 8601, UTC unless it has a zone; repeatable). Default: the latest the data allows.")
+@client_options
+def predict(client: Client, version: str, inputs: Path, output: Path, reference_times: tuple[str, ...]) -> None:
+    """Forecast with VERSION from INPUTS and write OUTPUT.
+
+    INPUTS is a CSV whose first column is the time and whose other columns are named
+    after the version's input features. OUTPUT gets one row per reference time, output
+    feature and step: reference_time, feature, step, time, value.
+    """
+    import pandas as pd
+
+    frame = pd.read_csv(inputs, sep=None, engine="python")
+    times = pd.to_datetime(frame.iloc[:, 0], utc=True)
+    request = pb.PredictRequest(name=_version_name(version))
+    for column in frame.columns[1:]:
+        present = frame[column].notna().to_numpy()
+        series = request.series.series.add(feature=str(column), values=frame[column][present].astype(float).tolist())
+        for stamp in times[present]:
+            series.times.add().FromNanoseconds(int(stamp.value))
+    for text in reference_times:
+        stamp = pd.Timestamp(text)
+        request.reference_times.add().FromNanoseconds(int((stamp.tz_localize("UTC") if stamp.tzinfo is None
+                                                           else stamp).value))
+    response = _stub(client).Predict(request, metadata=client.metadata())
+    with output.open("w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["reference_time", "feature", "step", "time", "value"])
+        for forecast in response.forecasts:
+            reference = forecast.reference_time.ToJsonString()
+            for feature in forecast.features:
+                for point in feature.points:
+                    writer.writerow([reference, feature.feature, point.step, point.time.ToJsonString(),
+                                     repr(point.value)])
+    client.people.print(f"{response.model_version}: {len(response.forecasts)} forecasts written to {output}")
+
+
+def _dict(message) -> dict:
+    from google.protobuf import json_format
+
+    return json_format.MessageToDict(message)
