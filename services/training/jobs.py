@@ -11,7 +11,7 @@ from google.protobuf.duration_pb2 import Duration
 
 from services.training.events import EventHub, announce_work, append_event, events_after, follow
 from services.training.resources import dataset_message, from_json, run_message, to_json
-from services.training.sessions import ACTIVE_RUN_STATES, _session, now
+from services.training.sessions import ACTIVE_RUN_STATES, find_session, now
 from services.training.tables import DatasetRow, RunRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import Database, newest_first
@@ -51,7 +51,7 @@ class Jobs:
         if gap_tolerance is not None and gap_tolerance.ToTimedelta().total_seconds() <= 0:
             raise InvalidArgument(FieldViolation("gap_tolerance", "must be positive"))
         with self._db.transaction() as db:
-            session = _session(db, tenant, session_id)
+            session = find_session(db, tenant, session_id)
             document = tr.Dataset(spec=from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
@@ -68,12 +68,12 @@ class Jobs:
     def get_dataset(self, tenant: str, name: str) -> tr.Dataset:
         session_id, dataset_id = parse_dataset_name(name)
         with self._db.transaction() as db:
-            return dataset_message(_dataset(db, tenant, session_id, dataset_id))
+            return dataset_message(find_dataset(db, tenant, session_id, dataset_id))
 
     def list_datasets(self, tenant: str, session_id: str, requested: int, token: str):
         limit = page_size(requested)
         with self._db.transaction() as db:
-            _session(db, tenant, session_id)
+            find_session(db, tenant, session_id)
             query = sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id)
             rows = _page(db, query, DatasetRow, limit, decode_token(token))
             page, next_token = paginate(rows, limit)
@@ -82,7 +82,7 @@ class Jobs:
     def watch_dataset(self, tenant: str, name: str, after: int, is_active: Callable[[], bool]) -> Iterator:
         session_id, dataset_id = parse_dataset_name(name)
         with self._db.transaction() as db:
-            _dataset(db, tenant, session_id, dataset_id)
+            find_dataset(db, tenant, session_id, dataset_id)
         yield from self._follow(dataset_id, after, tr.DatasetBuildEvent, is_active,
                                 lambda e: e.WhichOneof("event") == "state_change"
                                 and e.state_change.state in TERMINAL_DATASET_STATES)
@@ -96,7 +96,7 @@ class Jobs:
         if len(run.display_name) > 200:
             problems.append(FieldViolation("run.display_name", "at most 200 characters"))
         with self._db.transaction() as db:
-            dataset = _dataset(db, tenant, session_id, dataset_id)
+            dataset = find_dataset(db, tenant, session_id, dataset_id)
             if dataset.state == tr.DATASET_STATE_FAILED:
                 raise FailedPrecondition(f"the dataset failed to build: {dataset.failure_reason}", run.dataset)
             spec = from_json(dataset.document["spec"], tr.DatasetSpec)
@@ -126,7 +126,7 @@ class Jobs:
 
     def get_run(self, tenant: str, run_id: str) -> tr.Run:
         with self._db.transaction() as db:
-            return run_message(_run(db, tenant, run_id))
+            return run_message(find_run(db, tenant, run_id))
 
     def list_runs(self, tenant: str, requested: int, token: str, session: str, state: int):
         limit = page_size(requested)
@@ -143,7 +143,7 @@ class Jobs:
     def cancel_run(self, tenant: str, run_id: str) -> tr.Run:
         """A queued run ends CANCELLED now; a running one when its worker notices."""
         with self._db.transaction() as db:
-            row = _run(db, tenant, run_id, lock=True)
+            row = find_run(db, tenant, run_id, lock=True)
             if row.state in (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED):
                 raise FailedPrecondition(f"the run has already ended ({tr.RunState.Name(row.state)})",
                                          f"runs/{run_id}")
@@ -158,7 +158,7 @@ class Jobs:
         if after < 0:
             raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
         with self._db.transaction() as db:
-            _run(db, tenant, run_id)
+            find_run(db, tenant, run_id)
         yield from self._follow(run_id, after, tr.RunEvent, is_active,
                                 lambda e: e.WhichOneof("event") == "state_change"
                                 and e.state_change.state in TERMINAL_RUN_STATES)
@@ -188,7 +188,7 @@ def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
     append_event(db, RunRow, row.id, tr.RunEvent(state_change=tr.RunStateChange(state=state, reason=reason)))
 
 
-def _dataset(db, tenant: str, session_id: str, dataset_id: str) -> DatasetRow:
+def find_dataset(db, tenant: str, session_id: str, dataset_id: str) -> DatasetRow:
     row = db.scalar(sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id,
                                                 DatasetRow.id == dataset_id))
     if row is None:
@@ -196,7 +196,7 @@ def _dataset(db, tenant: str, session_id: str, dataset_id: str) -> DatasetRow:
     return row
 
 
-def _run(db, tenant: str, run_id: str, lock: bool = False) -> RunRow:
+def find_run(db, tenant: str, run_id: str, lock: bool = False) -> RunRow:
     query = sa.select(RunRow).where(RunRow.tenant == tenant, RunRow.id == run_id)
     row = db.scalar(query.with_for_update() if lock else query)
     if row is None:

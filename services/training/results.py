@@ -8,7 +8,7 @@ import numpy as np
 
 from services.training.build import load_arrays, read_feature
 from services.training.history import output_history
-from services.training.jobs import _dataset, _run, parse_dataset_name
+from services.training.jobs import find_dataset, find_run, parse_dataset_name
 from services.training.resources import dataset_message, run_message
 from tsforge.common.v1 import common_pb2
 from tsforge.core.clients import UploadClient
@@ -33,7 +33,7 @@ class Results:
     def dataset_object(self, tenant: str, name: str, object_id: str) -> tuple[common_pb2.ObjectRef, Iterator[bytes]]:
         session_id, dataset_id = parse_dataset_name(name)
         with self._db.transaction() as db:
-            dataset = dataset_message(_dataset(db, tenant, session_id, dataset_id))
+            dataset = dataset_message(find_dataset(db, tenant, session_id, dataset_id))
         for stored in dataset.objects:
             if stored.id == object_id:
                 return stored.object, self._store.read(stored.object.key, chunk_size=DOWNLOAD_CHUNK_BYTES)
@@ -46,7 +46,7 @@ class Results:
         if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models":
             raise InvalidArgument(FieldViolation("name", f"must be 'runs/{{run}}/models/{{model}}', got {name!r}"))
         with self._db.transaction() as db:
-            run = run_message(_run(db, tenant, parts[1]))
+            run = run_message(find_run(db, tenant, parts[1]))
         for model in run.models:
             if model.name == name:
                 if model.state != tr.MODEL_STATE_SUCCEEDED:
@@ -77,7 +77,7 @@ class Results:
         stored = next(p for p in model.predictions if p.split == split)
         session_id, dataset_id = parse_dataset_name(run.dataset)
         with self._db.transaction() as db:
-            dataset = dataset_message(_dataset(db, tenant, session_id, dataset_id))
+            dataset = dataset_message(find_dataset(db, tenant, session_id, dataset_id))
         arrays = load_arrays(self._store, stored.object.key)
         header = tr.PredictionsHeader(output_steps=dataset.y_shape[1], row_count=stored.row_count,
                                       history_steps=history_steps)

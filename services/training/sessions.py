@@ -51,7 +51,7 @@ class Sessions:
 
     def get(self, tenant: str, session_id: str) -> tr.Session:
         with self._db.transaction() as db:
-            row = _session(db, tenant, session_id)
+            row = find_session(db, tenant, session_id)
             return session_message(row, _latest_dataset(db, row.id))
 
     def list(self, tenant: str, requested: int, token: str) -> tuple[list[tr.Session], str]:
@@ -74,7 +74,7 @@ class Sessions:
         problems += _name_problems(session.display_name if "display_name" in paths else "x",
                                    session.description if "description" in paths else "")
         with self._db.transaction() as db:
-            row = _session(db, tenant, session_id, lock=True)
+            row = find_session(db, tenant, session_id, lock=True)
             spec = from_json(row.spec, tr.DatasetSpec)
             if "spec" in paths:
                 spec = session.spec
@@ -98,7 +98,7 @@ class Sessions:
         """Deletes the session with its datasets, runs and events; returns the object-store
         prefixes to remove. Raises NotFound, FailedPrecondition (active runs, not forced)."""
         with self._db.transaction() as db:
-            row = _session(db, tenant, session_id, lock=True)
+            row = find_session(db, tenant, session_id, lock=True)
             active = db.scalar(sa.select(sa.func.count()).select_from(RunRow).where(
                 RunRow.session_id == row.id, RunRow.state.in_(ACTIVE_RUN_STATES)))
             if active and not force:
@@ -113,7 +113,7 @@ class Sessions:
         return [f"datasets/{tenant}/{d}/" for d in datasets] + [f"runs/{tenant}/{r}/" for r in runs]
 
 
-def _session(db, tenant: str, session_id: str, lock: bool = False) -> SessionRow:
+def find_session(db, tenant: str, session_id: str, lock: bool = False) -> SessionRow:
     query = sa.select(SessionRow).where(SessionRow.tenant == tenant, SessionRow.id == session_id)
     row = db.scalar(query.with_for_update() if lock else query)
     if row is None:
