@@ -48,10 +48,16 @@ def start_run(training: TrainingStack, tenant: Tenant, *specs: tr.ModelSpec, fil
     return run
 
 
-@pytest.fixture(scope="session")
+# Package scope: its worker must be gone before other packages queue jobs in the same
+# database, or it would claim them.
+@pytest.fixture(scope="package")
 def models_stack(db, database_url, tmp_path_factory) -> Iterator[ModelsStack]:
     from services.models.server import ModelsServer
+    from services.training.models.keras_models import configure_runtime
 
+    # Predict runs TensorFlow in this process: set its threads as the Keras unit tests
+    # do (services/training/models/tests), which must happen before any TF operation.
+    configure_runtime(2)
     store = LocalObjectStore(tmp_path_factory.mktemp("models-data") / "objects")
     with running_training_stack(db, database_url, store) as training:
         config = make_config(upload_address=training.upload.address, training_address=training.address)
