@@ -2,7 +2,7 @@
 
     python -m bench                 # full sizes, a few minutes on 2 cores
     python -m bench --quick         # small sizes, a smoke run
-    python -m bench --only upload   # or rss, profiling, gateway, windowing, training, evaluation; may be repeated
+    python -m bench --only upload   # or rss, profiling, gateway, windowing, training, evaluation, models; may be repeated
 
 Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
 throw-away database, and moto (a test dependency) for the S3 rows.
@@ -19,6 +19,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import evaluation_metrics, evaluation_plots, gateway, profiling, training, windowing
+from bench import models as models_bench
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
 
@@ -28,7 +29,7 @@ RSS_GROWTH_GOAL_MIB = 100
 PROFILE_GOAL_MB_S = 50
 PLATFORM_OVERHEAD_GOAL = 1.15
 EVENT_LATENCY_GOAL_MS = 100
-BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training", "evaluation")
+BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training", "evaluation", "models")
 # From the issue, measured on this kind of machine; printed for scale, not measured here.
 MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
 NOTES = """\
@@ -109,6 +110,9 @@ def main(argv: list[str] | None = None) -> int:
             _progress(f"training through the platform and bare, {training_sizes}")
             with temporary_database() as database_url:
                 rows += _training_rows(*training.run(database_url, folder / "training", training_sizes))
+        if "models" in only:
+            _progress("model registry: downloads, Predict, list/get/alias/registration")
+            rows += [Row(**row) for row in models_bench.run(quick)]
         if "evaluation" in only:
             _progress("evaluation metrics against plain numpy, and plot rendering")
             rows += [_evaluation_row(result) for result in evaluation_metrics.run(quick) + evaluation_plots.run(quick)]
