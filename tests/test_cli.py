@@ -105,3 +105,10 @@ def _free_port() -> int:
 
 def _postgres_running(pgdata) -> bool:
     return (pgdata / "postmaster.pid").exists()
+
+
+def test_migrate_brings_every_service_schema_up_to_date(database_url):
+    result = CliRunner().invoke(cli, ["migrate"], env={"TSFORGE_DATABASE_URL": database_url})
+    assert result.exit_code == 0, result.output
+    for service in ("upload", "training", "evaluation", "models"):
+        assert f"{service} schema at version 0001" in result.output

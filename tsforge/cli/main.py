@@ -39,8 +39,8 @@ def token(tenant: str, days: int) -> None:
 @cli.command()
 def migrate() -> None:
     """Apply every service's database migrations and exit."""
-    from services.training.server import migrate_schema as migrate_training
-    from services.upload.server import migrate_schema as migrate_upload
+    from importlib import import_module
+
     from tsforge.core.db import Database
     from tsforge.core.platform import database_url
 
@@ -48,8 +48,9 @@ def migrate() -> None:
     url, embedded = database_url(config)
     db = Database(url)
     try:
-        click.echo(f"upload schema at version {migrate_upload(db)}")
-        click.echo(f"training schema at version {migrate_training(db)}")
+        for service in ("upload", "training", "evaluation", "models"):
+            version = import_module(f"services.{service}.server").migrate_schema(db)
+            click.echo(f"{service} schema at version {version}")
     finally:
         db.dispose()
         if embedded:
