@@ -13,6 +13,7 @@ from typing import Protocol
 
 import numpy as np
 
+from services.training.scaling import FeatureScaler
 from tsforge.core.errors import Unavailable
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -33,35 +34,11 @@ class TrainingSource(Protocol):
 
 
 @dataclass(frozen=True)
-class Scaler:
-    """A feature's min-max scaler as training fitted it: scaled = (x − data_min)·scale + anchor."""
-
-    data_min: float
-    data_max: float
-    data_mean: float
-    range_min: float
-    range_max: float
-
-    @property
-    def scale(self) -> float:
-        span = self.data_max - self.data_min
-        return (self.range_max - self.range_min) / (span if span > 0 else 1.0)
-
-    @property
-    def anchor(self) -> float:
-        # A feature constant on the training split is centred in the range, as training does.
-        return self.range_min if self.data_max > self.data_min else (self.range_min + self.range_max) / 2
-
-    def transform(self, values: np.ndarray) -> np.ndarray:
-        return (values - self.data_min) * self.scale + self.anchor
-
-
-@dataclass(frozen=True)
 class OutputFeature:
     name: str
     step_minutes: float  # the width of one forecast step: the horizon over output_steps
     horizon_start_minutes: float  # where step k lies: reference time + start + k · step_minutes
-    scaler: Scaler
+    scaler: FeatureScaler  # training's own scaler: one implementation of the scaling
 
 
 @dataclass(frozen=True)
@@ -127,5 +104,6 @@ def _feature(message: tr.OutputFeature, steps: int) -> OutputFeature:
         name=message.feature,
         step_minutes=hours * 60 / steps if steps else 0.0,
         horizon_start_minutes=message.horizon.start * 60,
-        scaler=Scaler(scaler.data_min, scaler.data_max, scaler.data_mean, scaler.range.min, scaler.range.max),
+        scaler=FeatureScaler(scaler.feature, scaler.data_min, scaler.data_max, scaler.data_mean,
+                             scaler.range.min, scaler.range.max),
     )

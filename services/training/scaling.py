@@ -44,6 +44,10 @@ class FeatureScaler:
             return self.range_min
         return (self.range_min + self.range_max) / 2
 
+    def transform(self, values: np.ndarray) -> np.ndarray:
+        """Original units → scaled: (x − data_min) · scale + anchor."""
+        return (values - self.data_min) * self.scale + self.anchor
+
 
 @dataclass(frozen=True)
 class MinMaxScalers:
