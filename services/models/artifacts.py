@@ -44,6 +44,19 @@ class VersionObjects:
             raise
         return prefix, artifact_ref, bundle_ref
 
+    def read_source(self, ref: common_pb2.ObjectRef) -> bytes | None:
+        """The bytes of another service's object `ref` names, or None when this store
+        does not hold exactly those bytes (absent, or a different size or SHA-256)."""
+        if not ref.key:
+            return None
+        try:
+            data = b"".join(self._store.read(ref.key))
+        except (ObjectNotFound, ValueError):
+            return None
+        if len(data) != ref.size_bytes or hashlib.sha256(data).hexdigest() != ref.sha256:
+            return None
+        return data
+
     def delete(self, prefix: str) -> None:
         self._store.delete_prefix(prefix)
 

@@ -9,6 +9,7 @@ import zipfile
 
 from google.protobuf import json_format
 
+from services.training.scaling import FeatureScaler, MinMaxScalers
 from tsforge.common.v1 import common_pb2
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.training.v1 import training_resources_pb2 as tr
@@ -30,6 +31,20 @@ def lineage_of(run: tr.Run, model: tr.ModelResult, dataset: tr.Dataset) -> mr.Mo
     if dataset.HasField("gap_tolerance"):
         lineage.gap_tolerance.CopyFrom(dataset.gap_tolerance)
     return lineage
+
+
+def scalers_of(lineage: mr.ModelLineage) -> MinMaxScalers:
+    """The scalers fitted on the training split, from the lineage's snapshot of them."""
+    def scalers(role):
+        return tuple(FeatureScaler(s.feature, s.data_min, s.data_max, s.data_mean, s.range.min, s.range.max)
+                     for s in lineage.scalers if s.role == role)
+
+    return MinMaxScalers(inputs=scalers(common_pb2.FEATURE_ROLE_INPUT), outputs=scalers(common_pb2.FEATURE_ROLE_OUTPUT))
+
+
+def scalers_json(lineage: mr.ModelLineage) -> bytes:
+    """The bundle's scalers.json: the same document the dataset build stores."""
+    return json.dumps(scalers_of(lineage).to_dict()).encode()
 
 
 def formats_for(model_type: int) -> tuple[int, ...]:

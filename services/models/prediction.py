@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.models.artifacts import VersionObjects
+from services.models.bundle import scalers_of
 from services.models.domain import ModelVersion
 from services.models.model_cache import ModelCache
 from services.training.build import calendar_spec, feature_spec, read_feature
-from services.training.scaling import FeatureScaler, MinMaxScalers
 from services.training.windowing import Feature, Series, UncoveredWindow, WindowSpec, input_windows, window_edges
 from tsforge.common.v1 import common_pb2
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -51,14 +51,6 @@ class Forecasts:
     values: np.ndarray
     offsets: np.ndarray
     output_names: tuple[str, ...]
-
-
-def scalers_of(lineage: mr.ModelLineage) -> MinMaxScalers:
-    def scalers(role):
-        return tuple(FeatureScaler(s.feature, s.data_min, s.data_max, s.data_mean, s.range.min, s.range.max)
-                     for s in lineage.scalers if s.role == role)
-
-    return MinMaxScalers(inputs=scalers(common_pb2.FEATURE_ROLE_INPUT), outputs=scalers(common_pb2.FEATURE_ROLE_OUTPUT))
 
 
 class Forecaster:

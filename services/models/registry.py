@@ -4,10 +4,12 @@ registered models, versions and aliases. No gRPC here; the servicer translates."
 from __future__ import annotations
 
 import logging
+import threading
+from collections import OrderedDict
 from typing import Protocol
 
 from services.models.artifacts import VersionObjects
-from services.models.bundle import bundle_zip, formats_for, lineage_of
+from services.models.bundle import bundle_zip, formats_for, lineage_of, scalers_json
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
 from services.models.names import VersionRef, registered_model_name
 from services.models.repository import ModelRepository
@@ -15,6 +17,7 @@ from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgum
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)
+DATASET_CACHE_SIZE = 256
 
 
 class TrainingSource(Protocol):
@@ -47,6 +50,26 @@ class Registry:
         self._repository = repository
         self._training = training
         self._objects = objects
+        self._datasets: OrderedDict[tuple[str, str], tr.Dataset] = OrderedDict()
+        self._datasets_lock = threading.Lock()
+
+    def _dataset(self, tenant: str, name: str) -> tr.Dataset:
+        """A READY dataset of a run just read: a READY dataset never changes, so it is
+        kept (bounded, per tenant) and later registrations from its runs skip GetDataset.
+        The run itself is read every time, so a deleted run is still NOT_FOUND."""
+        key = (tenant, name)
+        with self._datasets_lock:
+            dataset = self._datasets.get(key)
+            if dataset is not None:
+                self._datasets.move_to_end(key)
+                return dataset
+        dataset = self._training.get_dataset(tenant, name)
+        if dataset.state == tr.DATASET_STATE_READY:
+            with self._datasets_lock:
+                self._datasets[key] = dataset
+                while len(self._datasets) > DATASET_CACHE_SIZE:
+                    self._datasets.popitem(last=False)
+        return dataset
 
     def register(self, tenant: str, model: str, source_model: str, description: str, tags: dict[str, str],
                  model_description: str) -> ModelVersion:
@@ -67,10 +90,16 @@ class Registry:
         if result.state != tr.MODEL_STATE_SUCCEEDED:
             raise FailedPrecondition(f"{source_model} is {tr.ModelState.Name(result.state)}, not SUCCEEDED",
                                      source_model)
-        dataset = self._training.get_dataset(tenant, run.dataset)
-        scalers = self._training.read_dataset_object(tenant, run.dataset, "scalers")
-        artifact = self._training.read_model_artifact(tenant, source_model)
+        dataset = self._dataset(tenant, run.dataset)
         lineage = lineage_of(run, result, dataset)
+        # The dataset's scaler records are the numbers its scalers.json holds: no third RPC.
+        scalers = scalers_json(lineage)
+        # The run names its artifact's object: copy it straight from the store (checked
+        # against the run's size and SHA-256); through the training service only when
+        # the store does not hold it.
+        artifact = self._objects.read_source(result.artifact)
+        if artifact is None:
+            artifact = self._training.read_model_artifact(tenant, source_model)
         bundle = bundle_zip(registered_model_name(model), lineage, artifact, scalers)
         prefix, artifact_ref, bundle_ref = self._objects.write(tenant, model, artifact, result.artifact_format,
                                                                bundle)

@@ -217,3 +217,40 @@ def test_manifest_describes_window_features_and_lineage(models_stack):
     assert manifest["model"]["loader"] == "sklearn-flattened"
     assert manifest["lineage"]["run"] == stack.run.name
     assert manifest["scalers"] == json.loads(archive.read("scalers.json"))
+
+
+def test_registration_copies_the_runs_own_bytes_with_or_without_the_shared_store(models_stack, monkeypatch):
+    """The artifact comes straight from the store when it holds the run's exact bytes,
+    otherwise through the training service; scalers.json is the dataset's own."""
+    stack, tenant = models_stack, models_stack.tenant
+    training = stack.server.registry._training
+    artifact_rpc = training.read_model_artifact(tenant.name, stack.model("dense"))
+    dataset_scalers = training.read_dataset_object(tenant.name, stack.run.dataset, "scalers")
+    calls = []
+    original = type(training).read_model_artifact
+    monkeypatch.setattr(training, "read_model_artifact",
+                        lambda *a: calls.append(a) or original(training, *a))
+    direct = register(stack.stub, tenant, _name(), stack.model("dense"))
+    assert calls == []
+    # A store that does not hold those bytes (another store, or changed): the RPC.
+    monkeypatch.setattr(stack.server.objects, "read_source", lambda ref: None)
+    fallback = register(stack.stub, tenant, _name(), stack.model("dense"))
+    assert calls == [(tenant.name, stack.model("dense"))]
+    for version in (direct, fallback):
+        _, keras = download(stack.stub, tenant, version.name, common_pb2.ARTIFACT_FORMAT_KERAS)
+        assert keras == artifact_rpc
+        _, bundle = download(stack.stub, tenant, version.name)
+        assert json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("scalers.json")) == json.loads(dataset_scalers)
+
+
+def test_read_source_refuses_bytes_that_do_not_match_the_ref(models_stack):
+    import hashlib
+
+    objects = models_stack.server.objects
+    objects._store.put("models/check/x", [b"abc"])
+    good = common_pb2.ObjectRef(key="models/check/x", size_bytes=3, sha256=hashlib.sha256(b"abc").hexdigest())
+    assert objects.read_source(good) == b"abc"
+    assert objects.read_source(common_pb2.ObjectRef(key="models/check/x", size_bytes=3, sha256="0" * 64)) is None
+    assert objects.read_source(common_pb2.ObjectRef(key="models/check/absent", size_bytes=3, sha256=good.sha256)) \
+        is None
+    assert objects.read_source(common_pb2.ObjectRef()) is None
