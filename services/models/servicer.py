@@ -8,7 +8,7 @@ from services.models import pages
 from services.models.artifacts import VersionObjects
 from services.models.messages import registered_model_message, version_message
 from services.models.names import check_alias, model_version_name, parse_model, parse_version
-from services.models.prediction import FileInput, Forecaster, InlineInput
+from services.models.prediction import FileInput, Forecaster, Forecasts, InlineInput
 from services.models.registry import Registry
 from tsforge.core import context
 from tsforge.core.errors import FieldViolation, InvalidArgument
@@ -25,10 +25,6 @@ def _mask(update_mask, field: str) -> set[str]:
         raise InvalidArgument(FieldViolation("update_mask", f"must name some of description, tags (got "
                                                             f"{sorted(paths) or 'none'}) for {field}"))
     return paths
-
-
-def _timestamps_ns(stamps) -> np.ndarray:
-    return np.array([s.seconds * 10**9 + s.nanos for s in stamps], dtype=np.int64)
 
 
 class ModelsServicer(pb_grpc.ModelsServiceServicer):
@@ -129,16 +125,30 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
         else:
             raise InvalidArgument(FieldViolation("inputs", "give files or series"))
         forecasts = self._forecaster.predict(tenant, version, inputs, _timestamps_ns(request.reference_times))
-        response = pb.PredictResponse(model_version=model_version_name(version.model_name, version.version))
-        for i, reference in enumerate(forecasts.reference_times.tolist()):
-            forecast = response.forecasts.add()
-            forecast.reference_time.FromNanoseconds(reference)
-            for j, feature in enumerate(forecasts.output_names):
-                points = forecast.features.add(feature=feature).points
-                for k, (offset, value) in enumerate(zip(forecasts.offsets[j].tolist(),
-                                                        forecasts.values[i, :, j].tolist())):
-                    point = points.add(step=k + 1, value=value)
-                    point.time.FromNanoseconds(reference + offset)
-        return response
+        return _predict_response(model_version_name(version.model_name, version.version), forecasts)
 
 
+def _timestamps_ns(stamps) -> np.ndarray:
+    return np.fromiter((s.seconds * 10**9 + s.nanos for s in stamps), dtype=np.int64, count=len(stamps))
+
+
+def _predict_response(model_version: str, forecasts: Forecasts) -> pb.PredictResponse:
+    """Values go in as packed doubles per feature (one list per forecast, from one
+    ndarray.tolist()); the step times once per feature, as offsets."""
+    references = forecasts.reference_times
+    seconds, nanos = np.divmod(references, 10**9)
+    values = np.ascontiguousarray(np.asarray(forecasts.values, dtype=np.float64).transpose(0, 2, 1)).tolist()
+    names = forecasts.output_names
+    response = pb.PredictResponse(model_version=model_version)
+    for j, feature in enumerate(names):
+        offsets = response.steps.add(feature=feature).offsets
+        for offset in forecasts.offsets[j].tolist():
+            offsets.add().FromNanoseconds(offset)
+    add = response.forecasts.add
+    for second, nano, rows in zip(seconds.tolist(), nanos.tolist(), values):
+        forecast = add()
+        forecast.reference_time.seconds, forecast.reference_time.nanos = second, nano
+        add_feature = forecast.features.add
+        for feature, row in zip(names, rows):
+            add_feature(feature=feature).values.extend(row)
+    return response

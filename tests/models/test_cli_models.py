@@ -48,6 +48,9 @@ def test_models_commands(models_stack, tmp_path):
     run("predict", f"{model}@production", str(inputs), str(output), *at)
     rows = list(csv.DictReader(output.open()))
     assert len(rows) == 3 * 3 and rows[0]["feature"] == "load" and rows[0]["step"] == "1"
+    # Each step's time is its reference time plus the load horizon's step (1 h, 2 h, 3 h).
+    assert [(r["step"], np.datetime64(r["time"].rstrip("Z")) - np.datetime64(r["reference_time"].rstrip("Z")))
+            for r in rows[:3]] == [(str(k), np.timedelta64(k, "h")) for k in (1, 2, 3)]
     got = np.array([float(r["value"]) for r in rows]).reshape(3, 3)
     np.testing.assert_allclose(got, expected[:3, :, 0], rtol=1e-5, atol=1e-3)
 

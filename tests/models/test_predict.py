@@ -45,7 +45,9 @@ def _stamps(seconds) -> list[Timestamp]:
 
 
 def _values(response) -> np.ndarray:
-    return np.array([[[p.value for p in f.points] for f in forecast.features] for forecast in response.forecasts]
+    steps = [len(s.offsets) for s in response.steps]
+    assert all([len(f.values) for f in forecast.features] == steps for forecast in response.forecasts)
+    return np.array([[list(f.values) for f in forecast.features] for forecast in response.forecasts]
                     ).transpose(0, 2, 1)
 
 
@@ -65,9 +67,9 @@ def test_predicting_the_test_windows_reproduces_the_stored_test_predictions(mode
     assert [f.reference_time.seconds for f in response.forecasts] == times.tolist()
     np.testing.assert_allclose(_values(response), expected, rtol=1e-5, atol=1e-3)
     # Output timestamps: the load horizon 0..3 h in 3 steps.
-    first = response.forecasts[0]
-    assert [p.time.seconds - times[0] for p in first.features[0].points] == [3600, 7200, 10800]
-    assert [p.step for p in first.features[0].points] == [1, 2, 3] and first.features[0].feature == "load"
+    assert [(s.feature, [o.ToSeconds() for o in s.offsets]) for s in response.steps] == [("load", [3600, 7200, 10800])]
+    assert all([f.feature for f in forecast.features] == ["load"] and len(forecast.features[0].values) == 3
+               for forecast in response.forecasts)
 
 
 def test_inline_series_alias_and_the_latest_reference_time(models_stack):

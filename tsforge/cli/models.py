@@ -174,6 +174,7 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
     feature and step: reference_time, feature, step, time, value.
     """
     import pandas as pd
+    from google.protobuf.timestamp_pb2 import Timestamp
 
     frame = pd.read_csv(inputs, sep=None, engine="python")
     times = pd.to_datetime(frame.iloc[:, 0], utc=True)
@@ -191,12 +192,15 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
     with output.open("w", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["reference_time", "feature", "step", "time", "value"])
+        offsets = {steps.feature: [o.ToNanoseconds() for o in steps.offsets] for steps in response.steps}
         for forecast in response.forecasts:
-            reference = forecast.reference_time.ToJsonString()
+            reference = forecast.reference_time.ToNanoseconds()
             for feature in forecast.features:
-                for point in feature.points:
-                    writer.writerow([reference, feature.feature, point.step, point.time.ToJsonString(),
-                                     repr(point.value)])
+                for step, (offset, value) in enumerate(zip(offsets[feature.feature], feature.values), 1):
+                    time = Timestamp()
+                    time.FromNanoseconds(reference + offset)
+                    writer.writerow([forecast.reference_time.ToJsonString(), feature.feature, step,
+                                     time.ToJsonString(), repr(value)])
     client.people.print(f"{response.model_version}: {len(response.forecasts)} forecasts written to {output}")
 
 

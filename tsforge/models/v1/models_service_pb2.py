@@ -23,13 +23,14 @@ _sym_db = _symbol_database.Default()
 
 
 from google.api import annotations_pb2 as google_dot_api_dot_annotations__pb2
+from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb2
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tsforge.common.v1 import common_pb2 as tsforge_dot_common_dot_v1_dot_common__pb2
 from tsforge.models.v1 import models_resources_pb2 as tsforge_dot_models_dot_v1_dot_models__resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&tsforge/models/v1/models_service.proto\x12\x11tsforge.models.v1\x1a\x1cgoogle/api/annotations.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\x1a(tsforge/models/v1/models_resources.proto\"\x8b\x01\n\x1bRegisterModelVersionRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x36\n\rmodel_version\x18\x02 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\x12$\n\x1cregistered_model_description\x18\x03 \x01(\t\"V\n\x1cRegisterModelVersionResponse\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\")\n\x19GetRegisteredModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Z\n\x1aGetRegisteredModelResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\"f\n\x1bListRegisteredModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\x12\x0b\n\x03tag\x18\x04 \x01(\t\"v\n\x1cListRegisteredModelsResponse\x12=\n\x11registered_models\x18\x01 \x03(\x0b\x32\".tsforge.models.v1.RegisteredModel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x1cUpdateRegisteredModelRequest\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"]\n\x1dUpdateRegisteredModelResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\";\n\x1c\x44\x65leteRegisteredModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"\x1f\n\x1d\x44\x65leteRegisteredModelResponse\"&\n\x16GetModelVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Q\n\x17GetModelVersionResponse\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\"Q\n\x18ListModelVersionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"m\n\x19ListModelVersionsResponse\x12\x37\n\x0emodel_versions\x18\x01 \x03(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x84\x01\n\x19UpdateModelVersionRequest\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"T\n\x1aUpdateModelVersionResponse\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\")\n\x19\x44\x65leteModelVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1c\n\x1a\x44\x65leteModelVersionResponse\"?\n\x0fSetAliasRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\"P\n\x10SetAliasResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\"1\n\x12\x44\x65leteAliasRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\"S\n\x13\x44\x65leteAliasResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\"^\n\x1b\x44ownloadModelVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x31\n\x06\x66ormat\x18\x02 \x01(\x0e\x32!.tsforge.common.v1.ArtifactFormat\"o\n\x1c\x44ownloadModelVersionResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.tsforge.common.v1.DownloadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\":\n\tFileInput\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\":\n\nFileInputs\x12,\n\x06inputs\x18\x01 \x03(\x0b\x32\x1c.tsforge.models.v1.FileInput\"Z\n\x0cInlineSeries\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12)\n\x05times\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06values\x18\x03 \x03(\x01\"?\n\x0cInlineInputs\x12/\n\x06series\x18\x01 \x03(\x0b\x32\x1f.tsforge.models.v1.InlineSeries\"\xc0\x01\n\x0ePredictRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x05\x66iles\x18\x02 \x01(\x0b\x32\x1d.tsforge.models.v1.FileInputsH\x00\x12\x31\n\x06series\x18\x03 \x01(\x0b\x32\x1f.tsforge.models.v1.InlineInputsH\x00\x12\x33\n\x0freference_times\x18\x04 \x03(\x0b\x32\x1a.google.protobuf.TimestampB\x08\n\x06inputs\"V\n\rForecastPoint\x12\x0c\n\x04step\x18\x01 \x01(\x05\x12(\n\x04time\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\r\n\x05value\x18\x03 \x01(\x01\"T\n\x0f\x46\x65\x61tureForecast\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x30\n\x06points\x18\x02 \x03(\x0b\x32 .tsforge.models.v1.ForecastPoint\"t\n\x08\x46orecast\x12\x32\n\x0ereference_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32\".tsforge.models.v1.FeatureForecast\"X\n\x0fPredictResponse\x12\x15\n\rmodel_version\x18\x01 \x01(\t\x12.\n\tforecasts\x18\x02 \x03(\x0b\x32\x1b.tsforge.models.v1.Forecast2\xfa\x11\n\rModelsService\x12\xb8\x01\n\x14RegisterModelVersion\x12..tsforge.models.v1.RegisterModelVersionRequest\x1a/.tsforge.models.v1.RegisterModelVersionResponse\"?\x82\xd3\xe4\x93\x02\x39\"(/v1/{parent=registeredModels/*}/versions:\rmodel_version\x12\x98\x01\n\x12GetRegisteredModel\x12,.tsforge.models.v1.GetRegisteredModelRequest\x1a-.tsforge.models.v1.GetRegisteredModelResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=registeredModels/*}\x12\x95\x01\n\x14ListRegisteredModels\x12..tsforge.models.v1.ListRegisteredModelsRequest\x1a/.tsforge.models.v1.ListRegisteredModelsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/registeredModels\x12\xc4\x01\n\x15UpdateRegisteredModel\x12/.tsforge.models.v1.UpdateRegisteredModelRequest\x1a\x30.tsforge.models.v1.UpdateRegisteredModelResponse\"H\x82\xd3\xe4\x93\x02\x42\x32./v1/{registered_model.name=registeredModels/*}:\x10registered_model\x12\xa1\x01\n\x15\x44\x65leteRegisteredModel\x12/.tsforge.models.v1.DeleteRegisteredModelRequest\x1a\x30.tsforge.models.v1.DeleteRegisteredModelResponse\"%\x82\xd3\xe4\x93\x02\x1f*\x1d/v1/{name=registeredModels/*}\x12\xc8\x01\n\x0fGetModelVersion\x12).tsforge.models.v1.GetModelVersionRequest\x1a*.tsforge.models.v1.GetModelVersionResponse\"^\x82\xd3\xe4\x93\x02X\x12(/v1/{name=registeredModels/*/versions/*}Z,\x12*/v1/{name=registeredModels/*}:resolveAlias\x12\xa0\x01\n\x11ListModelVersions\x12+.tsforge.models.v1.ListModelVersionsRequest\x1a,.tsforge.models.v1.ListModelVersionsResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=registeredModels/*}/versions\x12\xc0\x01\n\x12UpdateModelVersion\x12,.tsforge.models.v1.UpdateModelVersionRequest\x1a-.tsforge.models.v1.UpdateModelVersionResponse\"M\x82\xd3\xe4\x93\x02G26/v1/{model_version.name=registeredModels/*/versions/*}:\rmodel_version\x12\xa3\x01\n\x12\x44\x65leteModelVersion\x12,.tsforge.models.v1.DeleteModelVersionRequest\x1a-.tsforge.models.v1.DeleteModelVersionResponse\"0\x82\xd3\xe4\x93\x02**(/v1/{name=registeredModels/*/versions/*}\x12\x86\x01\n\x08SetAlias\x12\".tsforge.models.v1.SetAliasRequest\x1a#.tsforge.models.v1.SetAliasResponse\"1\x82\xd3\xe4\x93\x02+\"&/v1/{name=registeredModels/*}:setAlias:\x01*\x12\x92\x01\n\x0b\x44\x65leteAlias\x12%.tsforge.models.v1.DeleteAliasRequest\x1a&.tsforge.models.v1.DeleteAliasResponse\"4\x82\xd3\xe4\x93\x02.\")/v1/{name=registeredModels/*}:deleteAlias:\x01*\x12\xde\x01\n\x14\x44ownloadModelVersion\x12..tsforge.models.v1.DownloadModelVersionRequest\x1a/.tsforge.models.v1.DownloadModelVersionResponse\"c\x82\xd3\xe4\x93\x02]\x12\x31/v1/{name=registeredModels/*/versions/*}:downloadZ(\x12&/v1/{name=registeredModels/*}:download0\x01\x12\xb9\x01\n\x07Predict\x12!.tsforge.models.v1.PredictRequest\x1a\".tsforge.models.v1.PredictResponse\"g\x82\xd3\xe4\x93\x02\x61\"0/v1/{name=registeredModels/*/versions/*}:predict:\x01*Z*\"%/v1/{name=registeredModels/*}:predict:\x01*b\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&tsforge/models/v1/models_service.proto\x12\x11tsforge.models.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\x1a(tsforge/models/v1/models_resources.proto\"\x8b\x01\n\x1bRegisterModelVersionRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x36\n\rmodel_version\x18\x02 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\x12$\n\x1cregistered_model_description\x18\x03 \x01(\t\"V\n\x1cRegisterModelVersionResponse\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\")\n\x19GetRegisteredModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Z\n\x1aGetRegisteredModelResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\"f\n\x1bListRegisteredModelsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x13\n\x0bname_prefix\x18\x03 \x01(\t\x12\x0b\n\x03tag\x18\x04 \x01(\t\"v\n\x1cListRegisteredModelsResponse\x12=\n\x11registered_models\x18\x01 \x03(\x0b\x32\".tsforge.models.v1.RegisteredModel\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x8d\x01\n\x1cUpdateRegisteredModelRequest\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"]\n\x1dUpdateRegisteredModelResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\";\n\x1c\x44\x65leteRegisteredModelRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x66orce\x18\x02 \x01(\x08\"\x1f\n\x1d\x44\x65leteRegisteredModelResponse\"&\n\x16GetModelVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"Q\n\x17GetModelVersionResponse\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\"Q\n\x18ListModelVersionsRequest\x12\x0e\n\x06parent\x18\x01 \x01(\t\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"m\n\x19ListModelVersionsResponse\x12\x37\n\x0emodel_versions\x18\x01 \x03(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x84\x01\n\x19UpdateModelVersionRequest\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"T\n\x1aUpdateModelVersionResponse\x12\x36\n\rmodel_version\x18\x01 \x01(\x0b\x32\x1f.tsforge.models.v1.ModelVersion\")\n\x19\x44\x65leteModelVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x1c\n\x1a\x44\x65leteModelVersionResponse\"?\n\x0fSetAliasRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\x12\x0f\n\x07version\x18\x03 \x01(\x03\"P\n\x10SetAliasResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\"1\n\x12\x44\x65leteAliasRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\r\n\x05\x61lias\x18\x02 \x01(\t\"S\n\x13\x44\x65leteAliasResponse\x12<\n\x10registered_model\x18\x01 \x01(\x0b\x32\".tsforge.models.v1.RegisteredModel\"^\n\x1b\x44ownloadModelVersionRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x31\n\x06\x66ormat\x18\x02 \x01(\x0e\x32!.tsforge.common.v1.ArtifactFormat\"o\n\x1c\x44ownloadModelVersionResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.tsforge.common.v1.DownloadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\":\n\tFileInput\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x0c\n\x04\x66ile\x18\x02 \x01(\t\x12\x0e\n\x06\x63olumn\x18\x03 \x01(\t\":\n\nFileInputs\x12,\n\x06inputs\x18\x01 \x03(\x0b\x32\x1c.tsforge.models.v1.FileInput\"Z\n\x0cInlineSeries\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12)\n\x05times\x18\x02 \x03(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06values\x18\x03 \x03(\x01\"?\n\x0cInlineInputs\x12/\n\x06series\x18\x01 \x03(\x0b\x32\x1f.tsforge.models.v1.InlineSeries\"\xc0\x01\n\x0ePredictRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12.\n\x05\x66iles\x18\x02 \x01(\x0b\x32\x1d.tsforge.models.v1.FileInputsH\x00\x12\x31\n\x06series\x18\x03 \x01(\x0b\x32\x1f.tsforge.models.v1.InlineInputsH\x00\x12\x33\n\x0freference_times\x18\x04 \x03(\x0b\x32\x1a.google.protobuf.TimestampB\x08\n\x06inputs\"@\n\x0f\x46\x65\x61tureForecast\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12\x0e\n\x06values\x18\x03 \x03(\x01J\x04\x08\x02\x10\x03R\x06points\"K\n\x0c\x46\x65\x61tureSteps\x12\x0f\n\x07\x66\x65\x61ture\x18\x01 \x01(\t\x12*\n\x07offsets\x18\x02 \x03(\x0b\x32\x19.google.protobuf.Duration\"t\n\x08\x46orecast\x12\x32\n\x0ereference_time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x34\n\x08\x66\x65\x61tures\x18\x02 \x03(\x0b\x32\".tsforge.models.v1.FeatureForecast\"\x88\x01\n\x0fPredictResponse\x12\x15\n\rmodel_version\x18\x01 \x01(\t\x12.\n\tforecasts\x18\x02 \x03(\x0b\x32\x1b.tsforge.models.v1.Forecast\x12.\n\x05steps\x18\x03 \x03(\x0b\x32\x1f.tsforge.models.v1.FeatureSteps2\xfa\x11\n\rModelsService\x12\xb8\x01\n\x14RegisterModelVersion\x12..tsforge.models.v1.RegisterModelVersionRequest\x1a/.tsforge.models.v1.RegisterModelVersionResponse\"?\x82\xd3\xe4\x93\x02\x39\"(/v1/{parent=registeredModels/*}/versions:\rmodel_version\x12\x98\x01\n\x12GetRegisteredModel\x12,.tsforge.models.v1.GetRegisteredModelRequest\x1a-.tsforge.models.v1.GetRegisteredModelResponse\"%\x82\xd3\xe4\x93\x02\x1f\x12\x1d/v1/{name=registeredModels/*}\x12\x95\x01\n\x14ListRegisteredModels\x12..tsforge.models.v1.ListRegisteredModelsRequest\x1a/.tsforge.models.v1.ListRegisteredModelsResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/registeredModels\x12\xc4\x01\n\x15UpdateRegisteredModel\x12/.tsforge.models.v1.UpdateRegisteredModelRequest\x1a\x30.tsforge.models.v1.UpdateRegisteredModelResponse\"H\x82\xd3\xe4\x93\x02\x42\x32./v1/{registered_model.name=registeredModels/*}:\x10registered_model\x12\xa1\x01\n\x15\x44\x65leteRegisteredModel\x12/.tsforge.models.v1.DeleteRegisteredModelRequest\x1a\x30.tsforge.models.v1.DeleteRegisteredModelResponse\"%\x82\xd3\xe4\x93\x02\x1f*\x1d/v1/{name=registeredModels/*}\x12\xc8\x01\n\x0fGetModelVersion\x12).tsforge.models.v1.GetModelVersionRequest\x1a*.tsforge.models.v1.GetModelVersionResponse\"^\x82\xd3\xe4\x93\x02X\x12(/v1/{name=registeredModels/*/versions/*}Z,\x12*/v1/{name=registeredModels/*}:resolveAlias\x12\xa0\x01\n\x11ListModelVersions\x12+.tsforge.models.v1.ListModelVersionsRequest\x1a,.tsforge.models.v1.ListModelVersionsResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/{parent=registeredModels/*}/versions\x12\xc0\x01\n\x12UpdateModelVersion\x12,.tsforge.models.v1.UpdateModelVersionRequest\x1a-.tsforge.models.v1.UpdateModelVersionResponse\"M\x82\xd3\xe4\x93\x02G26/v1/{model_version.name=registeredModels/*/versions/*}:\rmodel_version\x12\xa3\x01\n\x12\x44\x65leteModelVersion\x12,.tsforge.models.v1.DeleteModelVersionRequest\x1a-.tsforge.models.v1.DeleteModelVersionResponse\"0\x82\xd3\xe4\x93\x02**(/v1/{name=registeredModels/*/versions/*}\x12\x86\x01\n\x08SetAlias\x12\".tsforge.models.v1.SetAliasRequest\x1a#.tsforge.models.v1.SetAliasResponse\"1\x82\xd3\xe4\x93\x02+\"&/v1/{name=registeredModels/*}:setAlias:\x01*\x12\x92\x01\n\x0b\x44\x65leteAlias\x12%.tsforge.models.v1.DeleteAliasRequest\x1a&.tsforge.models.v1.DeleteAliasResponse\"4\x82\xd3\xe4\x93\x02.\")/v1/{name=registeredModels/*}:deleteAlias:\x01*\x12\xde\x01\n\x14\x44ownloadModelVersion\x12..tsforge.models.v1.DownloadModelVersionRequest\x1a/.tsforge.models.v1.DownloadModelVersionResponse\"c\x82\xd3\xe4\x93\x02]\x12\x31/v1/{name=registeredModels/*/versions/*}:downloadZ(\x12&/v1/{name=registeredModels/*}:download0\x01\x12\xb9\x01\n\x07Predict\x12!.tsforge.models.v1.PredictRequest\x1a\".tsforge.models.v1.PredictResponse\"g\x82\xd3\xe4\x93\x02\x61\"0/v1/{name=registeredModels/*/versions/*}:predict:\x01*Z*\"%/v1/{name=registeredModels/*}:predict:\x01*b\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -62,72 +63,72 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_MODELSSERVICE'].methods_by_name['DownloadModelVersion']._serialized_options = b'\202\323\344\223\002]\0221/v1/{name=registeredModels/*/versions/*}:downloadZ(\022&/v1/{name=registeredModels/*}:download'
   _globals['_MODELSSERVICE'].methods_by_name['Predict']._loaded_options = None
   _globals['_MODELSSERVICE'].methods_by_name['Predict']._serialized_options = b'\202\323\344\223\002a\"0/v1/{name=registeredModels/*/versions/*}:predict:\001*Z*\"%/v1/{name=registeredModels/*}:predict:\001*'
-  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_start=233
-  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_end=372
-  _globals['_REGISTERMODELVERSIONRESPONSE']._serialized_start=374
-  _globals['_REGISTERMODELVERSIONRESPONSE']._serialized_end=460
-  _globals['_GETREGISTEREDMODELREQUEST']._serialized_start=462
-  _globals['_GETREGISTEREDMODELREQUEST']._serialized_end=503
-  _globals['_GETREGISTEREDMODELRESPONSE']._serialized_start=505
-  _globals['_GETREGISTEREDMODELRESPONSE']._serialized_end=595
-  _globals['_LISTREGISTEREDMODELSREQUEST']._serialized_start=597
-  _globals['_LISTREGISTEREDMODELSREQUEST']._serialized_end=699
-  _globals['_LISTREGISTEREDMODELSRESPONSE']._serialized_start=701
-  _globals['_LISTREGISTEREDMODELSRESPONSE']._serialized_end=819
-  _globals['_UPDATEREGISTEREDMODELREQUEST']._serialized_start=822
-  _globals['_UPDATEREGISTEREDMODELREQUEST']._serialized_end=963
-  _globals['_UPDATEREGISTEREDMODELRESPONSE']._serialized_start=965
-  _globals['_UPDATEREGISTEREDMODELRESPONSE']._serialized_end=1058
-  _globals['_DELETEREGISTEREDMODELREQUEST']._serialized_start=1060
-  _globals['_DELETEREGISTEREDMODELREQUEST']._serialized_end=1119
-  _globals['_DELETEREGISTEREDMODELRESPONSE']._serialized_start=1121
-  _globals['_DELETEREGISTEREDMODELRESPONSE']._serialized_end=1152
-  _globals['_GETMODELVERSIONREQUEST']._serialized_start=1154
-  _globals['_GETMODELVERSIONREQUEST']._serialized_end=1192
-  _globals['_GETMODELVERSIONRESPONSE']._serialized_start=1194
-  _globals['_GETMODELVERSIONRESPONSE']._serialized_end=1275
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=1277
-  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=1358
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=1360
-  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1469
-  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_start=1472
-  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_end=1604
-  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_start=1606
-  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_end=1690
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1692
-  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1733
-  _globals['_DELETEMODELVERSIONRESPONSE']._serialized_start=1735
-  _globals['_DELETEMODELVERSIONRESPONSE']._serialized_end=1763
-  _globals['_SETALIASREQUEST']._serialized_start=1765
-  _globals['_SETALIASREQUEST']._serialized_end=1828
-  _globals['_SETALIASRESPONSE']._serialized_start=1830
-  _globals['_SETALIASRESPONSE']._serialized_end=1910
-  _globals['_DELETEALIASREQUEST']._serialized_start=1912
-  _globals['_DELETEALIASREQUEST']._serialized_end=1961
-  _globals['_DELETEALIASRESPONSE']._serialized_start=1963
-  _globals['_DELETEALIASRESPONSE']._serialized_end=2046
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=2048
-  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=2142
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=2144
-  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=2255
-  _globals['_FILEINPUT']._serialized_start=2257
-  _globals['_FILEINPUT']._serialized_end=2315
-  _globals['_FILEINPUTS']._serialized_start=2317
-  _globals['_FILEINPUTS']._serialized_end=2375
-  _globals['_INLINESERIES']._serialized_start=2377
-  _globals['_INLINESERIES']._serialized_end=2467
-  _globals['_INLINEINPUTS']._serialized_start=2469
-  _globals['_INLINEINPUTS']._serialized_end=2532
-  _globals['_PREDICTREQUEST']._serialized_start=2535
-  _globals['_PREDICTREQUEST']._serialized_end=2727
-  _globals['_FORECASTPOINT']._serialized_start=2729
-  _globals['_FORECASTPOINT']._serialized_end=2815
-  _globals['_FEATUREFORECAST']._serialized_start=2817
-  _globals['_FEATUREFORECAST']._serialized_end=2901
-  _globals['_FORECAST']._serialized_start=2903
-  _globals['_FORECAST']._serialized_end=3019
-  _globals['_PREDICTRESPONSE']._serialized_start=3021
-  _globals['_PREDICTRESPONSE']._serialized_end=3109
-  _globals['_MODELSSERVICE']._serialized_start=3112
-  _globals['_MODELSSERVICE']._serialized_end=5410
+  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_start=265
+  _globals['_REGISTERMODELVERSIONREQUEST']._serialized_end=404
+  _globals['_REGISTERMODELVERSIONRESPONSE']._serialized_start=406
+  _globals['_REGISTERMODELVERSIONRESPONSE']._serialized_end=492
+  _globals['_GETREGISTEREDMODELREQUEST']._serialized_start=494
+  _globals['_GETREGISTEREDMODELREQUEST']._serialized_end=535
+  _globals['_GETREGISTEREDMODELRESPONSE']._serialized_start=537
+  _globals['_GETREGISTEREDMODELRESPONSE']._serialized_end=627
+  _globals['_LISTREGISTEREDMODELSREQUEST']._serialized_start=629
+  _globals['_LISTREGISTEREDMODELSREQUEST']._serialized_end=731
+  _globals['_LISTREGISTEREDMODELSRESPONSE']._serialized_start=733
+  _globals['_LISTREGISTEREDMODELSRESPONSE']._serialized_end=851
+  _globals['_UPDATEREGISTEREDMODELREQUEST']._serialized_start=854
+  _globals['_UPDATEREGISTEREDMODELREQUEST']._serialized_end=995
+  _globals['_UPDATEREGISTEREDMODELRESPONSE']._serialized_start=997
+  _globals['_UPDATEREGISTEREDMODELRESPONSE']._serialized_end=1090
+  _globals['_DELETEREGISTEREDMODELREQUEST']._serialized_start=1092
+  _globals['_DELETEREGISTEREDMODELREQUEST']._serialized_end=1151
+  _globals['_DELETEREGISTEREDMODELRESPONSE']._serialized_start=1153
+  _globals['_DELETEREGISTEREDMODELRESPONSE']._serialized_end=1184
+  _globals['_GETMODELVERSIONREQUEST']._serialized_start=1186
+  _globals['_GETMODELVERSIONREQUEST']._serialized_end=1224
+  _globals['_GETMODELVERSIONRESPONSE']._serialized_start=1226
+  _globals['_GETMODELVERSIONRESPONSE']._serialized_end=1307
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_start=1309
+  _globals['_LISTMODELVERSIONSREQUEST']._serialized_end=1390
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_start=1392
+  _globals['_LISTMODELVERSIONSRESPONSE']._serialized_end=1501
+  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_start=1504
+  _globals['_UPDATEMODELVERSIONREQUEST']._serialized_end=1636
+  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_start=1638
+  _globals['_UPDATEMODELVERSIONRESPONSE']._serialized_end=1722
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_start=1724
+  _globals['_DELETEMODELVERSIONREQUEST']._serialized_end=1765
+  _globals['_DELETEMODELVERSIONRESPONSE']._serialized_start=1767
+  _globals['_DELETEMODELVERSIONRESPONSE']._serialized_end=1795
+  _globals['_SETALIASREQUEST']._serialized_start=1797
+  _globals['_SETALIASREQUEST']._serialized_end=1860
+  _globals['_SETALIASRESPONSE']._serialized_start=1862
+  _globals['_SETALIASRESPONSE']._serialized_end=1942
+  _globals['_DELETEALIASREQUEST']._serialized_start=1944
+  _globals['_DELETEALIASREQUEST']._serialized_end=1993
+  _globals['_DELETEALIASRESPONSE']._serialized_start=1995
+  _globals['_DELETEALIASRESPONSE']._serialized_end=2078
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_start=2080
+  _globals['_DOWNLOADMODELVERSIONREQUEST']._serialized_end=2174
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_start=2176
+  _globals['_DOWNLOADMODELVERSIONRESPONSE']._serialized_end=2287
+  _globals['_FILEINPUT']._serialized_start=2289
+  _globals['_FILEINPUT']._serialized_end=2347
+  _globals['_FILEINPUTS']._serialized_start=2349
+  _globals['_FILEINPUTS']._serialized_end=2407
+  _globals['_INLINESERIES']._serialized_start=2409
+  _globals['_INLINESERIES']._serialized_end=2499
+  _globals['_INLINEINPUTS']._serialized_start=2501
+  _globals['_INLINEINPUTS']._serialized_end=2564
+  _globals['_PREDICTREQUEST']._serialized_start=2567
+  _globals['_PREDICTREQUEST']._serialized_end=2759
+  _globals['_FEATUREFORECAST']._serialized_start=2761
+  _globals['_FEATUREFORECAST']._serialized_end=2825
+  _globals['_FEATURESTEPS']._serialized_start=2827
+  _globals['_FEATURESTEPS']._serialized_end=2902
+  _globals['_FORECAST']._serialized_start=2904
+  _globals['_FORECAST']._serialized_end=3020
+  _globals['_PREDICTRESPONSE']._serialized_start=3023
+  _globals['_PREDICTRESPONSE']._serialized_end=3159
+  _globals['_MODELSSERVICE']._serialized_start=3162
+  _globals['_MODELSSERVICE']._serialized_end=5460
 # @@protoc_insertion_point(module_scope)

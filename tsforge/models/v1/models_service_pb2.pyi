@@ -1,6 +1,7 @@
 import datetime
 
 from google.api import annotations_pb2 as _annotations_pb2
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import field_mask_pb2 as _field_mask_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tsforge.common.v1 import common_pb2 as _common_pb2
@@ -231,23 +232,21 @@ class PredictRequest(_message.Message):
     reference_times: _containers.RepeatedCompositeFieldContainer[_timestamp_pb2.Timestamp]
     def __init__(self, name: _Optional[str] = ..., files: _Optional[_Union[FileInputs, _Mapping]] = ..., series: _Optional[_Union[InlineInputs, _Mapping]] = ..., reference_times: _Optional[_Iterable[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]]] = ...) -> None: ...
 
-class ForecastPoint(_message.Message):
-    __slots__ = ("step", "time", "value")
-    STEP_FIELD_NUMBER: _ClassVar[int]
-    TIME_FIELD_NUMBER: _ClassVar[int]
-    VALUE_FIELD_NUMBER: _ClassVar[int]
-    step: int
-    time: _timestamp_pb2.Timestamp
-    value: float
-    def __init__(self, step: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., value: _Optional[float] = ...) -> None: ...
-
 class FeatureForecast(_message.Message):
-    __slots__ = ("feature", "points")
+    __slots__ = ("feature", "values")
     FEATURE_FIELD_NUMBER: _ClassVar[int]
-    POINTS_FIELD_NUMBER: _ClassVar[int]
+    VALUES_FIELD_NUMBER: _ClassVar[int]
     feature: str
-    points: _containers.RepeatedCompositeFieldContainer[ForecastPoint]
-    def __init__(self, feature: _Optional[str] = ..., points: _Optional[_Iterable[_Union[ForecastPoint, _Mapping]]] = ...) -> None: ...
+    values: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, feature: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class FeatureSteps(_message.Message):
+    __slots__ = ("feature", "offsets")
+    FEATURE_FIELD_NUMBER: _ClassVar[int]
+    OFFSETS_FIELD_NUMBER: _ClassVar[int]
+    feature: str
+    offsets: _containers.RepeatedCompositeFieldContainer[_duration_pb2.Duration]
+    def __init__(self, feature: _Optional[str] = ..., offsets: _Optional[_Iterable[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]]] = ...) -> None: ...
 
 class Forecast(_message.Message):
     __slots__ = ("reference_time", "features")
@@ -258,9 +257,11 @@ class Forecast(_message.Message):
     def __init__(self, reference_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., features: _Optional[_Iterable[_Union[FeatureForecast, _Mapping]]] = ...) -> None: ...
 
 class PredictResponse(_message.Message):
-    __slots__ = ("model_version", "forecasts")
+    __slots__ = ("model_version", "forecasts", "steps")
     MODEL_VERSION_FIELD_NUMBER: _ClassVar[int]
     FORECASTS_FIELD_NUMBER: _ClassVar[int]
+    STEPS_FIELD_NUMBER: _ClassVar[int]
     model_version: str
     forecasts: _containers.RepeatedCompositeFieldContainer[Forecast]
-    def __init__(self, model_version: _Optional[str] = ..., forecasts: _Optional[_Iterable[_Union[Forecast, _Mapping]]] = ...) -> None: ...
+    steps: _containers.RepeatedCompositeFieldContainer[FeatureSteps]
+    def __init__(self, model_version: _Optional[str] = ..., forecasts: _Optional[_Iterable[_Union[Forecast, _Mapping]]] = ..., steps: _Optional[_Iterable[_Union[FeatureSteps, _Mapping]]] = ...) -> None: ...
