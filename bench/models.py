@@ -21,8 +21,10 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bench.harness import temporary_database
 from tsforge.core.server import client_channel
 
-QUICK = {"cold": 3, "warm": 50, "windows": 10_000, "versions": 5_000, "registrations": 30, "downloads": 3}
-FULL = {"cold": 10, "warm": 300, "windows": 10_000, "versions": 5_000, "registrations": 100, "downloads": 5}
+QUICK = {"cold": 3, "warm": 50, "windows": 10_000, "versions": 5_000, "registrations": 30, "downloads": 3,
+         "batch_rounds": 3}
+FULL = {"cold": 10, "warm": 300, "windows": 10_000, "versions": 5_000, "registrations": 100, "downloads": 5,
+        "batch_rounds": 7}
 DOWNLOAD_RATIO_GOAL = 0.7
 BATCH_RATIO_GOAL = 1.3
 LIST_GOAL_MS, ALIAS_GOAL_MS, GET_GOAL_MS, REGISTRATIONS_GOAL = 20, 20, 5, 100
@@ -84,7 +86,8 @@ def run(quick: bool) -> list[dict]:
                 source = f"{run_.name}/models/big"
                 version = register(stub, tenant, "bench", source)
 
-                rows += _download(stub, tenant, store, version, sizes["downloads"])
+                rows += _download(stub, tenant, store, version, sizes["downloads"], "a page-cached local directory")
+                rows += _s3_download(config, db, store, stub, tenant, version, sizes["downloads"], Path(tmp))
                 rows += _predict(stub, tenant, server, source, sizes)
                 rows += _registry(stub, tenant, server, f"{run_.name}/models/linear", sizes)
             finally:
@@ -94,7 +97,26 @@ def run(quick: bool) -> list[dict]:
     return rows
 
 
-def _download(stub, tenant, store, version, repeats: int) -> list[dict]:
+def _s3_download(config, db, local_store, stub, tenant, version, repeats: int, folder: Path) -> list[dict]:
+    """The same version's bundle served by a second models service whose store is a moto
+    S3 server process (the version's row is shared; its objects are copied there)."""
+    from bench.harness import moto_s3
+    from services.models.server import ModelsServer
+    from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
+
+    with moto_s3(folder) as spec:
+        s3 = spec.open()
+        s3.put(version.bundle.key, local_store.read(version.bundle.key))
+        server = ModelsServer(config, db, s3, "127.0.0.1:0")
+        channel = client_channel(f"127.0.0.1:{server.port}")
+        try:
+            return _download(pb_grpc.ModelsServiceStub(channel), tenant, s3, version, repeats, "moto S3 server")
+        finally:
+            channel.close()
+            server.stop(grace=0)
+
+
+def _download(stub, tenant, store, version, repeats: int, where: str) -> list[dict]:
     from tsforge.models.v1 import models_service_pb2 as pb
 
     size = version.bundle.size_bytes
@@ -115,7 +137,7 @@ def _download(stub, tenant, store, version, repeats: int) -> list[dict]:
     mib = size / (1 << 20)
     rpc_speed, store_speed = mib / statistics.median(rpc), mib / statistics.median(direct)
     ratio = rpc_speed / store_speed
-    return [dict(benchmark=f"models: DownloadModelVersion BUNDLE, {mib:.1f} MiB, median of {repeats}",
+    return [dict(benchmark=f"models: DownloadModelVersion BUNDLE, {mib:.1f} MiB, {where}, median of {repeats}",
                  measured=f"{rpc_speed:.0f} MiB/s", baseline=f"{store_speed:.0f} MiB/s store.read",
                  ratio=f"{ratio:.2f}", goal=f">= {DOWNLOAD_RATIO_GOAL}", met=_yes(ratio >= DOWNLOAD_RATIO_GOAL))]
 
@@ -160,7 +182,7 @@ def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
     request = pb.PredictRequest(name=name, series=_inline(times, values),
                                 reference_times=[Timestamp(seconds=int(s)) for s in references.astype(np.int64)])
     stub.Predict(request, metadata=tenant.metadata)
-    rpc = _timed(lambda: stub.Predict(request, metadata=tenant.metadata), 3)
+    rounds = sizes["batch_rounds"]
     # Baseline: the same model's own predict on the same (scaled) windows, in this process.
     version = server.registry.resolve(tenant.name, __import__("services.models.names", fromlist=["x"])
                                       .parse_version(name))
@@ -174,9 +196,14 @@ def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
                       calendar=calendar_spec(spec.calendar))
     scalers_of(lineage).transform_inputs(X, copy=False)
     predictor = server.cache.get(version.storage_prefix, lambda: None).predictor
-    bare = _timed(lambda: predictor.predict(X), 3)
+    # Alternate the two so that a noisy stretch of the machine hits both; medians.
+    rpc, bare = [], []
+    for _ in range(rounds):
+        rpc += _timed(lambda: stub.Predict(request, metadata=tenant.metadata), 1)
+        bare += _timed(lambda: predictor.predict(X), 1)
     ratio = statistics.median(rpc) / statistics.median(bare)
-    rows.append(dict(benchmark=f"models: Predict {count:,} windows in one call (Dense 3x1024) vs model.predict",
+    rows.append(dict(benchmark=f"models: Predict {count:,} windows in one call (Dense 3x1024) vs model.predict, "
+                               f"median of {rounds} alternating",
                      measured=f"{statistics.median(rpc):.3f} s", baseline=f"{statistics.median(bare):.3f} s",
                      ratio=f"{ratio:.2f}", goal=f"<= {BATCH_RATIO_GOAL}", met=_yes(ratio <= BATCH_RATIO_GOAL)))
     return rows
