@@ -98,16 +98,22 @@ class Sessions:
         """Deletes the session with its datasets, runs and events; returns the object-store
         prefixes to remove. Raises NotFound, FailedPrecondition (active runs, not forced)."""
         with self._db.transaction() as db:
+            find_session(db, tenant, session_id)
+            # Lock order: the session's runs, then its datasets, then the session. A worker
+            # updating a run twice in one transaction re-checks the run's foreign key on
+            # the session (FOR KEY SHARE); locking the session first would deadlock with it.
+            runs = list(db.scalars(sa.select(RunRow).where(RunRow.session_id == session_id)
+                                   .order_by(RunRow.id).with_for_update()))
+            datasets = list(db.scalars(sa.select(DatasetRow.id).where(DatasetRow.session_id == session_id)
+                                       .order_by(DatasetRow.id).with_for_update()))
             row = find_session(db, tenant, session_id, lock=True)
-            active = db.scalar(sa.select(sa.func.count()).select_from(RunRow).where(
-                RunRow.session_id == row.id, RunRow.state.in_(ACTIVE_RUN_STATES)))
+            active = sum(1 for run in runs if run.state in ACTIVE_RUN_STATES)
             if active and not force:
                 raise FailedPrecondition(
                     f"the session has {active} queued or running run(s); cancel them or delete with force",
                     f"sessions/{session_id}")
-            # Workers notice the deleted run (cancel check) and stop.
-            datasets = list(db.scalars(sa.select(DatasetRow.id).where(DatasetRow.session_id == row.id)))
-            runs = list(db.scalars(sa.select(RunRow.id).where(RunRow.session_id == row.id)))
+            runs = [run.id for run in runs]
+            # Workers notice the deleted run (their heartbeat finds no row) and stop.
             db.delete(row)  # datasets and runs cascade
             db.execute(sa.delete(EventRow).where(EventRow.job_id.in_(datasets + runs)))
         return [f"datasets/{tenant}/{d}/" for d in datasets] + [f"runs/{tenant}/{r}/" for r in runs]
