@@ -17,8 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from services.evaluation import repository as repo
 from services.evaluation.compute import (
     EVALUATED_SPLITS,
@@ -38,6 +36,7 @@ from tsforge.core.errors import (
 )
 from tsforge.core.names import parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
+from tsforge.core.timestamps import timestamp
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -243,7 +242,7 @@ class Evaluations:
         model = er.Evaluation(
             name=f"{COLLECTION}/{row.id}", run=f"runs/{row.run_id}", model=row.model, options=requested,
             state=row.state, failure_reason=row.failure_reason, models=document.get("models", []),
-            features=document.get("features", []), create_time=_stamp(row.create_time))
+            features=document.get("features", []), create_time=timestamp(row.create_time))
         if row.state == er.EVALUATION_STATE_READY:
             if session is None:
                 with self._db.transaction() as own:
@@ -354,9 +353,3 @@ def _found(row, name: str):
     if row is None:
         raise NotFound(name)
     return row
-
-
-def _stamp(value: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp

@@ -2,28 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from services.models.domain import ModelVersion, RegisteredModel
 from services.models.names import model_version_name, registered_model_name
 from tsforge.common.v1 import common_pb2
+from tsforge.core.timestamps import timestamp
 from tsforge.models.v1 import models_resources_pb2 as mr
-
-
-def _stamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
 
 
 def registered_model_message(model: RegisteredModel) -> mr.RegisteredModel:
     return mr.RegisteredModel(name=registered_model_name(model.name), description=model.description, tags=model.tags,
                               latest_version=model.latest_version, aliases=model.aliases,
-                              create_time=_stamp(model.create_time), update_time=_stamp(model.update_time))
+                              create_time=timestamp(model.create_time), update_time=timestamp(model.update_time))
 
 
 def version_message(version: ModelVersion) -> mr.ModelVersion:
@@ -31,5 +20,5 @@ def version_message(version: ModelVersion) -> mr.ModelVersion:
         name=model_version_name(version.model_name, version.version), version=version.version,
         source_model=version.source_model, lineage=mr.ModelLineage.FromString(version.lineage),
         description=version.description, tags=version.tags, aliases=version.aliases, formats=version.formats,
-        bundle=common_pb2.ObjectRef.FromString(version.bundle), create_time=_stamp(version.create_time),
-        update_time=_stamp(version.update_time))
+        bundle=common_pb2.ObjectRef.FromString(version.bundle), create_time=timestamp(version.create_time),
+        update_time=timestamp(version.update_time))

@@ -6,12 +6,10 @@ so a resource message is its row's columns plus its parsed document.
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from google.protobuf import json_format
-from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.training.tables import DatasetRow, RunRow, SessionRow
+from tsforge.core.timestamps import timestamp
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 
@@ -23,19 +21,11 @@ def from_json(data, message_type):
     return json_format.ParseDict(data, message_type(), ignore_unknown_fields=False)
 
 
-def _stamp(value: datetime | None) -> Timestamp | None:
-    if value is None:
-        return None
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
 def session_message(row: SessionRow, latest_dataset: str = "") -> tr.Session:
     return tr.Session(
         name=f"sessions/{row.id}", display_name=row.display_name, description=row.description,
         spec=from_json(row.spec, tr.DatasetSpec), latest_dataset=latest_dataset,
-        create_time=_stamp(row.create_time), update_time=_stamp(row.update_time),
+        create_time=timestamp(row.create_time), update_time=timestamp(row.update_time),
     )
 
 
@@ -45,7 +35,7 @@ def dataset_message(row: DatasetRow) -> tr.Dataset:
     dataset.state = row.state
     dataset.failure_reason = row.failure_reason
     for field in ("create_time", "start_time", "end_time"):
-        stamp = _stamp(getattr(row, field))
+        stamp = timestamp(getattr(row, field))
         if stamp is not None:
             getattr(dataset, field).CopyFrom(stamp)
     return dataset
@@ -61,7 +51,7 @@ def run_message(row: RunRow) -> tr.Run:
     )
     run.model_specs.extend(model.spec for model in run.models)
     for field in ("create_time", "start_time", "end_time", "update_time"):
-        stamp = _stamp(getattr(row, field))
+        stamp = timestamp(getattr(row, field))
         if stamp is not None:
             getattr(run, field).CopyFrom(stamp)
     return run

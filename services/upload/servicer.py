@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import math
 
-from google.protobuf.duration_pb2 import Duration
-from google.protobuf.timestamp_pb2 import Timestamp
-
 from services.upload.domain import NewUpload, Role, StoredFile, Upload, UploadState
 from services.upload.files import Files
 from services.upload.profiling import FileProfile
@@ -14,6 +11,7 @@ from services.upload.uploads import Uploads
 from tsforge.core import context
 from tsforge.core.errors import FieldViolation, InvalidArgument
 from tsforge.core.names import parse_name
+from tsforge.core.timestamps import duration, timestamp
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 
@@ -98,7 +96,7 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
     def PreviewFile(self, request, _context):
         columns, rows = self._files.preview(context.tenant(), parse_name(request.name, "files"), request.row_count)
         return pb.PreviewFileResponse(columns=columns, rows=[
-            pb.PreviewRow(time=_timestamp(time), values=values) for time, values in rows])
+            pb.PreviewRow(time=timestamp(time), values=values) for time, values in rows])
 
     def _upload(self, upload: Upload) -> pb.Upload:
         state = pb.UPLOAD_STATE_COMPLETED if upload.state == UploadState.COMPLETED else pb.UPLOAD_STATE_ACTIVE
@@ -106,8 +104,8 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
             name=upload.name, file_name=upload.file_name, role=upload.role, display_name=upload.display_name,
             description=upload.description, declared_size_bytes=upload.declared_size_bytes,
             declared_sha256=upload.declared_sha256, received_bytes=upload.received_bytes, state=state,
-            create_time=_timestamp(upload.create_time), update_time=_timestamp(upload.update_time),
-            expire_time=_timestamp(upload.update_time + self._uploads.expiry),
+            create_time=timestamp(upload.create_time), update_time=timestamp(upload.update_time),
+            expire_time=timestamp(upload.update_time + self._uploads.expiry),
             file=f"files/{upload.id}" if upload.state == UploadState.COMPLETED else "",
         )
 
@@ -117,7 +115,7 @@ def file_message(stored: StoredFile) -> pb.File:
         name=stored.name, display_name=stored.display_name, description=stored.description, role=stored.role,
         file_name=stored.file_name, size_bytes=stored.size_bytes, sha256=stored.sha256,
         profile=profile_message(stored.profile),
-        create_time=_timestamp(stored.create_time), update_time=_timestamp(stored.update_time),
+        create_time=timestamp(stored.create_time), update_time=timestamp(stored.update_time),
     )
 
 
@@ -126,15 +124,15 @@ def profile_message(profile: FileProfile) -> pb.FileProfile:
         encoding=profile.encoding, separator=profile.separator, decimal_mark=profile.decimal_mark,
         has_header=profile.has_header, timestamp_column=profile.timestamp_column,
         timestamp_format=profile.timestamp_format, timestamps_have_zone=profile.timestamps_have_zone,
-        row_count=profile.row_count, first_time=_timestamp(profile.first_time),
-        last_time=_timestamp(profile.last_time), gap_count=profile.gap_count,
+        row_count=profile.row_count, first_time=timestamp(profile.first_time),
+        last_time=timestamp(profile.last_time), gap_count=profile.gap_count,
         duplicate_timestamp_count=profile.duplicate_timestamp_count,
         out_of_order_count=profile.out_of_order_count,
     )
     if profile.median_step is not None:
-        message.median_step.CopyFrom(_duration(profile.median_step))
+        message.median_step.CopyFrom(duration(profile.median_step))
     if profile.min_step is not None:
-        message.min_step.CopyFrom(_duration(profile.min_step))
+        message.min_step.CopyFrom(duration(profile.min_step))
     for column in profile.columns:
         entry = message.columns.add(name=column.name, numeric_count=column.numeric_count,
                                     missing_count=column.missing_count, numeric_share=column.numeric_share)
@@ -143,15 +141,3 @@ def profile_message(profile: FileProfile) -> pb.FileProfile:
         if column.max is not None and math.isfinite(column.max):
             entry.max = column.max
     return message
-
-
-def _timestamp(value) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(value)
-    return stamp
-
-
-def _duration(value) -> Duration:
-    duration = Duration()
-    duration.FromTimedelta(value)
-    return duration
