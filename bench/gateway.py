@@ -49,6 +49,7 @@ import numpy as np
 from bench.csv_data import csv_chunks, csv_size
 from bench.harness import (
     StoreSpec,
+    stop_process,
     temporary_database,
     tenant_metadata,
     upload_server_process,
@@ -106,13 +107,7 @@ def gateway_process(upstreams: dict[str, str], log_path: Path) -> Iterator[str]:
     try:
         yield f"http://127.0.0.1:{_read_gateway_port(process, log_path)}"
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        stop_process(process)
 
 
 def _read_gateway_port(process: subprocess.Popen[bytes], log_path: Path) -> int:

@@ -105,13 +105,18 @@ def upload_server_process(database_url: str, store: StoreSpec, log_path: Path) -
         port = _read_port(process, log_path)
         yield UploadServerProcess(process.pid, f"127.0.0.1:{port}")
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-        process.stdout.close()
+        stop_process(process)
+
+
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, up to 15 s to exit, then SIGKILL; closes its stdout pipe."""
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    process.stdout.close()
 
 
 def _read_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
