@@ -57,7 +57,6 @@ def run(quick: bool) -> list[dict]:
     from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
     from tsforge.core.db import Database
     from tsforge.core.storage import LocalObjectStore
-    from tsforge.models.v1 import models_service_pb2 as pb
     from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
     from tsforge.training.v1 import training_resources_pb2 as tr
     from tsforge.training.v1 import training_service_pb2 as training_pb
@@ -158,7 +157,7 @@ def _inline(times, values):
 
 def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
     from services.training.build import calendar_spec
-    from services.training.windowing import Feature, FeatureSpec, Series, WindowSpec, input_windows
+    from services.training.windowing import Feature, Series, WindowSpec, input_windows
     from tests.models.helpers import register
     from tsforge.models.v1 import models_resources_pb2 as mr
     from tsforge.models.v1 import models_service_pb2 as pb
