@@ -53,7 +53,7 @@ def run(quick: bool) -> list[dict]:
     from tests.models.conftest import LINEAR
     from tests.models.helpers import register
     from tests.platform_fixtures import make_config, new_tenant
-    from tests.training.conftest import running_training_stack
+    from tests.evaluation.conftest import running_evaluation_stack
     from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
     from tsforge.core.db import Database
     from tsforge.core.storage import LocalObjectStore
@@ -66,9 +66,12 @@ def run(quick: bool) -> list[dict]:
     with temporary_database() as database_url, tempfile.TemporaryDirectory(prefix="tsforge-bench-models-") as tmp:
         db = Database(database_url)
         store = LocalObjectStore(Path(tmp) / "objects")
-        with running_training_stack(db, database_url, store, log_level="WARNING") as training:
+        # The evaluation service is there because every registration asks it for the
+        # model's metrics.
+        with running_evaluation_stack(db, database_url, store, log_level="WARNING") as evaluation:
+            training = evaluation.training
             config = make_config(upload_address=training.upload.address, training_address=training.address,
-                                 log_level="WARNING")
+                                 evaluation_address=evaluation.address, log_level="WARNING")
             server = ModelsServer(config, db, store, "127.0.0.1:0")
             channel = client_channel(f"127.0.0.1:{server.port}")
             stub = pb_grpc.ModelsServiceStub(channel)

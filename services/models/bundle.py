@@ -22,8 +22,7 @@ _RESAMPLING = {common_pb2.RESAMPLING_METHOD_UNSPECIFIED: "linear", common_pb2.RE
 
 
 def lineage_of(run: tr.Run, model: tr.ModelResult, dataset: tr.Dataset) -> mr.ModelLineage:
-    """The snapshot a version keeps. Evaluation metrics are left empty: the registry
-    does not read evaluations yet."""
+    """The snapshot a version keeps, without evaluation metrics (the registry adds them)."""
     lineage = mr.ModelLineage(
         session=run.session, dataset=run.dataset, run=run.name, model=model.name, model_type=model.model_type,
         model_spec=model.spec, dataset_spec=dataset.spec, input_feature_names=dataset.input_feature_names,

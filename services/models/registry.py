@@ -11,9 +11,11 @@ from typing import Protocol
 from services.models.artifacts import VersionObjects
 from services.models.bundle import bundle_zip, formats_for, lineage_of, scalers_json
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
+from services.models.evaluation_client import model_metrics
 from services.models.names import VersionRef, registered_model_name
 from services.models.repository import ModelRepository
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)
@@ -25,6 +27,10 @@ class TrainingSource(Protocol):
     def get_dataset(self, tenant: str, name: str) -> tr.Dataset: ...
     def read_dataset_object(self, tenant: str, dataset: str, object_id: str) -> bytes: ...
     def read_model_artifact(self, tenant: str, model: str) -> bytes: ...
+
+
+class EvaluationSource(Protocol):
+    def newest_covering(self, tenant: str, run: str, model: str) -> er.Evaluation | None: ...
 
 
 def check_tags(tags: dict[str, str], field: str) -> dict[str, str]:
@@ -46,9 +52,11 @@ def _parse_source(source_model: str) -> str:
 
 
 class Registry:
-    def __init__(self, repository: ModelRepository, training: TrainingSource, objects: VersionObjects):
+    def __init__(self, repository: ModelRepository, training: TrainingSource, evaluations: EvaluationSource,
+                 objects: VersionObjects):
         self._repository = repository
         self._training = training
+        self._evaluations = evaluations
         self._objects = objects
         self._datasets: OrderedDict[tuple[str, str], tr.Dataset] = OrderedDict()
         self._datasets_lock = threading.Lock()
@@ -76,7 +84,7 @@ class Registry:
         """The next version of `model` (created when absent) from a SUCCEEDED run's model.
 
         Raises InvalidArgument, NotFound (run or model), FailedPrecondition (not
-        SUCCEEDED), Unavailable (training service).
+        SUCCEEDED), Unavailable (training or evaluation service).
         """
         run_name = _parse_source(source_model)
         tags = check_tags(tags, "model_version.tags")
@@ -92,6 +100,10 @@ class Registry:
                                      source_model)
         dataset = self._dataset(tenant, run.dataset)
         lineage = lineage_of(run, result, dataset)
+        evaluation = self._evaluations.newest_covering(tenant, run.name, source_model)
+        if evaluation is not None:
+            lineage.evaluation = evaluation.name
+            lineage.metrics.extend(model_metrics(evaluation, source_model))
         # The dataset's scaler records are the numbers its scalers.json holds: no third RPC.
         scalers = scalers_json(lineage)
         # The run names its artifact's object: copy it straight from the store (checked

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.models.artifacts import VersionObjects
+from services.models.evaluation_client import EvaluationClient
 from services.models.model_cache import ModelCache
 from services.models.prediction import Forecaster
 from services.models.registry import Registry
@@ -37,11 +38,13 @@ class ModelsServer:
         migrate_schema(db)
         self.training = TrainingClient(config.addresses["training"], config.jwt_secret,
                                        max_message_bytes=config.grpc_max_message_bytes)
+        self.evaluations = EvaluationClient(config.addresses["evaluation"], config.jwt_secret,
+                                            max_message_bytes=config.grpc_max_message_bytes)
         self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
         self.repository = ModelRepository(db)
         self.objects = VersionObjects(store)
         self.cache = ModelCache(model_cache_bytes)
-        self.registry = Registry(self.repository, self.training, self.objects)
+        self.registry = Registry(self.repository, self.training, self.evaluations, self.objects)
         servicer = ModelsServicer(self.registry, self.objects, Forecaster(self.objects, self.uploads, self.cache))
         self.running: RunningServer = create_server(
             [Registration(SERVICE_NAME, lambda server: pb_grpc.add_ModelsServiceServicer_to_server(servicer, server))],
@@ -53,4 +56,5 @@ class ModelsServer:
     def stop(self, grace: float = 5.0) -> None:
         self.running.stop(grace)
         self.training.close()
+        self.evaluations.close()
         self.uploads.close()

@@ -49,11 +49,12 @@ class FinishedRun:
 
 
 @contextlib.contextmanager
-def running_evaluation_stack(db, database_url: str, store) -> Iterator[EvaluationStack]:
+def running_evaluation_stack(db, database_url: str, store, log_level: str = "INFO") -> Iterator[EvaluationStack]:
     from services.evaluation.server import EvaluationServer
 
-    with running_training_stack(db, database_url, store) as training:
-        config = make_config(training_address=training.address, upload_address=training.upload.address)
+    with running_training_stack(db, database_url, store, log_level=log_level) as training:
+        config = make_config(training_address=training.address, upload_address=training.upload.address,
+                             log_level=log_level)
         server = EvaluationServer(config, db, store, "127.0.0.1:0")
         address = f"127.0.0.1:{server.port}"
         channel = client_channel(address)

@@ -1,5 +1,6 @@
-"""The models stack for tests: upload + training (one spawned worker) + a models service
-on port 0, and one SUCCEEDED run with a linear regression and a tiny dense model."""
+"""The models stack for tests: upload + training (one spawned worker) + evaluation + a
+models service on port 0, and one SUCCEEDED run with a linear regression and a tiny
+dense model."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.evaluation.conftest import EvaluationStack, running_evaluation_stack
 from tests.platform_fixtures import Tenant, make_config, new_tenant
 from tests.training.conftest import TrainingStack, running_training_stack
 from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
@@ -25,6 +27,7 @@ DENSE = tr.ModelSpec(model_id="dense", seed=3, dense=tr.DenseParams(neural=tr.Ne
 @dataclass
 class ModelsStack:
     training: TrainingStack
+    evaluation: EvaluationStack
     server: object  # services.models.server.ModelsServer
     stub: models_grpc.ModelsServiceStub
     address: str
@@ -59,8 +62,10 @@ def models_stack(db, database_url, tmp_path_factory) -> Iterator[ModelsStack]:
     # do (services/training/models/tests), which must happen before any TF operation.
     configure_runtime(2)
     store = LocalObjectStore(tmp_path_factory.mktemp("models-data") / "objects")
-    with running_training_stack(db, database_url, store) as training:
-        config = make_config(upload_address=training.upload.address, training_address=training.address)
+    with running_evaluation_stack(db, database_url, store) as evaluation:
+        training = evaluation.training
+        config = make_config(upload_address=training.upload.address, training_address=training.address,
+                             evaluation_address=evaluation.address)
         server = ModelsServer(config, db, store, "127.0.0.1:0")
         address = f"127.0.0.1:{server.port}"
         channel = client_channel(address)
@@ -68,7 +73,7 @@ def models_stack(db, database_url, tmp_path_factory) -> Iterator[ModelsStack]:
             tenant = new_tenant()
             files = upload_pair(training.upload.stub, tenant)
             run = start_run(training, tenant, LINEAR, DENSE, files=files)
-            yield ModelsStack(training, server, models_grpc.ModelsServiceStub(channel), address, tenant, files, run)
+            yield ModelsStack(training, evaluation, server, models_grpc.ModelsServiceStub(channel), address, tenant, files, run)
         finally:
             channel.close()
             server.stop(grace=0)

@@ -26,7 +26,8 @@ def test_models_commands(models_stack, tmp_path):
         assert result.exit_code == 0, result.output
         return result
 
-    run("register", model, stack.model("linear"), "--description", "from the CLI")
+    assert "no evaluation of it" in run("register", model, stack.model("linear"), "--description",
+                                        "from the CLI").stdout
     run("alias", model, "production", "1")
     listed = json.loads(run("list", "--prefix", model, "--json").stdout)
     assert listed["registeredModels"][0]["aliases"] == {"production": "1"}

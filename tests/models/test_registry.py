@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import io
 import json
+import socket
 import uuid
 import zipfile
 
 import grpc
+from click.testing import CliRunner
 from google.protobuf import field_mask_pb2
 
 from tests.models.conftest import LINEAR, start_run
 from tests.models.helpers import download, register
-from tests.platform_fixtures import new_tenant
+from tests.platform_fixtures import make_config, new_tenant
 from tests.training.helpers import expect_error
+from tsforge.cli.main import cli
 from tsforge.common.v1 import common_pb2
+from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
+from tsforge.evaluation.v1 import evaluation_service_pb2 as evaluation_pb
 from tsforge.models.v1 import models_resources_pb2 as mr
+from tsforge.core.server import client_channel
 from tsforge.models.v1 import models_service_pb2 as pb
+from tsforge.models.v1 import models_service_pb2_grpc as models_grpc
+from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as training_pb
 
 
@@ -42,7 +50,7 @@ def test_register_numbers_versions_per_name_with_full_lineage(models_stack):
     assert list(lineage.input_feature_names) == ["temperature", "calendar.day_sin", "calendar.day_cos"]
     assert list(lineage.output_feature_names) == ["load"]
     assert {s.feature for s in lineage.scalers} == {"temperature", "load"}
-    assert not lineage.evaluation and not lineage.metrics  # no evaluation service yet
+    assert not lineage.evaluation and not lineage.metrics  # the run was never evaluated
     assert list(second.formats) == [common_pb2.ARTIFACT_FORMAT_BUNDLE, common_pb2.ARTIFACT_FORMAT_KERAS,
                                     common_pb2.ARTIFACT_FORMAT_H5]
     assert list(first.formats) == [common_pb2.ARTIFACT_FORMAT_BUNDLE, common_pb2.ARTIFACT_FORMAT_JOBLIB]
@@ -51,6 +59,70 @@ def test_register_numbers_versions_per_name_with_full_lineage(models_stack):
     got = stack.stub.GetRegisteredModel(pb.GetRegisteredModelRequest(name=f"registeredModels/{model}"),
                                         metadata=tenant.metadata).registered_model
     assert got.latest_version == 2
+
+
+def _evaluate(stack, tenant, run: str, model: str = "", **options) -> er.Evaluation:
+    evaluation = stack.evaluation.stub.CreateEvaluation(evaluation_pb.CreateEvaluationRequest(
+        evaluation=er.Evaluation(run=run, model=model, options=er.EvaluationOptions(**options))),
+        metadata=tenant.metadata).evaluation
+    assert evaluation.state == er.EVALUATION_STATE_READY, evaluation.failure_reason
+    return evaluation
+
+
+def test_versions_keep_the_newest_evaluation_covering_their_model(models_stack):
+    stack, tenant = models_stack, new_tenant()
+    run = start_run(stack.training, tenant, LINEAR, tr.ModelSpec(model_id="other", linear_regression={}))
+    linear, other = f"{run.name}/models/linear", f"{run.name}/models/other"
+    unevaluated = register(stack.stub, tenant, _name(), linear)
+    assert not unevaluated.lineage.evaluation and not unevaluated.lineage.metrics
+
+    whole = _evaluate(stack, tenant, run.name)
+    newest = _evaluate(stack, tenant, run.name, linear, infer_season=True)  # covers "linear" only
+    version = register(stack.stub, tenant, _name(), linear)
+    assert version.lineage.evaluation == newest.name
+    kept = version.lineage.metrics
+    assert [(t.kind, t.split, t.units) for t in kept] == [(t.kind, t.split, t.units) for t in newest.overall_tables]
+    assert len(kept) == 4  # TEST and VALIDATION, ORIGINAL and SCALED
+    for table, source in zip(kept, newest.overall_tables):
+        assert list(table.rows) == [row for row in source.rows if row.model in (linear, "")]
+        assert {row.model for row in table.rows} == {linear, ""}  # the model's rows and the baselines
+
+    other_version = register(stack.stub, tenant, _name(), other)
+    assert other_version.lineage.evaluation == whole.name  # the newer one did not evaluate "other"
+    for table in other_version.lineage.metrics:
+        assert {row.model for row in table.rows} == {other, ""}
+
+    _, bundle = download(stack.stub, tenant, version.name, common_pb2.ARTIFACT_FORMAT_BUNDLE)
+    lineage = json.loads(zipfile.ZipFile(io.BytesIO(bundle)).read("manifest.json"))["lineage"]
+    assert lineage["evaluation"] == newest.name and len(lineage["metrics"]) == 4
+
+    env = {"TSFORGE_MODELS_ADDRESS": stack.address, "TSFORGE_TOKEN": tenant.token, "COLUMNS": "200"}
+    printed = CliRunner().invoke(cli, ["models", "register", _name(), linear], env=env)
+    assert printed.exit_code == 0, printed.output
+    assert f"with the metrics of {newest.name}" in printed.stdout
+    assert "overall, test split" in printed.stdout and "baseline: naive" in printed.stdout
+
+
+def test_registration_is_unavailable_without_the_evaluation_service(models_stack, db):
+    from services.models.server import ModelsServer
+
+    training = models_stack.training
+    with socket.socket() as unused:  # a port nothing listens on
+        unused.bind(("127.0.0.1", 0))
+        nowhere = f"127.0.0.1:{unused.getsockname()[1]}"
+    config = make_config(upload_address=training.upload.address, training_address=training.address,
+                         evaluation_address=nowhere)
+    server = ModelsServer(config, db, models_stack.evaluation.store, "127.0.0.1:0")
+    try:
+        with client_channel(f"127.0.0.1:{server.port}") as channel:
+            stub = models_grpc.ModelsServiceStub(channel)
+            tenant, model = models_stack.tenant, _name()
+            expect_error(lambda: register(stub, tenant, model, models_stack.model("linear")),
+                         grpc.StatusCode.UNAVAILABLE)
+            expect_error(lambda: stub.GetRegisteredModel(pb.GetRegisteredModelRequest(
+                name=f"registeredModels/{model}"), metadata=tenant.metadata), grpc.StatusCode.NOT_FOUND)
+    finally:
+        server.stop(grace=0)
 
 
 def test_register_refuses_bad_sources(models_stack):

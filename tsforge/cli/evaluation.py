@@ -71,14 +71,19 @@ def evaluate(client: Client, run_name: str, model: str, metric: str, season: int
     for row in ranking.rows:
         table.add_row(str(row.rank), _label(row), _cell(row, metric))
     people.print(table)
-    table = Table(title=f"overall, test split, {units} units")
+    people.print(overall_table(overall, f"overall, test split, {units} units"))
+    if plots_dir is not None:
+        _write_plots(client, stub, metadata, evaluation, plots_dir, rank_metric, value_units)
+
+
+def overall_table(overall: er.MetricTable, title: str) -> Table:
+    """An OVERALL metric table for people: one row per model (or baseline) and feature."""
+    table = Table(title=title)
     for column in ("model", "feature", *SHOWN):
         table.add_column(column, justify="left" if column in ("model", "feature") else "right")
     for row in overall.rows:
         table.add_row(_label(row), row.feature, *(_cell(row, m) for m in SHOWN))
-    people.print(table)
-    if plots_dir is not None:
-        _write_plots(client, stub, metadata, evaluation, plots_dir, rank_metric, value_units)
+    return table
 
 
 def _write_plots(client: Client, stub, metadata, evaluation: er.Evaluation, folder: Path, metric: int,

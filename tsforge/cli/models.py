@@ -11,7 +11,9 @@ from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, Trans
 from rich.table import Table
 
 from tsforge.cli.client import Client, client_options
+from tsforge.cli.evaluation import overall_table
 from tsforge.common.v1 import common_pb2
+from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.models.v1 import models_service_pb2 as pb
 from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
@@ -105,8 +107,15 @@ def register(client: Client, model: str, source_model: str, description: str) ->
         metadata=client.metadata()).model_version
     if client.json_output:
         client.emit_json(version)
-    else:
-        client.people.print(f"registered {version.name}")
+        return
+    lineage = version.lineage
+    client.people.print(f"registered {version.name}"
+                        + (f" with the metrics of {lineage.evaluation}" if lineage.evaluation else
+                           " (its run has no evaluation of it: `tsforge eval` before registering keeps the metrics)"))
+    test = next((t for t in lineage.metrics if t.split == common_pb2.DATA_SPLIT_TEST
+                 and t.units == er.VALUE_UNITS_ORIGINAL), None)
+    if test is not None:
+        client.people.print(overall_table(test, "overall, test split, original units"))
 
 
 @models.command("alias")
