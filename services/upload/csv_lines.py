@@ -1,22 +1,21 @@
-"""A readable byte stream over a file's chunks that checks every line on the way to pandas.
+"""The file's bytes as blocks of whole lines, each line checked on the way to the parser.
 
-pandas fills missing trailing fields with NaN without a word and words the error for
-extra fields its own way, so field counts are checked here, vectorized over each
-block of whole lines. The stream also hands pandas UTF-8 whatever the file's
-encoding, so pandas never decodes.
+Parsers fill missing trailing fields with NaN without a word and word the error for
+extra fields their own way, so field counts are checked here, vectorized over each
+block of whole lines. The blocks are UTF-8 whatever the file's encoding, so the
+parser never decodes.
 
 At the first bad line the stream records a CsvProblem and ends just before that
-line: pandas parses every good line before it, so a problem earlier in the file
+line: the parser reads every good line before it, so a problem earlier in the file
 (an unparseable timestamp) is still reported first.
 
-Lines holding a double quote are left to pandas, since a quoted field may hold the
-separator: there a missing field goes unnoticed, an extra field may surface as a
-misplaced value (a bad timestamp) rather than as a field count, and a line break
-inside quotes shifts the line numbers reported after it. Quotes are rare in these
-files; a fully quoted file with consistent rows reads correctly.
+Lines holding a double quote are left to the parser, since a quoted field may hold
+the separator: there a missing field goes unnoticed and an extra field may surface as
+a misplaced value (a bad timestamp) rather than as a field count. A line break inside
+quotes is not supported (the file is refused as not readable). Quotes are rare in
+these files; a fully quoted file with consistent rows reads correctly.
 """
 
-import io
 from collections.abc import Iterator
 
 import numpy as np
@@ -27,8 +26,8 @@ MAX_LINE_BYTES = 16 * 1024 * 1024
 _NEWLINE, _CARRIAGE_RETURN, _QUOTE, _NUL = 10, 13, ord('"'), 0
 
 
-class CheckedLineStream(io.RawIOBase):
-    """UTF-8 bytes of the file's whole, checked lines; ``problem`` is set if it stopped early."""
+class CheckedLineStream:
+    """UTF-8 blocks of the file's whole, checked lines; ``problem`` is set if it stopped early."""
 
     def __init__(self, chunks: Iterator[bytes], encoding: str, separator: str, field_count: int, header_named: bool):
         self.problem: CsvProblem | None = None
@@ -38,23 +37,15 @@ class CheckedLineStream(io.RawIOBase):
         self._field_count = field_count
         self._reference = "the header" if header_named else "line 1"
         self._pending = b""
-        self._out = memoryview(b"")
         self._lines_done = 0
         self._at_start = True
         self._finished = False
 
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer) -> int:
-        while not self._out:
-            if self._finished:
-                return 0
-            self._out = memoryview(self._next_block())
-        size = min(len(buffer), len(self._out))
-        buffer[:size] = self._out[:size]
-        self._out = self._out[size:]
-        return size
+    def blocks(self) -> Iterator[bytes]:
+        """The checked blocks, in order; each ends with a line end except perhaps the last."""
+        while not self._finished:
+            if block := self._next_block():
+                yield block
 
     def _next_block(self) -> bytes:
         for chunk in self._chunks:

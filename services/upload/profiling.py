@@ -1,20 +1,27 @@
 """Profiles an uploaded CSV file of time series while it streams from the object store.
 
 The file may be hundreds of MB, so it is never held whole: the dialect comes from
-its first ~64 KiB, then pandas' C parser reads it in blocks of rows and each block
-adds to running statistics. Steps between timestamps are kept as counts per
+its first ~64 KiB, then it is read in blocks of whole lines (~1 MiB) and each block
+adds to running statistics. Arrow's CSV reader parses a plain block (every cell a
+number, a timestamp or missing) about three times as fast as pandas; a block it
+cannot take as is goes to pandas' C parser, which words what is wrong with which line. Steps between timestamps are kept as counts per
 distinct step, which gives the exact median in memory that grows with the number
 of distinct steps (a handful for regularly sampled series), not with the rows.
 """
 
+import io
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pa_compute
+import pyarrow.csv as pa_csv
 
 from services.upload.csv_dialect import (
+    ISO8601,
     CsvDialect,
     detect_dialect,
     dialect_as_described,
@@ -27,8 +34,13 @@ from services.upload.csv_problem import CsvProblem
 
 __all__ = ["ColumnProfile", "CsvProblem", "FileProfile", "preview_csv", "profile_csv"]
 
-# Rows parsed per block: 50k keeps the temporaries near 45 MiB (250k cost 76 MiB of RSS) at the same speed.
-ROWS_PER_BLOCK = 50_000
+# Bytes of whole lines parsed at a time: Arrow's reader is as fast from 256 KiB up, and
+# the temporaries stay near a few MiB.
+BLOCK_BYTES = 1 << 20
+PREVIEW_BYTES_PER_ROW = 256  # a preview of n rows parses about this much per row first
+# pandas' default missing-value markers (read_csv's na_values), which Arrow must treat the same.
+NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
+             "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -93,7 +105,7 @@ def profile_csv(chunks: Iterable[bytes]) -> FileProfile:
     dialect = detect_dialect(head, complete)
     times = _TimeAxis()
     columns = [_ValueColumn() for _ in dialect.value_indexes]
-    for rows in _read_rows(all_chunks, dialect, ROWS_PER_BLOCK):
+    for rows in _read_rows(all_chunks, dialect, BLOCK_BYTES):
         times.add(rows.times)
         for column, values, missing in zip(columns, rows.values, rows.missing):
             column.add(values, missing)
@@ -147,7 +159,7 @@ def preview_csv(
     preview: list[tuple[datetime, list[float]]] = []
     if rows <= 0:
         return names, preview
-    for block in _read_rows(all_chunks, dialect, min(rows, ROWS_PER_BLOCK)):
+    for block in _read_rows(all_chunks, dialect, min(BLOCK_BYTES, PREVIEW_BYTES_PER_ROW * rows)):
         for row, time in enumerate(block.times[: rows - len(preview)].tolist()):
             preview.append((_EPOCH + timedelta(microseconds=time), [float(v[row]) for v in block.values]))
         if len(preview) >= rows:
@@ -155,33 +167,110 @@ def preview_csv(
     return names, preview
 
 
-def _read_rows(chunks: Iterator[bytes], dialect: CsvDialect, rows_per_block: int) -> Iterator[_Rows]:
+def _read_rows(chunks: Iterator[bytes], dialect: CsvDialect, block_bytes: int) -> Iterator[_Rows]:
+    """The data rows, a block of whole lines (about `block_bytes`) at a time."""
     stream = CheckedLineStream(
         chunks, dialect.encoding, dialect.separator, dialect.field_count, header_named=dialect.has_header
     )
-    reader = pd.read_csv(
-        stream,
-        sep=dialect.separator,
-        decimal=dialect.decimal_mark,
-        encoding="utf-8",  # the stream hands over UTF-8 whatever the file's encoding
-        header=None,
-        names=list(range(dialect.field_count)),
-        skiprows=dialect.lines_before_data,
-        # Blank lines stay rows, so row k of the file is line k + first data line.
-        skip_blank_lines=False,
-        dtype={dialect.timestamp_index: object},
-        engine="c",
-        chunksize=rows_per_block,
-    )
-    first_line = dialect.lines_before_data + 1
-    try:
-        for frame in reader:
-            yield _parse_rows(frame, dialect, first_line)
-            first_line += len(frame)
-    except (pd.errors.ParserError, ValueError) as error:
-        raise CsvProblem(f"the file cannot be read as CSV: {error}") from error
+    lines_done = 0  # line ends before the current block
+    to_skip = dialect.lines_before_data
+    for block in _sized(stream.blocks(), block_bytes):
+        if to_skip:
+            block, skipped = _without_first_lines(block, to_skip)
+            to_skip -= skipped
+            lines_done += skipped
+            if not block:
+                continue
+        yield _arrow_rows(block, dialect) or _pandas_rows(block, dialect, lines_done + 1)
+        lines_done += block.count(b"\n")
     if stream.problem is not None:
         raise stream.problem
+
+
+def _sized(blocks: Iterator[bytes], block_bytes: int) -> Iterator[bytes]:
+    """Blocks of whole lines of about `block_bytes`: small ones joined, big ones cut at line ends."""
+    pending = b""
+    for block in blocks:
+        pending = pending + block if pending else block
+        while len(pending) >= block_bytes:
+            end = pending.find(b"\n", block_bytes - 1) + 1 or len(pending)
+            yield pending[:end]
+            pending = pending[end:]
+    if pending:
+        yield pending
+
+
+def _without_first_lines(block: bytes, count: int) -> tuple[bytes, int]:
+    """The block after its first `count` lines, and how many lines that dropped."""
+    start = 0
+    for skipped in range(count):
+        end = block.find(b"\n", start)
+        if end < 0:
+            return b"", skipped + (start < len(block))
+        start = end + 1
+    return block[start:], count
+
+
+def _arrow_rows(block: bytes, dialect: CsvDialect) -> _Rows | None:
+    """The block's rows parsed by Arrow's CSV reader, or None when the block is not
+    plain: quotes, a blank field, a cell that is not a number or timestamp, a blank row.
+    pandas then reads it, and words its problems with line numbers."""
+    if b'"' in block:
+        return None
+    names = [str(i) for i in range(dialect.field_count)]
+    value_names = [names[i] for i in dialect.value_indexes]
+    time_name = names[dialect.timestamp_index]
+    try:
+        table = pa_csv.read_csv(
+            pa.py_buffer(block),
+            read_options=pa_csv.ReadOptions(column_names=names, use_threads=False, block_size=len(block) + 1),
+            parse_options=pa_csv.ParseOptions(delimiter=dialect.separator, quote_char=False, ignore_empty_lines=True),
+            convert_options=pa_csv.ConvertOptions(
+                column_types={time_name: pa.string(), **dict.fromkeys(value_names, pa.float64())},
+                null_values=NA_VALUES, strings_can_be_null=True, decimal_point=dialect.decimal_mark),
+        )
+        cells = table.column(time_name)
+        if cells.null_count:
+            return None
+        times = _arrow_timestamps(cells, dialect.timestamp_format)
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if times is None:
+        return None
+    columns = [table.column(name) for name in value_names]
+    return _Rows(times, [c.to_numpy() for c in columns], [c.is_null().to_numpy() for c in columns])
+
+
+def _arrow_timestamps(cells: pa.ChunkedArray, timestamp_format: str) -> np.ndarray | None:
+    """int64 microseconds since the epoch, UTC; None unless every cell parses."""
+    if timestamp_format != ISO8601:
+        parsed = pa_compute.strptime(cells, format=timestamp_format, unit="us", error_is_null=True)
+        return None if parsed.null_count else parsed.cast(pa.int64()).to_numpy()
+    for zoned in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):  # all with a zone, or all without
+        try:
+            return cells.cast(zoned).cast(pa.int64()).to_numpy()
+        except pa.ArrowInvalid:
+            continue
+    return None
+
+
+def _pandas_rows(block: bytes, dialect: CsvDialect, first_line: int) -> _Rows:
+    try:
+        frame = pd.read_csv(
+            io.BytesIO(block),
+            sep=dialect.separator,
+            decimal=dialect.decimal_mark,
+            encoding="utf-8",
+            header=None,
+            names=list(range(dialect.field_count)),
+            # Blank lines stay rows, so row k of the block is line k + first_line.
+            skip_blank_lines=False,
+            dtype={dialect.timestamp_index: object},
+            engine="c",
+        )
+    except (pd.errors.ParserError, ValueError) as error:
+        raise CsvProblem(f"the file cannot be read as CSV: {error}") from error
+    return _parse_rows(frame, dialect, first_line)
 
 
 def _parse_rows(frame: pd.DataFrame, dialect: CsvDialect, first_line: int) -> _Rows:

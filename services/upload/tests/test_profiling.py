@@ -152,7 +152,7 @@ def test_seven_byte_chunks_give_the_same_profile():
 
 
 def test_rows_cross_reading_blocks(monkeypatch):
-    monkeypatch.setattr("services.upload.profiling.ROWS_PER_BLOCK", 2)
+    monkeypatch.setattr("services.upload.profiling.BLOCK_BYTES", 16)
     assert profile_csv(in_pieces(STATS, 5)) == profile_csv(whole(STATS))
 
 
@@ -260,3 +260,36 @@ def test_preview_reads_only_what_it_needs():
     )
     columns, rows = preview_csv(endless(), profile, 5)
     assert columns == ["v"] and len(rows) == 5
+
+
+DIALECTS = [
+    SEMICOLON,
+    b"\xef\xbb\xbf" + SEMICOLON,
+    STATS,
+    b"time,value\n2000-06-05 00:30,1.5\n2000-06-05 01:30,2\n",
+    b"Zeit;Last\n05.06.2000 00:30;1,5\n05.06.2000 00:45;2\n05.06.2000 01:00;-0,25\n",
+    b"d;v\n05.06.2000;1\n06.06.2000;NaN\n07.06.2000;1e3\n",
+    b"time\ta\tb\n2000-06-05 00:30:00\t1\t2\n\n2000-06-05 00:40:00\t3\t\n",
+    "Zeit;Prüfwert\n2000-06-05 00:30:00;1\n2000-06-05 00:45:00;0.1\n".encode("latin-1"),
+    b"time;v\n2000-06-05T00:30:00+01:00;1\n2000-06-05T01:30:00Z;2\n",
+    b"t,v\n2000-06-05T00:30:00.5,1\n2000-06-05T00:30:01.0,0.3\n2000-06-05,7\n",
+    b"2000-06-05 00:30:00;1\n2000-06-05 00:45:00;2\n",
+    b"id;time;v\n7;2000-06-05 00:30:00;1\n8;2000-06-05 00:45:00;2\n",
+]
+
+
+@pytest.mark.parametrize("data", DIALECTS)
+def test_arrow_and_pandas_read_every_dialect_alike(data, monkeypatch):
+    fast = profile_csv(in_pieces(data, 16))
+    monkeypatch.setattr("services.upload.profiling._arrow_rows", lambda block, dialect: None)
+    assert profile_csv(in_pieces(data, 16)) == fast
+
+
+def test_plain_blocks_never_reach_pandas(monkeypatch):
+    def refuse(*arguments):
+        raise AssertionError("a plain block went to pandas")
+
+    monkeypatch.setattr("services.upload.profiling._pandas_rows", refuse)
+    monkeypatch.setattr("services.upload.profiling.BLOCK_BYTES", 64)
+    for data in (SEMICOLON, DIALECTS[4], DIALECTS[8], DIALECTS[10]):
+        assert profile_csv(in_pieces(data, 7)).row_count >= 2
