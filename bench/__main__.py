@@ -42,7 +42,7 @@ service stops reading while it sends a 16 MiB part), so there "sent" understates
 transfer time and "completion" overstates it. "checksum + profile alone": that step timed
 again on the stored object in the bench process. Baseline: store.put of the same bytes
 from 1 MiB chunks in the bench process. The service runs in a process of its own; client
-chunks are 1 MiB. RSS: the server process after a 1 MiB warm-up upload, then its peak
+chunks are 1 MiB for UploadFile and 5 MiB (as `tsforge upload` sends) for the resumable flow. RSS: the server process after a 1 MiB warm-up upload, then its peak
 (psutil every 50 ms, and the kernel's VmHWM) during the whole call."""
 TRAINING_NOTES = """\
 Training: one spawned worker process; the upload and training services run in the bench

@@ -14,6 +14,8 @@ client and server do not share a GIL and its memory can be sampled. What is time
   "sent" is a lower bound on the transfer time.
 - checksum + profile alone: store.read + SHA-256 + profile_csv on the stored object, timed
   in this process after the call, to tell how much of the completion that step is.
+- The resumable client sends 5 MiB chunks, as `tsforge upload` does (a whole S3 part
+  each); the UploadFile client and the baseline put 1 MiB ones.
 - The resumable client computes the SHA-256 while it sends (the CLI hashes the file in a
   pass of its own before sending; that client-side pass is not counted).
 """
@@ -31,6 +33,7 @@ from pathlib import Path
 import psutil
 
 from bench.csv_data import CHUNK_BYTES, csv_chunks, csv_size, write_csv
+from tsforge.cli.files import CHUNK_BYTES as CLI_CHUNK_BYTES
 from bench.harness import StoreSpec, tenant_metadata, upload_server_process
 from services.upload.profiling import profile_csv
 from tsforge.common.v1 import common_pb2
@@ -95,10 +98,11 @@ def upload_throughput(database_url: str, spec: StoreSpec, size_bytes: int, folde
     with upload_server_process(database_url, spec, folder / f"server-{spec.kind}.log") as server, \
             client_channel(server.address) as channel:
         stub = pb_grpc.UploadServiceStub(channel)
-        for flow, upload in (("UploadFile", upload_streaming), ("resumable", upload_resumable)):
+        for flow, upload, chunk_bytes in (("UploadFile", upload_streaming, CHUNK_BYTES),
+                                          ("resumable", upload_resumable, CLI_CHUNK_BYTES)):
             upload(stub, csv_chunks(_WARM_UP_BYTES), csv_size(_WARM_UP_BYTES))  # connections, pools, caches
             started = time.perf_counter()
-            file, sent = upload(stub, _file_chunks(source), size)
+            file, sent = upload(stub, _file_chunks(source, chunk_bytes), size)
             call_s = time.perf_counter() - started
             key = object_key(file)
             checksum_profile_s = time_checksum_and_profile(store, key)
@@ -190,9 +194,9 @@ def object_key(file: pb.File) -> str:
     return f"files/{TENANT}/{file.name.removeprefix('files/')}"
 
 
-def _file_chunks(path: Path) -> Iterator[bytes]:
+def _file_chunks(path: Path, chunk_bytes: int = CHUNK_BYTES) -> Iterator[bytes]:
     with path.open("rb") as source:
-        while chunk := source.read(CHUNK_BYTES):
+        while chunk := source.read(chunk_bytes):
             yield chunk
 
 

@@ -1,8 +1,11 @@
 """Checksumming and profiling bytes as they flow past, on a thread of their own.
 
 A streaming upload feeds the scanner while the same bytes go to the object store, so
-the file is read once; completing a chunked upload feeds it from the store. The queue
-between the two is bounded, so memory stays at a few chunks whatever the file size.
+the file is read once. A chunked upload's chunks feed a scan kept by the replica that
+takes them (LiveScans); its completion uses that scan when the scan saw every byte in
+order, and otherwise (chunks taken by another replica, a restart) scans the stored
+object. The queue between feeder and profiler is bounded in bytes, so memory stays at
+a few MiB per scan whatever the file size.
 """
 
 from __future__ import annotations
@@ -10,25 +13,31 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from services.upload.profiling import FileProfile, profile_csv
 
-QUEUED_CHUNKS = 16
+QUEUED_PIECES = 8
+PIECE_BYTES = 1 << 20  # chunks are queued in pieces of at most this, so at most 8 MiB wait
+LIVE_SCANS = 16  # chunked uploads a replica scans at once; more are scanned at completion
 
 
 class Scan:
     def __init__(self):
         self.digest = hashlib.sha256()
-        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_CHUNKS)
+        self._chunks: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=QUEUED_PIECES)
         self._profile: FileProfile | None = None
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="upload-scan", daemon=True)
         self._thread.start()
 
     def feed(self, chunk: bytes) -> None:
+        """Takes the next bytes; waits while the profiler is a few MiB behind."""
         self.digest.update(chunk)
-        self._chunks.put(chunk)
+        view = memoryview(chunk)
+        for start in range(0, len(view), PIECE_BYTES):
+            self._chunks.put(view[start:start + PIECE_BYTES])
 
     def finish(self) -> None:
         """Marks the end of the bytes and waits for the profile."""
@@ -43,7 +52,7 @@ class Scan:
 
     def _stream(self) -> Iterator[bytes]:
         while (chunk := self._chunks.get()) is not None:
-            yield chunk
+            yield bytes(chunk)
 
     def _run(self) -> None:
         stream = self._stream()
@@ -55,4 +64,53 @@ class Scan:
             pass
 
 
-__all__ = ["Scan"]
+class LiveScans:
+    """The scans of chunked uploads whose chunks this replica took, in order, from byte 0.
+
+    A scan is fed only a chunk that starts where it stopped, after the chunk was
+    committed; anything else (a chunk another replica took, chunks racing) drops it,
+    and completion then scans the stored object. At most `limit` are kept: the least
+    recently fed is dropped for a new one.
+    """
+
+    def __init__(self, limit: int = LIVE_SCANS):
+        self._limit = limit
+        self._scans: OrderedDict[str, tuple[Scan, list[int]]] = OrderedDict()  # id -> (scan, [bytes fed])
+        self._lock = threading.Lock()
+
+    def feed(self, upload_id: str, offset: int, chunk: bytes) -> None:
+        """Feeds a committed chunk that starts at `offset` to the upload's scan (one is
+        started at offset 0); drops the scan when the chunk does not follow its bytes."""
+        dropped = []
+        with self._lock:
+            entry = self._scans.get(upload_id)
+            if entry is None and offset == 0:
+                entry = self._scans[upload_id] = (Scan(), [0])
+                while len(self._scans) > self._limit:
+                    dropped.append(self._scans.popitem(last=False)[1][0])
+            elif entry is not None and entry[1][0] != offset:
+                dropped.append(self._scans.pop(upload_id)[0])
+                entry = None
+            if entry is not None:
+                self._scans.move_to_end(upload_id)
+                entry[1][0] = offset + len(chunk)  # claimed before feeding, so a racing chunk drops it
+        for scan in dropped:
+            scan.finish()
+        if entry is not None:
+            entry[0].feed(chunk)
+
+    def take(self, upload_id: str, size: int) -> Scan | None:
+        """The upload's finished scan when it saw exactly its `size` bytes, else None."""
+        with self._lock:
+            entry = self._scans.pop(upload_id, None)
+        if entry is None:
+            return None
+        scan, (fed,) = entry
+        scan.finish()
+        return scan if fed == size else None
+
+    def drop(self, upload_id: str) -> None:
+        self.take(upload_id, -1)
+
+
+__all__ = ["LiveScans", "Scan"]

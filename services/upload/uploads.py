@@ -1,9 +1,12 @@
 """Getting bytes in: resumable chunked uploads, single-call streaming uploads, and the
 completion step that checksums, profiles and turns an upload into a File.
 
-Bytes go to the object store as they arrive. The unary flow writes multipart parts;
-bytes that do not yet fill a part the store accepts (S3: 5 MiB) wait in PostgreSQL,
-so any replica can take the next chunk and memory never holds more than a part.
+Bytes go to the object store as they arrive. The unary flow writes multipart parts: a
+chunk of at least a part the store accepts (S3: 5 MiB) goes straight to the store;
+smaller ones wait in PostgreSQL until they fill a part, so any replica can take the
+next chunk and memory never holds more than a part. The replica that takes the chunks
+also checksums and profiles them as they come (scan.LiveScans), so completing the
+upload does not read the file again unless its chunks went to several replicas.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from pathlib import PurePosixPath
 from services.upload import repository as repo
 from services.upload.domain import NewUpload, Page, Role, StoredFile, Upload, UploadState
 from services.upload.profiling import CsvProblem
-from services.upload.scan import Scan
+from services.upload.scan import LiveScans, Scan
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.pagination import decode_token, page_size, paginate
@@ -27,7 +30,8 @@ from tsforge.core.storage import ObjectStore
 
 log = logging.getLogger(__name__)
 
-MAX_CHUNK_BYTES = 4 << 20
+# Room for a whole S3 part (5 MiB) in one chunk, within the 8 MiB gRPC message limit.
+MAX_CHUNK_BYTES = 6 << 20
 SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
@@ -46,6 +50,7 @@ class Uploads:
         # The unary flow buffers to the store's smallest part; a store that takes any
         # size (the local directory) gets every chunk as its own part.
         self._part_bytes = store.min_part_size
+        self._live_scans = LiveScans()
 
     # -- the resumable, unary flow -------------------------------------------------
 
@@ -131,6 +136,9 @@ class Uploads:
                 pending = 0
         values = dict(received_bytes=upload.received_bytes + len(data), pending_bytes=pending, update_time=now())
         repo.update_upload(session, upload.id, **values)
+        # Under the upload's row lock, so chunks are fed in order; should the commit
+        # fail, the retried chunk no longer follows the scan's bytes and drops it.
+        self._live_scans.feed(upload.id, upload.received_bytes, data)
         return replace(upload, **values)
 
     def _upload_part(self, session, upload: Upload, data: bytes) -> None:
@@ -167,7 +175,8 @@ class Uploads:
                 self._upload_part(session, upload, b"")
             self._store.complete_multipart(upload.object_key, upload.multipart_id, repo.parts(session, upload.id))
             repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=now())
-        return self._finish(upload, sha256, upload_row=True)
+        return self._finish(upload, sha256, upload_row=True,
+                            scan=self._live_scans.take(upload.id, upload.received_bytes))
 
     def abort(self, tenant: str, upload_id: str) -> None:
         """Discards an upload and everything it received. Raises NotFound, FailedPrecondition."""
@@ -178,6 +187,7 @@ class Uploads:
             self._discard(session, upload)
 
     def _discard(self, session, upload: Upload) -> None:
+        self._live_scans.drop(upload.id)
         self._store.abort_multipart(upload.object_key, upload.multipart_id)
         if upload.state != UploadState.ACTIVE:
             self._store.delete(upload.object_key)

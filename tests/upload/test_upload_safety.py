@@ -173,3 +173,20 @@ def test_expired_uploads_are_reaped_with_their_bytes(db, store, tenant):
 
 def _long_ago() -> datetime:
     return datetime.now(timezone.utc) - timedelta(days=2)
+
+
+def test_chunks_alternating_between_replicas_complete_to_the_right_file(db, store, tenant):
+    data = csv_bytes(2000)
+    with running_upload_service(db, store) as first, running_upload_service(db, store) as second:
+        upload = create_upload(first.stub, tenant, data)
+        chunk = 4096
+        for number, offset in enumerate(range(0, len(data), chunk)):
+            replica = (first, second)[number % 2]
+            send_chunks(replica.stub, tenant, upload.name, data, chunk=chunk, start=offset,
+                        stop=min(offset + chunk, len(data)))
+        # The first replica saw every other chunk: its scan must not stand for the file.
+        file = first.stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)),
+                                         metadata=tenant.metadata).file
+        expected = upload_whole(first.stub, tenant, data, chunk=len(data))
+        assert file.sha256 == sha256(data) == expected.sha256
+        assert file.profile == expected.profile and file.profile.row_count == 2000

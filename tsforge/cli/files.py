@@ -17,7 +17,8 @@ from tsforge.common.v1 import common_pb2
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 
-CHUNK_BYTES = 1 << 20
+# A whole S3 part per chunk (5 MiB), so the service sends each straight to the store.
+CHUNK_BYTES = 5 << 20
 ROLES = {"input": common_pb2.FEATURE_ROLE_INPUT, "output": common_pb2.FEATURE_ROLE_OUTPUT}
 ROLE_NAMES = {v: k for k, v in ROLES.items()}
 RETRYABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED)
