@@ -29,7 +29,7 @@ from services.upload.csv_dialect import (
     take_head,
     timestamp_example,
 )
-from services.upload.csv_lines import CheckedLineStream
+from services.upload.csv_lines import LineChecker, line_blocks
 from services.upload.csv_problem import CsvProblem
 
 __all__ = ["ColumnProfile", "CsvProblem", "FileProfile", "preview_csv", "profile_csv"]
@@ -38,6 +38,11 @@ __all__ = ["ColumnProfile", "CsvProblem", "FileProfile", "preview_csv", "profile
 # the temporaries stay near a few MiB.
 BLOCK_BYTES = 1 << 20
 PREVIEW_BYTES_PER_ROW = 256  # a preview of n rows parses about this much per row first
+# Formats that are forms of ISO 8601: (width, (position, separator) ...) of a zero-padded cell.
+_ISO_LAYOUTS = {
+    "%Y-%m-%d %H:%M:%S": (19, ((4, "-"), (7, "-"), (10, " "), (13, ":"), (16, ":"))),
+    "%Y-%m-%d %H:%M": (16, ((4, "-"), (7, "-"), (10, " "), (13, ":"))),
+}
 # pandas' default missing-value markers (read_csv's na_values), which Arrow must treat the same.
 NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
              "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
@@ -169,35 +174,25 @@ def preview_csv(
 
 def _read_rows(chunks: Iterator[bytes], dialect: CsvDialect, block_bytes: int) -> Iterator[_Rows]:
     """The data rows, a block of whole lines (about `block_bytes`) at a time."""
-    stream = CheckedLineStream(
-        chunks, dialect.encoding, dialect.separator, dialect.field_count, header_named=dialect.has_header
-    )
-    lines_done = 0  # line ends before the current block
+    checker = LineChecker(dialect.separator, dialect.field_count, header_named=dialect.has_header,
+                          check_utf8=dialect.encoding != "latin-1")
     to_skip = dialect.lines_before_data
-    for block in _sized(stream.blocks(), block_bytes):
+    for first_line, block in line_blocks(chunks, dialect.encoding, block_bytes):
         if to_skip:
             block, skipped = _without_first_lines(block, to_skip)
             to_skip -= skipped
-            lines_done += skipped
+            first_line += skipped
             if not block:
                 continue
-        yield _arrow_rows(block, dialect) or _pandas_rows(block, dialect, lines_done + 1)
-        lines_done += block.count(b"\n")
-    if stream.problem is not None:
-        raise stream.problem
-
-
-def _sized(blocks: Iterator[bytes], block_bytes: int) -> Iterator[bytes]:
-    """Blocks of whole lines of about `block_bytes`: small ones joined, big ones cut at line ends."""
-    pending = b""
-    for block in blocks:
-        pending = pending + block if pending else block
-        while len(pending) >= block_bytes:
-            end = pending.find(b"\n", block_bytes - 1) + 1 or len(pending)
-            yield pending[:end]
-            pending = pending[end:]
-    if pending:
-        yield pending
+        rows = _arrow_rows(block, dialect)
+        if rows is not None:
+            yield rows
+            continue
+        good, problem = checker.check(block, first_line)
+        if good:
+            yield _pandas_rows(good, dialect, first_line)
+        if problem is not None:
+            raise problem
 
 
 def _without_first_lines(block: bytes, count: int) -> tuple[bytes, int]:
@@ -243,6 +238,9 @@ def _arrow_rows(block: bytes, dialect: CsvDialect) -> _Rows | None:
 
 def _arrow_timestamps(cells: pa.ChunkedArray, timestamp_format: str) -> np.ndarray | None:
     """int64 microseconds since the epoch, UTC; None unless every cell parses."""
+    if _fixed_width_iso(cells, timestamp_format):
+        # Arrow's ISO 8601 cast reads these 4x as fast as strptime, and exactly alike.
+        return cells.cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
     if timestamp_format != ISO8601:
         parsed = pa_compute.strptime(cells, format=timestamp_format, unit="us", error_is_null=True)
         return None if parsed.null_count else parsed.cast(pa.int64()).to_numpy()
@@ -252,6 +250,23 @@ def _arrow_timestamps(cells: pa.ChunkedArray, timestamp_format: str) -> np.ndarr
         except pa.ArrowInvalid:
             continue
     return None
+
+
+def _fixed_width_iso(cells: pa.ChunkedArray, timestamp_format: str) -> bool:
+    """Whether every cell has the zero-padded width and the separators of a format that
+    is a form of ISO 8601, so that Arrow's ISO cast reads them as the format would."""
+    layout = _ISO_LAYOUTS.get(timestamp_format)
+    if layout is None:
+        return False
+    width, separators = layout
+    for chunk in cells.chunks:
+        offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
+        if np.any(np.diff(offsets) != width):
+            return False
+        text = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, width)
+        if any(np.any(text[:, at] != ord(separator)) for at, separator in separators):
+            return False
+    return True
 
 
 def _pandas_rows(block: bytes, dialect: CsvDialect, first_line: int) -> _Rows:

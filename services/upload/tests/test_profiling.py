@@ -293,3 +293,23 @@ def test_plain_blocks_never_reach_pandas(monkeypatch):
     monkeypatch.setattr("services.upload.profiling.BLOCK_BYTES", 64)
     for data in (SEMICOLON, DIALECTS[4], DIALECTS[8], DIALECTS[10]):
         assert profile_csv(in_pieces(data, 7)).row_count >= 2
+
+
+def _profile_or_problem(data: bytes) -> FileProfile | str:
+    try:
+        return profile_csv(in_pieces(data, 4096))
+    except CsvProblem as caught:
+        return f"line {caught.line}: {caught}"
+
+
+@pytest.mark.parametrize("cell", ["2000-06-05T00:30:00", "2000-6-05 00:30:00", "2000-06-05 00:30", "2000-06-05 0:30:00",
+                                  "2000-06-05 24:00:00", "2000-02-30 00:30:00", "2000-06-05 00:30:00.5"])
+def test_cells_off_the_format_read_alike_by_both_readers(cell, monkeypatch):
+    # Past the head the dialect is read from, so the format is settled before the cell.
+    times = [datetime(1990, 1, 1) + timedelta(hours=i) for i in range(5000)]
+    data = ("time;v\n" + "".join(f"{t:%Y-%m-%d %H:%M:%S};1\n" for t in times) + f"{cell};2\n").encode()
+    fast = _profile_or_problem(data)
+    monkeypatch.setattr("services.upload.profiling._arrow_rows", lambda block, dialect: None)
+    assert _profile_or_problem(data) == fast
+    if cell in ("2000-06-05T00:30:00", "2000-06-05 00:30", "2000-02-30 00:30:00"):
+        assert fast.startswith("line 5002: ") and cell in fast
