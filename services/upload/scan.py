@@ -26,7 +26,7 @@ LIVE_SCANS = 16  # chunked uploads a replica scans at once; more are scanned at 
 class Scan:
     def __init__(self):
         self.digest = hashlib.sha256()
-        self._chunks: queue.Queue[bytes | memoryview | None] = queue.Queue(maxsize=QUEUED_PIECES)
+        self._chunks: queue.Queue[bytes | None] = queue.Queue(maxsize=QUEUED_PIECES)
         self._profile: FileProfile | None = None
         self._failure: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="upload-scan", daemon=True)
@@ -35,9 +35,11 @@ class Scan:
     def feed(self, chunk: bytes) -> None:
         """Takes the next bytes; waits while the profiler is a few MiB behind."""
         self.digest.update(chunk)
-        view = memoryview(chunk)
-        for start in range(0, len(view), PIECE_BYTES):
-            self._chunks.put(view[start:start + PIECE_BYTES])
+        if len(chunk) <= PIECE_BYTES:
+            self._chunks.put(chunk)
+            return
+        for start in range(0, len(chunk), PIECE_BYTES):
+            self._chunks.put(chunk[start:start + PIECE_BYTES])
 
     def finish(self) -> None:
         """Marks the end of the bytes and waits for the profile."""
@@ -52,7 +54,7 @@ class Scan:
 
     def _stream(self) -> Iterator[bytes]:
         while (chunk := self._chunks.get()) is not None:
-            yield bytes(chunk)
+            yield chunk
 
     def _run(self) -> None:
         stream = self._stream()
