@@ -34,16 +34,19 @@ BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training", 
 MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
 NOTES = """\
 Upload: the whole call runs from the first request until the File comes back, so it
-includes the service's completion step (resumable: assemble the parts; both: re-read the
-object, SHA-256, CSV profile). "sent": until gRPC took the last chunk (UploadFile) or the
-last WriteUploadChunk returned (resumable); the completion is the rest. gRPC flow control
-lets an UploadFile client run some MiB ahead of the service (more into S3, where the
-service stops reading while it sends a 16 MiB part), so there "sent" understates the
-transfer time and "completion" overstates it. "checksum + profile alone": that step timed
-again on the stored object in the bench process. Baseline: store.put of the same bytes
-from 1 MiB chunks in the bench process. The service runs in a process of its own; client
-chunks are 1 MiB for UploadFile and 5 MiB (as `tsforge upload` sends) for the resumable flow. RSS: the server process after a 1 MiB warm-up upload, then its peak
-(psutil every 50 ms, and the kernel's VmHWM) during the whole call."""
+includes the service's completion step (resumable: assemble the parts; both: SHA-256 and
+CSV profile, done while the bytes arrive by the replica that takes them). "sent": until
+gRPC took the last chunk (UploadFile) or the last WriteUploadChunk returned (resumable);
+the completion is the rest. gRPC flow control lets an UploadFile client run some MiB
+ahead of the service (more into S3, where the service stops reading while two 8 MiB parts
+are in flight), so there "sent" understates the transfer time and "completion"
+overstates it. "checksum + profile alone": that step timed again on the stored object in
+the bench process; "bound": the ratio a call would reach if that step were all it did.
+Baseline: store.put of the same bytes from 1 MiB chunks in the bench process. The service
+runs in a process of its own; client chunks are 1 MiB for UploadFile and 5 MiB (as
+`tsforge upload` sends) for the resumable flow. RSS: the server process after a 1 MiB
+warm-up upload, then its peak (psutil every 50 ms, and the kernel's VmHWM) during the
+whole call."""
 TRAINING_NOTES = """\
 Training: one spawned worker process; the upload and training services run in the bench
 process, which is idle while the worker trains. Before timing, the worker has trained a

@@ -23,8 +23,10 @@ from tsforge.core.storage.base import (
 from tsforge.core.storage.streams import ClosingChunks
 
 S3_MIN_PART_SIZE = 5 * 1024 * 1024
-# put() holds one part in memory. 16 MiB parts allow objects up to ~156 GiB (10,000 parts).
-DEFAULT_PUT_PART_SIZE = 16 * 1024 * 1024
+# put() sends two parts at once while it reads the next: three parts in memory. 8 MiB
+# parts allow objects up to ~78 GiB (10,000 parts).
+DEFAULT_PUT_PART_SIZE = 8 * 1024 * 1024
+PUT_PARTS_IN_FLIGHT = 2
 
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "NoSuchUpload"})
 # The caller handed us bad parts: a programming error, not an outage.
@@ -89,7 +91,7 @@ class S3ObjectStore:
         return cls(client, bucket, put_part_size=put_part_size)
 
     def put(self, key: str, chunks: Iterable[bytes]) -> int:
-        """Stream `chunks` to `key`, one part in memory at a time; return the size.
+        """Stream `chunks` to `key`, three parts in memory at most; return the size.
 
         minio aborts its multipart upload when `chunks` raises, so a failed put leaves
         no object. Raises ObjectStoreError; errors from `chunks` propagate unchanged.
@@ -97,14 +99,15 @@ class S3ObjectStore:
         validate_key(key)
         stream = _ChunkStream(chunks)
         with translate_s3_errors(key):
-            # One upload thread: minio's pool would read parts ahead, multiplying memory.
+            # minio's pool reads a part while PUT_PARTS_IN_FLIGHT go out (its semaphore
+            # stops it reading further ahead): sending overlaps reading the chunks.
             self._client.put_object(
                 self._bucket,
                 key,
                 stream,
                 length=-1,
                 part_size=self._put_part_size,
-                num_parallel_uploads=1,
+                num_parallel_uploads=PUT_PARTS_IN_FLIGHT,
             )
         return stream.bytes_read
 
