@@ -4,6 +4,7 @@ so another tenant's upload or file is simply not found."""
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -73,6 +74,13 @@ def take_pending(session: Session, upload_id: str) -> bytes:
         .returning(PendingChunkRow.offset_bytes, PendingChunkRow.data)
     ).all()
     return b"".join(data for _, data in sorted(rows))
+
+
+def lock_quota(session: Session, tenant: str) -> None:
+    """Serialises the quota checks of one tenant until the transaction ends, so two
+    uploads never both take the last bytes of its quota."""
+    key = int.from_bytes(hashlib.sha256(f"tsforge.upload.quota:{tenant}".encode()).digest()[:8], "big", signed=True)
+    session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
 def used_bytes(session: Session, tenant: str) -> int:

@@ -270,9 +270,15 @@ class Uploads:
                 profile=profile, create_time=stamp, update_time=stamp,
             )
             with self._db.transaction() as session:
-                repo.insert_file(session, stored)
-                if upload_row:
+                if upload_row:  # its row lock before the tenant's, as in write_chunk
                     repo.update_upload(session, upload.id, state=UploadState.COMPLETED, update_time=stamp)
+                # Exact, under the tenant's lock: chunks are checked without it (a part
+                # upload is not held up by another upload of the tenant) and a streaming
+                # upload's bytes are counted nowhere while they come, so two uploads at
+                # once may each fit on their own; only one of them becomes a File.
+                repo.lock_quota(session, upload.tenant)
+                self._check_quota(session, upload.tenant, stored.size_bytes)
+                repo.insert_file(session, stored)
             return stored
         except BaseException:
             self._store.delete(upload.object_key)

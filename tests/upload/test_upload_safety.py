@@ -3,6 +3,8 @@ connections, abandoned uploads. Each failure leaves no row and no object behind.
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 
 import grpc
@@ -26,6 +28,7 @@ from tests.upload.helpers import (
     upload_whole,
 )
 from tsforge.cli.files import upload_file
+from tsforge.common.v1 import common_pb2
 from tsforge.core.server import client_channel
 from tsforge.upload.v1 import upload_service_pb2 as pb
 
@@ -190,3 +193,31 @@ def test_chunks_alternating_between_replicas_complete_to_the_right_file(db, stor
         expected = upload_whole(first.stub, tenant, data, chunk=len(data))
         assert file.sha256 == sha256(data) == expected.sha256
         assert file.profile == expected.profile and file.profile.row_count == 2000
+
+
+def test_two_streams_that_each_fit_alone_make_one_file(db, local_store, tenant):
+    data = csv_bytes(400)
+    with running_upload_service(db, local_store, tenant_quota_bytes=str(len(data) + 100)) as service:
+        both_sent = threading.Barrier(2, timeout=30)
+
+        def stream() -> pb.File | grpc.RpcError:
+            def messages():
+                yield pb.UploadFileRequest(metadata=pb.UploadFileMetadata(
+                    file_name="load.csv", role=common_pb2.FEATURE_ROLE_INPUT))
+                for offset in range(0, len(data), 4096):
+                    yield pb.UploadFileRequest(chunk=data[offset:offset + 4096])
+                both_sent.wait()  # both passed the checks made while the bytes stream in
+
+            try:
+                return service.stub.UploadFile(messages(), metadata=tenant.metadata).file
+            except grpc.RpcError as error:
+                return error
+
+        with ThreadPoolExecutor(2) as pool:
+            results = list(pool.map(lambda _: stream(), range(2)))
+        files = [r for r in results if isinstance(r, pb.File)]
+        [refused] = [r for r in results if isinstance(r, grpc.RpcError)]
+        assert len(files) == 1 and refused.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        assert tenant_objects(local_store, tenant) == [f"files/{tenant.name}/{files[0].name.split('/')[1]}"]
+        listed = service.stub.ListFiles(pb.ListFilesRequest(), metadata=tenant.metadata).files
+        assert [f.name for f in listed] == [files[0].name]
