@@ -3,10 +3,11 @@
 The file may be hundreds of MB, so it is never held whole: the dialect comes from
 its first ~64 KiB, then it is read in blocks of whole lines (~1 MiB) and each block
 adds to running statistics. Arrow's CSV reader parses a plain block (every cell a
-number, a timestamp or missing) about three times as fast as pandas; a block it
-cannot take as is goes to pandas' C parser, which words what is wrong with which line. Steps between timestamps are kept as counts per
-distinct step, which gives the exact median in memory that grows with the number
-of distinct steps (a handful for regularly sampled series), not with the rows.
+number, a timestamp or missing) two to three times as fast as pandas; a block it
+cannot take as is goes to pandas' C parser, which words what is wrong with which
+line. Steps between timestamps are kept as counts per distinct step, which gives the
+exact median in memory that grows with the number of distinct steps (a handful for
+regularly sampled series), not with the rows.
 """
 
 import io
@@ -208,8 +209,9 @@ def _without_first_lines(block: bytes, count: int) -> tuple[bytes, int]:
 
 def _arrow_rows(block: bytes, dialect: CsvDialect) -> _Rows | None:
     """The block's rows parsed by Arrow's CSV reader, or None when the block is not
-    plain: quotes, a blank field, a cell that is not a number or timestamp, a blank row.
-    pandas then reads it, and words its problems with line numbers."""
+    plain: quotes, a missing timestamp, a cell that is neither a number nor a timestamp
+    of the format, a line of the wrong field count. pandas then reads it, and words its
+    problems with line numbers."""
     if b'"' in block:
         return None
     names = [str(i) for i in range(dialect.field_count)]
