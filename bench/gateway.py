@@ -2,7 +2,7 @@
 the service directly with gRPC in the same run. Loopback only.
 
 The gateway runs as `python -m tsforge.cli gateway`, a process of its own as in
-production; the upload service too (bench.upload_server_process). The clients run in
+production; the upload service too (bench.service_process). The clients run in
 this process.
 
 - unary latency: GetFile of one stored file, one call at a time, the three ways
@@ -49,10 +49,10 @@ import numpy as np
 from bench.csv_data import csv_chunks, csv_size
 from bench.harness import (
     StoreSpec,
+    service_process,
     stop_process,
     temporary_database,
     tenant_metadata,
-    upload_server_process,
 )
 from bench.upload import TENANT, upload_streaming
 from tsforge.core.server import client_channel
@@ -130,7 +130,7 @@ def _unary_and_load(database_url: str, folder: Path, sizes: Sizes) -> list[dict]
     metadata = tenant_metadata(TENANT)  # upload_streaming uploads as TENANT
     token = metadata[0][1]
     spec = StoreSpec(local_root=folder / "objects")
-    with upload_server_process(database_url, spec, folder / "upload.log") as upload, \
+    with service_process(database_url, spec, folder / "upload.log") as upload, \
             client_channel(upload.address) as channel:
         stub = pb_grpc.UploadServiceStub(channel)
         file, _ = upload_streaming(stub, csv_chunks(64 << 10), csv_size(64 << 10))

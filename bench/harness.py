@@ -1,6 +1,6 @@
 """The real parts the benchmarks run against: a throw-away PostgreSQL database, a moto
-S3 server process, the upload service in a process of its own, and a training stack
-(upload and training services plus spawned training workers)."""
+S3 server process, a service (upload, models) in a process of its own, and a training
+stack (upload and training services plus spawned training workers)."""
 
 from __future__ import annotations
 
@@ -86,24 +86,27 @@ def moto_s3(folder: Path) -> Iterator[StoreSpec]:
 
 
 @dataclass(frozen=True)
-class UploadServerProcess:
+class ServiceProcess:
     pid: int
     address: str
 
 
 @contextlib.contextmanager
-def upload_server_process(database_url: str, store: StoreSpec, log_path: Path) -> Iterator[UploadServerProcess]:
-    """Run `python -m bench.upload_server_process` until the block ends.
+def service_process(database_url: str, store: StoreSpec, log_path: Path, service: str = "upload",
+                    addresses: dict[str, str] | None = None, jwt_secret: str = JWT_SECRET
+                    ) -> Iterator[ServiceProcess]:
+    """Run `python -m bench.service_process --service SERVICE` until the block ends.
 
     Raises RuntimeError with the server's log when it does not come up.
     """
-    command = [sys.executable, "-m", "bench.upload_server_process",
-               "--database-url", database_url, "--jwt-secret", JWT_SECRET, *store.arguments()]
+    command = [sys.executable, "-m", "bench.service_process", "--service", service,
+               "--database-url", database_url, "--jwt-secret", jwt_secret, *store.arguments(),
+               *(f"--address={name}={address}" for name, address in (addresses or {}).items())]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log)
     try:
         port = _read_port(process, log_path)
-        yield UploadServerProcess(process.pid, f"127.0.0.1:{port}")
+        yield ServiceProcess(process.pid, f"127.0.0.1:{port}")
     finally:
         stop_process(process)
 
@@ -123,7 +126,7 @@ def _read_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
     ready, _, _ = select.select([process.stdout], [], [], _SERVER_START_TIMEOUT_S)
     line = process.stdout.readline() if ready else b""
     if not line:
-        raise RuntimeError("the upload server process did not start; log:\n"
+        raise RuntimeError("the server process did not start; log:\n"
                            + log_path.read_text(errors="replace")[-4000:])
     return int(json.loads(line)["port"])
 

@@ -1,7 +1,7 @@
 """Upload benchmarks: throughput through the gRPC service into each object store, against
 writing the same bytes straight to that store, and the service's memory during a 1 GiB upload.
 
-The service runs in its own process (bench.upload_server_process), as in production, so
+The service runs in its own process (bench.service_process), as in production, so
 client and server do not share a GIL and its memory can be sampled. What is timed:
 
 - baseline: `store.put` of the CSV from 1 MiB chunks, in this process.
@@ -34,7 +34,7 @@ import psutil
 
 from bench.csv_data import CHUNK_BYTES, csv_chunks, csv_size, write_csv
 from tsforge.cli.files import CHUNK_BYTES as CLI_CHUNK_BYTES
-from bench.harness import StoreSpec, tenant_metadata, upload_server_process
+from bench.harness import StoreSpec, service_process, tenant_metadata
 from services.upload.profiling import profile_csv
 from tsforge.common.v1 import common_pb2
 from tsforge.core.server import client_channel
@@ -95,7 +95,7 @@ def upload_throughput(database_url: str, spec: StoreSpec, size_bytes: int, folde
     store.delete(baseline_key)
 
     timings = []
-    with upload_server_process(database_url, spec, folder / f"server-{spec.kind}.log") as server, \
+    with service_process(database_url, spec, folder / f"server-{spec.kind}.log") as server, \
             client_channel(server.address) as channel:
         stub = pb_grpc.UploadServiceStub(channel)
         for flow, upload, chunk_bytes in (("UploadFile", upload_streaming, CHUNK_BYTES),
@@ -114,7 +114,7 @@ def upload_throughput(database_url: str, spec: StoreSpec, size_bytes: int, folde
 def rss_growth(database_url: str, folder: Path, size_bytes: int) -> RssGrowth:
     """Stream a generated `size_bytes` CSV into a local-store server process while sampling its RSS."""
     spec = StoreSpec(local_root=folder / "objects-rss")
-    with upload_server_process(database_url, spec, folder / "server-rss.log") as server, \
+    with service_process(database_url, spec, folder / "server-rss.log") as server, \
             client_channel(server.address) as channel:
         stub = pb_grpc.UploadServiceStub(channel)
         process = psutil.Process(server.pid)

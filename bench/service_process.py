@@ -1,7 +1,10 @@
-"""The upload service in a process of its own, so a benchmark can watch its memory.
+"""One service in a process of its own, as deployed: a benchmark can watch its memory,
+and its work does not share the benchmark's GIL.
 
-    python -m bench.upload_server_process --database-url URL --jwt-secret S --local-root DIR
-    python -m bench.upload_server_process --database-url URL --jwt-secret S --s3-endpoint HOST:PORT --s3-bucket B
+    python -m bench.service_process --database-url URL --jwt-secret S --local-root DIR
+    python -m bench.service_process --database-url URL --jwt-secret S --s3-endpoint HOST:PORT --s3-bucket B
+    python -m bench.service_process --service models --database-url URL --jwt-secret S --local-root DIR \
+        --address upload=HOST:PORT --address training=HOST:PORT --address evaluation=HOST:PORT
 
 Prints one JSON line `{"port": N}` on stdout once it serves on 127.0.0.1, and stops
 on SIGTERM or SIGINT.
@@ -16,7 +19,6 @@ import sys
 import threading
 from pathlib import Path
 
-from services.upload.server import UploadServer
 from tsforge.core.config import load_config
 from tsforge.core.db import Database
 from tsforge.core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
@@ -30,9 +32,20 @@ def main(argv: list[str] | None = None) -> None:
     config = load_config({
         "TSFORGE_JWT_SECRET": arguments.jwt_secret,
         "TSFORGE_TENANT_QUOTA_BYTES": str(QUOTA_BYTES),
+        "TSFORGE_SERVER_THREADS": "16",
+        "TSFORGE_LOG_LEVEL": "WARNING",
+        **{f"TSFORGE_{name.upper()}_ADDRESS": address
+           for name, address in (pair.split("=", 1) for pair in arguments.address)},
     })
     db = Database(arguments.database_url)
-    server = UploadServer(config, db, _store(arguments), "127.0.0.1:0")
+    if arguments.service == "models":
+        from services.models.server import ModelsServer
+
+        server = ModelsServer(config, db, _store(arguments), "127.0.0.1:0")
+    else:
+        from services.upload.server import UploadServer
+
+        server = UploadServer(config, db, _store(arguments), "127.0.0.1:0")
     stopping = threading.Event()
     for signal_number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signal_number, lambda *_: stopping.set())
@@ -53,6 +66,9 @@ def _store(arguments: argparse.Namespace) -> ObjectStore:
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--service", choices=("upload", "models"), default="upload")
+    parser.add_argument("--address", action="append", default=[], metavar="SERVICE=HOST:PORT",
+                        help="where another service listens (models needs upload, training, evaluation)")
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--jwt-secret", required=True)
     where = parser.add_mutually_exclusive_group(required=True)
