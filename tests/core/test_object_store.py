@@ -270,6 +270,18 @@ def test_reuploading_a_part_replaces_it(store: ObjectStore) -> None:
     assert read_all(store, "k") == b"second"
 
 
+def test_the_etag_of_a_replaced_part_is_refused(store: ObjectStore) -> None:
+    upload_id = store.start_multipart("k")
+    replaced = store.upload_part("k", upload_id, 1, b"first attempt")
+    current = store.upload_part("k", upload_id, 1, b"second")
+
+    with pytest.raises(ValueError):
+        store.complete_multipart("k", upload_id, [(1, replaced)])
+    store.complete_multipart("k", upload_id, [(1, current)])
+
+    assert read_all(store, "k") == b"second"
+
+
 def test_complete_replaces_existing_object(store: ObjectStore) -> None:
     store.put("k", [b"old"])
     upload_id = store.start_multipart("k")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import shutil
@@ -185,17 +184,23 @@ class LocalObjectStore:
         except OSError as exc:
             raise ObjectStoreError(f"local object store: staging a part failed: {exc}") from exc
         tmp = Path(tmp_name)
+        # The etag names this version of the part (a re-upload gets a new one); parts
+        # are not hashed, as only complete_multipart reads etags and matches them by name.
+        etag = uuid.uuid4().hex
         try:
             with _store_failures("staging a part"), os.fdopen(fd, "wb") as out:
                 out.write(data)
                 _sync(out)
-            # A rename, so a re-upload swaps the whole part and readers never see half.
+            # A rename, so readers never see half a part.
             with _store_failures("staging a part"):
-                os.replace(tmp, upload_dir / _part_name(part_number))
+                os.replace(tmp, upload_dir / _part_name(part_number, etag))
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
-        return hashlib.md5(data, usedforsecurity=False).hexdigest()
+        for earlier in upload_dir.glob(_part_name(part_number, "*")):  # replaced by this one
+            if earlier.name != _part_name(part_number, etag):
+                earlier.unlink(missing_ok=True)
+        return etag
 
     def complete_multipart(
         self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
@@ -212,7 +217,7 @@ class LocalObjectStore:
         try:
             with out:
                 for part_number, etag in parts:
-                    _append_part(out, upload_dir / _part_name(part_number), part_number, etag)
+                    _append_part(out, upload_dir, part_number, etag)
                 _sync(out)
             self._publish(tmp, path, key)
         except BaseException:
@@ -316,19 +321,37 @@ def _sync(out: BinaryIO) -> None:
         os.fsync(out.fileno())
 
 
-def _append_part(out: BinaryIO, part: Path, part_number: int, etag: str) -> None:
-    """Copy one staged part into `out`, checking it against the caller's etag."""
-    digest = hashlib.md5(usedforsecurity=False)
+def _append_part(out: BinaryIO, upload_dir: Path, part_number: int, etag: str) -> None:
+    """Copy the staged version `etag` of one part onto the end of `out` (in the kernel)."""
     try:
-        source = open(part, "rb")  # noqa: SIM115 - closed below
-    except FileNotFoundError as exc:
+        source = open(upload_dir / _part_name(part_number, etag.strip('"')), "rb")  # noqa: SIM115 - closed below
+    except (FileNotFoundError, ValueError) as exc:
+        if any(upload_dir.glob(_part_name(part_number, "*"))):
+            raise ValueError(f"part {part_number}: etag does not match the uploaded part") from exc
         raise ValueError(f"part {part_number} was not uploaded") from exc
     with source, _store_failures("joining parts"):
-        while block := source.read(_COPY_BLOCK):
-            digest.update(block)
-            out.write(block)
-    if digest.hexdigest() != etag.strip('"'):
-        raise ValueError(f"part {part_number}: etag does not match the uploaded part")
+        out.flush()
+        if not _copy_in_kernel(source, out):
+            shutil.copyfileobj(source, out, _COPY_BLOCK)
+
+
+def _copy_in_kernel(source: BinaryIO, out: BinaryIO) -> bool:
+    """Append all of `source` to `out` with copy_file_range; False where the kernel or
+    the filesystem cannot (nothing was copied then)."""
+    size = os.fstat(source.fileno()).st_size
+    copied = 0
+    try:
+        while copied < size:
+            step = os.copy_file_range(source.fileno(), out.fileno(), size - copied)
+            if step == 0:
+                break
+            copied += step
+    except OSError:
+        if copied:
+            raise
+        return False
+    out.seek(0, os.SEEK_END)
+    return True
 
 
 def _read_range(
@@ -345,8 +368,11 @@ def _read_range(
         yield chunk
 
 
-def _part_name(part_number: int) -> str:
-    return f"{part_number:05d}"
+def _part_name(part_number: int, etag: str) -> str:
+    """A staged part's file: its number and its etag ("*" for every version)."""
+    if etag != "*" and not _UPLOAD_ID.fullmatch(etag):
+        raise ValueError(f"not an etag of this store: {etag!r}")
+    return f"{part_number:05d}.{etag}"
 
 
 def _may_hold(directory: str, prefix: str) -> bool:
