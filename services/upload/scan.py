@@ -15,6 +15,7 @@ import queue
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from services.upload.profiling import FileProfile, profile_csv
 
@@ -66,6 +67,12 @@ class Scan:
             pass
 
 
+@dataclass
+class _LiveScan:
+    scan: Scan
+    fed: int  # bytes claimed for the scan, from byte 0 of the file
+
+
 class LiveScans:
     """The scans of chunked uploads whose chunks this replica took, in order, from byte 0.
 
@@ -77,7 +84,7 @@ class LiveScans:
 
     def __init__(self, limit: int = LIVE_SCANS):
         self._limit = limit
-        self._scans: OrderedDict[str, tuple[Scan, list[int]]] = OrderedDict()  # id -> (scan, [bytes fed])
+        self._scans: OrderedDict[str, _LiveScan] = OrderedDict()
         self._lock = threading.Lock()
 
     def feed(self, upload_id: str, offset: int, chunk: bytes) -> None:
@@ -85,31 +92,30 @@ class LiveScans:
         started at offset 0); drops the scan when the chunk does not follow its bytes."""
         dropped = []
         with self._lock:
-            entry = self._scans.get(upload_id)
-            if entry is None and offset == 0:
-                entry = self._scans[upload_id] = (Scan(), [0])
+            live = self._scans.get(upload_id)
+            if live is None and offset == 0:
+                live = self._scans[upload_id] = _LiveScan(Scan(), 0)
                 while len(self._scans) > self._limit:
-                    dropped.append(self._scans.popitem(last=False)[1][0])
-            elif entry is not None and entry[1][0] != offset:
-                dropped.append(self._scans.pop(upload_id)[0])
-                entry = None
-            if entry is not None:
+                    dropped.append(self._scans.popitem(last=False)[1].scan)
+            elif live is not None and live.fed != offset:
+                dropped.append(self._scans.pop(upload_id).scan)
+                live = None
+            if live is not None:
                 self._scans.move_to_end(upload_id)
-                entry[1][0] = offset + len(chunk)  # claimed before feeding, so a racing chunk drops it
+                live.fed = offset + len(chunk)  # claimed before feeding, so a racing chunk drops it
         for scan in dropped:
             scan.finish()
-        if entry is not None:
-            entry[0].feed(chunk)
+        if live is not None:
+            live.scan.feed(chunk)
 
     def take(self, upload_id: str, size: int) -> Scan | None:
         """The upload's finished scan when it saw exactly its `size` bytes, else None."""
         with self._lock:
-            entry = self._scans.pop(upload_id, None)
-        if entry is None:
+            live = self._scans.pop(upload_id, None)
+        if live is None:
             return None
-        scan, (fed,) = entry
-        scan.finish()
-        return scan if fed == size else None
+        live.scan.finish()
+        return live.scan if live.fed == size else None
 
     def drop(self, upload_id: str) -> None:
         self.take(upload_id, -1)

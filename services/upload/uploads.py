@@ -270,7 +270,7 @@ class Uploads:
                 profile=profile, create_time=stamp, update_time=stamp,
             )
             with self._db.transaction() as session:
-                if upload_row:  # its row lock before the tenant's, as in write_chunk
+                if upload_row:
                     repo.update_upload(session, upload.id, state=UploadState.COMPLETED, update_time=stamp)
                 # Exact, under the tenant's lock: chunks are checked without it (a part
                 # upload is not held up by another upload of the tenant) and a streaming
