@@ -253,7 +253,6 @@ def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
 
 
 def _registry(stub, tenant, server, linear_source: str, sizes: dict) -> list[dict]:
-    from tests.models.helpers import register
     from tests.models.test_registry import _fake_version
     from tsforge.models.v1 import models_service_pb2 as pb
 

@@ -11,7 +11,7 @@ import pytest
 
 from tests.evaluation.conftest import EvaluationStack, running_evaluation_stack
 from tests.platform_fixtures import Tenant, make_config, new_tenant
-from tests.training.conftest import TrainingStack, running_training_stack
+from tests.training.conftest import TrainingStack
 from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
 from tsforge.core.server import client_channel
 from tsforge.core.storage import LocalObjectStore
