@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
+from pathlib import Path
 
 import click
 import grpc
@@ -14,6 +16,7 @@ from google.protobuf import json_format
 from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from rich.console import Console
+from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
 from tsforge.core.config import Config, ConfigError, load_config
 from tsforge.core.server import client_channel
@@ -86,6 +89,29 @@ def describe_rpc_error(error: grpc.RpcError) -> str:
     if code == "UNAVAILABLE":
         lines.append("  is the platform running? start it with 'tsforge up'")
     return "\n".join(lines)
+
+
+def save_download(client: Client, messages: Iterable, destination: Path, label: str = ""):
+    """Writes a download stream (a header with size_bytes and sha256, then chunks) to
+    DESTINATION with a progress bar: through DESTINATION.part, renamed only when the
+    SHA-256 matches, so nothing half-written is left. Returns the header."""
+    digest, header = hashlib.sha256(), None
+    partial = destination.with_name(destination.name + ".part")
+    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+    with partial.open("wb") as out, Progress(*columns, console=client.people, transient=True) as bar:
+        for message in messages:
+            if message.HasField("header"):
+                header = message.header
+                task = bar.add_task(label or header.file_name, total=header.size_bytes)
+                continue
+            out.write(message.chunk)
+            digest.update(message.chunk)
+            bar.advance(task, len(message.chunk))
+    if header is None or digest.hexdigest() != header.sha256:
+        partial.unlink()
+        raise click.ClickException("download incomplete or corrupted; nothing written")
+    partial.replace(destination)
+    return header
 
 
 def human_bytes(size: float) -> str:

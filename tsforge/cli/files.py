@@ -12,7 +12,7 @@ from google.protobuf import json_format
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from tsforge.cli.client import Client, client_options, human_bytes
+from tsforge.cli.client import Client, client_options, human_bytes, save_download
 from tsforge.common.v1 import common_pb2
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
@@ -184,22 +184,8 @@ def preview_file(client: Client, name: str, rows: int) -> None:
 def download_file(client: Client, name: str, destination: Path) -> None:
     """Download a file's bytes to DESTINATION and check its SHA-256."""
     stub = pb_grpc.UploadServiceStub(client.channel("upload"))
-    digest = hashlib.sha256()
-    partial = destination.with_name(destination.name + ".part")
-    with partial.open("wb") as out, Progress(console=client.people, transient=True) as progress:
-        header = None
-        for message in stub.DownloadFile(pb.DownloadFileRequest(name=name), metadata=client.metadata()):
-            if message.HasField("header"):
-                header = message.header
-                task = progress.add_task(name, total=header.size_bytes)
-                continue
-            out.write(message.chunk)
-            digest.update(message.chunk)
-            progress.advance(task, len(message.chunk))
-    if header is None or digest.hexdigest() != header.sha256:
-        partial.unlink()
-        raise click.ClickException("download incomplete or corrupted; nothing written")
-    partial.replace(destination)
+    header = save_download(client, stub.DownloadFile(pb.DownloadFileRequest(name=name), metadata=client.metadata()),
+                           destination, label=name)
     client.people.print(f"wrote {human_bytes(header.size_bytes)} to {destination}")
 
 

@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import csv
-import hashlib
 from pathlib import Path
 
 import click
-from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
-from tsforge.cli.client import Client, client_options
+from tsforge.cli.client import Client, client_options, save_download
 from tsforge.cli.evaluation import overall_table
 from tsforge.common.v1 import common_pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
@@ -148,23 +146,8 @@ def delete_alias(client: Client, model: str, alias: str) -> None:
 @client_options
 def download(client: Client, version: str, destination: Path, format_name: str) -> None:
     """Download VERSION (MODEL/N or MODEL@ALIAS) to DESTINATION, SHA-256 checked."""
-    digest, header = hashlib.sha256(), None
-    partial = destination.with_name(destination.name + ".part")
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with partial.open("wb") as out, Progress(*columns, console=client.people, transient=client.json_output) as bar:
-        for message in _stub(client).DownloadModelVersion(pb.DownloadModelVersionRequest(
-                name=_version_name(version), format=FORMATS[format_name]), metadata=client.metadata()):
-            if message.HasField("header"):
-                header = message.header
-                task = bar.add_task(header.file_name, total=header.size_bytes)
-                continue
-            out.write(message.chunk)
-            digest.update(message.chunk)
-            bar.advance(task, len(message.chunk))
-    if header is None or digest.hexdigest() != header.sha256:
-        partial.unlink()
-        raise click.ClickException("download incomplete or corrupted; nothing written")
-    partial.replace(destination)
+    header = save_download(client, _stub(client).DownloadModelVersion(pb.DownloadModelVersionRequest(
+        name=_version_name(version), format=FORMATS[format_name]), metadata=client.metadata()), destination)
     client.people.print(f"wrote {header.size_bytes} bytes to {destination}")
 
 
