@@ -5,23 +5,18 @@ from __future__ import annotations
 
 import grpc
 
-from tsforge.core.auth import issue_token
+from tsforge.core.clients import ServiceClient
 from tsforge.core.errors import Unavailable
-from tsforge.core.server import client_channel
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.evaluation.v1 import evaluation_service_pb2 as pb
 from tsforge.evaluation.v1 import evaluation_service_pb2_grpc as pb_grpc
 
-TOKEN_SECONDS = 600
 PAGE_SIZE = 50
 
 
-class EvaluationClient:
+class EvaluationClient(ServiceClient):
     def __init__(self, address: str, jwt_secret: str, timeout: float = 30.0, max_message_bytes: int = 8 << 20):
-        self._channel = client_channel(address, max_message_bytes)
-        self._stub = pb_grpc.EvaluationServiceStub(self._channel)
-        self._secret = jwt_secret
-        self._timeout = timeout
+        super().__init__(pb_grpc.EvaluationServiceStub, address, jwt_secret, timeout, max_message_bytes)
 
     def newest_covering(self, tenant: str, run: str, model: str) -> er.Evaluation | None:
         """The newest READY evaluation of `run` that evaluated `model`, or None.
@@ -29,7 +24,7 @@ class EvaluationClient:
         Raises Unavailable when the evaluation service cannot answer: a version's
         lineage never changes, so it is not registered with its metrics silently missing.
         """
-        metadata = (("authorization", f"Bearer {issue_token(self._secret, tenant, TOKEN_SECONDS)}"),)
+        metadata = self._metadata(tenant)
         token = ""
         while True:
             try:
@@ -45,9 +40,6 @@ class EvaluationClient:
             token = page.next_page_token
             if not token:
                 return None
-
-    def close(self) -> None:
-        self._channel.close()
 
 
 def model_metrics(evaluation: er.Evaluation, model: str) -> list[er.MetricTable]:

@@ -23,17 +23,28 @@ from tsforge.upload.v1 import upload_service_pb2_grpc as upload_grpc
 TOKEN_SECONDS = 600
 
 
-class UploadClient:
-    """The upload service, as training sees it: look files up, stream their bytes."""
+class ServiceClient:
+    """A channel to one service, and the metadata that makes a call act for a tenant."""
 
-    def __init__(self, address: str, jwt_secret: str, timeout: float = 30.0):
-        self._channel = client_channel(address)
-        self._stub = upload_grpc.UploadServiceStub(self._channel)
+    def __init__(self, stub_class, address: str, jwt_secret: str, timeout: float,
+                 max_message_bytes: int = 8 << 20):
+        self._channel = client_channel(address, max_message_bytes)
+        self._stub = stub_class(self._channel)
         self._secret = jwt_secret
         self._timeout = timeout
 
     def _metadata(self, tenant: str) -> tuple[tuple[str, str], ...]:
         return (("authorization", f"Bearer {issue_token(self._secret, tenant, TOKEN_SECONDS)}"),)
+
+    def close(self) -> None:
+        self._channel.close()
+
+
+class UploadClient(ServiceClient):
+    """The upload service, as training sees it: look files up, stream their bytes."""
+
+    def __init__(self, address: str, jwt_secret: str, timeout: float = 30.0):
+        super().__init__(upload_grpc.UploadServiceStub, address, jwt_secret, timeout)
 
     def get_file(self, tenant: str, name: str) -> upload_pb.File | None:
         """The tenant's file, or None when it does not exist (or is another tenant's).
@@ -60,22 +71,13 @@ class UploadClient:
                 raise NotFound(name) from None
             raise Unavailable(f"the upload service could not send {name}: {error.details()}") from None
 
-    def close(self) -> None:
-        self._channel.close()
 
-
-class TrainingClient:
+class TrainingClient(ServiceClient):
     """The training service, as evaluation sees it: runs, datasets, stored predictions."""
 
     def __init__(self, address: str, jwt_secret: str, timeout: float = 60.0,
                  max_message_bytes: int = 8 << 20):
-        self._channel = client_channel(address, max_message_bytes)
-        self._stub = training_grpc.TrainingServiceStub(self._channel)
-        self._secret = jwt_secret
-        self._timeout = timeout
-
-    def _metadata(self, tenant: str) -> tuple[tuple[str, str], ...]:
-        return (("authorization", f"Bearer {issue_token(self._secret, tenant, TOKEN_SECONDS)}"),)
+        super().__init__(training_grpc.TrainingServiceStub, address, jwt_secret, timeout, max_message_bytes)
 
     def get_run(self, tenant: str, name: str) -> training_resources_pb2.Run:
         """The tenant's run "runs/{run}". Raises NotFound (also for another tenant's), Unavailable."""
@@ -134,6 +136,3 @@ class TrainingClient:
                 raise FailedPrecondition(f"the training service refused a request about {name}: "
                                          f"{error.details()}", name) from None
             raise Unavailable(f"the training service could not answer about {name}: {error.details()}") from None
-
-    def close(self) -> None:
-        self._channel.close()
