@@ -17,7 +17,7 @@ from pathlib import Path
 
 import psycopg
 
-from tests.moto_server import start_moto, stop_moto
+from tests.moto_server import start_moto, stop_process
 from tsforge.core.auth import issue_token
 from tsforge.core.config import load_config
 from tsforge.core.db import Database
@@ -82,7 +82,7 @@ def moto_s3(folder: Path) -> Iterator[StoreSpec]:
     try:
         yield StoreSpec(s3_endpoint=f"127.0.0.1:{port}", s3_bucket=f"bench-{uuid.uuid4().hex[:12]}")
     finally:
-        stop_moto(process)
+        stop_process(process)
 
 
 @dataclass(frozen=True)
@@ -109,17 +109,6 @@ def service_process(database_url: str, store: StoreSpec, log_path: Path, service
         yield ServiceProcess(process.pid, f"127.0.0.1:{port}")
     finally:
         stop_process(process)
-
-
-def stop_process(process: subprocess.Popen) -> None:
-    """SIGTERM, up to 15 s to exit, then SIGKILL; closes its stdout pipe."""
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
-    process.stdout.close()
 
 
 def _read_port(process: subprocess.Popen[bytes], log_path: Path) -> int:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.moto_server import start_moto, stop_moto
+from tests.moto_server import start_moto, stop_process
 from tests.platform_fixtures import *  # noqa: F403 (the platform's fixtures: database, tenants, services)
 from tsforge.core.storage import LocalObjectStore, S3ObjectStore
 from tsforge.core.storage.s3 import S3_MIN_PART_SIZE
@@ -37,7 +37,7 @@ def s3_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[S3Server]:
     try:
         yield S3Server(endpoint=f"127.0.0.1:{port}", access_key="testing", secret_key="testing")
     finally:
-        stop_moto(process)
+        stop_process(process)
 
 
 @pytest.fixture

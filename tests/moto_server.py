@@ -1,4 +1,5 @@
-"""Starting a moto S3 server process on loopback, for the tests and the benchmarks."""
+"""Starting a moto S3 server process on loopback, and stopping server processes, for the
+tests and the benchmarks."""
 
 from __future__ import annotations
 
@@ -41,14 +42,16 @@ def start_moto(log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
     )
 
 
-def stop_moto(process: subprocess.Popen[bytes]) -> None:
-    """Terminate the server, killing it when it does not exit within 10 s."""
+def stop_process(process: subprocess.Popen) -> None:
+    """SIGTERM, up to 15 s to exit, then SIGKILL; closes its stdout pipe if it has one."""
     process.terminate()
     try:
-        process.wait(timeout=10)
+        process.wait(timeout=15)
     except subprocess.TimeoutExpired:
         process.kill()
         process.wait()
+    if process.stdout is not None:
+        process.stdout.close()
 
 
 def _wait_until_answering(process: subprocess.Popen[bytes], port: int) -> bool:
