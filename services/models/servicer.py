@@ -19,12 +19,14 @@ from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
 _EDITABLE = {"description", "tags"}
 
 
-def _mask(update_mask, field: str) -> set[str]:
+def _masked(given, update_mask, field: str) -> tuple[str | None, dict[str, str] | None]:
+    """(description, tags) of `given` that the mask names, None for the other."""
     paths = set(update_mask.paths)
     if not paths or not paths <= _EDITABLE:
         raise InvalidArgument(FieldViolation("update_mask", f"must name some of description, tags (got "
                                                             f"{sorted(paths) or 'none'}) for {field}"))
-    return paths
+    return (given.description if "description" in paths else None,
+            dict(given.tags) if "tags" in paths else None)
 
 
 class ModelsServicer(pb_grpc.ModelsServiceServicer):
@@ -55,10 +57,8 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
     def UpdateRegisteredModel(self, request, _context):
         given = request.registered_model
         model = parse_model(given.name, "registered_model.name")
-        paths = _mask(request.update_mask, "registered models")
         updated = self._registry.update_model(context.tenant(), model,
-                                              given.description if "description" in paths else None,
-                                              dict(given.tags) if "tags" in paths else None)
+                                              *_masked(given, request.update_mask, "registered models"))
         return pb.UpdateRegisteredModelResponse(registered_model=registered_model_message(updated))
 
     def DeleteRegisteredModel(self, request, _context):
@@ -81,10 +81,8 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
     def UpdateModelVersion(self, request, _context):
         given = request.model_version
         ref = parse_version(given.name, "model_version.name")
-        paths = _mask(request.update_mask, "model versions")
         updated = self._registry.update_version(context.tenant(), ref,
-                                                given.description if "description" in paths else None,
-                                                dict(given.tags) if "tags" in paths else None)
+                                                *_masked(given, request.update_mask, "model versions"))
         return pb.UpdateModelVersionResponse(model_version=version_message(updated))
 
     def DeleteModelVersion(self, request, _context):
