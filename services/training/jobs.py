@@ -11,11 +11,11 @@ from google.protobuf.duration_pb2 import Duration
 
 from services.training.events import EventHub, announce_work, append_event, events_after, follow
 from services.training.resources import dataset_message, from_json, run_message, to_json
-from services.training.sessions import ACTIVE_RUN_STATES, find_session, now
+from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session, now
 from services.training.tables import DatasetRow, RunRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import Database, newest_first
-from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
+from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
 from tsforge.core.names import parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
 from tsforge.training.v1 import training_resources_pb2 as tr
@@ -189,19 +189,14 @@ def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
 
 
 def find_dataset(db, tenant: str, session_id: str, dataset_id: str) -> DatasetRow:
-    row = db.scalar(sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id,
-                                                DatasetRow.id == dataset_id))
-    if row is None:
-        raise NotFound(f"sessions/{session_id}/datasets/{dataset_id}")
-    return row
+    return find_owned(db, sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id,
+                                                      DatasetRow.id == dataset_id),
+                      f"sessions/{session_id}/datasets/{dataset_id}")
 
 
 def find_run(db, tenant: str, run_id: str, lock: bool = False) -> RunRow:
-    query = sa.select(RunRow).where(RunRow.tenant == tenant, RunRow.id == run_id)
-    row = db.scalar(query.with_for_update() if lock else query)
-    if row is None:
-        raise NotFound(f"runs/{run_id}")
-    return row
+    return find_owned(db, sa.select(RunRow).where(RunRow.tenant == tenant, RunRow.id == run_id), f"runs/{run_id}",
+                      lock)
 
 
 def _page(db, query, table, limit: int, after) -> list:

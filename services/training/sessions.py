@@ -119,12 +119,18 @@ class Sessions:
         return [f"datasets/{tenant}/{d}/" for d in datasets] + [f"runs/{tenant}/{r}/" for r in runs]
 
 
-def find_session(db, tenant: str, session_id: str, lock: bool = False) -> SessionRow:
-    query = sa.select(SessionRow).where(SessionRow.tenant == tenant, SessionRow.id == session_id)
+def find_owned(db, query, name: str, lock: bool = False):
+    """The row a tenant-scoped `query` selects, FOR UPDATE when `lock`; NotFound(name)
+    when there is none (also when it is another tenant's)."""
     row = db.scalar(query.with_for_update() if lock else query)
     if row is None:
-        raise NotFound(f"sessions/{session_id}")
+        raise NotFound(name)
     return row
+
+
+def find_session(db, tenant: str, session_id: str, lock: bool = False) -> SessionRow:
+    return find_owned(db, sa.select(SessionRow).where(SessionRow.tenant == tenant, SessionRow.id == session_id),
+                      f"sessions/{session_id}", lock)
 
 
 def _latest_dataset(db, session_id: str) -> str:
