@@ -2,7 +2,8 @@
 
     python -m bench                 # full sizes, a few minutes on 2 cores
     python -m bench --quick         # small sizes, a smoke run
-    python -m bench --only upload   # or rss, profiling, gateway, windowing, training, evaluation, models; may be repeated
+    python -m bench --only upload   # or rss, profiling, gateway, windowing, training, evaluation, models
+                                    # (--only may be repeated)
 
 Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
 throw-away database, and moto (a test dependency) for the S3 rows.
@@ -90,14 +91,20 @@ def main(argv: list[str] | None = None) -> int:
             with temporary_database() as database_url:
                 if "upload" in only:
                     _progress(f"upload throughput into the local store, {local_mib} MiB")
-                    timings = upload_throughput(database_url, StoreSpec(local_root=folder / "objects"),
-                                                local_mib * MIB, folder)
+                    timings = upload_throughput(
+                        database_url, StoreSpec(local_root=folder / "objects"), local_mib * MIB, folder
+                    )
                     _progress(f"upload throughput into moto S3, {s3_mib} MiB")
                     with moto_s3(folder) as s3:
                         timings += upload_throughput(database_url, s3, s3_mib * MIB, folder)
                     rows += [row for timing in timings for row in _upload_rows(timing)]
-                    rows += [Row(f"reference: MLflow 3.17 proxied upload, 200 MiB -> {where}",
-                                 f"~{speed} MiB/s (issue, not measured)") for where, speed in MLFLOW_REFERENCE]
+                    rows += [
+                        Row(
+                            f"reference: MLflow 3.17 proxied upload, 200 MiB -> {where}",
+                            f"~{speed} MiB/s (issue, not measured)",
+                        )
+                        for where, speed in MLFLOW_REFERENCE
+                    ]
                 if "rss" in only:
                     _progress(f"upload service RSS during a {rss_mib} MiB UploadFile")
                     rows += _rss_row(rss_growth(database_url, folder, rss_mib * MIB))
@@ -135,18 +142,35 @@ def _upload_rows(timing: UploadTiming) -> list[Row]:
     completion_s = timing.call_s - timing.sent_s
     put = f"{baseline:.1f} MiB/s put"
     return [
-        Row(f"upload {timing.store} {timing.flow}, {mib:.0f} MiB, whole call ({timing.call_s:.1f} s)",
-            f"{whole:.1f} MiB/s", put, f"{whole / baseline:.2f}", f">= {UPLOAD_RATIO_GOAL}",
-            _yes_no(whole / baseline >= UPLOAD_RATIO_GOAL)),
-        Row(f"  until the last chunk was sent ({timing.sent_s:.1f} s)", f"{sent:.1f} MiB/s", put,
-            f"{sent / baseline:.2f}", "(info)"),
-        Row(f"  completion after that ({completion_s:.1f} s); checksum + profile alone",
-            f"{timing.checksum_profile_s:.1f} s", goal="(info)"),
+        Row(
+            f"upload {timing.store} {timing.flow}, {mib:.0f} MiB, whole call ({timing.call_s:.1f} s)",
+            f"{whole:.1f} MiB/s",
+            put,
+            f"{whole / baseline:.2f}",
+            f">= {UPLOAD_RATIO_GOAL}",
+            _yes_no(whole / baseline >= UPLOAD_RATIO_GOAL),
+        ),
+        Row(
+            f"  until the last chunk was sent ({timing.sent_s:.1f} s)",
+            f"{sent:.1f} MiB/s",
+            put,
+            f"{sent / baseline:.2f}",
+            "(info)",
+        ),
+        Row(
+            f"  completion after that ({completion_s:.1f} s); checksum + profile alone",
+            f"{timing.checksum_profile_s:.1f} s",
+            goal="(info)",
+        ),
         # A call cannot return before its bytes are checksummed and profiled: even with the
         # transfer entirely hidden behind that step, the ratio is at most this.
-        Row("  bound while each upload is profiled before it returns: checksum + profile speed",
-            f"{mib / timing.checksum_profile_s:.1f} MiB/s", put,
-            f"{timing.baseline_put_s / timing.checksum_profile_s:.2f}", "(info)"),
+        Row(
+            "  bound while each upload is profiled before it returns: checksum + profile speed",
+            f"{mib / timing.checksum_profile_s:.1f} MiB/s",
+            put,
+            f"{timing.baseline_put_s / timing.checksum_profile_s:.2f}",
+            "(info)",
+        ),
     ]
 
 
@@ -154,35 +178,51 @@ def _rss_row(rss: RssGrowth) -> list[Row]:
     growth = rss.growth / MIB
     kernel = "" if rss.rss_peak_kernel is None else f", VmHWM {rss.rss_peak_kernel / MIB:.0f}"
     return [
-        Row(f"upload service RSS growth, {rss.size_bytes / MIB:.0f} MiB UploadFile -> local "
+        Row(
+            f"upload service RSS growth, {rss.size_bytes / MIB:.0f} MiB UploadFile -> local "
             f"({rss.call_s:.0f} s, {rss.samples} samples)",
             f"+{growth:.0f} MiB (peak {rss.rss_peak_sampled / MIB:.0f}{kernel})",
-            f"{rss.rss_before / MIB:.0f} MiB before", "-", f"<= {RSS_GROWTH_GOAL_MIB} MiB",
-            _yes_no(growth <= RSS_GROWTH_GOAL_MIB)),
-        Row(f"  while sending ({rss.sent_s:.0f} s)", f"+{(rss.rss_peak_while_sending - rss.rss_before) / MIB:.0f} MiB",
-            goal="(info)"),
+            f"{rss.rss_before / MIB:.0f} MiB before",
+            "-",
+            f"<= {RSS_GROWTH_GOAL_MIB} MiB",
+            _yes_no(growth <= RSS_GROWTH_GOAL_MIB),
+        ),
+        Row(
+            f"  while sending ({rss.sent_s:.0f} s)",
+            f"+{(rss.rss_peak_while_sending - rss.rss_before) / MIB:.0f} MiB",
+            goal="(info)",
+        ),
     ]
 
 
 def _profiling_row(rows: int, result: dict) -> Row:
     speed = result["mb_per_s"]
-    return Row(f"profile {rows:,}-row 4-column CSV ({result['mb']} MB, {result['seconds']} s)", f"{speed} MB/s",
-               goal=f">= {PROFILE_GOAL_MB_S} MB/s", met=_yes_no(speed >= PROFILE_GOAL_MB_S))
+    return Row(
+        f"profile {rows:,}-row 4-column CSV ({result['mb']} MB, {result['seconds']} s)",
+        f"{speed} MB/s",
+        goal=f">= {PROFILE_GOAL_MB_S} MB/s",
+        met=_yes_no(speed >= PROFILE_GOAL_MB_S),
+    )
 
 
 def _windowing_row(result: dict) -> Row:
     # windowing.run gives the ratio as "times faster" for the loop and "times slower" for the copy.
     goal = result["goal"]
     met = _yes_no(result["ratio"] >= 50) if goal.startswith(">=") else ""
-    return Row(result["name"], f"{result['measured']} s", f"{result['baseline']} s", f"{result['ratio']}",
-               goal, met)
+    return Row(result["name"], f"{result['measured']} s", f"{result['baseline']} s", f"{result['ratio']}", goal, met)
 
 
 def _evaluation_row(result: dict) -> Row:
     ratio = result.get("ratio", "-")
     met = _yes_no(ratio <= evaluation_metrics.RATIO_GOAL) if isinstance(ratio, float) else ""
-    return Row(result["name"], f"{result['measured']} s", f"{result['baseline']} s" if "baseline" in result and
-               result["baseline"] != "-" else "-", str(ratio), result.get("goal", "(info)"), met)
+    return Row(
+        result["name"],
+        f"{result['measured']} s",
+        f"{result['baseline']} s" if "baseline" in result and result["baseline"] != "-" else "-",
+        str(ratio),
+        result.get("goal", "(info)"),
+        met,
+    )
 
 
 def _training_rows(fit: training.FitComparison, latency: training.EventLatency) -> list[Row]:
@@ -193,29 +233,54 @@ def _training_rows(fit: training.FitComparison, latency: training.EventLatency) 
     fit_s = sum(p.fit_s for p in fit.platform)
     batch_events = sum(p.batch_events for p in fit.platform)
     batch_latencies = [s * 1000 for p in fit.platform for s in p.batch_latencies_s]
+    platform_epoch = training.median(p.epoch_mean_s for p in fit.platform)
+    bare_epoch = training.median(b.epoch_mean_s for b in fit.bare)
     rows = [
-        Row(f"training run via platform vs bare train_model, Dense 2x64, {fit.train_samples:,} train + "
+        Row(
+            f"training run via platform vs bare train_model, Dense 2x64, {fit.train_samples:,} train + "
             f"{fit.validation_samples:,} val windows (96, 3), {fit.epochs} epochs, {runs}",
-            f"{fit.platform_s:.2f} s", f"{fit.bare_s:.2f} s", f"{ratio:.3f}", f"<= {PLATFORM_OVERHEAD_GOAL}",
-            _yes_no(ratio <= PLATFORM_OVERHEAD_GOAL)),
+            f"{fit.platform_s:.2f} s",
+            f"{fit.bare_s:.2f} s",
+            f"{ratio:.3f}",
+            f"<= {PLATFORM_OVERHEAD_GOAL}",
+            _yes_no(ratio <= PLATFORM_OVERHEAD_GOAL),
+        ),
         Row(f"  each run: platform [{platform_list}] s, bare [{bare_list}] s", "", goal="(info)"),
-        Row("  CreateRun -> model_started arrived (queue poll, claim, dataset load)",
-            f"{training.median(p.until_model_started_s for p in fit.platform):.2f} s", goal="(info)"),
-        Row("  model_started -> last epoch_end arrived (the fit)",
-            f"{training.median(p.fit_s for p in fit.platform):.2f} s", goal="(info)"),
-        Row("  last epoch_end -> terminal event (artifact, predictions, finish)",
-            f"{training.median(p.after_fit_s for p in fit.platform):.2f} s", goal="(info)"),
-        Row("  mean epoch duration, worker vs bare",
-            f"{training.median(p.epoch_mean_s for p in fit.platform):.3f} s",
-            f"{training.median(b.epoch_mean_s for b in fit.bare):.3f} s",
-            f"{training.median(p.epoch_mean_s for p in fit.platform) / training.median(b.epoch_mean_s for b in fit.bare):.3f}",
-            "(info)"),
-        Row(f"event latency worker -> WatchRun client, epoch_end of {latency.epochs} tiny epochs "
-            f"({latency.run_s:.1f} s run)", f"p50 {latency.p50_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms",
-            goal=f"p99 <= {EVENT_LATENCY_GOAL_MS} ms", met=_yes_no(latency.p99_ms <= EVENT_LATENCY_GOAL_MS)),
+        Row(
+            "  CreateRun -> model_started arrived (queue poll, claim, dataset load)",
+            f"{training.median(p.until_model_started_s for p in fit.platform):.2f} s",
+            goal="(info)",
+        ),
+        Row(
+            "  model_started -> last epoch_end arrived (the fit)",
+            f"{training.median(p.fit_s for p in fit.platform):.2f} s",
+            goal="(info)",
+        ),
+        Row(
+            "  last epoch_end -> terminal event (artifact, predictions, finish)",
+            f"{training.median(p.after_fit_s for p in fit.platform):.2f} s",
+            goal="(info)",
+        ),
+        Row(
+            "  mean epoch duration, worker vs bare",
+            f"{platform_epoch:.3f} s",
+            f"{bare_epoch:.3f} s",
+            f"{platform_epoch / bare_epoch:.3f}",
+            "(info)",
+        ),
+        Row(
+            f"event latency worker -> WatchRun client, epoch_end of {latency.epochs} tiny epochs "
+            f"({latency.run_s:.1f} s run)",
+            f"p50 {latency.p50_ms:.1f} ms, p99 {latency.p99_ms:.1f} ms",
+            goal=f"p99 <= {EVENT_LATENCY_GOAL_MS} ms",
+            met=_yes_no(latency.p99_ms <= EVENT_LATENCY_GOAL_MS),
+        ),
         Row("  slowest epoch_end event", f"{latency.max_ms:.1f} ms", goal="(info)"),
-        Row(f"batch_progress events during the fits ({batch_events} in {fit_s:.1f} s)",
-            f"{batch_events / fit_s:.2f} /s", goal="(info; throttled to ~1/s)"),
+        Row(
+            f"batch_progress events during the fits ({batch_events} in {fit_s:.1f} s)",
+            f"{batch_events / fit_s:.2f} /s",
+            goal="(info; throttled to ~1/s)",
+        ),
     ]
     if batch_latencies:
         p50, p99 = np.percentile(batch_latencies, [50, 99])
@@ -241,11 +306,11 @@ def _progress(message: str) -> None:
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke run")
-    parser.add_argument("--only", action="append", choices=BENCHMARKS,
-                        help="run only this benchmark (repeatable)")
+    parser.add_argument("--only", action="append", choices=BENCHMARKS, help="run only this benchmark (repeatable)")
     parser.add_argument("--local-mib", type=int, help="CSV size for the local-store uploads (default 256)")
     parser.add_argument("--s3-mib", type=int, help="CSV size for the S3 uploads (default 128)")
     parser.add_argument("--rss-mib", type=int, help="CSV size for the RSS benchmark (default 1024)")

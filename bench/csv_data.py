@@ -37,7 +37,7 @@ def csv_chunks(size_bytes: int, chunk_bytes: int = CHUNK_BYTES, seed: int = 7) -
         pending += block
         whole = len(pending) - len(pending) % chunk_bytes
         for start in range(0, whole, chunk_bytes):
-            yield bytes(pending[start:start + chunk_bytes])
+            yield bytes(pending[start : start + chunk_bytes])
         del pending[:whole]
     if pending:
         yield bytes(pending)
@@ -59,9 +59,11 @@ def _row_blocks(rows: int, seed: int) -> Iterator[bytes]:
     # The values repeat from one pool, the times of day from one table; per block only
     # the dates are formatted.
     values = _values_pool(generator, _ROWS_PER_BLOCK)
-    times_of_day = np.array(
-        [f" {minute // 60:02d}:{minute % 60:02d}:00".encode() for minute in range(_ROWS_PER_DAY)], dtype="S9"
-    ).view(np.uint8).reshape(_ROWS_PER_DAY, 9)
+    times_of_day = (
+        np.array([f" {minute // 60:02d}:{minute % 60:02d}:00".encode() for minute in range(_ROWS_PER_DAY)], dtype="S9")
+        .view(np.uint8)
+        .reshape(_ROWS_PER_DAY, 9)
+    )
     for first in range(0, rows, _ROWS_PER_BLOCK):
         count = min(_ROWS_PER_BLOCK, rows - first)
         days = _FIRST_DAY + first // _ROWS_PER_DAY + np.arange(_DAYS_PER_BLOCK)

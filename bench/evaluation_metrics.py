@@ -55,7 +55,8 @@ def run(quick: bool = False) -> list[dict]:
             "goal": f"<= {RATIO_GOAL} (times the plain numpy time)",
         },
         {
-            "name": f"evaluation tables of one split: models + 3 baselines, overall, per step, 1..12 aggregated ({size})",
+            "name": "evaluation tables of one split: models + 3 baselines, overall, per step, 1..12 aggregated "
+            f"({size})",
             "measured": round(tables_seconds, 3),
             "baseline": "-",
             "ratio": "-",

@@ -30,26 +30,43 @@ def run(quick: bool = False) -> list[dict]:
     forecasts = {f"model_{m}": actual + generator.normal(0, 5 + 5 * m, actual.shape) for m in range(MODELS)}
     times = (np.datetime64("2024-01-01T00:00") + np.arange(samples) * np.timedelta64(60, "m")).astype("datetime64[s]")
     size = PlotSize()
-    histories = {name: LossHistory(list(range(1, EPOCHS + 1)), list(1 / np.arange(1, EPOCHS + 1)),
-                                   list(1.2 / np.arange(1, EPOCHS + 1)), EPOCHS - 5) for name in forecasts}
-    violin = plots.residual_histogram({"x": generator.normal(size=1000)}, title="violin stand-in", xlabel="x",
-                                      size=PlotSize(600, 400, 100))
+    histories = {
+        name: LossHistory(
+            list(range(1, EPOCHS + 1)),
+            list(1 / np.arange(1, EPOCHS + 1)),
+            list(1.2 / np.arange(1, EPOCHS + 1)),
+            EPOCHS - 5,
+        )
+        for name in forecasts
+    }
+    violin = plots.residual_histogram(
+        {"x": generator.normal(size=1000)}, title="violin stand-in", xlabel="x", size=PlotSize(600, 400, 100)
+    )
     renders = {
-        f"prediction vs actual ({samples:,} points × {MODELS} models)":
-            lambda: plots.prediction_vs_actual(times, actual[:, 0], {k: v[:, 0] for k, v in forecasts.items()},
-                                               title="load", ylabel="MW", size=size),
-        f"residual histogram ({samples * STEPS:,} residuals × {MODELS} models)":
-            lambda: plots.residual_histogram({k: (actual - v).ravel() for k, v in forecasts.items()},
-                                             title="residuals", xlabel="MW", size=size),
-        f"error per step ({STEPS} steps × {MODELS} models + 3 baselines)":
-            lambda: plots.error_per_step({k: list(np.abs(actual - v).mean(axis=0)) for k, v in
-                                          {**forecasts, "baseline naive": actual[::-1],
-                                           "baseline seasonal naive": actual[::-1] + 1,
-                                           "baseline training mean": actual * 0 + 500}.items()},
-                                         title="RMSE per step", ylabel="RMSE", size=size),
+        f"prediction vs actual ({samples:,} points × {MODELS} models)": lambda: plots.prediction_vs_actual(
+            times, actual[:, 0], {k: v[:, 0] for k, v in forecasts.items()}, title="load", ylabel="MW", size=size
+        ),
+        f"residual histogram ({samples * STEPS:,} residuals × {MODELS} models)": lambda: plots.residual_histogram(
+            {k: (actual - v).ravel() for k, v in forecasts.items()}, title="residuals", xlabel="MW", size=size
+        ),
+        f"error per step ({STEPS} steps × {MODELS} models + 3 baselines)": lambda: plots.error_per_step(
+            {
+                k: list(np.abs(actual - v).mean(axis=0))
+                for k, v in {
+                    **forecasts,
+                    "baseline naive": actual[::-1],
+                    "baseline seasonal naive": actual[::-1] + 1,
+                    "baseline training mean": actual * 0 + 500,
+                }.items()
+            },
+            title="RMSE per step",
+            ylabel="RMSE",
+            size=size,
+        ),
         f"loss curves ({MODELS} models × {EPOCHS} epochs)": lambda: plots.loss_curves(histories, size=size),
-        f"dataset violins ({VIOLINS} stored PNGs in a grid)":
-            lambda: plots.image_grid([(f"feature {i}", violin) for i in range(VIOLINS)], size=size),
+        f"dataset violins ({VIOLINS} stored PNGs in a grid)": lambda: plots.image_grid(
+            [(f"feature {i}", violin) for i in range(VIOLINS)], size=size
+        ),
     }
     results = []
     for name, render in renders.items():

@@ -83,8 +83,10 @@ FULL = Sizes(unary_calls=3_000, load_requests=10_000, load_seconds=30, epochs=15
 def run(quick: bool) -> list[dict]:
     """Every gateway benchmark; rows with bench.__main__.Row's fields."""
     sizes = QUICK if quick else FULL
-    with temporary_database() as database_url, \
-            tempfile.TemporaryDirectory(prefix="tsforge-bench-gateway-") as temporary:
+    with (
+        temporary_database() as database_url,
+        tempfile.TemporaryDirectory(prefix="tsforge-bench-gateway-") as temporary,
+    ):
         folder = Path(temporary)
         rows = _unary_and_load(database_url, folder, sizes)
         rows += _stream_delay(database_url, folder, sizes)
@@ -99,11 +101,13 @@ def gateway_process(upstreams: dict[str, str], log_path: Path) -> Iterator[str]:
     """`python -m tsforge.cli gateway --port 0` in front of `upstreams`; yields its base URL."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("TSFORGE_")}
     env.update({f"TSFORGE_{service.upper()}_ADDRESS": address for service, address in upstreams.items()})
-    env.update({"TSFORGE_HOST": "127.0.0.1", "TSFORGE_LOG_LEVEL": "WARNING", "TSFORGE_LOG_JSON": "false",
-                "COLUMNS": "200"})
+    env.update(
+        {"TSFORGE_HOST": "127.0.0.1", "TSFORGE_LOG_LEVEL": "WARNING", "TSFORGE_LOG_JSON": "false", "COLUMNS": "200"}
+    )
     with log_path.open("ab") as log:
-        process = subprocess.Popen([sys.executable, "-m", "tsforge.cli", "gateway", "--port", "0"], env=env,
-                                   stdout=subprocess.PIPE, stderr=log)
+        process = subprocess.Popen(
+            [sys.executable, "-m", "tsforge.cli", "gateway", "--port", "0"], env=env, stdout=subprocess.PIPE, stderr=log
+        )
     try:
         yield f"http://127.0.0.1:{_read_gateway_port(process, log_path)}"
     finally:
@@ -130,8 +134,10 @@ def _unary_and_load(database_url: str, folder: Path, sizes: Sizes) -> list[dict]
     metadata = tenant_metadata(TENANT)  # upload_streaming uploads as TENANT
     token = metadata[0][1]
     spec = StoreSpec(local_root=folder / "objects")
-    with service_process(database_url, spec, folder / "upload.log") as upload, \
-            client_channel(upload.address) as channel:
+    with (
+        service_process(database_url, spec, folder / "upload.log") as upload,
+        client_channel(upload.address) as channel,
+    ):
         stub = pb_grpc.UploadServiceStub(channel)
         file, _ = upload_streaming(stub, csv_chunks(64 << 10), csv_size(64 << 10))
         with gateway_process({"upload": upload.address}, folder / "gateway-unary.log") as base_url:
@@ -199,8 +205,10 @@ async def _load(address: str, metadata, base_url: str, token: str, name: str, si
     body = _frame(pb.GetFileRequest(name=name).SerializeToString())
     results = []
     connector = aiohttp.TCPConnector(limit=CONCURRENCY, force_close=False)
-    async with aiohttp.ClientSession(base_url, connector=connector) as session, \
-            grpc.aio.insecure_channel(address) as channel:
+    async with (
+        aiohttp.ClientSession(base_url, connector=connector) as session,
+        grpc.aio.insecure_channel(address) as channel,
+    ):
         stub = pb_grpc.UploadServiceStub(channel)
 
         async def direct() -> bool:
@@ -251,27 +259,51 @@ async def _hammer(way: str, call, budget: int, seconds: float) -> Load:
 def _unary_rows(latency: dict[str, np.ndarray], calls: int) -> list[dict]:
     direct = latency["direct gRPC"]
     d50, d99 = np.percentile(direct, [50, 99])
-    rows = [_row(f"unary GetFile, direct gRPC ({calls} calls, one at a time)",
-                 f"p50 {d50:.2f} ms, p99 {d99:.2f} ms", goal="(baseline)")]
+    rows = [
+        _row(
+            f"unary GetFile, direct gRPC ({calls} calls, one at a time)",
+            f"p50 {d50:.2f} ms, p99 {d99:.2f} ms",
+            goal="(baseline)",
+        )
+    ]
     for way in ("grpc-web", "REST"):
         p50, p99 = np.percentile(latency[way], [50, 99])
         added = p50 - d50
-        rows.append(_row(f"unary GetFile through the gateway, {way}: added p50 (p99 {p99:.2f} ms)",
-                         f"+{added:.2f} ms (p50 {p50:.2f} ms)", f"p50 {d50:.2f} ms direct", f"{p50 / d50:.2f}",
-                         f"<= +{ADDED_P50_GOAL_MS:g} ms", _yes_no(added <= ADDED_P50_GOAL_MS)))
+        rows.append(
+            _row(
+                f"unary GetFile through the gateway, {way}: added p50 (p99 {p99:.2f} ms)",
+                f"+{added:.2f} ms (p50 {p50:.2f} ms)",
+                f"p50 {d50:.2f} ms direct",
+                f"{p50 / d50:.2f}",
+                f"<= +{ADDED_P50_GOAL_MS:g} ms",
+                _yes_no(added <= ADDED_P50_GOAL_MS),
+            )
+        )
     return rows
 
 
 def _load_rows(loads: list[Load]) -> list[dict]:
     direct = loads[0]
-    rows = [_row(f"GetFile at {CONCURRENCY} concurrent clients, direct gRPC (grpc.aio, {direct.requests} "
-                 f"requests in {direct.seconds:.1f} s)", f"{direct.per_second:.0f} req/s, {direct.errors} errors",
-                 goal="(baseline)")]
+    rows = [
+        _row(
+            f"GetFile at {CONCURRENCY} concurrent clients, direct gRPC (grpc.aio, {direct.requests} "
+            f"requests in {direct.seconds:.1f} s)",
+            f"{direct.per_second:.0f} req/s, {direct.errors} errors",
+            goal="(baseline)",
+        )
+    ]
     for load in loads[1:]:
-        rows.append(_row(f"GetFile at {CONCURRENCY} concurrent clients through the gateway, {load.way} (aiohttp, "
-                         f"{load.requests} requests in {load.seconds:.1f} s)",
-                         f"{load.per_second:.0f} req/s, {load.errors} errors", f"{direct.per_second:.0f} req/s",
-                         f"{load.per_second / direct.per_second:.2f}", "0 errors", _yes_no(load.errors == 0)))
+        rows.append(
+            _row(
+                f"GetFile at {CONCURRENCY} concurrent clients through the gateway, {load.way} (aiohttp, "
+                f"{load.requests} requests in {load.seconds:.1f} s)",
+                f"{load.per_second:.0f} req/s, {load.errors} errors",
+                f"{direct.per_second:.0f} req/s",
+                f"{load.per_second / direct.per_second:.2f}",
+                "0 errors",
+                _yes_no(load.errors == 0),
+            )
+        )
     return rows
 
 
@@ -307,10 +339,14 @@ def _stream_delay(database_url: str, folder: Path, sizes: Sizes) -> list[dict]:
     db = Database(database_url)
     tenant = new_tenant()
     try:
-        with running_training_stack(db, database_url, LocalObjectStore(folder / "training-objects"),
-                                    log_level="WARNING") as training, \
-                gateway_process({"upload": training.upload.address, "training": training.address},
-                                folder / "gateway-stream.log") as base_url:
+        with (
+            running_training_stack(
+                db, database_url, LocalObjectStore(folder / "training-objects"), log_level="WARNING"
+            ) as training,
+            gateway_process(
+                {"upload": training.upload.address, "training": training.address}, folder / "gateway-stream.log"
+            ) as base_url,
+        ):
             stub = training.stub
             temperature, load = upload_pair(training.upload.stub, tenant, hours=400)
             dataset = build_ready_dataset(stub, tenant, create_session(stub, tenant, small_spec(temperature, load)))
@@ -331,8 +367,12 @@ def _stream_delay(database_url: str, folder: Path, sizes: Sizes) -> list[dict]:
 
             def via_grpc_web(watch: _Watch) -> None:
                 connection = http.client.HTTPConnection(host, int(port), timeout=600)
-                connection.request("POST", WATCH_RUN, body=_frame(request.SerializeToString()),
-                                   headers={**_GRPC_WEB, "authorization": f"Bearer {tenant.token}"})
+                connection.request(
+                    "POST",
+                    WATCH_RUN,
+                    body=_frame(request.SerializeToString()),
+                    headers={**_GRPC_WEB, "authorization": f"Bearer {tenant.token}"},
+                )
                 response = connection.getresponse()
                 while True:
                     flag, length = struct.unpack(">BI", response.read(5))
@@ -351,8 +391,10 @@ def _stream_delay(database_url: str, folder: Path, sizes: Sizes) -> list[dict]:
                 connection.close()
 
             watches = [_Watch(way, {}, threading.Event()) for way in ("direct", "grpc-web", "REST")]
-            threads = [threading.Thread(target=_reader(reader, watch), daemon=True)
-                       for reader, watch in zip((direct, via_grpc_web, via_rest), watches)]
+            threads = [
+                threading.Thread(target=_reader(reader, watch), daemon=True)
+                for reader, watch in zip((direct, via_grpc_web, via_rest), watches)
+            ]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -373,6 +415,7 @@ def _reader(read, watch: _Watch):
         except BaseException as error:  # noqa: BLE001 (reported by the caller)
             watch.error = error
             watch.opened.set()
+
     return target
 
 
@@ -391,11 +434,18 @@ def _stream_rows(watches: list[_Watch], epochs: int, run_s: float) -> list[dict]
         missing = [s for s in direct.arrivals if s not in watch.arrivals]
         delays = np.array([watch.arrivals[s] - direct.arrivals[s] for s in live]) * 1000
         p50, p99, worst = np.percentile(delays, [50, 99, 100])
-        rows.append(_row(f"run event delay through the gateway, {watch.way} vs direct WatchRun "
-                         f"({len(delays)} live events of a {epochs}-epoch run, {run_s:.1f} s; max {worst:.1f} ms"
-                         f"{f', {len(missing)} MISSING' if missing else ''})",
-                         f"p50 {p50:.2f} ms, p99 {p99:.2f} ms", "direct arrival", "-",
-                         f"p99 <= {STREAM_P99_GOAL_MS:g} ms", _yes_no(p99 <= STREAM_P99_GOAL_MS and not missing)))
+        rows.append(
+            _row(
+                f"run event delay through the gateway, {watch.way} vs direct WatchRun "
+                f"({len(delays)} live events of a {epochs}-epoch run, {run_s:.1f} s; max {worst:.1f} ms"
+                f"{f', {len(missing)} MISSING' if missing else ''})",
+                f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
+                "direct arrival",
+                "-",
+                f"p99 <= {STREAM_P99_GOAL_MS:g} ms",
+                _yes_no(p99 <= STREAM_P99_GOAL_MS and not missing),
+            )
+        )
     return rows
 
 
@@ -406,10 +456,15 @@ def _frame(message: bytes) -> bytes:
     return struct.pack(">BI", 0, len(message)) + message
 
 
-def _row(benchmark: str, measured: str, baseline: str = "-", ratio: str = "-", goal: str = "-",
-         met: str = "") -> dict:
-    return {"benchmark": benchmark, "measured": measured, "baseline": baseline, "ratio": ratio, "goal": goal,
-            "met": met}
+def _row(benchmark: str, measured: str, baseline: str = "-", ratio: str = "-", goal: str = "-", met: str = "") -> dict:
+    return {
+        "benchmark": benchmark,
+        "measured": measured,
+        "baseline": baseline,
+        "ratio": ratio,
+        "goal": goal,
+        "met": met,
+    }
 
 
 def _yes_no(met: bool) -> str:

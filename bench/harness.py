@@ -64,15 +64,27 @@ class StoreSpec:
         if self.local_root:
             return LocalObjectStore(self.local_root)
         return S3ObjectStore.from_settings(
-            endpoint=self.s3_endpoint, access_key=S3_ACCESS_KEY, secret_key=S3_SECRET_KEY,
-            bucket=self.s3_bucket, secure=False, region="us-east-1",
+            endpoint=self.s3_endpoint,
+            access_key=S3_ACCESS_KEY,
+            secret_key=S3_SECRET_KEY,
+            bucket=self.s3_bucket,
+            secure=False,
+            region="us-east-1",
         )
 
     def arguments(self) -> list[str]:
         if self.local_root:
             return ["--local-root", str(self.local_root)]
-        return ["--s3-endpoint", self.s3_endpoint, "--s3-bucket", self.s3_bucket,
-                "--s3-access-key", S3_ACCESS_KEY, "--s3-secret-key", S3_SECRET_KEY]
+        return [
+            "--s3-endpoint",
+            self.s3_endpoint,
+            "--s3-bucket",
+            self.s3_bucket,
+            "--s3-access-key",
+            S3_ACCESS_KEY,
+            "--s3-secret-key",
+            S3_SECRET_KEY,
+        ]
 
 
 @contextlib.contextmanager
@@ -92,16 +104,31 @@ class ServiceProcess:
 
 
 @contextlib.contextmanager
-def service_process(database_url: str, store: StoreSpec, log_path: Path, service: str = "upload",
-                    addresses: dict[str, str] | None = None, jwt_secret: str = JWT_SECRET
-                    ) -> Iterator[ServiceProcess]:
+def service_process(
+    database_url: str,
+    store: StoreSpec,
+    log_path: Path,
+    service: str = "upload",
+    addresses: dict[str, str] | None = None,
+    jwt_secret: str = JWT_SECRET,
+) -> Iterator[ServiceProcess]:
     """Run `python -m bench.service_process --service SERVICE` until the block ends.
 
     Raises RuntimeError with the server's log when it does not come up.
     """
-    command = [sys.executable, "-m", "bench.service_process", "--service", service,
-               "--database-url", database_url, "--jwt-secret", jwt_secret, *store.arguments(),
-               *(f"--address={name}={address}" for name, address in (addresses or {}).items())]
+    command = [
+        sys.executable,
+        "-m",
+        "bench.service_process",
+        "--service",
+        service,
+        "--database-url",
+        database_url,
+        "--jwt-secret",
+        jwt_secret,
+        *store.arguments(),
+        *(f"--address={name}={address}" for name, address in (addresses or {}).items()),
+    ]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=log)
     try:
@@ -115,8 +142,7 @@ def _read_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
     ready, _, _ = select.select([process.stdout], [], [], _SERVER_START_TIMEOUT_S)
     line = process.stdout.readline() if ready else b""
     if not line:
-        raise RuntimeError("the server process did not start; log:\n"
-                           + log_path.read_text(errors="replace")[-4000:])
+        raise RuntimeError("the server process did not start; log:\n" + log_path.read_text(errors="replace")[-4000:])
     return int(json.loads(line)["port"])
 
 
@@ -138,8 +164,14 @@ def training_stack(database_url: str, data_dir: Path, workers: int = 1) -> Itera
     from services.training.worker import WorkerPool
     from services.upload.server import UploadServer
 
-    settings = {"TSFORGE_JWT_SECRET": JWT_SECRET, "TSFORGE_DATA_DIR": str(data_dir), "TSFORGE_SERVER_THREADS": "16",
-                "TSFORGE_TRAINING_WORKERS": str(workers), "TSFORGE_LOG_LEVEL": "WARNING", "TSFORGE_LOG_JSON": "false"}
+    settings = {
+        "TSFORGE_JWT_SECRET": JWT_SECRET,
+        "TSFORGE_DATA_DIR": str(data_dir),
+        "TSFORGE_SERVER_THREADS": "16",
+        "TSFORGE_TRAINING_WORKERS": str(workers),
+        "TSFORGE_LOG_LEVEL": "WARNING",
+        "TSFORGE_LOG_JSON": "false",
+    }
     db = Database(database_url)
     store = LocalObjectStore(data_dir / "objects")
     with contextlib.ExitStack() as stack:
@@ -155,8 +187,9 @@ def training_stack(database_url: str, data_dir: Path, workers: int = 1) -> Itera
         stack.callback(pool.stop)
         upload_channel = stack.enter_context(client_channel(settings["TSFORGE_UPLOAD_ADDRESS"]))
         training_channel = stack.enter_context(client_channel(settings["TSFORGE_TRAINING_ADDRESS"]))
-        yield TrainingStack(upload_grpc.UploadServiceStub(upload_channel),
-                            training_grpc.TrainingServiceStub(training_channel), store)
+        yield TrainingStack(
+            upload_grpc.UploadServiceStub(upload_channel), training_grpc.TrainingServiceStub(training_channel), store
+        )
 
 
 def tenant_metadata(tenant: str = "bench") -> tuple[tuple[str, str], ...]:

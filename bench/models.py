@@ -21,10 +21,24 @@ from google.protobuf.timestamp_pb2 import Timestamp
 from bench.harness import temporary_database
 from tsforge.core.server import client_channel
 
-QUICK = {"cold": 3, "warm": 50, "windows": 10_000, "versions": 5_000, "registrations": 30, "downloads": 3,
-         "batch_rounds": 3}
-FULL = {"cold": 10, "warm": 300, "windows": 10_000, "versions": 5_000, "registrations": 100, "downloads": 5,
-        "batch_rounds": 7}
+QUICK = {
+    "cold": 3,
+    "warm": 50,
+    "windows": 10_000,
+    "versions": 5_000,
+    "registrations": 30,
+    "downloads": 3,
+    "batch_rounds": 3,
+}
+FULL = {
+    "cold": 10,
+    "warm": 300,
+    "windows": 10_000,
+    "versions": 5_000,
+    "registrations": 100,
+    "downloads": 5,
+    "batch_rounds": 7,
+}
 DOWNLOAD_RATIO_GOAL = 0.7
 BATCH_RATIO_GOAL = 1.3
 LIST_GOAL_MS, ALIAS_GOAL_MS, GET_GOAL_MS, REGISTRATIONS_GOAL = 20, 20, 5, 100
@@ -50,10 +64,10 @@ def _yes(ok: bool) -> str:
 def run(quick: bool) -> list[dict]:
     """Every models benchmark; rows with bench.__main__.Row's fields."""
     from services.models.server import ModelsServer
+    from tests.evaluation.conftest import running_evaluation_stack
     from tests.models.conftest import LINEAR
     from tests.models.helpers import register
     from tests.platform_fixtures import make_config, new_tenant
-    from tests.evaluation.conftest import running_evaluation_stack
     from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
     from tsforge.core.db import Database
     from tsforge.core.storage import LocalObjectStore
@@ -70,8 +84,12 @@ def run(quick: bool) -> list[dict]:
         # model's metrics.
         with running_evaluation_stack(db, database_url, store, log_level="WARNING") as evaluation:
             training = evaluation.training
-            config = make_config(upload_address=training.upload.address, training_address=training.address,
-                                 evaluation_address=evaluation.address, log_level="WARNING")
+            config = make_config(
+                upload_address=training.upload.address,
+                training_address=training.address,
+                evaluation_address=evaluation.address,
+                log_level="WARNING",
+            )
             server = ModelsServer(config, db, store, "127.0.0.1:0")
             channel = client_channel(f"127.0.0.1:{server.port}")
             stub = pb_grpc.ModelsServiceStub(channel)
@@ -80,10 +98,15 @@ def run(quick: bool) -> list[dict]:
                 files = upload_pair(training.upload.stub, tenant, hours=24 * 30)
                 session = create_session(training.stub, tenant, small_spec(*files))
                 dataset = build_ready_dataset(training.stub, tenant, session)
-                big = tr.ModelSpec(model_id="big", seed=1, dense=tr.DenseParams(neural=tr.NeuralParams(
-                    layers=3, units=1024, epochs=1, batch_size=64)))
-                run_ = training.stub.CreateRun(training_pb.CreateRunRequest(run=tr.Run(
-                    dataset=dataset.name, model_specs=[big, LINEAR])), metadata=tenant.metadata).run
+                big = tr.ModelSpec(
+                    model_id="big",
+                    seed=1,
+                    dense=tr.DenseParams(neural=tr.NeuralParams(layers=3, units=1024, epochs=1, batch_size=64)),
+                )
+                run_ = training.stub.CreateRun(
+                    training_pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=[big, LINEAR])),
+                    metadata=tenant.metadata,
+                ).run
                 run_ = wait_for_run(training.stub, tenant, run_.name, timeout=600)
                 source = f"{run_.name}/models/big"
                 version = register(stub, tenant, "bench", source)
@@ -93,9 +116,13 @@ def run(quick: bool) -> list[dict]:
                 rows += _predict(stub, tenant, server, source, sizes)
                 rows += _registry(stub, tenant, server, f"{run_.name}/models/linear", sizes)
                 rows += _registrations_in_own_process(
-                    database_url, Path(tmp), tenant, f"{run_.name}/models/linear", sizes["registrations"],
-                    {"upload": training.upload.address, "training": training.address,
-                     "evaluation": evaluation.address})
+                    database_url,
+                    Path(tmp),
+                    tenant,
+                    f"{run_.name}/models/linear",
+                    sizes["registrations"],
+                    {"upload": training.upload.address, "training": training.address, "evaluation": evaluation.address},
+                )
             finally:
                 channel.close()
                 server.stop(grace=0)
@@ -128,8 +155,7 @@ def _download(stub, tenant, store, version, repeats: int, where: str) -> list[di
     size = version.bundle.size_bytes
 
     def via_rpc():
-        for _ in stub.DownloadModelVersion(pb.DownloadModelVersionRequest(name=version.name),
-                                           metadata=tenant.metadata):
+        for _ in stub.DownloadModelVersion(pb.DownloadModelVersionRequest(name=version.name), metadata=tenant.metadata):
             pass
 
     def from_store():
@@ -144,12 +170,23 @@ def _download(stub, tenant, store, version, repeats: int, where: str) -> list[di
     rpc_speed, store_speed = mib / statistics.median(rpc), mib / statistics.median(direct)
     ratio = rpc_speed / store_speed
     ceiling = mib / statistics.median(_bare_grpc_stream(size, repeats))
-    return [dict(benchmark=f"models: DownloadModelVersion BUNDLE, {mib:.1f} MiB, {where}, median of {repeats}",
-                 measured=f"{rpc_speed:.0f} MiB/s", baseline=f"{store_speed:.0f} MiB/s store.read",
-                 ratio=f"{ratio:.2f}", goal=f">= {DOWNLOAD_RATIO_GOAL}", met=_yes(ratio >= DOWNLOAD_RATIO_GOAL)),
-            dict(benchmark="  bare gRPC: the same bytes from memory, pre-serialised 1 MiB messages",
-                 measured=f"{ceiling:.0f} MiB/s", baseline=f"{store_speed:.0f} MiB/s store.read",
-                 ratio=f"{ceiling / store_speed:.2f}", goal="(info)")]
+    return [
+        dict(
+            benchmark=f"models: DownloadModelVersion BUNDLE, {mib:.1f} MiB, {where}, median of {repeats}",
+            measured=f"{rpc_speed:.0f} MiB/s",
+            baseline=f"{store_speed:.0f} MiB/s store.read",
+            ratio=f"{ratio:.2f}",
+            goal=f">= {DOWNLOAD_RATIO_GOAL}",
+            met=_yes(ratio >= DOWNLOAD_RATIO_GOAL),
+        ),
+        dict(
+            benchmark="  bare gRPC: the same bytes from memory, pre-serialised 1 MiB messages",
+            measured=f"{ceiling:.0f} MiB/s",
+            baseline=f"{store_speed:.0f} MiB/s store.read",
+            ratio=f"{ceiling / store_speed:.2f}",
+            goal="(info)",
+        ),
+    ]
 
 
 def _bare_grpc_stream(size: int, repeats: int) -> list[float]:
@@ -170,16 +207,21 @@ def _bare_grpc_stream(size: int, repeats: int) -> list[float]:
         for _ in range(count):
             yield message
 
-    handler = grpc.method_handlers_generic_handler("bench.Bare", {"Stream": grpc.unary_stream_rpc_method_handler(
-        stream, request_deserializer=bytes, response_serializer=bytes)})
+    handler = grpc.method_handlers_generic_handler(
+        "bench.Bare",
+        {"Stream": grpc.unary_stream_rpc_method_handler(stream, request_deserializer=bytes, response_serializer=bytes)},
+    )
     server = grpc.server(futures.ThreadPoolExecutor(4))
     server.add_generic_rpc_handlers([handler])
     port = server.add_insecure_port("127.0.0.1:0")
     server.start()
     try:
         with client_channel(f"127.0.0.1:{port}") as channel:
-            call = channel.unary_stream("/bench.Bare/Stream", request_serializer=bytes,
-                                        response_deserializer=pb.DownloadModelVersionResponse.FromString)
+            call = channel.unary_stream(
+                "/bench.Bare/Stream",
+                request_serializer=bytes,
+                response_deserializer=pb.DownloadModelVersionResponse.FromString,
+            )
             return [_timed(lambda: sum(len(m.chunk) for m in call(b"")), 1)[0] for _ in range(repeats + 1)][1:]
     finally:
         server.stop(grace=0)
@@ -187,16 +229,24 @@ def _bare_grpc_stream(size: int, repeats: int) -> list[float]:
 
 def _series(hours: int) -> tuple[np.ndarray, np.ndarray]:
     t = np.arange(hours)
-    return (np.datetime64("2024-01-01T00:00", "s") + t * np.timedelta64(3600, "s"),
-            np.round(10 + 5 * np.sin(2 * np.pi * t / 24), 4))
+    return (
+        np.datetime64("2024-01-01T00:00", "s") + t * np.timedelta64(3600, "s"),
+        np.round(10 + 5 * np.sin(2 * np.pi * t / 24), 4),
+    )
 
 
 def _inline(times, values):
     from tsforge.models.v1 import models_service_pb2 as pb
 
-    return pb.InlineInputs(series=[pb.InlineSeries(
-        feature="temperature", values=values.tolist(),
-        times=[Timestamp(seconds=int(s)) for s in times.astype(np.int64)])])
+    return pb.InlineInputs(
+        series=[
+            pb.InlineSeries(
+                feature="temperature",
+                values=values.tolist(),
+                times=[Timestamp(seconds=int(s)) for s in times.astype(np.int64)],
+            )
+        ]
+    )
 
 
 def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
@@ -211,32 +261,50 @@ def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
     cold = []
     for _ in range(sizes["cold"]):
         name = register(stub, tenant, f"cold-{uuid.uuid4().hex[:8]}", source).name
-        cold += _timed(lambda: stub.Predict(pb.PredictRequest(name=name, series=one), metadata=tenant.metadata), 1)
-    warm = _timed(lambda: stub.Predict(pb.PredictRequest(name=name, series=one), metadata=tenant.metadata),
-                  sizes["warm"])
-    rows = [dict(benchmark=f"models: Predict one window, cold (load from the store), {len(cold)} versions",
-                 measured=f"p50 {_ms(cold, 50):.0f} ms, p99 {_ms(cold, 99):.0f} ms", goal="(info)"),
-            dict(benchmark=f"models: Predict one window, warm (cached model), {len(warm)} calls",
-                 measured=f"p50 {_ms(warm, 50):.1f} ms, p99 {_ms(warm, 99):.1f} ms", goal="(info)")]
+        cold += _timed(
+            lambda name=name: stub.Predict(pb.PredictRequest(name=name, series=one), metadata=tenant.metadata), 1
+        )
+    warm = _timed(
+        lambda: stub.Predict(pb.PredictRequest(name=name, series=one), metadata=tenant.metadata), sizes["warm"]
+    )
+    rows = [
+        dict(
+            benchmark=f"models: Predict one window, cold (load from the store), {len(cold)} versions",
+            measured=f"p50 {_ms(cold, 50):.0f} ms, p99 {_ms(cold, 99):.0f} ms",
+            goal="(info)",
+        ),
+        dict(
+            benchmark=f"models: Predict one window, warm (cached model), {len(warm)} calls",
+            measured=f"p50 {_ms(warm, 50):.1f} ms, p99 {_ms(warm, 99):.1f} ms",
+            goal="(info)",
+        ),
+    ]
 
     count = sizes["windows"]
     times, values = _series(count + 24)
-    references = times[12:12 + count]
-    request = pb.PredictRequest(name=name, series=_inline(times, values),
-                                reference_times=[Timestamp(seconds=int(s)) for s in references.astype(np.int64)])
+    references = times[12 : 12 + count]
+    request = pb.PredictRequest(
+        name=name,
+        series=_inline(times, values),
+        reference_times=[Timestamp(seconds=int(s)) for s in references.astype(np.int64)],
+    )
     stub.Predict(request, metadata=tenant.metadata)
     rounds = sizes["batch_rounds"]
     # Baseline: the same model's own predict on the same (scaled) windows, in this process.
-    version = server.registry.resolve(tenant.name, __import__("services.models.names", fromlist=["x"])
-                                      .parse_version(name))
+    version = server.registry.resolve(
+        tenant.name, __import__("services.models.names", fromlist=["x"]).parse_version(name)
+    )
     lineage = mr.ModelLineage.FromString(version.lineage)
     spec = lineage.dataset_spec
     from services.models.prediction import scalers_of
     from services.training.build import feature_spec
 
-    X = input_windows([Feature(feature_spec(spec.inputs[0]), Series(times.astype("datetime64[ns]"), values))],
-                      WindowSpec(6, 3, 60), references.astype("datetime64[ns]").astype(np.int64),
-                      calendar=calendar_spec(spec.calendar))
+    X = input_windows(
+        [Feature(feature_spec(spec.inputs[0]), Series(times.astype("datetime64[ns]"), values))],
+        WindowSpec(6, 3, 60),
+        references.astype("datetime64[ns]").astype(np.int64),
+        calendar=calendar_spec(spec.calendar),
+    )
     scalers_of(lineage).transform_inputs(X, copy=False)
     predictor = server.cache.get(version.storage_prefix, lambda: None).predictor
     # Alternate the two so that a noisy stretch of the machine hits both; medians.
@@ -245,10 +313,17 @@ def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
         rpc += _timed(lambda: stub.Predict(request, metadata=tenant.metadata), 1)
         bare += _timed(lambda: predictor.predict(X), 1)
     ratio = statistics.median(rpc) / statistics.median(bare)
-    rows.append(dict(benchmark=f"models: Predict {count:,} windows in one call (Dense 3x1024) vs model.predict, "
-                               f"median of {rounds} alternating",
-                     measured=f"{statistics.median(rpc):.3f} s", baseline=f"{statistics.median(bare):.3f} s",
-                     ratio=f"{ratio:.2f}", goal=f"<= {BATCH_RATIO_GOAL}", met=_yes(ratio <= BATCH_RATIO_GOAL)))
+    rows.append(
+        dict(
+            benchmark=f"models: Predict {count:,} windows in one call (Dense 3x1024) vs model.predict, "
+            f"median of {rounds} alternating",
+            measured=f"{statistics.median(rpc):.3f} s",
+            baseline=f"{statistics.median(bare):.3f} s",
+            ratio=f"{ratio:.2f}",
+            goal=f"<= {BATCH_RATIO_GOAL}",
+            met=_yes(ratio <= BATCH_RATIO_GOAL),
+        )
+    )
     return rows
 
 
@@ -265,24 +340,39 @@ def _registry(stub, tenant, server, linear_source: str, sizes: dict) -> list[dic
     get = pb.GetModelVersionRequest(name=f"{parent}/versions/{count // 2}")
     got = _timed(lambda: stub.GetModelVersion(get, metadata=tenant.metadata), 200)
     moves = iter(range(10**9))
-    moved = _timed(lambda: stub.SetAlias(pb.SetAliasRequest(name=parent, alias="production",
-                                                            version=next(moves) % count + 1),
-                                         metadata=tenant.metadata), 200)
+    moved = _timed(
+        lambda: stub.SetAlias(
+            pb.SetAliasRequest(name=parent, alias="production", version=next(moves) % count + 1),
+            metadata=tenant.metadata,
+        ),
+        200,
+    )
     n = sizes["registrations"]
     rate = _registration_rate(stub, tenant, "rate", linear_source, n)
     p50 = _ms(listed, 50)
     return [
-        dict(benchmark=f"models: ListModelVersions first page (50) of {count:,} versions",
-             measured=f"p50 {p50:.1f} ms, p99 {_ms(listed, 99):.1f} ms", baseline="MLflow search 551 ms (issue)",
-             goal=f"<= {LIST_GOAL_MS} ms", met=_yes(p50 <= LIST_GOAL_MS)),
-        dict(benchmark="models: GetModelVersion (client round trip)",
-             measured=f"p50 {_ms(got, 50):.1f} ms, p99 {_ms(got, 99):.1f} ms", baseline="MLflow 10 ms (issue)",
-             goal=f"<= {GET_GOAL_MS} ms", met=_yes(_ms(got, 50) <= GET_GOAL_MS)),
-        dict(benchmark="models: SetAlias move (client round trip)",
-             measured=f"p50 {_ms(moved, 50):.1f} ms, p99 {_ms(moved, 99):.1f} ms", baseline="MLflow 108 ms (issue)",
-             goal=f"<= {ALIAS_GOAL_MS} ms", met=_yes(_ms(moved, 50) <= ALIAS_GOAL_MS)),
-        _registration_row(f"{n} linear models, 8 clients, every service in this one process (as `tsforge up`)",
-                          rate),
+        dict(
+            benchmark=f"models: ListModelVersions first page (50) of {count:,} versions",
+            measured=f"p50 {p50:.1f} ms, p99 {_ms(listed, 99):.1f} ms",
+            baseline="MLflow search 551 ms (issue)",
+            goal=f"<= {LIST_GOAL_MS} ms",
+            met=_yes(p50 <= LIST_GOAL_MS),
+        ),
+        dict(
+            benchmark="models: GetModelVersion (client round trip)",
+            measured=f"p50 {_ms(got, 50):.1f} ms, p99 {_ms(got, 99):.1f} ms",
+            baseline="MLflow 10 ms (issue)",
+            goal=f"<= {GET_GOAL_MS} ms",
+            met=_yes(_ms(got, 50) <= GET_GOAL_MS),
+        ),
+        dict(
+            benchmark="models: SetAlias move (client round trip)",
+            measured=f"p50 {_ms(moved, 50):.1f} ms, p99 {_ms(moved, 99):.1f} ms",
+            baseline="MLflow 108 ms (issue)",
+            goal=f"<= {ALIAS_GOAL_MS} ms",
+            met=_yes(_ms(moved, 50) <= ALIAS_GOAL_MS),
+        ),
+        _registration_row(f"{n} linear models, 8 clients, every service in this one process (as `tsforge up`)", rate),
     ]
 
 
@@ -298,13 +388,18 @@ def _registration_rate(stub, tenant, model: str, source: str, count: int) -> flo
 
 
 def _registration_row(what: str, rate: float) -> dict:
-    return dict(benchmark=f"models: RegisterModelVersion, {what}", measured=f"{rate:.0f} /s",
-                baseline="MLflow ~15 /s (issue)", goal=f">= {REGISTRATIONS_GOAL} /s",
-                met=_yes(rate >= REGISTRATIONS_GOAL))
+    return dict(
+        benchmark=f"models: RegisterModelVersion, {what}",
+        measured=f"{rate:.0f} /s",
+        baseline="MLflow ~15 /s (issue)",
+        goal=f">= {REGISTRATIONS_GOAL} /s",
+        met=_yes(rate >= REGISTRATIONS_GOAL),
+    )
 
 
-def _registrations_in_own_process(database_url: str, folder: Path, tenant, source: str, count: int,
-                                  addresses: dict[str, str]) -> list[dict]:
+def _registrations_in_own_process(
+    database_url: str, folder: Path, tenant, source: str, count: int, addresses: dict[str, str]
+) -> list[dict]:
     """The same registrations against a models service in a process of its own, as it is
     deployed: its work then does not share this process's GIL with the other services
     and the clients (which stay here)."""
@@ -314,8 +409,13 @@ def _registrations_in_own_process(database_url: str, folder: Path, tenant, sourc
 
     spec = StoreSpec(local_root=folder / "objects")
     # The secret the services in this process (and the tenant's token) were made with.
-    with service_process(database_url, spec, folder / "models.log", "models", addresses, JWT_SECRET) as models, \
-            client_channel(models.address) as channel:
+    with (
+        service_process(database_url, spec, folder / "models.log", "models", addresses, JWT_SECRET) as models,
+        client_channel(models.address) as channel,
+    ):
         rate = _registration_rate(pb_grpc.ModelsServiceStub(channel), tenant, "rate-apart", source, count)
-    return [_registration_row(f"{count} linear models, 8 clients, the models service in its own process "
-                              "(as deployed)", rate)]
+    return [
+        _registration_row(
+            f"{count} linear models, 8 clients, the models service in its own process (as deployed)", rate
+        )
+    ]

@@ -24,7 +24,12 @@ def run(rows: int = 1_000_000) -> dict:
         profile = profile_csv(_blocks(path))
         seconds = time.perf_counter() - started
     assert profile.row_count == rows
-    return {"name": "profile 1M-row CSV", "mb": round(size_mb, 1), "seconds": round(seconds, 3), "mb_per_s": round(size_mb / seconds, 1)}
+    return {
+        "name": "profile 1M-row CSV",
+        "mb": round(size_mb, 1),
+        "seconds": round(seconds, 3),
+        "mb_per_s": round(size_mb / seconds, 1),
+    }
 
 
 def _write_csv(path: Path, rows: int) -> None:

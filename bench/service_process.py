@@ -29,14 +29,18 @@ QUOTA_BYTES = 1 << 40
 
 def main(argv: list[str] | None = None) -> None:
     arguments = _parser().parse_args(argv)
-    config = load_config({
-        "TSFORGE_JWT_SECRET": arguments.jwt_secret,
-        "TSFORGE_TENANT_QUOTA_BYTES": str(QUOTA_BYTES),
-        "TSFORGE_SERVER_THREADS": "16",
-        "TSFORGE_LOG_LEVEL": "WARNING",
-        **{f"TSFORGE_{name.upper()}_ADDRESS": address
-           for name, address in (pair.split("=", 1) for pair in arguments.address)},
-    })
+    config = load_config(
+        {
+            "TSFORGE_JWT_SECRET": arguments.jwt_secret,
+            "TSFORGE_TENANT_QUOTA_BYTES": str(QUOTA_BYTES),
+            "TSFORGE_SERVER_THREADS": "16",
+            "TSFORGE_LOG_LEVEL": "WARNING",
+            **{
+                f"TSFORGE_{name.upper()}_ADDRESS": address
+                for name, address in (pair.split("=", 1) for pair in arguments.address)
+            },
+        }
+    )
     db = Database(arguments.database_url)
     if arguments.service == "models":
         from services.models.server import ModelsServer
@@ -59,16 +63,25 @@ def _store(arguments: argparse.Namespace) -> ObjectStore:
     if arguments.local_root:
         return LocalObjectStore(Path(arguments.local_root))
     return S3ObjectStore.from_settings(
-        endpoint=arguments.s3_endpoint, access_key=arguments.s3_access_key, secret_key=arguments.s3_secret_key,
-        bucket=arguments.s3_bucket, secure=False, region="us-east-1",
+        endpoint=arguments.s3_endpoint,
+        access_key=arguments.s3_access_key,
+        secret_key=arguments.s3_secret_key,
+        bucket=arguments.s3_bucket,
+        secure=False,
+        region="us-east-1",
     )
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--service", choices=("upload", "models"), default="upload")
-    parser.add_argument("--address", action="append", default=[], metavar="SERVICE=HOST:PORT",
-                        help="where another service listens (models needs upload, training, evaluation)")
+    parser.add_argument(
+        "--address",
+        action="append",
+        default=[],
+        metavar="SERVICE=HOST:PORT",
+        help="where another service listens (models needs upload, training, evaluation)",
+    )
     parser.add_argument("--database-url", required=True)
     parser.add_argument("--jwt-secret", required=True)
     where = parser.add_mutually_exclusive_group(required=True)

@@ -140,8 +140,11 @@ def run(database_url: str, folder: Path, sizes: Sizes) -> tuple[FitComparison, E
         platform, bare = [], []
         for _ in range(sizes.repeats):
             started = time.perf_counter()
-            platform.append(_platform_fit(started, _watch(stack, metadata,
-                                                          _create_run(stack, metadata, big, FIT_MODEL, sizes.epochs))))
+            platform.append(
+                _platform_fit(
+                    started, _watch(stack, metadata, _create_run(stack, metadata, big, FIT_MODEL, sizes.epochs))
+                )
+            )
             started = time.perf_counter()
             trained = train_model(resolved, data, NullReporter())
             bare.append(BareFit(time.perf_counter() - started, _mean(h.duration_seconds for h in trained.history)))
@@ -217,8 +220,7 @@ def _watch(stack: TrainingStack, metadata, name: str) -> list[_Arrival]:
     """Every event of the run as it arrives, until the terminal one. Raises RuntimeError
     when the run does not succeed."""
     arrivals = []
-    for response in stack.training.WatchRun(pb.WatchRunRequest(name=name), metadata=metadata,
-                                            timeout=_WATCH_TIMEOUT_S):
+    for response in stack.training.WatchRun(pb.WatchRunRequest(name=name), metadata=metadata, timeout=_WATCH_TIMEOUT_S):
         at, wall = time.perf_counter(), time.time_ns()
         event = response.event
         arrivals.append(_Arrival(event, at, (wall - event.time.ToNanoseconds()) / 1e9))
@@ -242,11 +244,16 @@ def _ready_dataset(stack: TrainingStack, metadata, hours: int, input_steps: int,
         window=tr.WindowConfig(input_steps=input_steps, output_steps=output_steps, step_minutes=60),
         calendar=tr.CalendarFeatures(day=True),
     )
-    session = stack.training.CreateSession(pb.CreateSessionRequest(session=tr.Session(display_name="bench", spec=spec)),
-                                           metadata=metadata).session
+    session = stack.training.CreateSession(
+        pb.CreateSessionRequest(session=tr.Session(display_name="bench", spec=spec)), metadata=metadata
+    ).session
     dataset = stack.training.BuildDataset(pb.BuildDatasetRequest(parent=session.name), metadata=metadata).dataset
-    events = [r.event for r in stack.training.WatchDatasetBuild(pb.WatchDatasetBuildRequest(name=dataset.name),
-                                                                metadata=metadata, timeout=_WATCH_TIMEOUT_S)]
+    events = [
+        r.event
+        for r in stack.training.WatchDatasetBuild(
+            pb.WatchDatasetBuildRequest(name=dataset.name), metadata=metadata, timeout=_WATCH_TIMEOUT_S
+        )
+    ]
     if events[-1].state_change.state != tr.DATASET_STATE_READY:
         raise RuntimeError(f"the benchmark dataset did not build: {events[-1]}")
     return stack.training.GetDataset(pb.GetDatasetRequest(name=dataset.name), metadata=metadata).dataset
@@ -260,6 +267,6 @@ def _upload(stack: TrainingStack, metadata, name: str, values: np.ndarray, role:
     def requests():
         yield upload_pb.UploadFileRequest(metadata=upload_pb.UploadFileMetadata(file_name=f"{name}.csv", role=role))
         for offset in range(0, len(data), 1 << 20):
-            yield upload_pb.UploadFileRequest(chunk=data[offset:offset + (1 << 20)])
+            yield upload_pb.UploadFileRequest(chunk=data[offset : offset + (1 << 20)])
 
     return stack.upload.UploadFile(requests(), metadata=metadata).file.name

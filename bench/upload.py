@@ -33,9 +33,9 @@ from pathlib import Path
 import psutil
 
 from bench.csv_data import CHUNK_BYTES, csv_chunks, csv_size, write_csv
-from tsforge.cli.files import CHUNK_BYTES as CLI_CHUNK_BYTES
 from bench.harness import StoreSpec, service_process, tenant_metadata
 from services.upload.profiling import profile_csv
+from tsforge.cli.files import CHUNK_BYTES as CLI_CHUNK_BYTES
 from tsforge.common.v1 import common_pb2
 from tsforge.core.server import client_channel
 from tsforge.core.storage import ObjectStore
@@ -95,11 +95,15 @@ def upload_throughput(database_url: str, spec: StoreSpec, size_bytes: int, folde
     store.delete(baseline_key)
 
     timings = []
-    with service_process(database_url, spec, folder / f"server-{spec.kind}.log") as server, \
-            client_channel(server.address) as channel:
+    with (
+        service_process(database_url, spec, folder / f"server-{spec.kind}.log") as server,
+        client_channel(server.address) as channel,
+    ):
         stub = pb_grpc.UploadServiceStub(channel)
-        for flow, upload, chunk_bytes in (("UploadFile", upload_streaming, CHUNK_BYTES),
-                                          ("resumable", upload_resumable, CLI_CHUNK_BYTES)):
+        for flow, upload, chunk_bytes in (
+            ("UploadFile", upload_streaming, CHUNK_BYTES),
+            ("resumable", upload_resumable, CLI_CHUNK_BYTES),
+        ):
             upload(stub, csv_chunks(_WARM_UP_BYTES), csv_size(_WARM_UP_BYTES))  # connections, pools, caches
             started = time.perf_counter()
             file, sent = upload(stub, _file_chunks(source, chunk_bytes), size)
@@ -114,8 +118,10 @@ def upload_throughput(database_url: str, spec: StoreSpec, size_bytes: int, folde
 def rss_growth(database_url: str, folder: Path, size_bytes: int) -> RssGrowth:
     """Stream a generated `size_bytes` CSV into a local-store server process while sampling its RSS."""
     spec = StoreSpec(local_root=folder / "objects-rss")
-    with service_process(database_url, spec, folder / "server-rss.log") as server, \
-            client_channel(server.address) as channel:
+    with (
+        service_process(database_url, spec, folder / "server-rss.log") as server,
+        client_channel(server.address) as channel,
+    ):
         stub = pb_grpc.UploadServiceStub(channel)
         process = psutil.Process(server.pid)
         upload_streaming(stub, csv_chunks(_WARM_UP_BYTES), csv_size(_WARM_UP_BYTES))
@@ -127,8 +133,16 @@ def rss_growth(database_url: str, folder: Path, size_bytes: int) -> RssGrowth:
             call_s = time.perf_counter() - started
         kernel_peak = _peak_rss(server.pid) if kernel_peak_reset else None
         spec.open().delete(object_key(file))
-    return RssGrowth(file.size_bytes, call_s, sent - started, rss_before, sampler.peak,
-                     sampler.peak_until(sent), kernel_peak, len(sampler.samples))
+    return RssGrowth(
+        file.size_bytes,
+        call_s,
+        sent - started,
+        rss_before,
+        sampler.peak,
+        sampler.peak_until(sent),
+        kernel_peak,
+        len(sampler.samples),
+    )
 
 
 def upload_streaming(stub: pb_grpc.UploadServiceStub, chunks: Iterable[bytes], size: int) -> tuple[pb.File, float]:
@@ -140,8 +154,11 @@ def upload_streaming(stub: pb_grpc.UploadServiceStub, chunks: Iterable[bytes], s
 
     def requests() -> Iterator[pb.UploadFileRequest]:
         nonlocal sent
-        yield pb.UploadFileRequest(metadata=pb.UploadFileMetadata(
-            file_name="load.csv", role=common_pb2.FEATURE_ROLE_INPUT, declared_size_bytes=size))
+        yield pb.UploadFileRequest(
+            metadata=pb.UploadFileMetadata(
+                file_name="load.csv", role=common_pb2.FEATURE_ROLE_INPUT, declared_size_bytes=size
+            )
+        )
         for chunk in chunks:
             yield pb.UploadFileRequest(chunk=chunk)
         sent = time.perf_counter()
@@ -156,18 +173,28 @@ def upload_resumable(stub: pb_grpc.UploadServiceStub, chunks: Iterable[bytes], s
     Returns the File and the perf_counter() time the last WriteUploadChunk returned.
     """
     metadata = tenant_metadata(TENANT)
-    upload = stub.CreateUpload(pb.CreateUploadRequest(upload=pb.Upload(
-        file_name="load.csv", role=common_pb2.FEATURE_ROLE_INPUT, declared_size_bytes=size)), metadata=metadata).upload
+    upload = stub.CreateUpload(
+        pb.CreateUploadRequest(
+            upload=pb.Upload(file_name="load.csv", role=common_pb2.FEATURE_ROLE_INPUT, declared_size_bytes=size)
+        ),
+        metadata=metadata,
+    ).upload
     digest = hashlib.sha256()
     offset = 0
     for chunk in chunks:
-        stub.WriteUploadChunk(pb.WriteUploadChunkRequest(name=upload.name, offset=offset, data=chunk),
-                              metadata=metadata, timeout=_CALL_TIMEOUT_S)
+        stub.WriteUploadChunk(
+            pb.WriteUploadChunkRequest(name=upload.name, offset=offset, data=chunk),
+            metadata=metadata,
+            timeout=_CALL_TIMEOUT_S,
+        )
         digest.update(chunk)
         offset += len(chunk)
     sent = time.perf_counter()
-    file = stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=digest.hexdigest()),
-                               metadata=metadata, timeout=_CALL_TIMEOUT_S).file
+    file = stub.CompleteUpload(
+        pb.CompleteUploadRequest(name=upload.name, sha256=digest.hexdigest()),
+        metadata=metadata,
+        timeout=_CALL_TIMEOUT_S,
+    ).file
     return file, sent
 
 

@@ -56,7 +56,8 @@ def run(rows: int = 1_000_000) -> list[dict]:
     size = f"{samples:,} samples, X {windows.X.nbytes / 1e9:.2f} GB"
     return [
         {
-            "name": f"build_windows vs per-sample loop ({size}; loop timed on {len(references):,} samples, extrapolated)",
+            "name": f"build_windows vs per-sample loop ({size}; loop timed on {len(references):,} samples, "
+            "extrapolated)",
             "measured": round(build_seconds, 3),
             "baseline": round(loop_seconds, 3),
             "ratio": round(loop_seconds / build_seconds, 1),

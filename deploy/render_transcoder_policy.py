@@ -63,15 +63,17 @@ def render(envoy_config_text: str, descriptor_set: bytes) -> str:
         "spec": {
             "targetRef": {"group": "gateway.networking.k8s.io", "kind": "Gateway", "name": GATEWAY},
             "type": "JSONPatch",
-            "jsonPatches": [{
-                "type": "type.googleapis.com/envoy.config.listener.v3.Listener",
-                "name": f"{NAMESPACE}/{GATEWAY}/{LISTENER}",
-                "operation": {
-                    "op": "add",
-                    "path": "/default_filter_chain/filters/0/typed_config/http_filters/0",
-                    "value": {"name": TRANSCODER, "typed_config": typed_config},
-                },
-            }],
+            "jsonPatches": [
+                {
+                    "type": "type.googleapis.com/envoy.config.listener.v3.Listener",
+                    "name": f"{NAMESPACE}/{GATEWAY}/{LISTENER}",
+                    "operation": {
+                        "op": "add",
+                        "path": "/default_filter_chain/filters/0/typed_config/http_filters/0",
+                        "value": {"name": TRANSCODER, "typed_config": typed_config},
+                    },
+                }
+            ],
         },
     }
     return HEADER + yaml.safe_dump(policy, sort_keys=False, width=1 << 20)

@@ -88,13 +88,16 @@ class Gateway:
             _cancel_unfinished(call)
         if not response.prepared:
             await response.prepare(request)
-        await response.write(grpcweb.trailer_frame(code.value[0], message, trailers or (), wire.text if wire else False))
+        await response.write(
+            grpcweb.trailer_frame(code.value[0], message, trailers or (), wire.text if wire else False)
+        )
         await response.write_eof()
         _log_call("grpc-web", request, code, started, response.headers.get(REQUEST_ID_HEADER, ""))
         return response
 
-    async def _request_frames(self, request: web.Request, wire: grpcweb.WireFormat,
-                              body_error: list) -> AsyncIterator[bytes]:
+    async def _request_frames(
+        self, request: web.Request, wire: grpcweb.WireFormat, body_error: list
+    ) -> AsyncIterator[bytes]:
         if wire.text:  # read whole (bounded by client_max_size): old browsers send one message
             messages = grpcweb.split_frames(grpcweb.decode_text_body(await request.read()), self._max_message_bytes)
             return _iterate(messages)
@@ -113,11 +116,18 @@ class Gateway:
         if match is None:
             allowed = self._routes.allowed_methods(raw_path)
             if allowed:
-                return _error_response(rest.status_for(grpc.StatusCode.UNIMPLEMENTED,
-                                                       f"{request.method} is not served here; use {', '.join(allowed)}"),
-                                       options.request_id, http_status=405, headers={"Allow": ", ".join(allowed)})
-            return _error_response(rest.status_for(grpc.StatusCode.NOT_FOUND,
-                                                   f"no route for {request.method} {request.path}"), options.request_id)
+                return _error_response(
+                    rest.status_for(
+                        grpc.StatusCode.UNIMPLEMENTED, f"{request.method} is not served here; use {', '.join(allowed)}"
+                    ),
+                    options.request_id,
+                    http_status=405,
+                    headers={"Allow": ", ".join(allowed)},
+                )
+            return _error_response(
+                rest.status_for(grpc.StatusCode.NOT_FOUND, f"no route for {request.method} {request.path}"),
+                options.request_id,
+            )
         route, binding = match.route, match.binding
         try:
             body = await request.read() if binding.body else b""
@@ -125,8 +135,11 @@ class Gateway:
         except rest.RequestError as error:
             return _error_response(error.status(), options.request_id)
         except web.HTTPRequestEntityTooLarge as error:
-            return _error_response(rest.status_for(grpc.StatusCode.RESOURCE_EXHAUSTED, error.text or "body too large"),
-                                   options.request_id, http_status=413)
+            return _error_response(
+                rest.status_for(grpc.StatusCode.RESOURCE_EXHAUSTED, error.text or "body too large"),
+                options.request_id,
+                http_status=413,
+            )
         payloads = [m.SerializeToString() for m in messages]
         requests = _iterate(payloads) if route.client_streaming else payloads[0]
         try:
@@ -136,15 +149,19 @@ class Gateway:
             reply = route.response_class.FromString(await call)
         except grpc.aio.AioRpcError as error:
             _log_call("rest", request, error.code(), started, options.request_id)
-            return _error_response(rest.status_from_trailers(error.code(), error.details(),
-                                                             error.trailing_metadata()), options.request_id)
+            return _error_response(
+                rest.status_from_trailers(error.code(), error.details(), error.trailing_metadata()), options.request_id
+            )
         except _Refused as refusal:
             return _error_response(rest.status_for(refusal.code, refusal.message), options.request_id)
         finally:
             _cancel_unfinished(call)
         _log_call("rest", request, grpc.StatusCode.OK, started, options.request_id)
-        return web.Response(text=rest.response_json(reply, binding) + "\n", content_type="application/json",
-                            headers={REQUEST_ID_HEADER: options.request_id})
+        return web.Response(
+            text=rest.response_json(reply, binding) + "\n",
+            content_type="application/json",
+            headers={REQUEST_ID_HEADER: options.request_id},
+        )
 
     async def _rest_stream(self, request: web.Request, call: grpc.aio.Call, match, request_id: str):
         """Newline-delimited JSON, one message per line, each written as it arrives.
@@ -236,11 +253,15 @@ def _cancel_unfinished(call: grpc.aio.Call | None) -> None:
         call.cancel()
 
 
-def _error_response(status, request_id: str, *, http_status: int | None = None,
-                    headers: dict | None = None) -> web.Response:
+def _error_response(
+    status, request_id: str, *, http_status: int | None = None, headers: dict | None = None
+) -> web.Response:
     response = web.Response(
-        status=http_status or rest.http_status(status.code), text=json.dumps(rest.status_json(status)) + "\n",
-        content_type="application/json", headers=headers)
+        status=http_status or rest.http_status(status.code),
+        text=json.dumps(rest.status_json(status)) + "\n",
+        content_type="application/json",
+        headers=headers,
+    )
     if request_id:
         response.headers[REQUEST_ID_HEADER] = request_id
     return response
@@ -250,8 +271,18 @@ def _log_call(protocol: str, request: web.Request, code: grpc.StatusCode, starte
     # tsforge's log filter takes the request id from the request context.
     token = context.set_current(context.RequestContext(request_id=request_id, tenant=None))
     try:
-        log.info("%s %s %s -> %s", protocol, request.method, request.path, code.name, extra={
-            "protocol": protocol, "path": request.path, "code": code.name,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2)})
+        log.info(
+            "%s %s %s -> %s",
+            protocol,
+            request.method,
+            request.path,
+            code.name,
+            extra={
+                "protocol": protocol,
+                "path": request.path,
+                "code": code.name,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+            },
+        )
     finally:
         context.reset(token)

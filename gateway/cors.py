@@ -8,8 +8,15 @@ from dataclasses import dataclass
 from aiohttp import web
 
 ALLOW_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
-ALLOW_HEADERS = ("authorization", "content-type", "grpc-timeout", "x-grpc-web", "x-user-agent",
-                 "x-request-id", "accept")
+ALLOW_HEADERS = (
+    "authorization",
+    "content-type",
+    "grpc-timeout",
+    "x-grpc-web",
+    "x-user-agent",
+    "x-request-id",
+    "accept",
+)
 EXPOSE_HEADERS = ("grpc-status", "grpc-message", "grpc-status-details-bin", "x-request-id")
 
 
@@ -33,13 +40,16 @@ class CorsPolicy:
                 return await handler(request)
             if not self.allows(origin):
                 return web.Response(status=403, text=f"origin {origin} is not allowed\n")
-            return web.Response(status=204, headers={
-                "Access-Control-Allow-Origin": origin,
-                "Access-Control-Allow-Methods": ", ".join(ALLOW_METHODS),
-                "Access-Control-Allow-Headers": ", ".join(ALLOW_HEADERS),
-                "Access-Control-Max-Age": str(self.max_age_seconds),
-                "Vary": "Origin",
-            })
+            return web.Response(
+                status=204,
+                headers={
+                    "Access-Control-Allow-Origin": origin,
+                    "Access-Control-Allow-Methods": ", ".join(ALLOW_METHODS),
+                    "Access-Control-Allow-Headers": ", ".join(ALLOW_HEADERS),
+                    "Access-Control-Max-Age": str(self.max_age_seconds),
+                    "Vary": "Origin",
+                },
+            )
 
         return preflight
 

@@ -65,8 +65,7 @@ def trailer_frame(code: int, message: str, metadata: Iterable[tuple[str, str | b
     lines = [f"grpc-status: {code}"]
     if message:
         lines.append(f"grpc-message: {encode_grpc_message(message)}")
-    lines += [f"{key}: {value}" for key, value in header_pairs(metadata)
-              if key not in ("grpc-status", "grpc-message")]
+    lines += [f"{key}: {value}" for key, value in header_pairs(metadata) if key not in ("grpc-status", "grpc-message")]
     block = ("".join(line + "\r\n" for line in lines)).encode("ascii")
     return _encode(_HEADER.pack(TRAILER_FLAG, len(block)) + block, text)
 
@@ -124,7 +123,7 @@ def split_frames(data: bytes, max_message_bytes: int) -> list[bytes]:
             raise FramingError("truncated grpc-web frame")
         if flag & TRAILER_FLAG:
             break
-        messages.append(data[offset:offset + length])
+        messages.append(data[offset : offset + length])
         offset += length
     return messages
 

@@ -69,8 +69,9 @@ class RequestError(ValueError):
         return status_pb2.Status(code=grpc.StatusCode.INVALID_ARGUMENT.value[0], message=str(self), details=[detail])
 
 
-def build_requests(route: MethodRoute, binding: HttpBinding, path_params: Mapping[str, str],
-                   query: MultiMapping[str], body: bytes) -> list[Message]:
+def build_requests(
+    route: MethodRoute, binding: HttpBinding, path_params: Mapping[str, str], query: MultiMapping[str], body: bytes
+) -> list[Message]:
     """The request message(s) for one REST call.
 
     One message, except for client-streaming RPCs, whose body (`body: "*"`) may be a JSON
@@ -193,8 +194,12 @@ def _scalar(field: FieldDescriptor, raw: str, path: str):
         raise RequestError(path, f"{raw!r} is not a valid {expected}") from None
 
 
-_TYPE_NAMES = {FieldDescriptor.TYPE_BOOL: "bool (true or false)", FieldDescriptor.TYPE_BYTES: "base64 string",
-               FieldDescriptor.TYPE_DOUBLE: "number", FieldDescriptor.TYPE_FLOAT: "number"}
+_TYPE_NAMES = {
+    FieldDescriptor.TYPE_BOOL: "bool (true or false)",
+    FieldDescriptor.TYPE_BYTES: "base64 string",
+    FieldDescriptor.TYPE_DOUBLE: "number",
+    FieldDescriptor.TYPE_FLOAT: "number",
+}
 
 
 def _set_well_known(target: Message, raw: str, path: str) -> None:
@@ -206,7 +211,11 @@ def _set_well_known(target: Message, raw: str, path: str) -> None:
                 target.paths.append(item if "_" in item or item.islower() else _snake(item))
         elif name in ("google.protobuf.Timestamp", "google.protobuf.Duration"):
             target.FromJsonString(raw)
-        elif name.startswith("google.protobuf.") and name.endswith("Value") and "value" in target.DESCRIPTOR.fields_by_name:
+        elif (
+            name.startswith("google.protobuf.")
+            and name.endswith("Value")
+            and "value" in target.DESCRIPTOR.fields_by_name
+        ):
             field = target.DESCRIPTOR.fields_by_name["value"]
             target.value = _scalar(field, raw, path)
         else:
@@ -230,8 +239,7 @@ def response_json(message: Message, binding: HttpBinding | None) -> str:
     return json.dumps(json_format.MessageToDict(message), separators=(",", ":"))
 
 
-def status_from_trailers(code: grpc.StatusCode, details: str | None,
-                         trailing_metadata) -> status_pb2.Status:
+def status_from_trailers(code: grpc.StatusCode, details: str | None, trailing_metadata) -> status_pb2.Status:
     """The rich status a gRPC failure carries (grpc-status-details-bin), or a plain one."""
     for key, value in trailing_metadata or ():
         if key == "grpc-status-details-bin" and isinstance(value, bytes):

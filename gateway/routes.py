@@ -56,7 +56,7 @@ def parse_template(template: str) -> PathTemplate:
     path, verb = template, ""
     colon = template.rfind(":")
     if colon > template.rfind("}") and colon > template.rfind("/"):
-        path, verb = template[:colon], template[colon + 1:]
+        path, verb = template[:colon], template[colon + 1 :]
     parts, variables, literal_count = [], [], 0
     for segment in _top_level_segments(path[1:], template):
         if segment.startswith("{"):
@@ -187,14 +187,16 @@ def load_routes(modules: Mapping[str, ModuleType]) -> RouteTable:
         for service in module.DESCRIPTOR.services_by_name.values():
             for method in service.methods:
                 rule = method.GetOptions().Extensions[annotations_pb2.http]
-                routes.append(MethodRoute(
-                    service=service_key,
-                    grpc_path=f"/{service.full_name}/{method.name}",
-                    method=method,
-                    request_class=message_factory.GetMessageClass(method.input_type),
-                    response_class=message_factory.GetMessageClass(method.output_type),
-                    bindings=tuple(_bindings(rule)),
-                ))
+                routes.append(
+                    MethodRoute(
+                        service=service_key,
+                        grpc_path=f"/{service.full_name}/{method.name}",
+                        method=method,
+                        request_class=message_factory.GetMessageClass(method.input_type),
+                        response_class=message_factory.GetMessageClass(method.output_type),
+                        bindings=tuple(_bindings(rule)),
+                    )
+                )
     return RouteTable(routes)
 
 

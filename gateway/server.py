@@ -35,8 +35,13 @@ class GatewaySettings:
     @classmethod
     def from_config(cls, config) -> GatewaySettings:
         """From tsforge's Config: TSFORGE_HOST, TSFORGE_GATEWAY_PORT, the service addresses."""
-        return cls(host=config.host, port=config.gateway_port, upstreams=dict(config.addresses),
-                   cors_origins=config.gateway_cors_origins, max_message_bytes=config.grpc_max_message_bytes)
+        return cls(
+            host=config.host,
+            port=config.gateway_port,
+            upstreams=dict(config.addresses),
+            cors_origins=config.gateway_cors_origins,
+            max_message_bytes=config.grpc_max_message_bytes,
+        )
 
 
 class RunningGateway:
@@ -62,8 +67,9 @@ class RunningGateway:
             raise RuntimeError("the gateway did not start in time")
         if self._failure is not None:
             self._thread.join()
-            raise RuntimeError(f"the gateway cannot listen on {self.settings.host}:{self.settings.port}: "
-                               f"{self._failure}") from self._failure
+            raise RuntimeError(
+                f"the gateway cannot listen on {self.settings.host}:{self.settings.port}: {self._failure}"
+            ) from self._failure
         log.info("gateway serving grpc-web and REST on port %d", self.port)
         return self
 
@@ -82,12 +88,17 @@ class RunningGateway:
 
     async def _listen(self) -> None:
         settings = self.settings
-        app = create_app(self._routes, Upstreams(settings.upstreams, settings.max_message_bytes),
-                         CorsPolicy(tuple(settings.cors_origins)), settings.max_message_bytes)
+        app = create_app(
+            self._routes,
+            Upstreams(settings.upstreams, settings.max_message_bytes),
+            CorsPolicy(tuple(settings.cors_origins)),
+            settings.max_message_bytes,
+        )
         # handler_cancellation: a client that disconnects cancels its handler, and with
         # it the upstream call, even while the handler waits for the next stream message.
-        self._runner = web.AppRunner(app, handler_cancellation=True, access_log=None,
-                                     shutdown_timeout=settings.shutdown_grace_seconds)
+        self._runner = web.AppRunner(
+            app, handler_cancellation=True, access_log=None, shutdown_timeout=settings.shutdown_grace_seconds
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, settings.host, settings.port)
         try:

@@ -43,8 +43,9 @@ class CallOptions:
         """
         request_id = headers.get(REQUEST_ID_HEADER) or uuid.uuid4().hex
         metadata = [(REQUEST_ID_HEADER, request_id)]
-        metadata += [(name, headers[name]) for name in FORWARDED_HEADERS
-                     if name != REQUEST_ID_HEADER and name in headers]
+        metadata += [
+            (name, headers[name]) for name in FORWARDED_HEADERS if name != REQUEST_ID_HEADER and name in headers
+        ]
         timeout = None
         raw = headers.get("grpc-timeout")
         if raw is not None:
@@ -74,17 +75,16 @@ class Upstreams:
     def address(self, service: str) -> str | None:
         return self._addresses.get(service)
 
-    def start(self, route: MethodRoute, requests: bytes | AsyncIterator[bytes],
-              options: CallOptions) -> grpc.aio.Call:
+    def start(self, route: MethodRoute, requests: bytes | AsyncIterator[bytes], options: CallOptions) -> grpc.aio.Call:
         """Starts the upstream call; single requests as bytes, client streams as an async iterator.
 
         Raises KeyError when no address is configured for the route's service.
         """
         channel = self._channel(route.service)
-        kind = ("stream" if route.client_streaming else "unary") + "_" + \
-               ("stream" if route.server_streaming else "unary")
-        multicallable = getattr(channel, kind)(route.grpc_path, request_serializer=None,
-                                               response_deserializer=None)
+        kind = (
+            ("stream" if route.client_streaming else "unary") + "_" + ("stream" if route.server_streaming else "unary")
+        )
+        multicallable = getattr(channel, kind)(route.grpc_path, request_serializer=None, response_deserializer=None)
         return multicallable(requests, metadata=options.metadata, timeout=options.timeout)
 
     def _channel(self, service: str) -> grpc.aio.Channel:

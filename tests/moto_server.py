@@ -37,8 +37,7 @@ def start_moto(log_path: Path) -> tuple[subprocess.Popen[bytes], int]:
         process.wait()
         failures.append(f"port {port}: exit code {process.returncode}")
     raise RuntimeError(
-        f"moto S3 server did not start ({'; '.join(failures)}); log:\n"
-        + log_path.read_text(errors="replace")[-4000:]
+        f"moto S3 server did not start ({'; '.join(failures)}); log:\n" + log_path.read_text(errors="replace")[-4000:]
     )
 
 

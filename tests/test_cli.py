@@ -20,8 +20,7 @@ from tsforge.cli.main import cli
 
 
 def _env(service, tenant) -> dict[str, str]:
-    return {"TSFORGE_UPLOAD_ADDRESS": service.address, "TSFORGE_TOKEN": tenant.token,
-            "TSFORGE_JWT_SECRET": JWT_SECRET}
+    return {"TSFORGE_UPLOAD_ADDRESS": service.address, "TSFORGE_TOKEN": tenant.token, "TSFORGE_JWT_SECRET": JWT_SECRET}
 
 
 def test_upload_then_files_list_and_show_with_json(db, local_store, tenant, tmp_path):
@@ -68,12 +67,22 @@ def test_token_names_the_tenant():
 def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_path):
     """The README's first command: no database URL, no S3, just a data directory."""
     port = _free_port()
-    env = {**os.environ, "TSFORGE_DATA_DIR": str(tmp_path / "data"), "TSFORGE_UPLOAD_PORT": str(port),
-           "TSFORGE_TRAINING_PORT": str(_free_port()), "TSFORGE_GATEWAY_PORT": str(_free_port())}
+    env = {
+        **os.environ,
+        "TSFORGE_DATA_DIR": str(tmp_path / "data"),
+        "TSFORGE_UPLOAD_PORT": str(port),
+        "TSFORGE_TRAINING_PORT": str(_free_port()),
+        "TSFORGE_GATEWAY_PORT": str(_free_port()),
+    }
     for key in ("TSFORGE_DATABASE_URL", "TSFORGE_S3_ENDPOINT", "TSFORGE_UPLOAD_ADDRESS", "TSFORGE_TRAINING_ADDRESS"):
         env.pop(key, None)
-    process = subprocess.Popen([sys.executable, "-m", "tsforge.cli", "up", "--demo"], env=env,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tsforge.cli", "up", "--demo"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = []
     try:
         deadline = time.monotonic() + 120

@@ -49,8 +49,9 @@ def resolve_season(season_steps: int, infer_season: bool, dataset: tr.Dataset) -
     return whole if abs(steps - whole) < 1e-9 and 1 <= whole <= MAX_SEASON_STEPS else 1
 
 
-def compute_evaluation(source: TrainingSource, tenant: str, models: Sequence[tr.ModelResult], season_steps: int
-                       ) -> ComputedEvaluation:
+def compute_evaluation(
+    source: TrainingSource, tenant: str, models: Sequence[tr.ModelResult], season_steps: int
+) -> ComputedEvaluation:
     """Every metric table of `models` (SUCCEEDED models of one run) on the test and
     validation splits, in original and scaled units, with the three baselines.
 
@@ -71,8 +72,9 @@ def compute_evaluation(source: TrainingSource, tenant: str, models: Sequence[tr.
     means_original = np.array([np.nan if empty_training else f.scaler.data_mean for f in train.features])
     means = {
         er.VALUE_UNITS_ORIGINAL: means_original,
-        er.VALUE_UNITS_SCALED: np.array([f.scaler.transform(np.float64(mean))
-                                         for f, mean in zip(train.features, means_original)]),
+        er.VALUE_UNITS_SCALED: np.array(
+            [f.scaler.transform(np.float64(mean)) for f, mean in zip(train.features, means_original)]
+        ),
     }
     step_minutes = [feature.step_minutes for feature in train.features]
     tables: list[er.MetricTable] = []
@@ -86,9 +88,15 @@ def compute_evaluation(source: TrainingSource, tenant: str, models: Sequence[tr.
             scaled = units == er.VALUE_UNITS_SCALED
             predictions = {name: _values(rows, scaled) for name, rows in zip(names, [first, *others])}
             split_tables = evaluate_split(
-                first.actual_scaled if scaled else first.actual, predictions, features, step_minutes,
-                history=first.history_scaled() if scaled else first.history, train_mean=means[units],
-                mase_scales=scales[units], season_steps=season_steps)
+                first.actual_scaled if scaled else first.actual,
+                predictions,
+                features,
+                step_minutes,
+                history=first.history_scaled() if scaled else first.history,
+                train_mean=means[units],
+                mase_scales=scales[units],
+                season_steps=season_steps,
+            )
             tables += split_table_messages(split_tables, split, units, model_types)
     return ComputedEvaluation(names, features, season_steps, tuple(tables))
 

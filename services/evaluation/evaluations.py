@@ -91,10 +91,22 @@ class Evaluations:
                 evaluation_id = uuid.uuid4().hex
                 stamp = now()
                 with self._db.transaction() as session:
-                    claimed = repo.insert_if_absent(session, {
-                        "id": evaluation_id, "tenant": tenant, "run_id": run_id, "model": model, "season_steps": season,
-                        "infer_season": infer, "state": er.EVALUATION_STATE_COMPUTING, "failure_reason": "", "document": {},
-                        "create_time": stamp, "update_time": stamp})
+                    claimed = repo.insert_if_absent(
+                        session,
+                        {
+                            "id": evaluation_id,
+                            "tenant": tenant,
+                            "run_id": run_id,
+                            "model": model,
+                            "season_steps": season,
+                            "infer_season": infer,
+                            "state": er.EVALUATION_STATE_COMPUTING,
+                            "failure_reason": "",
+                            "document": {},
+                            "create_time": stamp,
+                            "update_time": stamp,
+                        },
+                    )
                 if claimed:
                     return self._compute(tenant, evaluation_id, models, resolve_season(season, infer, dataset))
                 continue  # someone else inserted it first: wait for theirs
@@ -115,8 +127,10 @@ class Evaluations:
         run_name = f"runs/{run_id}"
         run = self._training.get_run(tenant, run_name)
         if run.state != tr.RUN_STATE_SUCCEEDED:
-            raise FailedPrecondition(f"{run_name} is {tr.RunState.Name(run.state)}, not SUCCEEDED: "
-                                     "only finished runs can be evaluated", run_name)
+            raise FailedPrecondition(
+                f"{run_name} is {tr.RunState.Name(run.state)}, not SUCCEEDED: only finished runs can be evaluated",
+                run_name,
+            )
         models = [m for m in run.models if m.state == tr.MODEL_STATE_SUCCEEDED and (not model or m.name == model)]
         if model and not models:
             if not any(m.name == model for m in run.models):
@@ -132,22 +146,33 @@ class Evaluations:
         except ValueError as error:
             # The stored predictions cannot be scored together: a lasting fact, stored.
             with self._db.transaction() as session:
-                repo.finish(session, evaluation_id, er.EVALUATION_STATE_FAILED, str(error),
-                            {"models": [m.name for m in models], "features": [], "season_steps": season}, [], now())
+                repo.finish(
+                    session,
+                    evaluation_id,
+                    er.EVALUATION_STATE_FAILED,
+                    str(error),
+                    {"models": [m.name for m in models], "features": [], "season_steps": season},
+                    [],
+                    now(),
+                )
                 return self._message(repo.get(session, tenant, evaluation_id))
         except BaseException:
             # Passing (training unreachable, the run deleted meanwhile): the next request retries.
             with self._db.transaction() as session:
                 repo.delete(session, evaluation_id)
             raise
-        document = {"models": list(computed.models), "features": list(computed.features),
-                    "season_steps": computed.season_steps}
+        document = {
+            "models": list(computed.models),
+            "features": list(computed.features),
+            "season_steps": computed.season_steps,
+        }
         with self._db.transaction() as session:
             repo.finish(session, evaluation_id, er.EVALUATION_STATE_READY, "", document, list(computed.tables), now())
             row = repo.get(session, tenant, evaluation_id)
             message = self._message(row, session)
-        log.info("evaluated %d models of run %s in %.2f s", len(computed.models), row.run_id,
-                 time.perf_counter() - started)
+        log.info(
+            "evaluated %d models of run %s in %.2f s", len(computed.models), row.run_id, time.perf_counter() - started
+        )
         return message
 
     # -- reading --------------------------------------------------------------------
@@ -173,8 +198,9 @@ class Evaluations:
             rows, token = paginate(repo.list_page(session, tenant, run_id, limit + 1, after), limit)
             return [self._message(row, session) for row in rows], token
 
-    def read_table(self, tenant: str, name: str, selector: er.MetricTable, requested_page_size: int,
-                   page_token: str) -> tuple[er.MetricTable, str]:
+    def read_table(
+        self, tenant: str, name: str, selector: er.MetricTable, requested_page_size: int, page_token: str
+    ) -> tuple[er.MetricTable, str]:
         """One page of rows of a READY evaluation's table, and the next page's token.
 
         `selector` is a tsforge.evaluation.v1.MetricTableSelector. Raises
@@ -184,9 +210,10 @@ class Evaluations:
         limit = _checked(violations, lambda: _table_page_size(requested_page_size))
         offset = _checked(violations, lambda: _decode_offset(page_token))
         table = self._table(tenant, name, selector, violations)
-        rows = table.rows[offset:offset + limit]
-        page = er.MetricTable(kind=table.kind, split=table.split, units=table.units, rank_metric=table.rank_metric,
-                              rows=rows)
+        rows = table.rows[offset : offset + limit]
+        page = er.MetricTable(
+            kind=table.kind, split=table.split, units=table.units, rank_metric=table.rank_metric, rows=rows
+        )
         more = offset + limit < len(table.rows)
         return page, _encode_offset(offset + limit) if more else ""
 
@@ -199,10 +226,13 @@ class Evaluations:
         split = common_pb2.DataSplit.Name(table.split).removeprefix("DATA_SPLIT_").lower()
         units = er.ValueUnits.Name(table.units).removeprefix("VALUE_UNITS_").lower()
         suffix = f"-{er.Metric.Name(table.rank_metric).removeprefix('METRIC_').lower()}" if table.rank_metric else ""
-        header = common_pb2.DownloadHeader(size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                           content_type="text/csv",
-                                           file_name=f"{name.split('/')[-1]}-{kind}-{split}-{units}{suffix}.csv")
-        return header, (data[i:i + EXPORT_CHUNK_BYTES] for i in range(0, max(len(data), 1), EXPORT_CHUNK_BYTES))
+        header = common_pb2.DownloadHeader(
+            size_bytes=len(data),
+            sha256=hashlib.sha256(data).hexdigest(),
+            content_type="text/csv",
+            file_name=f"{name.split('/')[-1]}-{kind}-{split}-{units}{suffix}.csv",
+        )
+        return header, (data[i : i + EXPORT_CHUNK_BYTES] for i in range(0, max(len(data), 1), EXPORT_CHUNK_BYTES))
 
     def ready(self, tenant: str, name: str) -> er.Evaluation:
         """The evaluation, which must be READY. Raises InvalidArgument, NotFound, FailedPrecondition."""
@@ -210,8 +240,9 @@ class Evaluations:
         _require_ready(evaluation)
         return evaluation
 
-    def stored_table(self, evaluation: er.Evaluation, kind: int, split: int, units: int, rank_metric: int = 0
-                     ) -> er.MetricTable:
+    def stored_table(
+        self, evaluation: er.Evaluation, kind: int, split: int, units: int, rank_metric: int = 0
+    ) -> er.MetricTable:
         with self._db.transaction() as session:
             found = repo.tables(session, evaluation.name.split("/")[1], kind, split, units, rank_metric)
         return found[0] if found else er.MetricTable(kind=kind, split=split, units=units, rank_metric=rank_metric)
@@ -227,8 +258,7 @@ class Evaluations:
         if violations:
             raise InvalidArgument(violations)
         _require_ready(evaluation)
-        table = self.stored_table(evaluation, selection.kind, selection.split, selection.units,
-                                  selection.rank_metric)
+        table = self.stored_table(evaluation, selection.kind, selection.split, selection.units, selection.rank_metric)
         kept = [row for row in table.rows if _keep(row, selection)]
         del table.rows[:]
         table.rows.extend(kept)
@@ -240,9 +270,16 @@ class Evaluations:
         if document.get("season_steps"):
             requested.season_steps = document["season_steps"]
         model = er.Evaluation(
-            name=f"{COLLECTION}/{row.id}", run=f"runs/{row.run_id}", model=row.model, options=requested,
-            state=row.state, failure_reason=row.failure_reason, models=document.get("models", []),
-            features=document.get("features", []), create_time=timestamp(row.create_time))
+            name=f"{COLLECTION}/{row.id}",
+            run=f"runs/{row.run_id}",
+            model=row.model,
+            options=requested,
+            state=row.state,
+            failure_reason=row.failure_reason,
+            models=document.get("models", []),
+            features=document.get("features", []),
+            create_time=timestamp(row.create_time),
+        )
         if row.state == er.EVALUATION_STATE_READY:
             if session is None:
                 with self._db.transaction() as own:
@@ -287,7 +324,9 @@ def _selection(selector, evaluation: er.Evaluation | None, violations: list[Fiel
     """The MetricTableSelector with defaults filled in; problems go to `violations`."""
     field = "table."
     if selector.kind == er.METRIC_TABLE_KIND_UNSPECIFIED or selector.kind not in er.MetricTableKind.values():
-        violations.append(FieldViolation(field + "kind", "is required: OVERALL, PER_STEP, AGGREGATED, SKILL or RANKING"))
+        violations.append(
+            FieldViolation(field + "kind", "is required: OVERALL, PER_STEP, AGGREGATED, SKILL or RANKING")
+        )
     split = selector.split or common_pb2.DATA_SPLIT_TEST
     if split not in EVALUATED_SPLITS:
         violations.append(FieldViolation(field + "split", "must be TEST or VALIDATION (unspecified: TEST)"))
@@ -306,8 +345,15 @@ def _selection(selector, evaluation: er.Evaluation | None, violations: list[Fiel
         unknown = sorted(set(selector.features) - set(evaluation.features))
         if unknown:
             violations.append(FieldViolation(field + "features", f"not output features here: {', '.join(unknown)}"))
-    return TableSelection(selector.kind, split, units, rank_metric, frozenset(selector.models),
-                          frozenset(selector.features), selector.exclude_baselines)
+    return TableSelection(
+        selector.kind,
+        split,
+        units,
+        rank_metric,
+        frozenset(selector.models),
+        frozenset(selector.features),
+        selector.exclude_baselines,
+    )
 
 
 def _keep(row: er.MetricTableRow, selection: TableSelection) -> bool:
@@ -336,14 +382,18 @@ def _validate_create(request: er.Evaluation) -> tuple[str, str, int, bool]:
     if model:
         parts = model.split("/")
         if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models" or not parts[3]:
-            violations.append(FieldViolation("evaluation.model", f"must be 'runs/{{run}}/models/{{model}}', "
-                                                                  f"got {model!r}"))
+            violations.append(
+                FieldViolation("evaluation.model", f"must be 'runs/{{run}}/models/{{model}}', got {model!r}")
+            )
         elif run_id and parts[1] != run_id:
             violations.append(FieldViolation("evaluation.model", f"must be a model of {request.run}"))
     season = request.options.season_steps
     if not 0 <= season <= MAX_SEASON_STEPS:
-        violations.append(FieldViolation("evaluation.options.season_steps",
-                                         f"must be between 0 and {MAX_SEASON_STEPS} (0: 1, or inferred)"))
+        violations.append(
+            FieldViolation(
+                "evaluation.options.season_steps", f"must be between 0 and {MAX_SEASON_STEPS} (0: 1, or inferred)"
+            )
+        )
     if violations:
         raise InvalidArgument(violations)
     return run_id, model, season, request.options.infer_season and season == 0

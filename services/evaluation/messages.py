@@ -31,18 +31,25 @@ def value_message(value: MetricValue) -> er.MetricValue:
     return er.MetricValue(undefined_reason=value.undefined_reason)
 
 
-def split_table_messages(tables: SplitTables, split: int, units: int, model_types: Mapping[str, int]
-                         ) -> list[er.MetricTable]:
+def split_table_messages(
+    tables: SplitTables, split: int, units: int, model_types: Mapping[str, int]
+) -> list[er.MetricTable]:
     """Every table of one split in one unit: OVERALL, PER_STEP, AGGREGATED, SKILL, and a
     RANKING for each metric."""
 
     def rows(kind: int, source: Sequence[MetricRow]) -> er.MetricTable:
         table = er.MetricTable(kind=kind, split=split, units=units)
         for row in source:
-            table.rows.add(model=row.model, model_type=model_types.get(row.model, 0),
-                           baseline=int(row.baseline or 0), feature=row.feature, step=row.step,
-                           aggregation_steps=row.aggregation_steps, step_width_minutes=row.step_width_minutes,
-                           scores=score_messages(row.scores.values))
+            table.rows.add(
+                model=row.model,
+                model_type=model_types.get(row.model, 0),
+                baseline=int(row.baseline or 0),
+                feature=row.feature,
+                step=row.step,
+                aggregation_steps=row.aggregation_steps,
+                step_width_minutes=row.step_width_minutes,
+                scores=score_messages(row.scores.values),
+            )
         return table
 
     messages = [
@@ -52,15 +59,21 @@ def split_table_messages(tables: SplitTables, split: int, units: int, model_type
     ]
     skill = er.MetricTable(kind=er.METRIC_TABLE_KIND_SKILL, split=split, units=units)
     for row in tables.skill():
-        skill.rows.add(model=row.model, model_type=model_types.get(row.model, 0), baseline=int(row.baseline),
-                       feature=row.feature, scores=score_messages(row.skill))
+        skill.rows.add(
+            model=row.model,
+            model_type=model_types.get(row.model, 0),
+            baseline=int(row.baseline),
+            feature=row.feature,
+            scores=score_messages(row.skill),
+        )
     messages.append(skill)
     messages += [ranking_message(tables, metric, split, units, model_types) for metric in Metric]
     return messages
 
 
-def ranking_message(tables: SplitTables, metric: Metric, split: int, units: int, model_types: Mapping[str, int]
-                    ) -> er.MetricTable:
+def ranking_message(
+    tables: SplitTables, metric: Metric, split: int, units: int, model_types: Mapping[str, int]
+) -> er.MetricTable:
     """The RANKING table by `metric`: each row's scores are every metric averaged over
     the output features (comparison.mean_over_features); the rank is by `metric`'s."""
     per_forecast: dict[tuple[str, Baseline | None], dict[Metric, list[MetricValue]]] = {}
@@ -68,13 +81,17 @@ def ranking_message(tables: SplitTables, metric: Metric, split: int, units: int,
         cells = per_forecast.setdefault((row.model, row.baseline), {m: [] for m in Metric})
         for m in Metric:
             cells[m].append(row.scores[m])
-    means = {key: {m: mean_over_features(values) for m, values in cells.items()}
-             for key, cells in per_forecast.items()}
+    means = {key: {m: mean_over_features(values) for m, values in cells.items()} for key, cells in per_forecast.items()}
     table = er.MetricTable(kind=er.METRIC_TABLE_KIND_RANKING, split=split, units=units, rank_metric=int(metric))
     for place in rank({key: values[metric] for key, values in means.items()}):
         model, baseline = place.key
-        table.rows.add(model=model, model_type=model_types.get(model, 0), baseline=int(baseline or 0),
-                       rank=place.rank, scores=score_messages(means[place.key]))
+        table.rows.add(
+            model=model,
+            model_type=model_types.get(model, 0),
+            baseline=int(baseline or 0),
+            rank=place.rank,
+            scores=score_messages(means[place.key]),
+        )
     return table
 
 
@@ -90,9 +107,13 @@ def table_csv(table: er.MetricTable) -> bytes:
     for row in table.rows:
         values = {score.metric: score.value for score in row.scores}
         cells = [
-            row.model, _short(common_pb2.ModelType.Name(row.model_type)) if row.model_type else "",
-            _short(er.Baseline.Name(row.baseline)) if row.baseline else "", row.feature, row.step,
-            row.aggregation_steps, row.rank,
+            row.model,
+            _short(common_pb2.ModelType.Name(row.model_type)) if row.model_type else "",
+            _short(er.Baseline.Name(row.baseline)) if row.baseline else "",
+            row.feature,
+            row.step,
+            row.aggregation_steps,
+            row.rank,
             *(repr(values[m].value) if m in values and values[m].HasField("value") else "" for m in Metric),
         ]
         writer.writerow(([repr(row.step_width_minutes)] if aggregated else []) + cells)
@@ -100,8 +121,8 @@ def table_csv(table: er.MetricTable) -> bytes:
 
 
 def _short(enum_name: str) -> str:
-    """"MODEL_TYPE_LINEAR_REGRESSION" -> "linear_regression", "BASELINE_NAIVE" -> "naive"."""
+    """ "MODEL_TYPE_LINEAR_REGRESSION" -> "linear_regression", "BASELINE_NAIVE" -> "naive"."""
     for prefix in ("MODEL_TYPE_", "BASELINE_"):
         if enum_name.startswith(prefix):
-            return enum_name[len(prefix):].lower()
+            return enum_name[len(prefix) :].lower()
     return enum_name.lower()

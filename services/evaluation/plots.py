@@ -35,8 +35,15 @@ class LossHistory:
     best_epoch: int = 0
 
 
-def prediction_vs_actual(times: np.ndarray, actual: np.ndarray, forecasts: Mapping[str, np.ndarray], *,
-                         title: str, ylabel: str, size: PlotSize) -> bytes:
+def prediction_vs_actual(
+    times: np.ndarray,
+    actual: np.ndarray,
+    forecasts: Mapping[str, np.ndarray],
+    *,
+    title: str,
+    ylabel: str,
+    size: PlotSize,
+) -> bytes:
     """Actual values and each forecast against time (datetime64 values, one per sample)."""
     figure, axes = _figure(size)
     if len(times) == 0:
@@ -79,8 +86,14 @@ def error_per_step(series: Mapping[str, Sequence[float]], *, title: str, ylabel:
         return _empty(figure, axes, title, "no rows")
     for label, values in series.items():
         steps = np.arange(1, len(values) + 1)
-        axes.plot(steps, np.asarray(values, dtype=np.float64), marker="o", markersize=3,
-                  linestyle="--" if label.startswith("baseline") else "-", label=label)
+        axes.plot(
+            steps,
+            np.asarray(values, dtype=np.float64),
+            marker="o",
+            markersize=3,
+            linestyle="--" if label.startswith("baseline") else "-",
+            label=label,
+        )
     axes.set_title(title)
     axes.set_xlabel("forecast step")
     axes.set_ylabel(ylabel)
@@ -142,8 +155,10 @@ def _empty(figure: Figure, axes, title: str, message: str) -> bytes:
     axes.text(0.5, 0.5, message, ha="center", va="center", transform=axes.transAxes)
     axes.set_title(title)
     axes.set_axis_off()
-    return _png(figure, PlotSize(int(figure.get_figwidth() * figure.dpi), int(figure.get_figheight() * figure.dpi),
-                                 int(figure.dpi)))
+    return _png(
+        figure,
+        PlotSize(int(figure.get_figwidth() * figure.dpi), int(figure.get_figheight() * figure.dpi), int(figure.dpi)),
+    )
 
 
 def _png(figure: Figure, size: PlotSize) -> bytes:

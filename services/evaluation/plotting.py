@@ -69,22 +69,34 @@ class Plots:
         normalized = pb.RenderPlotRequest()
         normalized.CopyFrom(request)
         if request.kind not in pb.PlotKind.values() or request.kind == pb.PLOT_KIND_UNSPECIFIED:
-            violations.append(FieldViolation("kind", "is required: PREDICTION_VS_ACTUAL, RESIDUAL_HISTOGRAM, "
-                                                     "ERROR_PER_STEP, LOSS_CURVES or DATASET_VIOLINS"))
+            violations.append(
+                FieldViolation(
+                    "kind",
+                    "is required: PREDICTION_VS_ACTUAL, RESIDUAL_HISTOGRAM, "
+                    "ERROR_PER_STEP, LOSS_CURVES or DATASET_VIOLINS",
+                )
+            )
         if request.kind in NEEDS_FEATURE and not request.feature:
             violations.append(FieldViolation("feature", "is required for this kind of plot"))
         if evaluation is not None:
             if request.feature and request.kind in NEEDS_FEATURE and request.feature not in evaluation.features:
-                violations.append(FieldViolation("feature", f"{request.feature!r} is not an output feature here "
-                                                            f"({', '.join(evaluation.features)})"))
+                violations.append(
+                    FieldViolation(
+                        "feature",
+                        f"{request.feature!r} is not an output feature here ({', '.join(evaluation.features)})",
+                    )
+                )
             unknown = [m for m in request.models if m not in evaluation.models]
             if unknown:
                 violations.append(FieldViolation("models", f"not evaluated here: {', '.join(unknown)}"))
         if request.forecast_step < 0:
             violations.append(FieldViolation("forecast_step", "must be 1 or more (0: 1)"))
         normalized.forecast_step = request.forecast_step or 1
-        if (request.HasField("start_time") and request.HasField("end_time")
-                and request.start_time.ToNanoseconds() > request.end_time.ToNanoseconds()):
+        if (
+            request.HasField("start_time")
+            and request.HasField("end_time")
+            and request.start_time.ToNanoseconds() > request.end_time.ToNanoseconds()
+        ):
             violations.append(FieldViolation("end_time", "must not be before start_time"))
         normalized.split = request.split or common_pb2.DATA_SPLIT_TEST
         if normalized.split not in EVALUATED_SPLITS:
@@ -95,8 +107,7 @@ class Plots:
         normalized.units = request.units or er.VALUE_UNITS_ORIGINAL
         if normalized.units not in er.ValueUnits.values():
             violations.append(FieldViolation("units", "must be ORIGINAL or SCALED"))
-        for field, default, (low, high) in (("width_px", 1000, PIXELS), ("height_px", 600, PIXELS),
-                                            ("dpi", 100, DPI)):
+        for field, default, (low, high) in (("width_px", 1000, PIXELS), ("height_px", 600, PIXELS), ("dpi", 100, DPI)):
             value = getattr(request, field) or default
             if not low <= value <= high:
                 violations.append(FieldViolation(field, f"must be between {low} and {high} (0: {default})"))
@@ -104,8 +115,9 @@ class Plots:
         if violations:
             raise InvalidArgument(violations)
         if evaluation.state != er.EVALUATION_STATE_READY:
-            raise FailedPrecondition(f"{evaluation.name} is {er.EvaluationState.Name(evaluation.state)}, not READY",
-                                     evaluation.name)
+            raise FailedPrecondition(
+                f"{evaluation.name} is {er.EvaluationState.Name(evaluation.state)}, not READY", evaluation.name
+            )
         if not normalized.models:
             normalized.models.extend(evaluation.models)
         # Only what the kind uses is part of the cache key.
@@ -135,8 +147,9 @@ class Plots:
             return self._prediction_vs_actual(request, rows, size)
         return self._residuals(request, rows, size)
 
-    def _prediction_vs_actual(self, request: pb.RenderPlotRequest, rows: Sequence[SplitPredictions],
-                              size: PlotSize) -> bytes:
+    def _prediction_vs_actual(
+        self, request: pb.RenderPlotRequest, rows: Sequence[SplitPredictions], size: PlotSize
+    ) -> bytes:
         first = rows[0]
         f = first.feature_names.index(request.feature)
         steps = first.actual.shape[1]
@@ -153,13 +166,20 @@ class Plots:
             keep &= target <= request.end_time.seconds
         scaled = request.units == er.VALUE_UNITS_SCALED
         actual = (first.actual_scaled if scaled else first.actual)[keep, k - 1, f]
-        forecasts = {_short(model): (r.predicted_scaled if scaled else r.predicted)[keep, k - 1, f]
-                     for model, r in zip(request.models, rows)}
+        forecasts = {
+            _short(model): (r.predicted_scaled if scaled else r.predicted)[keep, k - 1, f]
+            for model, r in zip(request.models, rows)
+        }
         times = target[keep].astype("datetime64[s]")
         return plots.prediction_vs_actual(
-            times, actual, forecasts, size=size, ylabel=_units_label(request.units, request.feature),
+            times,
+            actual,
+            forecasts,
+            size=size,
+            ylabel=_units_label(request.units, request.feature),
             title=f"{request.feature}: forecast step {k} ({_minutes(k * feature.step_minutes)} ahead), "
-                  f"{_split_name(request.split)} split")
+            f"{_split_name(request.split)} split",
+        )
 
     def _residuals(self, request: pb.RenderPlotRequest, rows: Sequence[SplitPredictions], size: PlotSize) -> bytes:
         scaled = request.units == er.VALUE_UNITS_SCALED
@@ -169,56 +189,80 @@ class Plots:
             actual, predicted = (r.actual_scaled, r.predicted_scaled) if scaled else (r.actual, r.predicted)
             residuals[_short(model)] = (actual[..., f] - predicted[..., f]).ravel()
         return plots.residual_histogram(
-            residuals, size=size, xlabel=f"actual − forecast ({_units_label(request.units, request.feature)})",
-            title=f"{request.feature}: residuals, every forecast step, {_split_name(request.split)} split")
+            residuals,
+            size=size,
+            xlabel=f"actual − forecast ({_units_label(request.units, request.feature)})",
+            title=f"{request.feature}: residuals, every forecast step, {_split_name(request.split)} split",
+        )
 
     def _error_per_step(self, evaluation: er.Evaluation, request: pb.RenderPlotRequest, size: PlotSize) -> bytes:
-        table = self._evaluations.stored_table(evaluation, er.METRIC_TABLE_KIND_PER_STEP, request.split,
-                                               request.units)
+        table = self._evaluations.stored_table(evaluation, er.METRIC_TABLE_KIND_PER_STEP, request.split, request.units)
         models = set(request.models)
         series: dict[str, list[float]] = {}
         for row in table.rows:
             if row.feature != request.feature or (row.model and row.model not in models):
                 continue
-            label = _short(row.model) if row.model else "baseline " + er.Baseline.Name(row.baseline).removeprefix(
-                "BASELINE_").lower().replace("_", " ")
+            label = (
+                _short(row.model)
+                if row.model
+                else "baseline " + er.Baseline.Name(row.baseline).removeprefix("BASELINE_").lower().replace("_", " ")
+            )
             score = next(s.value for s in row.scores if s.metric == request.metric)
             series.setdefault(label, []).append(score.value if score.HasField("value") else np.nan)
         metric = er.Metric.Name(request.metric).removeprefix("METRIC_")
-        return plots.error_per_step(series, size=size, ylabel=f"{metric} ({_units_name(request.units)})",
-                                    title=f"{request.feature}: {metric} per forecast step, "
-                                          f"{_split_name(request.split)} split")
+        return plots.error_per_step(
+            series,
+            size=size,
+            ylabel=f"{metric} ({_units_name(request.units)})",
+            title=f"{request.feature}: {metric} per forecast step, {_split_name(request.split)} split",
+        )
 
     def _loss_curves(self, tenant: str, evaluation: er.Evaluation, models: Sequence[str], size: PlotSize) -> bytes:
         run = self._training.get_run(tenant, evaluation.run)
         chosen = set(models)
         histories = {
             _short(model.name): LossHistory(
-                [e.epoch for e in model.history], [e.loss for e in model.history],
-                [e.val_loss if e.HasField("val_loss") else None for e in model.history], model.best_epoch)
-            for model in run.models if model.name in chosen and model.history
+                [e.epoch for e in model.history],
+                [e.loss for e in model.history],
+                [e.val_loss if e.HasField("val_loss") else None for e in model.history],
+                model.best_epoch,
+            )
+            for model in run.models
+            if model.name in chosen and model.history
         }
         if not histories:
-            raise FailedPrecondition("none of these models has a training history (scikit-learn models have none)",
-                                     evaluation.name)
+            raise FailedPrecondition(
+                "none of these models has a training history (scikit-learn models have none)", evaluation.name
+            )
         return plots.loss_curves(histories, size=size)
 
     def _violins(self, tenant: str, evaluation: er.Evaluation, feature: str, size: PlotSize) -> bytes:
         run = self._training.get_run(tenant, evaluation.run)
         dataset = self._training.get_dataset(tenant, run.dataset)
-        objects = [o for o in dataset.objects if o.kind == tr.DATASET_OBJECT_KIND_VIOLIN_PLOT
-                   and (not feature or o.feature == feature)]
+        objects = [
+            o
+            for o in dataset.objects
+            if o.kind == tr.DATASET_OBJECT_KIND_VIOLIN_PLOT and (not feature or o.feature == feature)
+        ]
         if feature and not objects:
             known = sorted({o.feature for o in dataset.objects if o.kind == tr.DATASET_OBJECT_KIND_VIOLIN_PLOT})
-            raise InvalidArgument(FieldViolation("feature", f"the dataset has no violin plot of {feature!r} "
-                                                            f"({', '.join(known) or 'none'})"))
-        images = [(f"{o.feature} ({o.id.split('-')[1]})" if o.id.count("-") >= 2 else o.feature,
-                   self._training.read_dataset_object(tenant, run.dataset, o.id)) for o in objects]
+            raise InvalidArgument(
+                FieldViolation(
+                    "feature", f"the dataset has no violin plot of {feature!r} ({', '.join(known) or 'none'})"
+                )
+            )
+        images = [
+            (
+                f"{o.feature} ({o.id.split('-')[1]})" if o.id.count("-") >= 2 else o.feature,
+                self._training.read_dataset_object(tenant, run.dataset, o.id),
+            )
+            for o in objects
+        ]
         return plots.image_grid(images, size=size)
 
 
 def _short(model: str) -> str:
-    """"runs/ab12/models/dense" -> "dense"."""
+    """ "runs/ab12/models/dense" -> "dense"."""
     return model.rsplit("/", 1)[-1]
 
 

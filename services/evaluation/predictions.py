@@ -27,8 +27,9 @@ class TrainingSource(Protocol):
 
     def get_dataset(self, tenant: str, name: str) -> tr.Dataset: ...
 
-    def read_predictions(self, tenant: str, name: str, split: int, history_steps: int = 0
-                         ) -> tuple[tr.PredictionsHeader, Iterator[tr.PredictionsChunk]]: ...
+    def read_predictions(
+        self, tenant: str, name: str, split: int, history_steps: int = 0
+    ) -> tuple[tr.PredictionsHeader, Iterator[tr.PredictionsChunk]]: ...
 
     def read_dataset_object(self, tenant: str, dataset: str, object_id: str) -> bytes: ...
 
@@ -69,8 +70,7 @@ class SplitPredictions:
         return scaled
 
 
-def read_split(source: TrainingSource, tenant: str, model: str, split: int, history_steps: int = 0
-               ) -> SplitPredictions:
+def read_split(source: TrainingSource, tenant: str, model: str, split: int, history_steps: int = 0) -> SplitPredictions:
     """Every row of `model`'s predictions on `split` ("runs/{run}/models/{model}").
 
     Raises what the source raises, and Unavailable when the stream ends short.
@@ -78,8 +78,9 @@ def read_split(source: TrainingSource, tenant: str, model: str, split: int, hist
     header, chunks = source.read_predictions(tenant, model, split, history_steps)
     n, steps, width = header.row_count, header.output_steps, len(header.features)
     history_steps = header.history_steps if history_steps else 0
-    arrays = {key: np.full((n, steps, width), np.nan) for key in
-              ("predicted", "actual", "predicted_scaled", "actual_scaled")}
+    arrays = {
+        key: np.full((n, steps, width), np.nan) for key in ("predicted", "actual", "predicted_scaled", "actual_scaled")
+    }
     history = np.full((n, history_steps, width), np.nan) if history_steps else None
     times = np.zeros(n, dtype=np.int64)
     row = 0
@@ -104,6 +105,7 @@ def _feature(message: tr.OutputFeature, steps: int) -> OutputFeature:
         name=message.feature,
         step_minutes=hours * 60 / steps if steps else 0.0,
         horizon_start_minutes=message.horizon.start * 60,
-        scaler=FeatureScaler(scaler.feature, scaler.data_min, scaler.data_max, scaler.data_mean,
-                             scaler.range.min, scaler.range.max),
+        scaler=FeatureScaler(
+            scaler.feature, scaler.data_min, scaler.data_max, scaler.data_mean, scaler.range.min, scaler.range.max
+        ),
     )

@@ -51,40 +51,74 @@ class MetricTableRow(Base):
 
 
 def get(session: Session, tenant: str, evaluation_id: str) -> EvaluationRow | None:
-    return session.scalar(sa.select(EvaluationRow).where(EvaluationRow.id == evaluation_id,
-                                                         EvaluationRow.tenant == tenant))
+    return session.scalar(
+        sa.select(EvaluationRow).where(EvaluationRow.id == evaluation_id, EvaluationRow.tenant == tenant)
+    )
 
 
-def find(session: Session, tenant: str, run_id: str, model: str, season_steps: int, infer_season: bool
-         ) -> EvaluationRow | None:
-    return session.scalar(sa.select(EvaluationRow).where(
-        EvaluationRow.tenant == tenant, EvaluationRow.run_id == run_id, EvaluationRow.model == model,
-        EvaluationRow.season_steps == season_steps, EvaluationRow.infer_season == infer_season))
+def find(
+    session: Session, tenant: str, run_id: str, model: str, season_steps: int, infer_season: bool
+) -> EvaluationRow | None:
+    return session.scalar(
+        sa.select(EvaluationRow).where(
+            EvaluationRow.tenant == tenant,
+            EvaluationRow.run_id == run_id,
+            EvaluationRow.model == model,
+            EvaluationRow.season_steps == season_steps,
+            EvaluationRow.infer_season == infer_season,
+        )
+    )
 
 
 def insert_if_absent(session: Session, row: dict) -> bool:
     """Inserts the evaluation unless one with its identity exists; whether it did."""
-    inserted = session.execute(insert(EvaluationRow).values(**row).on_conflict_do_nothing(
-        index_elements=["tenant", "run_id", "model", "season_steps", "infer_season"]).returning(EvaluationRow.id))
+    inserted = session.execute(
+        insert(EvaluationRow)
+        .values(**row)
+        .on_conflict_do_nothing(index_elements=["tenant", "run_id", "model", "season_steps", "infer_season"])
+        .returning(EvaluationRow.id)
+    )
     return inserted.first() is not None
 
 
 def claim_stale(session: Session, evaluation_id: str, seen_update_time: datetime, now: datetime) -> bool:
     """Takes over a COMPUTING evaluation whose computer stopped, if nobody else did."""
-    result = session.execute(sa.update(EvaluationRow).where(
-        EvaluationRow.id == evaluation_id, EvaluationRow.update_time == seen_update_time,
-    ).values(update_time=now))
+    result = session.execute(
+        sa.update(EvaluationRow)
+        .where(
+            EvaluationRow.id == evaluation_id,
+            EvaluationRow.update_time == seen_update_time,
+        )
+        .values(update_time=now)
+    )
     return result.rowcount == 1
 
 
-def finish(session: Session, evaluation_id: str, state: int, failure_reason: str, document: dict,
-           tables: list[er.MetricTable], now: datetime) -> None:
-    session.execute(sa.update(EvaluationRow).where(EvaluationRow.id == evaluation_id).values(
-        state=state, failure_reason=failure_reason, document=document, update_time=now))
-    session.add_all(MetricTableRow(
-        evaluation_id=evaluation_id, kind=table.kind, split=table.split, units=table.units,
-        rank_metric=table.rank_metric, document=json_format.MessageToDict(table, preserving_proto_field_name=True),
-    ) for table in tables)
+def finish(
+    session: Session,
+    evaluation_id: str,
+    state: int,
+    failure_reason: str,
+    document: dict,
+    tables: list[er.MetricTable],
+    now: datetime,
+) -> None:
+    session.execute(
+        sa.update(EvaluationRow)
+        .where(EvaluationRow.id == evaluation_id)
+        .values(state=state, failure_reason=failure_reason, document=document, update_time=now)
+    )
+    session.add_all(
+        MetricTableRow(
+            evaluation_id=evaluation_id,
+            kind=table.kind,
+            split=table.split,
+            units=table.units,
+            rank_metric=table.rank_metric,
+            document=json_format.MessageToDict(table, preserving_proto_field_name=True),
+        )
+        for table in tables
+    )
 
 
 def delete(session: Session, evaluation_id: str) -> None:
@@ -98,13 +132,21 @@ def list_page(session: Session, tenant: str, run_id: str, limit: int, after: tup
     return list(session.scalars(newest_first(query, EvaluationRow, limit, after)))
 
 
-def tables(session: Session, evaluation_id: str, kind: int, split: int | None = None, units: int | None = None,
-           rank_metric: int = 0) -> list[er.MetricTable]:
+def tables(
+    session: Session,
+    evaluation_id: str,
+    kind: int,
+    split: int | None = None,
+    units: int | None = None,
+    rank_metric: int = 0,
+) -> list[er.MetricTable]:
     """The evaluation's tables of one kind (and split and units, when given), ordered by
     split then units."""
     query = sa.select(MetricTableRow.document).where(
-        MetricTableRow.evaluation_id == evaluation_id, MetricTableRow.kind == kind,
-        MetricTableRow.rank_metric == rank_metric)
+        MetricTableRow.evaluation_id == evaluation_id,
+        MetricTableRow.kind == kind,
+        MetricTableRow.rank_metric == rank_metric,
+    )
     if split is not None:
         query = query.where(MetricTableRow.split == split)
     if units is not None:

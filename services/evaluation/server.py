@@ -30,14 +30,20 @@ class EvaluationServer:
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
         migrate_schema(db)
         # Predictions stream in chunks near 1 MiB; the limit only bounds one message.
-        self.training = TrainingClient(config.addresses["training"], config.jwt_secret,
-                                       max_message_bytes=config.grpc_max_message_bytes)
+        self.training = TrainingClient(
+            config.addresses["training"], config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes
+        )
         evaluations = Evaluations(db, self.training)
         servicer = EvaluationServicer(evaluations, Plots(evaluations, self.training, store))
         self.running: RunningServer = create_server(
-            [Registration(SERVICE_NAME,
-                          lambda server: pb_grpc.add_EvaluationServiceServicer_to_server(servicer, server))],
-            address, jwt_secret=config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes,
+            [
+                Registration(
+                    SERVICE_NAME, lambda server: pb_grpc.add_EvaluationServiceServicer_to_server(servicer, server)
+                )
+            ],
+            address,
+            jwt_secret=config.jwt_secret,
+            max_message_bytes=config.grpc_max_message_bytes,
             threads=config.server_threads,
         )
         self.port = self.running.port

@@ -21,13 +21,15 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
         return pb.GetEvaluationResponse(evaluation=self._evaluations.get(context.tenant(), request.name))
 
     def ListEvaluations(self, request, _context):
-        evaluations, token = self._evaluations.list(context.tenant(), request.page_size, request.page_token,
-                                                    request.run)
+        evaluations, token = self._evaluations.list(
+            context.tenant(), request.page_size, request.page_token, request.run
+        )
         return pb.ListEvaluationsResponse(evaluations=evaluations, next_page_token=token)
 
     def ReadMetricTable(self, request, _context):
-        table, token = self._evaluations.read_table(context.tenant(), request.name, request.table,
-                                                    request.page_size, request.page_token)
+        table, token = self._evaluations.read_table(
+            context.tenant(), request.name, request.table, request.page_size, request.page_token
+        )
         return pb.ReadMetricTableResponse(table=table, next_page_token=token)
 
     def ExportMetricTable(self, request, _context):

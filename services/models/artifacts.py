@@ -14,24 +14,28 @@ from tsforge.core.errors import FieldViolation, InvalidArgument, NotFound
 from tsforge.core.storage import ObjectNotFound, ObjectStore
 
 CHUNK_BYTES = 1 << 20
-_FILES = {common_pb2.ARTIFACT_FORMAT_KERAS: ("model.keras", "application/x-keras"),
-          common_pb2.ARTIFACT_FORMAT_JOBLIB: ("model.joblib", "application/x-joblib"),
-          common_pb2.ARTIFACT_FORMAT_H5: ("model.h5", "application/x-hdf5"),
-          common_pb2.ARTIFACT_FORMAT_BUNDLE: ("bundle.zip", "application/zip")}
+_FILES = {
+    common_pb2.ARTIFACT_FORMAT_KERAS: ("model.keras", "application/x-keras"),
+    common_pb2.ARTIFACT_FORMAT_JOBLIB: ("model.joblib", "application/x-joblib"),
+    common_pb2.ARTIFACT_FORMAT_H5: ("model.h5", "application/x-hdf5"),
+    common_pb2.ARTIFACT_FORMAT_BUNDLE: ("bundle.zip", "application/zip"),
+}
 
 
 def _ref(store: ObjectStore, key: str, data: bytes, content_type: str) -> common_pb2.ObjectRef:
     size = store.put(key, [data])
-    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=hashlib.sha256(data).hexdigest(),
-                                content_type=content_type)
+    return common_pb2.ObjectRef(
+        key=key, size_bytes=size, sha256=hashlib.sha256(data).hexdigest(), content_type=content_type
+    )
 
 
 class VersionObjects:
     def __init__(self, store: ObjectStore):
         self._store = store
 
-    def write(self, tenant: str, model: str, artifact: bytes, artifact_format: int,
-              bundle: bytes) -> tuple[str, common_pb2.ObjectRef, common_pb2.ObjectRef]:
+    def write(
+        self, tenant: str, model: str, artifact: bytes, artifact_format: int, bundle: bytes
+    ) -> tuple[str, common_pb2.ObjectRef, common_pb2.ObjectRef]:
         """(storage prefix, artifact ref, bundle ref). The prefix is unique per call, so
         objects are in place before the version row that names them exists."""
         prefix = f"models/{tenant}/{model}/{uuid.uuid4().hex}/"
@@ -68,9 +72,14 @@ class VersionObjects:
         format = format or common_pb2.ARTIFACT_FORMAT_BUNDLE
         if format not in version.formats:
             offered = ", ".join(common_pb2.ArtifactFormat.Name(f) for f in version.formats)
-            raise InvalidArgument(FieldViolation("format", f"{common_pb2.ArtifactFormat.Name(format)} is not offered "
-                                                           f"for {common_pb2.ModelType.Name(version.model_type)} "
-                                                           f"models; choose one of {offered}"))
+            raise InvalidArgument(
+                FieldViolation(
+                    "format",
+                    f"{common_pb2.ArtifactFormat.Name(format)} is not offered "
+                    f"for {common_pb2.ModelType.Name(version.model_type)} "
+                    f"models; choose one of {offered}",
+                )
+            )
         if format == common_pb2.ARTIFACT_FORMAT_BUNDLE:
             ref = common_pb2.ObjectRef.FromString(version.bundle)
         elif format == common_pb2.ARTIFACT_FORMAT_H5:
@@ -82,8 +91,9 @@ class VersionObjects:
         except ObjectNotFound:
             raise NotFound(name) from None
         file_name = f"{version.model_name}-v{version.version}-{_FILES[format][0]}"
-        return common_pb2.DownloadHeader(size_bytes=ref.size_bytes, sha256=ref.sha256,
-                                         content_type=ref.content_type, file_name=file_name), chunks
+        return common_pb2.DownloadHeader(
+            size_bytes=ref.size_bytes, sha256=ref.sha256, content_type=ref.content_type, file_name=file_name
+        ), chunks
 
     def read_artifact(self, version: ModelVersion) -> bytes:
         return b"".join(self._store.read(common_pb2.ObjectRef.FromString(version.artifact).key))
@@ -100,5 +110,6 @@ class VersionObjects:
 
             data = keras_to_h5(self.read_artifact(version))
             self._store.put(key, [data])
-        return common_pb2.ObjectRef(key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(),
-                                    content_type="application/x-hdf5")
+        return common_pb2.ObjectRef(
+            key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type="application/x-hdf5"
+        )

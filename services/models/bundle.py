@@ -15,18 +15,31 @@ from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 MANIFEST_VERSION = 1
-KERAS_TYPES = frozenset({common_pb2.MODEL_TYPE_DENSE, common_pb2.MODEL_TYPE_CNN, common_pb2.MODEL_TYPE_LSTM,
-                         common_pb2.MODEL_TYPE_AR_LSTM})
-_RESAMPLING = {common_pb2.RESAMPLING_METHOD_UNSPECIFIED: "linear", common_pb2.RESAMPLING_METHOD_LINEAR: "linear",
-               common_pb2.RESAMPLING_METHOD_MEAN: "mean", common_pb2.RESAMPLING_METHOD_NEAREST: "nearest"}
+KERAS_TYPES = frozenset(
+    {common_pb2.MODEL_TYPE_DENSE, common_pb2.MODEL_TYPE_CNN, common_pb2.MODEL_TYPE_LSTM, common_pb2.MODEL_TYPE_AR_LSTM}
+)
+_RESAMPLING = {
+    common_pb2.RESAMPLING_METHOD_UNSPECIFIED: "linear",
+    common_pb2.RESAMPLING_METHOD_LINEAR: "linear",
+    common_pb2.RESAMPLING_METHOD_MEAN: "mean",
+    common_pb2.RESAMPLING_METHOD_NEAREST: "nearest",
+}
 
 
 def lineage_of(run: tr.Run, model: tr.ModelResult, dataset: tr.Dataset) -> mr.ModelLineage:
     """The snapshot a version keeps, without evaluation metrics (the registry adds them)."""
     lineage = mr.ModelLineage(
-        session=run.session, dataset=run.dataset, run=run.name, model=model.name, model_type=model.model_type,
-        model_spec=model.spec, dataset_spec=dataset.spec, input_feature_names=dataset.input_feature_names,
-        output_feature_names=dataset.output_feature_names, scalers=dataset.scalers)
+        session=run.session,
+        dataset=run.dataset,
+        run=run.name,
+        model=model.name,
+        model_type=model.model_type,
+        model_spec=model.spec,
+        dataset_spec=dataset.spec,
+        input_feature_names=dataset.input_feature_names,
+        output_feature_names=dataset.output_feature_names,
+        scalers=dataset.scalers,
+    )
     if dataset.HasField("gap_tolerance"):
         lineage.gap_tolerance.CopyFrom(dataset.gap_tolerance)
     return lineage
@@ -34,9 +47,13 @@ def lineage_of(run: tr.Run, model: tr.ModelResult, dataset: tr.Dataset) -> mr.Mo
 
 def scalers_of(lineage: mr.ModelLineage) -> MinMaxScalers:
     """The scalers fitted on the training split, from the lineage's snapshot of them."""
+
     def scalers(role):
-        return tuple(FeatureScaler(s.feature, s.data_min, s.data_max, s.data_mean, s.range.min, s.range.max)
-                     for s in lineage.scalers if s.role == role)
+        return tuple(
+            FeatureScaler(s.feature, s.data_min, s.data_max, s.data_mean, s.range.min, s.range.max)
+            for s in lineage.scalers
+            if s.role == role
+        )
 
     return MinMaxScalers(inputs=scalers(common_pb2.FEATURE_ROLE_INPUT), outputs=scalers(common_pb2.FEATURE_ROLE_OUTPUT))
 
@@ -82,25 +99,45 @@ def manifest(registered_model: str, lineage: mr.ModelLineage, model_file: str, l
     window = spec.window
 
     def features(items):
-        return [{"feature": f.feature, "file": f.file, "column": f.column,
-                 "horizon_hours": [f.horizon.start, f.horizon.end], "resampling": _RESAMPLING[f.resampling],
-                 "scaling_range": [f.scaling.min, f.scaling.max]} for f in items]
+        return [
+            {
+                "feature": f.feature,
+                "file": f.file,
+                "column": f.column,
+                "horizon_hours": [f.horizon.start, f.horizon.end],
+                "resampling": _RESAMPLING[f.resampling],
+                "scaling_range": [f.scaling.min, f.scaling.max],
+            }
+            for f in items
+        ]
 
     return {
-        "format": "tsforge-model-bundle", "format_version": MANIFEST_VERSION,
-        "registered_model": registered_model, "source_model": lineage.model,
-        "model": {"file": model_file, "loader": loader, "type": common_pb2.ModelType.Name(lineage.model_type),
-                  "input_shape": [window.input_steps, len(lineage.input_feature_names)],
-                  "output_shape": [window.output_steps, len(lineage.output_feature_names)]},
-        "window": {"input_steps": window.input_steps, "output_steps": window.output_steps,
-                   "step_minutes": window.step_minutes, "offset_minutes": window.offset_minutes},
-        "inputs": features(spec.inputs), "outputs": features(spec.outputs),
+        "format": "tsforge-model-bundle",
+        "format_version": MANIFEST_VERSION,
+        "registered_model": registered_model,
+        "source_model": lineage.model,
+        "model": {
+            "file": model_file,
+            "loader": loader,
+            "type": common_pb2.ModelType.Name(lineage.model_type),
+            "input_shape": [window.input_steps, len(lineage.input_feature_names)],
+            "output_shape": [window.output_steps, len(lineage.output_feature_names)],
+        },
+        "window": {
+            "input_steps": window.input_steps,
+            "output_steps": window.output_steps,
+            "step_minutes": window.step_minutes,
+            "offset_minutes": window.offset_minutes,
+        },
+        "inputs": features(spec.inputs),
+        "outputs": features(spec.outputs),
         "calendar": json_format.MessageToDict(spec.calendar, preserving_proto_field_name=True),
         "input_feature_names": list(lineage.input_feature_names),
         "output_feature_names": list(lineage.output_feature_names),
         "scalers": scalers,
         "gap_tolerance_seconds": lineage.gap_tolerance.ToTimedelta().total_seconds()
-        if lineage.HasField("gap_tolerance") else None,
+        if lineage.HasField("gap_tolerance")
+        else None,
         "lineage": json_format.MessageToDict(lineage, preserving_proto_field_name=True),
     }
 
@@ -137,14 +174,22 @@ for j, s in enumerate(m["scalers"]["outputs"]):
 ```
 """
 _LOAD_CODE = {
-    "keras": ('import keras\nmodel = keras.saving.load_model("model.keras", compile=False)\n'
-              'y = np.asarray(model.predict(X.astype(np.float32), verbose=0))', "Keras 3, `.keras`"),
-    "sklearn-flattened": ('import joblib\nestimator = joblib.load("model.joblib")\n'
-                          'y = estimator.predict(X.reshape(len(X), -1).astype(np.float64))'
-                          '.reshape(len(X), *m["model"]["output_shape"])',
-                          "a scikit-learn estimator on windows flattened to (n, steps * features)"),
-    "tsforge-joblib": ('import joblib  # needs tsforge installed: the SVR wrappers are its classes\n'
-                       'y = joblib.load("model.joblib").predict(X)', "a tsforge scikit-learn WindowRegressor"),
+    "keras": (
+        'import keras\nmodel = keras.saving.load_model("model.keras", compile=False)\n'
+        "y = np.asarray(model.predict(X.astype(np.float32), verbose=0))",
+        "Keras 3, `.keras`",
+    ),
+    "sklearn-flattened": (
+        'import joblib\nestimator = joblib.load("model.joblib")\n'
+        "y = estimator.predict(X.reshape(len(X), -1).astype(np.float64))"
+        '.reshape(len(X), *m["model"]["output_shape"])',
+        "a scikit-learn estimator on windows flattened to (n, steps * features)",
+    ),
+    "tsforge-joblib": (
+        "import joblib  # needs tsforge installed: the SVR wrappers are its classes\n"
+        'y = joblib.load("model.joblib").predict(X)',
+        "a tsforge scikit-learn WindowRegressor",
+    ),
 }
 
 
@@ -154,10 +199,16 @@ def bundle_zip(registered_model: str, lineage: mr.ModelLineage, artifact: bytes,
     document = manifest(registered_model, lineage, model_file, loader, json.loads(scalers_json))
     code, loader_text = _LOAD_CODE[loader]
     window = lineage.dataset_spec.window
-    readme = README.format(registered_model=registered_model, source_model=lineage.model,
-                           model_type=common_pb2.ModelType.Name(lineage.model_type), model_file=model_file,
-                           loader_text=loader_text, input_steps=window.input_steps,
-                           n_inputs=len(lineage.input_feature_names), load_code=code)
+    readme = README.format(
+        registered_model=registered_model,
+        source_model=lineage.model,
+        model_type=common_pb2.ModelType.Name(lineage.model_type),
+        model_file=model_file,
+        loader_text=loader_text,
+        input_steps=window.input_steps,
+        n_inputs=len(lineage.input_feature_names),
+        load_code=code,
+    )
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         archive.writestr(model_file, model_bytes, compress_type=zipfile.ZIP_STORED)

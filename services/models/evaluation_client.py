@@ -28,12 +28,15 @@ class EvaluationClient(ServiceClient):
         token = ""
         while True:
             try:
-                page = self._stub.ListEvaluations(pb.ListEvaluationsRequest(run=run, page_size=PAGE_SIZE,
-                                                                            page_token=token),
-                                                  metadata=metadata, timeout=self._timeout)
+                page = self._stub.ListEvaluations(
+                    pb.ListEvaluationsRequest(run=run, page_size=PAGE_SIZE, page_token=token),
+                    metadata=metadata,
+                    timeout=self._timeout,
+                )
             except grpc.RpcError as error:
-                raise Unavailable(f"the evaluation service could not list the evaluations of {run}: "
-                                  f"{error.details()}") from None
+                raise Unavailable(
+                    f"the evaluation service could not list the evaluations of {run}: {error.details()}"
+                ) from None
             for evaluation in page.evaluations:  # newest first
                 if evaluation.state == er.EVALUATION_STATE_READY and model in evaluation.models:
                     return evaluation

@@ -10,15 +10,28 @@ from tsforge.models.v1 import models_resources_pb2 as mr
 
 
 def registered_model_message(model: RegisteredModel) -> mr.RegisteredModel:
-    return mr.RegisteredModel(name=registered_model_name(model.name), description=model.description, tags=model.tags,
-                              latest_version=model.latest_version, aliases=model.aliases,
-                              create_time=timestamp(model.create_time), update_time=timestamp(model.update_time))
+    return mr.RegisteredModel(
+        name=registered_model_name(model.name),
+        description=model.description,
+        tags=model.tags,
+        latest_version=model.latest_version,
+        aliases=model.aliases,
+        create_time=timestamp(model.create_time),
+        update_time=timestamp(model.update_time),
+    )
 
 
 def version_message(version: ModelVersion) -> mr.ModelVersion:
     return mr.ModelVersion(
-        name=model_version_name(version.model_name, version.version), version=version.version,
-        source_model=version.source_model, lineage=mr.ModelLineage.FromString(version.lineage),
-        description=version.description, tags=version.tags, aliases=version.aliases, formats=version.formats,
-        bundle=common_pb2.ObjectRef.FromString(version.bundle), create_time=timestamp(version.create_time),
-        update_time=timestamp(version.update_time))
+        name=model_version_name(version.model_name, version.version),
+        version=version.version,
+        source_model=version.source_model,
+        lineage=mr.ModelLineage.FromString(version.lineage),
+        description=version.description,
+        tags=version.tags,
+        aliases=version.aliases,
+        formats=version.formats,
+        bundle=common_pb2.ObjectRef.FromString(version.bundle),
+        create_time=timestamp(version.create_time),
+        update_time=timestamp(version.update_time),
+    )

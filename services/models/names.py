@@ -21,8 +21,11 @@ class VersionRef:
     alias: str | None = None
 
     def __str__(self) -> str:
-        return model_version_name(self.model, self.version) if self.version is not None \
+        return (
+            model_version_name(self.model, self.version)
+            if self.version is not None
             else f"{COLLECTION}{self.model}@{self.alias}"
+        )
 
 
 def registered_model_name(model: str) -> str:
@@ -35,15 +38,18 @@ def model_version_name(model: str, version: int) -> str:
 
 def parse_model(name: str, field: str = "name") -> str:
     """The id in "registeredModels/{id}". Raises InvalidArgument naming `field`."""
-    model = name[len(COLLECTION):] if name.startswith(COLLECTION) else ""
+    model = name[len(COLLECTION) :] if name.startswith(COLLECTION) else ""
     if not _ID.match(model):
-        raise InvalidArgument(FieldViolation(
-            field, f"must be 'registeredModels/{{id}}' with an id matching [a-z][a-z0-9-]{{0,62}}, got {name!r}"))
+        raise InvalidArgument(
+            FieldViolation(
+                field, f"must be 'registeredModels/{{id}}' with an id matching [a-z][a-z0-9-]{{0,62}}, got {name!r}"
+            )
+        )
     return model
 
 
 def parse_version(name: str, field: str = "name", allow_alias: bool = True) -> VersionRef:
-    """"registeredModels/{id}/versions/{n}" or, when allowed, "registeredModels/{id}@{alias}".
+    """ "registeredModels/{id}/versions/{n}" or, when allowed, "registeredModels/{id}@{alias}".
 
     Raises InvalidArgument naming `field`.
     """

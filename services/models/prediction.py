@@ -59,15 +59,21 @@ class Forecaster:
         self._uploads = uploads
         self._cache = cache
 
-    def predict(self, tenant: str, version: ModelVersion, inputs: Sequence[FileInput] | Sequence[InlineInput],
-                references: np.ndarray | None) -> Forecasts:
+    def predict(
+        self,
+        tenant: str,
+        version: ModelVersion,
+        inputs: Sequence[FileInput] | Sequence[InlineInput],
+        references: np.ndarray | None,
+    ) -> Forecasts:
         """Raises InvalidArgument (inputs that do not match the version's features, too
         many reference times), NotFound (a file), FailedPrecondition (inputs that do not
         cover a reference time's window, naming the feature and the range)."""
         lineage = mr.ModelLineage.FromString(version.lineage)
         spec = lineage.dataset_spec
-        window = WindowSpec(spec.window.input_steps, spec.window.output_steps, spec.window.step_minutes,
-                            spec.window.offset_minutes)
+        window = WindowSpec(
+            spec.window.input_steps, spec.window.output_steps, spec.window.step_minutes, spec.window.offset_minutes
+        )
         if references is not None and len(references) > MAX_REFERENCE_TIMES:
             raise InvalidArgument(FieldViolation("reference_times", f"at most {MAX_REFERENCE_TIMES} per call"))
         features = self._features(tenant, spec, inputs)
@@ -97,10 +103,14 @@ class Forecaster:
     def _features(self, tenant: str, spec: tr.DatasetSpec, inputs) -> list[Feature]:
         given = {item.feature: item for item in inputs}
         known = [f.feature for f in spec.inputs]
-        violations = [FieldViolation("inputs", f"{name!r} is not an input feature of this version (it has "
-                                               f"{', '.join(known)})") for name in given if name not in known]
-        violations += [FieldViolation("inputs", f"input feature {name!r} is missing") for name in known
-                       if name not in given]
+        violations = [
+            FieldViolation("inputs", f"{name!r} is not an input feature of this version (it has {', '.join(known)})")
+            for name in given
+            if name not in known
+        ]
+        violations += [
+            FieldViolation("inputs", f"input feature {name!r} is missing") for name in known if name not in given
+        ]
         if len(given) != len(inputs):
             violations.append(FieldViolation("inputs", "a feature is given more than once"))
         inline = [item for item in inputs if isinstance(item, InlineInput)]
@@ -108,8 +118,9 @@ class Forecaster:
             violations.append(FieldViolation("series", f"at most {MAX_INLINE_POINTS} points in all"))
         for item in inline:
             if len(item.times) != len(item.values):
-                violations.append(FieldViolation("series", f"{item.feature!r}: {len(item.times)} times but "
-                                                           f"{len(item.values)} values"))
+                violations.append(
+                    FieldViolation("series", f"{item.feature!r}: {len(item.times)} times but {len(item.values)} values")
+                )
         if violations:
             raise InvalidArgument(violations)
         features = []

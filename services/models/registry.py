@@ -34,10 +34,14 @@ class EvaluationSource(Protocol):
 
 
 def check_tags(tags: dict[str, str], field: str) -> dict[str, str]:
-    violations = [FieldViolation(field, f"key {key!r} must be 1..63 characters") for key in tags
-                  if not 1 <= len(key) <= 63]
-    violations += [FieldViolation(field, f"value of {key!r} must be at most 255 characters")
-                   for key, value in tags.items() if len(value) > 255]
+    violations = [
+        FieldViolation(field, f"key {key!r} must be 1..63 characters") for key in tags if not 1 <= len(key) <= 63
+    ]
+    violations += [
+        FieldViolation(field, f"value of {key!r} must be at most 255 characters")
+        for key, value in tags.items()
+        if len(value) > 255
+    ]
     if violations:
         raise InvalidArgument(violations)
     return dict(tags)
@@ -46,14 +50,22 @@ def check_tags(tags: dict[str, str], field: str) -> dict[str, str]:
 def _parse_source(source_model: str) -> str:
     parts = source_model.split("/")
     if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models" or not parts[1] or not parts[3]:
-        raise InvalidArgument(FieldViolation("model_version.source_model",
-                                             f"must be 'runs/{{run}}/models/{{model}}', got {source_model!r}"))
+        raise InvalidArgument(
+            FieldViolation(
+                "model_version.source_model", f"must be 'runs/{{run}}/models/{{model}}', got {source_model!r}"
+            )
+        )
     return f"runs/{parts[1]}"
 
 
 class Registry:
-    def __init__(self, repository: ModelRepository, training: TrainingSource, evaluations: EvaluationSource,
-                 objects: VersionObjects):
+    def __init__(
+        self,
+        repository: ModelRepository,
+        training: TrainingSource,
+        evaluations: EvaluationSource,
+        objects: VersionObjects,
+    ):
         self._repository = repository
         self._training = training
         self._evaluations = evaluations
@@ -79,8 +91,9 @@ class Registry:
                     self._datasets.popitem(last=False)
         return dataset
 
-    def register(self, tenant: str, model: str, source_model: str, description: str, tags: dict[str, str],
-                 model_description: str) -> ModelVersion:
+    def register(
+        self, tenant: str, model: str, source_model: str, description: str, tags: dict[str, str], model_description: str
+    ) -> ModelVersion:
         """The next version of `model` (created when absent) from a SUCCEEDED run's model.
 
         Raises InvalidArgument, NotFound (run or model), FailedPrecondition (not
@@ -90,14 +103,17 @@ class Registry:
         tags = check_tags(tags, "model_version.tags")
         run = self._training.get_run(tenant, run_name)
         if run.state != tr.RUN_STATE_SUCCEEDED:
-            raise FailedPrecondition(f"{run_name} is {tr.RunState.Name(run.state)}; only models of SUCCEEDED runs "
-                                     "can be registered", run_name)
+            raise FailedPrecondition(
+                f"{run_name} is {tr.RunState.Name(run.state)}; only models of SUCCEEDED runs can be registered",
+                run_name,
+            )
         result = next((m for m in run.models if m.name == source_model), None)
         if result is None:
             raise NotFound(source_model)
         if result.state != tr.MODEL_STATE_SUCCEEDED:
-            raise FailedPrecondition(f"{source_model} is {tr.ModelState.Name(result.state)}, not SUCCEEDED",
-                                     source_model)
+            raise FailedPrecondition(
+                f"{source_model} is {tr.ModelState.Name(result.state)}, not SUCCEEDED", source_model
+            )
         dataset = self._dataset(tenant, run.dataset)
         lineage = lineage_of(run, result, dataset)
         evaluation = self._evaluations.newest_covering(tenant, run.name, source_model)
@@ -113,22 +129,34 @@ class Registry:
         if artifact is None:
             artifact = self._training.read_model_artifact(tenant, source_model)
         bundle = bundle_zip(registered_model_name(model), lineage, artifact, scalers)
-        prefix, artifact_ref, bundle_ref = self._objects.write(tenant, model, artifact, result.artifact_format,
-                                                               bundle)
+        prefix, artifact_ref, bundle_ref = self._objects.write(tenant, model, artifact, result.artifact_format, bundle)
         try:
-            return self._repository.register(tenant, model, model_description, NewVersion(
-                source_model=source_model, lineage=lineage.SerializeToString(), model_type=result.model_type,
-                artifact_format=result.artifact_format, formats=formats_for(result.model_type),
-                storage_prefix=prefix, artifact=artifact_ref.SerializeToString(),
-                bundle=bundle_ref.SerializeToString(), description=description, tags=tags))
+            return self._repository.register(
+                tenant,
+                model,
+                model_description,
+                NewVersion(
+                    source_model=source_model,
+                    lineage=lineage.SerializeToString(),
+                    model_type=result.model_type,
+                    artifact_format=result.artifact_format,
+                    formats=formats_for(result.model_type),
+                    storage_prefix=prefix,
+                    artifact=artifact_ref.SerializeToString(),
+                    bundle=bundle_ref.SerializeToString(),
+                    description=description,
+                    tags=tags,
+                ),
+            )
         except BaseException:
             self._objects.delete(prefix)
             raise
 
     def resolve(self, tenant: str, ref: VersionRef) -> ModelVersion:
         """The version a numbered or alias name stands for. Raises NotFound."""
-        number = ref.version if ref.version is not None else self._repository.resolve_alias(tenant, ref.model,
-                                                                                             ref.alias)
+        number = (
+            ref.version if ref.version is not None else self._repository.resolve_alias(tenant, ref.model, ref.alias)
+        )
         return self._repository.get_version(tenant, ref.model, number)
 
     def get_model(self, tenant: str, model: str) -> RegisteredModel:

@@ -29,17 +29,29 @@ def _now() -> datetime:
 
 
 def _model(row: RegisteredModelRow, aliases: dict[str, int]) -> RegisteredModel:
-    return RegisteredModel(name=row.name, description=row.description, tags=dict(row.tags),
-                           latest_version=row.latest_version, aliases=aliases, create_time=row.create_time,
-                           update_time=row.update_time)
+    return RegisteredModel(
+        name=row.name,
+        description=row.description,
+        tags=dict(row.tags),
+        latest_version=row.latest_version,
+        aliases=aliases,
+        create_time=row.create_time,
+        update_time=row.update_time,
+    )
 
 
 def _version(row: ModelVersionRow, aliases: Sequence[str] = ()) -> ModelVersion:
     values = {name: getattr(row, name) for name in _NEW_FIELDS}
     values["formats"] = tuple(row.formats)
     values["tags"] = dict(row.tags)
-    return ModelVersion(**values, model_name=row.model_name, version=row.version, aliases=tuple(sorted(aliases)),
-                        create_time=row.create_time, update_time=row.update_time)
+    return ModelVersion(
+        **values,
+        model_name=row.model_name,
+        version=row.version,
+        aliases=tuple(sorted(aliases)),
+        create_time=row.create_time,
+        update_time=row.update_time,
+    )
 
 
 class ModelRepository:
@@ -52,27 +64,55 @@ class ModelRepository:
         """Stores `version` as the next number of `model`, creating the model if absent."""
         return self.register_many(tenant, model, model_description, [version])[0]
 
-    def register_many(self, tenant: str, model: str, model_description: str,
-                      versions: Sequence[NewVersion]) -> list[ModelVersion]:
+    def register_many(
+        self, tenant: str, model: str, model_description: str, versions: Sequence[NewVersion]
+    ) -> list[ModelVersion]:
         """Stores `versions` as the next numbers of `model` in one transaction."""
         now = _now()
         with self._db.transaction() as session:
             # One statement creates the model or bumps its counter under the row lock:
             # concurrent registrations get consecutive numbers, never the same one.
             latest = session.execute(
-                insert(RegisteredModelRow).values(
-                    tenant=tenant, name=model, description=model_description, tags={},
-                    latest_version=len(versions), create_time=now, update_time=now)
+                insert(RegisteredModelRow)
+                .values(
+                    tenant=tenant,
+                    name=model,
+                    description=model_description,
+                    tags={},
+                    latest_version=len(versions),
+                    create_time=now,
+                    update_time=now,
+                )
                 .on_conflict_do_update(
                     index_elements=[RegisteredModelRow.tenant, RegisteredModelRow.name],
-                    set_={"latest_version": RegisteredModelRow.latest_version + len(versions), "update_time": now})
-                .returning(RegisteredModelRow.latest_version)).scalar_one()
+                    set_={"latest_version": RegisteredModelRow.latest_version + len(versions), "update_time": now},
+                )
+                .returning(RegisteredModelRow.latest_version)
+            ).scalar_one()
             first = latest - len(versions) + 1
-            rows = [{**asdict(v), "formats": list(v.formats), "tenant": tenant, "model_name": model,
-                     "version": first + i, "create_time": now, "update_time": now} for i, v in enumerate(versions)]
+            rows = [
+                {
+                    **asdict(v),
+                    "formats": list(v.formats),
+                    "tenant": tenant,
+                    "model_name": model,
+                    "version": first + i,
+                    "create_time": now,
+                    "update_time": now,
+                }
+                for i, v in enumerate(versions)
+            ]
             session.execute(sa.insert(ModelVersionRow), rows)
-        return [ModelVersion(**{k: row[k] for k in _NEW_FIELDS}, model_name=model, version=row["version"],
-                             create_time=now, update_time=now) for row in rows]
+        return [
+            ModelVersion(
+                **{k: row[k] for k in _NEW_FIELDS},
+                model_name=model,
+                version=row["version"],
+                create_time=now,
+                update_time=now,
+            )
+            for row in rows
+        ]
 
     # -- registered models -------------------------------------------------------------
 
@@ -83,8 +123,7 @@ class ModelRepository:
                 raise NotFound(registered_model_name(model))
             return _model(row, self._aliases(session, tenant, [model]).get(model, {}))
 
-    def list_models(self, tenant: str, limit: int, after: str | None, prefix: str, tag: str
-                    ) -> list[RegisteredModel]:
+    def list_models(self, tenant: str, limit: int, after: str | None, prefix: str, tag: str) -> list[RegisteredModel]:
         """Up to `limit` models by name after `after`, filtered by name prefix and tag
         ("key" or "key=value")."""
         query = sa.select(RegisteredModelRow).where(RegisteredModelRow.tenant == tenant)
@@ -95,8 +134,9 @@ class ModelRepository:
             query = query.where(RegisteredModelRow.name.like(escaped + "%", escape="\\"))
         if tag:
             key, has_value, value = tag.partition("=")
-            query = query.where(RegisteredModelRow.tags.contains({key: value}) if has_value
-                                else RegisteredModelRow.tags.has_key(key))
+            query = query.where(
+                RegisteredModelRow.tags.contains({key: value}) if has_value else RegisteredModelRow.tags.has_key(key)
+            )
         with self._db.transaction() as session:
             rows = session.scalars(query.order_by(RegisteredModelRow.name).limit(limit)).all()
             aliases = self._aliases(session, tenant, [row.name for row in rows])
@@ -125,12 +165,16 @@ class ModelRepository:
             aliases = self._aliases(session, tenant, [model]).get(model, {})
             if aliases and not force:
                 listed = ", ".join(f"{alias} -> {version}" for alias, version in sorted(aliases.items()))
-                raise FailedPrecondition(f"aliases point at versions of this model ({listed}): delete them first "
-                                         "or delete with force", registered_model_name(model))
+                raise FailedPrecondition(
+                    f"aliases point at versions of this model ({listed}): delete them first or delete with force",
+                    registered_model_name(model),
+                )
             session.execute(sa.delete(AliasRow).where(AliasRow.tenant == tenant, AliasRow.model_name == model))
-            prefixes = session.scalars(sa.delete(ModelVersionRow).where(
-                ModelVersionRow.tenant == tenant, ModelVersionRow.model_name == model)
-                .returning(ModelVersionRow.storage_prefix)).all()
+            prefixes = session.scalars(
+                sa.delete(ModelVersionRow)
+                .where(ModelVersionRow.tenant == tenant, ModelVersionRow.model_name == model)
+                .returning(ModelVersionRow.storage_prefix)
+            ).all()
             session.delete(row)
             return list(prefixes)
 
@@ -138,8 +182,11 @@ class ModelRepository:
 
     def resolve_alias(self, tenant: str, model: str, alias: str) -> int:
         with self._db.transaction() as session:
-            version = session.scalar(sa.select(AliasRow.version).where(
-                AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.alias == alias))
+            version = session.scalar(
+                sa.select(AliasRow.version).where(
+                    AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.alias == alias
+                )
+            )
         if version is None:
             raise NotFound(f"{registered_model_name(model)}@{alias}")
         return version
@@ -149,14 +196,16 @@ class ModelRepository:
             row = session.get(ModelVersionRow, (tenant, model, version))
             if row is None:
                 raise NotFound(model_version_name(model, version))
-            aliases = session.scalars(sa.select(AliasRow.alias).where(
-                AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.version == version)).all()
+            aliases = session.scalars(
+                sa.select(AliasRow.alias).where(
+                    AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.version == version
+                )
+            ).all()
             return _version(row, aliases)
 
     def list_versions(self, tenant: str, model: str, limit: int, before: int | None) -> list[ModelVersion]:
         """Up to `limit` versions, newest first, below version `before` when given."""
-        query = sa.select(ModelVersionRow).where(ModelVersionRow.tenant == tenant,
-                                                 ModelVersionRow.model_name == model)
+        query = sa.select(ModelVersionRow).where(ModelVersionRow.tenant == tenant, ModelVersionRow.model_name == model)
         if before is not None:
             query = query.where(ModelVersionRow.version < before)
         with self._db.transaction() as session:
@@ -168,8 +217,9 @@ class ModelRepository:
                 by_version.setdefault(version, []).append(alias)
             return [_version(row, by_version.get(row.version, ())) for row in rows]
 
-    def update_version(self, tenant: str, model: str, version: int, description: str | None,
-                       tags: dict | None) -> ModelVersion:
+    def update_version(
+        self, tenant: str, model: str, version: int, description: str | None, tags: dict | None
+    ) -> ModelVersion:
         with self._db.transaction() as session:
             row = session.get(ModelVersionRow, (tenant, model, version), with_for_update=True)
             if row is None:
@@ -187,14 +237,24 @@ class ModelRepository:
         name = model_version_name(model, version)
         try:
             with self._db.transaction() as session:
-                aliases = session.scalars(sa.select(AliasRow.alias).where(
-                    AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.version == version)).all()
+                aliases = session.scalars(
+                    sa.select(AliasRow.alias).where(
+                        AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.version == version
+                    )
+                ).all()
                 if aliases:
-                    raise FailedPrecondition(f"aliases {', '.join(sorted(aliases))} point at this version: move or "
-                                             "delete them first", name)
-                prefix = session.scalar(sa.delete(ModelVersionRow).where(
-                    ModelVersionRow.tenant == tenant, ModelVersionRow.model_name == model,
-                    ModelVersionRow.version == version).returning(ModelVersionRow.storage_prefix))
+                    raise FailedPrecondition(
+                        f"aliases {', '.join(sorted(aliases))} point at this version: move or delete them first", name
+                    )
+                prefix = session.scalar(
+                    sa.delete(ModelVersionRow)
+                    .where(
+                        ModelVersionRow.tenant == tenant,
+                        ModelVersionRow.model_name == model,
+                        ModelVersionRow.version == version,
+                    )
+                    .returning(ModelVersionRow.storage_prefix)
+                )
         except IntegrityError:  # an alias was set on it meanwhile: the foreign key refused
             raise FailedPrecondition("an alias points at this version: move or delete it first", name) from None
         if prefix is None:
@@ -209,18 +269,24 @@ class ModelRepository:
             with self._db.transaction() as session:
                 if session.get(RegisteredModelRow, (tenant, model)) is None:
                     raise NotFound(registered_model_name(model))
-                session.execute(insert(AliasRow).values(tenant=tenant, model_name=model, alias=alias, version=version)
-                                .on_conflict_do_update(index_elements=[AliasRow.tenant, AliasRow.model_name,
-                                                                       AliasRow.alias],
-                                                       set_={"version": version}))
+                session.execute(
+                    insert(AliasRow)
+                    .values(tenant=tenant, model_name=model, alias=alias, version=version)
+                    .on_conflict_do_update(
+                        index_elements=[AliasRow.tenant, AliasRow.model_name, AliasRow.alias], set_={"version": version}
+                    )
+                )
         except IntegrityError:  # the foreign key: no such version (or it was just deleted)
             raise NotFound(model_version_name(model, version)) from None
         return self.get_model(tenant, model)
 
     def delete_alias(self, tenant: str, model: str, alias: str) -> RegisteredModel:
         with self._db.transaction() as session:
-            deleted = session.execute(sa.delete(AliasRow).where(
-                AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.alias == alias)).rowcount
+            deleted = session.execute(
+                sa.delete(AliasRow).where(
+                    AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.alias == alias
+                )
+            ).rowcount
         if not deleted:
             self.get_model(tenant, model)  # NotFound for the model itself when it is missing
             raise NotFound(f"{registered_model_name(model)}@{alias}")
@@ -231,8 +297,10 @@ class ModelRepository:
         if not models:
             return {}
         result: dict[str, dict[str, int]] = {}
-        for model, alias, version in session.execute(sa.select(AliasRow.model_name, AliasRow.alias, AliasRow.version)
-                                                     .where(AliasRow.tenant == tenant,
-                                                            AliasRow.model_name.in_(models))):
+        for model, alias, version in session.execute(
+            sa.select(AliasRow.model_name, AliasRow.alias, AliasRow.version).where(
+                AliasRow.tenant == tenant, AliasRow.model_name.in_(models)
+            )
+        ):
             result.setdefault(model, {})[alias] = version
         return result

@@ -33,13 +33,16 @@ def migrate_schema(db: Database) -> str:
 class ModelsServer:
     """A running models service."""
 
-    def __init__(self, config: Config, db: Database, store: ObjectStore, address: str,
-                 model_cache_bytes: int = MODEL_CACHE_BYTES):
+    def __init__(
+        self, config: Config, db: Database, store: ObjectStore, address: str, model_cache_bytes: int = MODEL_CACHE_BYTES
+    ):
         migrate_schema(db)
-        self.training = TrainingClient(config.addresses["training"], config.jwt_secret,
-                                       max_message_bytes=config.grpc_max_message_bytes)
-        self.evaluations = EvaluationClient(config.addresses["evaluation"], config.jwt_secret,
-                                            max_message_bytes=config.grpc_max_message_bytes)
+        self.training = TrainingClient(
+            config.addresses["training"], config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes
+        )
+        self.evaluations = EvaluationClient(
+            config.addresses["evaluation"], config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes
+        )
         self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
         self.repository = ModelRepository(db)
         self.objects = VersionObjects(store)
@@ -48,7 +51,9 @@ class ModelsServer:
         servicer = ModelsServicer(self.registry, self.objects, Forecaster(self.objects, self.uploads, self.cache))
         self.running: RunningServer = create_server(
             [Registration(SERVICE_NAME, lambda server: pb_grpc.add_ModelsServiceServicer_to_server(servicer, server))],
-            address, jwt_secret=config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes,
+            address,
+            jwt_secret=config.jwt_secret,
+            max_message_bytes=config.grpc_max_message_bytes,
             threads=config.server_threads,
         )
         self.port = self.running.port

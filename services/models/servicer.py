@@ -23,10 +23,12 @@ def _masked(given, update_mask, field: str) -> tuple[str | None, dict[str, str] 
     """(description, tags) of `given` that the mask names, None for the other."""
     paths = set(update_mask.paths)
     if not paths or not paths <= _EDITABLE:
-        raise InvalidArgument(FieldViolation("update_mask", f"must name some of description, tags (got "
-                                                            f"{sorted(paths) or 'none'}) for {field}"))
-    return (given.description if "description" in paths else None,
-            dict(given.tags) if "tags" in paths else None)
+        raise InvalidArgument(
+            FieldViolation(
+                "update_mask", f"must name some of description, tags (got {sorted(paths) or 'none'}) for {field}"
+            )
+        )
+    return (given.description if "description" in paths else None, dict(given.tags) if "tags" in paths else None)
 
 
 class ModelsServicer(pb_grpc.ModelsServiceServicer):
@@ -38,8 +40,14 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
     def RegisterModelVersion(self, request, _context):
         model = parse_model(request.parent, "parent")
         given = request.model_version
-        version = self._registry.register(context.tenant(), model, given.source_model, given.description,
-                                          dict(given.tags), request.registered_model_description)
+        version = self._registry.register(
+            context.tenant(),
+            model,
+            given.source_model,
+            given.description,
+            dict(given.tags),
+            request.registered_model_description,
+        )
         return pb.RegisterModelVersionResponse(model_version=version_message(version))
 
     def GetRegisteredModel(self, request, _context):
@@ -48,17 +56,20 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
 
     def ListRegisteredModels(self, request, _context):
         limit = page_size(request.page_size)
-        models = self._registry.list_models(context.tenant(), limit + 1, pages.decode(request.page_token, "m", str),
-                                            request.name_prefix, request.tag)
+        models = self._registry.list_models(
+            context.tenant(), limit + 1, pages.decode(request.page_token, "m", str), request.name_prefix, request.tag
+        )
         token = pages.encode("m", models[limit - 1].name) if len(models) > limit else ""
         return pb.ListRegisteredModelsResponse(
-            registered_models=[registered_model_message(m) for m in models[:limit]], next_page_token=token)
+            registered_models=[registered_model_message(m) for m in models[:limit]], next_page_token=token
+        )
 
     def UpdateRegisteredModel(self, request, _context):
         given = request.registered_model
         model = parse_model(given.name, "registered_model.name")
-        updated = self._registry.update_model(context.tenant(), model,
-                                              *_masked(given, request.update_mask, "registered models"))
+        updated = self._registry.update_model(
+            context.tenant(), model, *_masked(given, request.update_mask, "registered models")
+        )
         return pb.UpdateRegisteredModelResponse(registered_model=registered_model_message(updated))
 
     def DeleteRegisteredModel(self, request, _context):
@@ -72,17 +83,20 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
     def ListModelVersions(self, request, _context):
         model = parse_model(request.parent, "parent")
         limit = page_size(request.page_size)
-        versions = self._registry.list_versions(context.tenant(), model, limit + 1,
-                                                pages.decode(request.page_token, "v", int))
+        versions = self._registry.list_versions(
+            context.tenant(), model, limit + 1, pages.decode(request.page_token, "v", int)
+        )
         token = pages.encode("v", versions[limit - 1].version) if len(versions) > limit else ""
-        return pb.ListModelVersionsResponse(model_versions=[version_message(v) for v in versions[:limit]],
-                                            next_page_token=token)
+        return pb.ListModelVersionsResponse(
+            model_versions=[version_message(v) for v in versions[:limit]], next_page_token=token
+        )
 
     def UpdateModelVersion(self, request, _context):
         given = request.model_version
         ref = parse_version(given.name, "model_version.name")
-        updated = self._registry.update_version(context.tenant(), ref,
-                                                *_masked(given, request.update_mask, "model versions"))
+        updated = self._registry.update_version(
+            context.tenant(), ref, *_masked(given, request.update_mask, "model versions")
+        )
         return pb.UpdateModelVersionResponse(model_version=version_message(updated))
 
     def DeleteModelVersion(self, request, _context):
@@ -118,8 +132,12 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
         if which == "files":
             inputs = [FileInput(i.feature, i.file, i.column) for i in request.files.inputs]
         elif which == "series":
-            inputs = [InlineInput(s.feature, _timestamps_ns(s.times).view("datetime64[ns]"),
-                                  np.asarray(s.values, dtype=np.float64)) for s in request.series.series]
+            inputs = [
+                InlineInput(
+                    s.feature, _timestamps_ns(s.times).view("datetime64[ns]"), np.asarray(s.values, dtype=np.float64)
+                )
+                for s in request.series.series
+            ]
         else:
             raise InvalidArgument(FieldViolation("inputs", "give files or series"))
         forecasts = self._forecaster.predict(tenant, version, inputs, _timestamps_ns(request.reference_times))

@@ -31,11 +31,16 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)
 
-METHODS = {common_pb2.RESAMPLING_METHOD_LINEAR: ResamplingMethod.LINEAR,
-           common_pb2.RESAMPLING_METHOD_MEAN: ResamplingMethod.MEAN,
-           common_pb2.RESAMPLING_METHOD_NEAREST: ResamplingMethod.NEAREST}
-SPLITS = (("train", common_pb2.DATA_SPLIT_TRAIN), ("validation", common_pb2.DATA_SPLIT_VALIDATION),
-          ("test", common_pb2.DATA_SPLIT_TEST))
+METHODS = {
+    common_pb2.RESAMPLING_METHOD_LINEAR: ResamplingMethod.LINEAR,
+    common_pb2.RESAMPLING_METHOD_MEAN: ResamplingMethod.MEAN,
+    common_pb2.RESAMPLING_METHOD_NEAREST: ResamplingMethod.NEAREST,
+}
+SPLITS = (
+    ("train", common_pb2.DATA_SPLIT_TRAIN),
+    ("validation", common_pb2.DATA_SPLIT_VALIDATION),
+    ("test", common_pb2.DATA_SPLIT_TEST),
+)
 
 
 class BuildStopped(Exception):
@@ -89,22 +94,28 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         if not alive():
             raise BuildStopped()
         features.append(read_feature(worker.uploads, row.tenant, feature))
-    inputs, outputs = features[:len(spec.inputs)], features[len(spec.inputs):]
+    inputs, outputs = features[: len(spec.inputs)], features[len(spec.inputs) :]
     window = spec.window
     calendar = spec.calendar
     progress("windowing", 0, 1)
     windows = build_windows(
-        inputs, outputs, WindowSpec(window.input_steps, window.output_steps, window.step_minutes,
-                                    window.offset_minutes),
+        inputs,
+        outputs,
+        WindowSpec(window.input_steps, window.output_steps, window.step_minutes, window.offset_minutes),
         gap_tolerance=document.gap_tolerance.ToTimedelta() if document.HasField("gap_tolerance") else None,
         calendar=calendar_spec(calendar),
     )
     if not alive():
         raise BuildStopped()
     count = len(windows.times)
-    split = split_indices(count, spec.split.train_fraction, spec.split.validation_fraction,
-                          spec.split.test_fraction, shuffle=spec.split.method == tr.SPLIT_METHOD_SHUFFLED,
-                          seed=spec.split.seed)
+    split = split_indices(
+        count,
+        spec.split.train_fraction,
+        spec.split.validation_fraction,
+        spec.split.test_fraction,
+        shuffle=spec.split.method == tr.SPLIT_METHOD_SHUFFLED,
+        seed=spec.split.seed,
+    )
     if len(split.train) == 0:
         raise ValueError(f"only {count} samples could be cut ({windows.dropped} dropped): too few for a training split")
     progress("scaling", 0, 1)
@@ -113,22 +124,36 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
     scalers.transform_outputs(windows.y, copy=False)
 
     result = tr.Dataset(
-        x_shape=list(windows.X.shape), y_shape=list(windows.y.shape),
-        input_feature_names=list(windows.input_names), output_feature_names=list(windows.output_names),
-        train_sample_count=len(split.train), validation_sample_count=len(split.validation),
-        test_sample_count=len(split.test), dropped_sample_count=windows.dropped,
+        x_shape=list(windows.X.shape),
+        y_shape=list(windows.y.shape),
+        input_feature_names=list(windows.input_names),
+        output_feature_names=list(windows.output_names),
+        train_sample_count=len(split.train),
+        validation_sample_count=len(split.validation),
+        test_sample_count=len(split.test),
+        dropped_sample_count=windows.dropped,
     )
-    for role, fitted in ((common_pb2.FEATURE_ROLE_INPUT, scalers.inputs), (common_pb2.FEATURE_ROLE_OUTPUT, scalers.outputs)):
+    for role, fitted in (
+        (common_pb2.FEATURE_ROLE_INPUT, scalers.inputs),
+        (common_pb2.FEATURE_ROLE_OUTPUT, scalers.outputs),
+    ):
         for s in fitted:
-            result.scalers.add(feature=s.feature, role=role, data_min=s.data_min, data_max=s.data_max,
-                               data_mean=s.data_mean, range=common_pb2.ScalingRange(min=s.range_min, max=s.range_max))
+            result.scalers.add(
+                feature=s.feature,
+                role=role,
+                data_min=s.data_min,
+                data_max=s.data_max,
+                data_mean=s.data_mean,
+                range=common_pb2.ScalingRange(min=s.range_min, max=s.range_max),
+            )
     prefix = dataset_prefix(row.tenant, row.id)
     for number, (name, kind) in enumerate(SPLITS):
         progress("storing", number, len(SPLITS) + 1)
         index = getattr(split, name)
         seconds = windows.times[index].astype("datetime64[s]").astype(np.int64)
-        ref = _put_npz(worker.store, f"{prefix}arrays-{name}.npz", x=windows.X[index], y=windows.y[index],
-                       reference_times=seconds)
+        ref = _put_npz(
+            worker.store, f"{prefix}arrays-{name}.npz", x=windows.X[index], y=windows.y[index], reference_times=seconds
+        )
         result.objects.add(id=f"arrays-{name}", kind=tr.DATASET_OBJECT_KIND_ARRAYS, split=kind, object=ref)
     ref = _put_bytes(worker.store, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
     result.objects.add(id="scalers", kind=tr.DATASET_OBJECT_KIND_SCALERS, object=ref)
@@ -139,8 +164,12 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         ref = _put_bytes(worker.store, f"{prefix}{plot_id}.png", png, "image/png")
         result.objects.add(id=plot_id, kind=tr.DATASET_OBJECT_KIND_VIOLIN_PLOT, feature=feature, object=ref)
     if windows.dropped > count:
-        append_warning(worker.db, row.id, f"{windows.dropped} windows were dropped and only {count} kept: "
-                                          "check the files' gaps and the gap tolerance")
+        append_warning(
+            worker.db,
+            row.id,
+            f"{windows.dropped} windows were dropped and only {count} kept: "
+            "check the files' gaps and the gap tolerance",
+        )
     progress("done", 1, 1)
     return result
 
@@ -163,9 +192,14 @@ def append_warning(db, dataset_id: str, message: str) -> None:
 
 
 def _feature_spec(feature: tr.FeatureSpec) -> FeatureSpec:
-    return FeatureSpec(name=feature.feature, start_hours=feature.horizon.start, end_hours=feature.horizon.end,
-                       method=METHODS[feature.resampling], scale_min=feature.scaling.min,
-                       scale_max=feature.scaling.max)
+    return FeatureSpec(
+        name=feature.feature,
+        start_hours=feature.horizon.start,
+        end_hours=feature.horizon.end,
+        method=METHODS[feature.resampling],
+        scale_min=feature.scaling.min,
+        scale_max=feature.scaling.max,
+    )
 
 
 def _put_npz(store, key: str, **arrays) -> common_pb2.ObjectRef:
@@ -181,14 +215,14 @@ def _put_npz(store, key: str, **arrays) -> common_pb2.ObjectRef:
                 yield chunk
 
         size = store.put(key, hashed())
-    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=digest.hexdigest(),
-                                content_type="application/x-npz")
+    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=digest.hexdigest(), content_type="application/x-npz")
 
 
 def _put_bytes(store, key: str, data: bytes, content_type: str) -> common_pb2.ObjectRef:
     size = store.put(key, [data])
-    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=hashlib.sha256(data).hexdigest(),
-                                content_type=content_type)
+    return common_pb2.ObjectRef(
+        key=key, size_bytes=size, sha256=hashlib.sha256(data).hexdigest(), content_type=content_type
+    )
 
 
 def load_arrays(store, key: str) -> dict[str, np.ndarray]:
@@ -210,6 +244,13 @@ def feature_spec(feature: tr.FeatureSpec) -> FeatureSpec:
 
 def calendar_spec(calendar: tr.CalendarFeatures) -> CalendarSpec:
     """The CalendarSpec of a session's calendar settings (UTC when no zone is set)."""
-    return CalendarSpec(year=calendar.year, month=calendar.month, week=calendar.week, day=calendar.day,
-                        holiday=calendar.holiday, holiday_country=calendar.holiday_country,
-                        holiday_subdivision=calendar.holiday_subdivision, time_zone=calendar.time_zone or "UTC")
+    return CalendarSpec(
+        year=calendar.year,
+        month=calendar.month,
+        week=calendar.week,
+        day=calendar.day,
+        holiday=calendar.holiday,
+        holiday_country=calendar.holiday_country,
+        holiday_subdivision=calendar.holiday_subdivision,
+        time_zone=calendar.time_zone or "UTC",
+    )

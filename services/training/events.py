@@ -16,7 +16,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import psycopg
 import sqlalchemy as sa
@@ -35,11 +35,12 @@ def append_event(session: Session, job_table, job_id: str, event) -> int:
     """Adds `event` (a RunEvent or DatasetBuildEvent; sequence and time are set here)
     to the job's log in the caller's transaction. Returns its sequence number."""
     sequence = session.execute(
-        sa.update(job_table).where(job_table.id == job_id)
+        sa.update(job_table)
+        .where(job_table.id == job_id)
         .values(last_event_sequence=job_table.last_event_sequence + 1)
         .returning(job_table.last_event_sequence)
     ).scalar_one()
-    stamp = datetime.now(timezone.utc)
+    stamp = datetime.now(UTC)
     event.sequence = sequence
     event.time.FromDatetime(stamp)
     session.add(EventRow(job_id=job_id, sequence=sequence, time=stamp, payload=event.SerializeToString()))
@@ -78,8 +79,12 @@ class WorkSignal:
 
 
 def events_after(session: Session, job_id: str, after: int, limit: int = 1000) -> list[bytes]:
-    query = (sa.select(EventRow.payload).where(EventRow.job_id == job_id, EventRow.sequence > after)
-             .order_by(EventRow.sequence).limit(limit))
+    query = (
+        sa.select(EventRow.payload)
+        .where(EventRow.job_id == job_id, EventRow.sequence > after)
+        .order_by(EventRow.sequence)
+        .limit(limit)
+    )
     return list(session.scalars(query))
 
 
@@ -140,8 +145,14 @@ class EventHub:
         self._thread.join(timeout=5)
 
 
-def follow(read_after: Callable[[int], list], is_last: Callable[[object], bool], wake: threading.Event,
-           after: int, is_active: Callable[[], bool], poll_seconds: float = 5.0) -> Iterator:
+def follow(
+    read_after: Callable[[int], list],
+    is_last: Callable[[object], bool],
+    wake: threading.Event,
+    after: int,
+    is_active: Callable[[], bool],
+    poll_seconds: float = 5.0,
+) -> Iterator:
     """Yields the events after `after`, then new ones as they are announced, until
     `is_last(event)` or the watcher goes away. `read_after(seq)` returns parsed events
     with `.sequence`; the poll is a safety net should a notification be lost."""

@@ -28,10 +28,15 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)
 
-SPLITS = (("train", common_pb2.DATA_SPLIT_TRAIN), ("validation", common_pb2.DATA_SPLIT_VALIDATION),
-          ("test", common_pb2.DATA_SPLIT_TEST))
-FORMATS = {"keras": (common_pb2.ARTIFACT_FORMAT_KERAS, "model.keras", "application/octet-stream"),
-           "joblib": (common_pb2.ARTIFACT_FORMAT_JOBLIB, "model.joblib", "application/octet-stream")}
+SPLITS = (
+    ("train", common_pb2.DATA_SPLIT_TRAIN),
+    ("validation", common_pb2.DATA_SPLIT_VALIDATION),
+    ("test", common_pb2.DATA_SPLIT_TEST),
+)
+FORMATS = {
+    "keras": (common_pb2.ARTIFACT_FORMAT_KERAS, "model.keras", "application/octet-stream"),
+    "joblib": (common_pb2.ARTIFACT_FORMAT_JOBLIB, "model.joblib", "application/octet-stream"),
+}
 
 
 def run_prefix(tenant: str, run_id: str) -> str:
@@ -77,8 +82,13 @@ class ModelReporter:
         if now - self._last_batch < self.BATCH_EVENT_SECONDS:
             return
         self._last_batch = now
-        self._events.emit(tr.RunEvent(batch_progress=tr.BatchProgress(
-            model=self._result.name, epoch=epoch, batch=batch, total_batches=total_batches, loss=loss)))
+        self._events.emit(
+            tr.RunEvent(
+                batch_progress=tr.BatchProgress(
+                    model=self._result.name, epoch=epoch, batch=batch, total_batches=total_batches, loss=loss
+                )
+            )
+        )
 
     def should_stop(self) -> bool:
         return not self._alive()
@@ -102,10 +112,16 @@ def execute_run(worker, row: RunRow, alive: Callable[[], bool]) -> None:
         if not alive():
             break
         _train_one(worker, row, events, result, index, data, scalers, arrays, input_steps, alive)
-    counts = {state: sum(1 for r in results if r.state == state)
-              for state in (tr.MODEL_STATE_SUCCEEDED, tr.MODEL_STATE_FAILED, tr.MODEL_STATE_CANCELLED)}
-    summary = tr.RunSummary(succeeded_count=counts[tr.MODEL_STATE_SUCCEEDED], failed_count=counts[tr.MODEL_STATE_FAILED],
-                            cancelled_count=counts[tr.MODEL_STATE_CANCELLED], best_model=_best(results))
+    counts = {
+        state: sum(1 for r in results if r.state == state)
+        for state in (tr.MODEL_STATE_SUCCEEDED, tr.MODEL_STATE_FAILED, tr.MODEL_STATE_CANCELLED)
+    }
+    summary = tr.RunSummary(
+        succeeded_count=counts[tr.MODEL_STATE_SUCCEEDED],
+        failed_count=counts[tr.MODEL_STATE_FAILED],
+        cancelled_count=counts[tr.MODEL_STATE_CANCELLED],
+        best_model=_best(results),
+    )
     summary.duration.FromTimedelta(timedelta(seconds=time.monotonic() - started))
     events.emit(tr.RunEvent(summary=summary))
     if not alive():
@@ -116,12 +132,23 @@ def execute_run(worker, row: RunRow, alive: Callable[[], bool]) -> None:
         _finish(worker, row.id, tr.RUN_STATE_FAILED, "no model could be trained")
 
 
-def _train_one(worker, row, events: RunEvents, result: tr.ModelResult, index: int, data: TrainingData,
-               scalers: MinMaxScalers, arrays: dict, input_steps: int, alive) -> None:
+def _train_one(
+    worker,
+    row,
+    events: RunEvents,
+    result: tr.ModelResult,
+    index: int,
+    data: TrainingData,
+    scalers: MinMaxScalers,
+    arrays: dict,
+    input_steps: int,
+    alive,
+) -> None:
     result.state = tr.MODEL_STATE_RUNNING
     result.start_time.GetCurrentTime()
-    events.emit(tr.RunEvent(model_started=tr.ModelStarted(model=result.name, model_type=result.model_type)),
-                result, index)
+    events.emit(
+        tr.RunEvent(model_started=tr.ModelStarted(model=result.name, model_type=result.model_type)), result, index
+    )
     started = time.monotonic()
     try:
         [resolved], problems = resolve_model_specs([result.spec], input_steps)
@@ -150,16 +177,24 @@ def _store_results(worker, row, result: tr.ModelResult, trained, scalers, arrays
     key = f"{prefix}{file_name}"
     size = worker.store.put(key, [trained.artifact])
     result.artifact_format = artifact_format
-    result.artifact.CopyFrom(common_pb2.ObjectRef(key=key, size_bytes=size, content_type=content_type,
-                                                  sha256=hashlib.sha256(trained.artifact).hexdigest()))
+    result.artifact.CopyFrom(
+        common_pb2.ObjectRef(
+            key=key, size_bytes=size, content_type=content_type, sha256=hashlib.sha256(trained.artifact).hexdigest()
+        )
+    )
     del result.predictions[:]
     for name, split in SPLITS:
         x, y = arrays[name]["x"], arrays[name]["y"]
         predicted_scaled = trained.predict(x).astype(np.float32) if len(x) else np.empty_like(y)
-        ref = _put_npz(worker.store, f"{prefix}predictions-{name}.npz", reference_times=arrays[name]["reference_times"],
-                       predicted_scaled=predicted_scaled, actual_scaled=y,
-                       predicted=scalers.inverse_transform_outputs(predicted_scaled),
-                       actual=scalers.inverse_transform_outputs(y))
+        ref = _put_npz(
+            worker.store,
+            f"{prefix}predictions-{name}.npz",
+            reference_times=arrays[name]["reference_times"],
+            predicted_scaled=predicted_scaled,
+            actual_scaled=y,
+            predicted=scalers.inverse_transform_outputs(predicted_scaled),
+            actual=scalers.inverse_transform_outputs(y),
+        )
         result.predictions.add(split=split, row_count=len(x), object=ref)
 
 
@@ -168,14 +203,21 @@ def _load_dataset(worker, row: RunRow) -> tuple[TrainingData, MinMaxScalers, dic
     prefix = dataset_prefix(row.tenant, row.dataset_id)
     arrays = {name: load_arrays(worker.store, f"{prefix}arrays-{name}.npz") for name, _ in SPLITS}
     scalers = MinMaxScalers.from_dict(json.loads(b"".join(worker.store.read(f"{prefix}scalers.json"))))
-    data = TrainingData(x_train=arrays["train"]["x"], y_train=arrays["train"]["y"],
-                        x_val=arrays["validation"]["x"], y_val=arrays["validation"]["y"])
+    data = TrainingData(
+        x_train=arrays["train"]["x"],
+        y_train=arrays["train"]["y"],
+        x_val=arrays["validation"]["x"],
+        y_val=arrays["validation"]["y"],
+    )
     return data, scalers, arrays
 
 
 def _best(results: list[tr.ModelResult]) -> str:
-    scored = [(min((h.val_loss for h in r.history if h.HasField("val_loss")), default=float("inf")), r.name)
-              for r in results if r.state == tr.MODEL_STATE_SUCCEEDED]
+    scored = [
+        (min((h.val_loss for h in r.history if h.HasField("val_loss")), default=float("inf")), r.name)
+        for r in results
+        if r.state == tr.MODEL_STATE_SUCCEEDED
+    ]
     return min(scored)[1] if scored else ""
 
 

@@ -14,8 +14,9 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 _NS_PER_SECOND = 10**9
 
 
-def output_history(outputs: list[Feature], dataset: tr.Dataset, reference_seconds: np.ndarray,
-                   history_steps: int) -> np.ndarray:
+def output_history(
+    outputs: list[Feature], dataset: tr.Dataset, reference_seconds: np.ndarray, history_steps: int
+) -> np.ndarray:
     """(n, history_steps, n_outputs) float64, newest first: h = 0 is the value at the
     reference time, h = k the value k of the feature's step widths earlier (its horizon
     divided by output_steps). NaN where the file has no data that early (or a gap).
@@ -34,8 +35,12 @@ def output_history(outputs: list[Feature], dataset: tr.Dataset, reference_second
         for h in range(history_steps):
             point = replace(feature.spec, start_hours=-(h + 1) * width, end_hours=-h * width)
             try:
-                windows = build_windows([Feature(point, feature.series)], [Feature(point, feature.series)], grid,
-                                        gap_tolerance=gap if gap is None or gap > timedelta(0) else None)
+                windows = build_windows(
+                    [Feature(point, feature.series)],
+                    [Feature(point, feature.series)],
+                    grid,
+                    gap_tolerance=gap if gap is None or gap > timedelta(0) else None,
+                )
             except ValueError:
                 continue  # no reference time has data this early: NaN
             found = windows.times.view(np.int64)

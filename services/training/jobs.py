@@ -23,9 +23,13 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
 TERMINAL_DATASET_STATES = (tr.DATASET_STATE_READY, tr.DATASET_STATE_FAILED)
 MODEL_TYPES = {
-    "dense": common_pb2.MODEL_TYPE_DENSE, "cnn": common_pb2.MODEL_TYPE_CNN, "lstm": common_pb2.MODEL_TYPE_LSTM,
-    "ar_lstm": common_pb2.MODEL_TYPE_AR_LSTM, "svr_direct": common_pb2.MODEL_TYPE_SVR_DIRECT,
-    "svr_mimo": common_pb2.MODEL_TYPE_SVR_MIMO, "linear_regression": common_pb2.MODEL_TYPE_LINEAR_REGRESSION,
+    "dense": common_pb2.MODEL_TYPE_DENSE,
+    "cnn": common_pb2.MODEL_TYPE_CNN,
+    "lstm": common_pb2.MODEL_TYPE_LSTM,
+    "ar_lstm": common_pb2.MODEL_TYPE_AR_LSTM,
+    "svr_direct": common_pb2.MODEL_TYPE_SVR_DIRECT,
+    "svr_mimo": common_pb2.MODEL_TYPE_SVR_MIMO,
+    "linear_regression": common_pb2.MODEL_TYPE_LINEAR_REGRESSION,
 }
 
 
@@ -33,13 +37,20 @@ def parse_dataset_name(name: str, field: str = "name") -> tuple[str, str]:
     """(session id, dataset id) of "sessions/{s}/datasets/{d}". Raises InvalidArgument."""
     parts = name.split("/")
     if len(parts) != 4 or parts[0] != "sessions" or parts[2] != "datasets":
-        raise InvalidArgument(FieldViolation(field, f"must be 'sessions/{{session}}/datasets/{{dataset}}', got {name!r}"))
+        raise InvalidArgument(
+            FieldViolation(field, f"must be 'sessions/{{session}}/datasets/{{dataset}}', got {name!r}")
+        )
     return parse_name(f"sessions/{parts[1]}", "sessions", field), parse_name(f"datasets/{parts[3]}", "datasets", field)
 
 
 class Jobs:
-    def __init__(self, db: Database, hub: EventHub, max_active_runs: int,
-                 resolve_models: Callable[[list, int], tuple[list[tr.ModelSpec], list[FieldViolation]]]):
+    def __init__(
+        self,
+        db: Database,
+        hub: EventHub,
+        max_active_runs: int,
+        resolve_models: Callable[[list, int], tuple[list[tr.ModelSpec], list[FieldViolation]]],
+    ):
         self._db = db
         self._hub = hub
         self._max_active_runs = max_active_runs
@@ -56,12 +67,23 @@ class Jobs:
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
             stamp = now()
-            row = DatasetRow(id=uuid.uuid4().hex, tenant=tenant, session_id=session.id, document=to_json(document),
-                             state=tr.DATASET_STATE_QUEUED, create_time=stamp, update_time=stamp)
+            row = DatasetRow(
+                id=uuid.uuid4().hex,
+                tenant=tenant,
+                session_id=session.id,
+                document=to_json(document),
+                state=tr.DATASET_STATE_QUEUED,
+                create_time=stamp,
+                update_time=stamp,
+            )
             db.add(row)
             db.flush()
-            append_event(db, DatasetRow, row.id, tr.DatasetBuildEvent(
-                state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_QUEUED)))
+            append_event(
+                db,
+                DatasetRow,
+                row.id,
+                tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_QUEUED)),
+            )
             announce_work(db)
             return dataset_message(row)
 
@@ -83,9 +105,13 @@ class Jobs:
         session_id, dataset_id = parse_dataset_name(name)
         with self._db.transaction() as db:
             find_dataset(db, tenant, session_id, dataset_id)
-        yield from self._follow(dataset_id, after, tr.DatasetBuildEvent, is_active,
-                                lambda e: e.WhichOneof("event") == "state_change"
-                                and e.state_change.state in TERMINAL_DATASET_STATES)
+        yield from self._follow(
+            dataset_id,
+            after,
+            tr.DatasetBuildEvent,
+            is_active,
+            lambda e: e.WhichOneof("event") == "state_change" and e.state_change.state in TERMINAL_DATASET_STATES,
+        )
 
     # -- runs ----------------------------------------------------------------------
 
@@ -105,19 +131,38 @@ class Jobs:
             if problems:
                 raise InvalidArgument(problems)
             db.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"runs:{tenant}"))))
-            active = db.scalar(sa.select(sa.func.count()).select_from(RunRow).where(
-                RunRow.tenant == tenant, RunRow.state.in_(ACTIVE_RUN_STATES)))
+            active = db.scalar(
+                sa.select(sa.func.count())
+                .select_from(RunRow)
+                .where(RunRow.tenant == tenant, RunRow.state.in_(ACTIVE_RUN_STATES))
+            )
             if active >= self._max_active_runs:
-                raise QuotaExceeded(f"{active} runs are queued or running; the limit is {self._max_active_runs}",
-                                    subject="tenant:active_runs")
+                raise QuotaExceeded(
+                    f"{active} runs are queued or running; the limit is {self._max_active_runs}",
+                    subject="tenant:active_runs",
+                )
             run_id = uuid.uuid4().hex
-            models = [tr.ModelResult(name=f"runs/{run_id}/models/{s.model_id}", spec=s,
-                                     model_type=MODEL_TYPES[s.WhichOneof("params")],
-                                     state=tr.MODEL_STATE_PENDING) for s in specs]
+            models = [
+                tr.ModelResult(
+                    name=f"runs/{run_id}/models/{s.model_id}",
+                    spec=s,
+                    model_type=MODEL_TYPES[s.WhichOneof("params")],
+                    state=tr.MODEL_STATE_PENDING,
+                )
+                for s in specs
+            ]
             stamp = now()
-            row = RunRow(id=run_id, tenant=tenant, session_id=session_id, dataset_id=dataset_id,
-                         display_name=run.display_name, models=[to_json(m) for m in models],
-                         state=tr.RUN_STATE_QUEUED, create_time=stamp, update_time=stamp)
+            row = RunRow(
+                id=run_id,
+                tenant=tenant,
+                session_id=session_id,
+                dataset_id=dataset_id,
+                display_name=run.display_name,
+                models=[to_json(m) for m in models],
+                state=tr.RUN_STATE_QUEUED,
+                create_time=stamp,
+                update_time=stamp,
+            )
             db.add(row)
             db.flush()
             append_event(db, RunRow, run_id, tr.RunEvent(state_change=tr.RunStateChange(state=tr.RUN_STATE_QUEUED)))
@@ -145,8 +190,7 @@ class Jobs:
         with self._db.transaction() as db:
             row = find_run(db, tenant, run_id, lock=True)
             if row.state in (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED):
-                raise FailedPrecondition(f"the run has already ended ({tr.RunState.Name(row.state)})",
-                                         f"runs/{run_id}")
+                raise FailedPrecondition(f"the run has already ended ({tr.RunState.Name(row.state)})", f"runs/{run_id}")
             if row.state == tr.RUN_STATE_QUEUED:
                 finish_run(db, row, tr.RUN_STATE_CANCELLED, "cancelled by user")
             elif row.state == tr.RUN_STATE_RUNNING:
@@ -159,9 +203,13 @@ class Jobs:
             raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
         with self._db.transaction() as db:
             find_run(db, tenant, run_id)
-        yield from self._follow(run_id, after, tr.RunEvent, is_active,
-                                lambda e: e.WhichOneof("event") == "state_change"
-                                and e.state_change.state in TERMINAL_RUN_STATES)
+        yield from self._follow(
+            run_id,
+            after,
+            tr.RunEvent,
+            is_active,
+            lambda e: e.WhichOneof("event") == "state_change" and e.state_change.state in TERMINAL_RUN_STATES,
+        )
 
     def _follow(self, job_id: str, after: int, event_type, is_active, is_last) -> Iterator:
         def read_after(sequence: int) -> list:
@@ -189,14 +237,17 @@ def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
 
 
 def find_dataset(db, tenant: str, session_id: str, dataset_id: str) -> DatasetRow:
-    return find_owned(db, sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id,
-                                                      DatasetRow.id == dataset_id),
-                      f"sessions/{session_id}/datasets/{dataset_id}")
+    return find_owned(
+        db,
+        sa.select(DatasetRow).where(
+            DatasetRow.tenant == tenant, DatasetRow.session_id == session_id, DatasetRow.id == dataset_id
+        ),
+        f"sessions/{session_id}/datasets/{dataset_id}",
+    )
 
 
 def find_run(db, tenant: str, run_id: str, lock: bool = False) -> RunRow:
-    return find_owned(db, sa.select(RunRow).where(RunRow.tenant == tenant, RunRow.id == run_id), f"runs/{run_id}",
-                      lock)
+    return find_owned(db, sa.select(RunRow).where(RunRow.tenant == tenant, RunRow.id == run_id), f"runs/{run_id}", lock)
 
 
 def _page(db, query, table, limit: int, after) -> list:

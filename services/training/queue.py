@@ -6,7 +6,7 @@ every worker looks), so no job stays BUILDING or RUNNING forever."""
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -20,29 +20,37 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 log = logging.getLogger(__name__)
 
 
-
 def heartbeat_seconds(lost_after_seconds: float) -> float:
     """How often a worker heartbeats: often enough that two missed beats are not a loss."""
     return min(2.0, lost_after_seconds / 3)
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def claim_dataset(db: Database, worker_id: str) -> DatasetRow | None:
     """The oldest QUEUED dataset build, now BUILDING and owned by `worker_id`."""
     with db.transaction() as session:
-        row = session.scalar(sa.select(DatasetRow).where(DatasetRow.state == tr.DATASET_STATE_QUEUED)
-                             .order_by(DatasetRow.create_time).limit(1).with_for_update(skip_locked=True))
+        row = session.scalar(
+            sa.select(DatasetRow)
+            .where(DatasetRow.state == tr.DATASET_STATE_QUEUED)
+            .order_by(DatasetRow.create_time)
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        )
         if row is None:
             return None
         stamp = now()
         row.state, row.worker_id, row.attempt_count = tr.DATASET_STATE_BUILDING, worker_id, row.attempt_count + 1
         row.start_time = row.heartbeat_time = row.update_time = stamp
         session.flush()
-        append_event(session, DatasetRow, row.id, tr.DatasetBuildEvent(
-            state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_BUILDING)))
+        append_event(
+            session,
+            DatasetRow,
+            row.id,
+            tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_BUILDING)),
+        )
         session.expunge(row)
         return row
 
@@ -51,9 +59,13 @@ def claim_run(db: Database, worker_id: str) -> RunRow | None:
     """The oldest QUEUED run whose dataset is READY, now RUNNING and owned by `worker_id`."""
     with db.transaction() as session:
         row = session.scalar(
-            sa.select(RunRow).join(DatasetRow, DatasetRow.id == RunRow.dataset_id)
+            sa.select(RunRow)
+            .join(DatasetRow, DatasetRow.id == RunRow.dataset_id)
             .where(RunRow.state == tr.RUN_STATE_QUEUED, DatasetRow.state == tr.DATASET_STATE_READY)
-            .order_by(RunRow.create_time).limit(1).with_for_update(of=RunRow, skip_locked=True))
+            .order_by(RunRow.create_time)
+            .limit(1)
+            .with_for_update(of=RunRow, skip_locked=True)
+        )
         if row is None:
             return None
         stamp = now()
@@ -84,16 +96,24 @@ def fail_lost_jobs(db: Database, lost_after_seconds: float) -> int:
     cutoff = now() - timedelta(seconds=lost_after_seconds)
     count = 0
     with db.transaction() as session:
-        runs = session.scalars(sa.select(RunRow).where(RunRow.state == tr.RUN_STATE_RUNNING,
-                                                       RunRow.heartbeat_time < cutoff)
-                               .with_for_update(skip_locked=True)).all()
+        runs = session.scalars(
+            sa.select(RunRow)
+            .where(RunRow.state == tr.RUN_STATE_RUNNING, RunRow.heartbeat_time < cutoff)
+            .with_for_update(skip_locked=True)
+        ).all()
         for row in runs:
-            finish_run(session, row, tr.RUN_STATE_FAILED,
-                       f"worker lost: {row.worker_id} stopped heartbeating at {row.heartbeat_time:%H:%M:%S} UTC")
+            finish_run(
+                session,
+                row,
+                tr.RUN_STATE_FAILED,
+                f"worker lost: {row.worker_id} stopped heartbeating at {row.heartbeat_time:%H:%M:%S} UTC",
+            )
             count += 1
-        datasets = session.scalars(sa.select(DatasetRow).where(DatasetRow.state == tr.DATASET_STATE_BUILDING,
-                                                               DatasetRow.heartbeat_time < cutoff)
-                                   .with_for_update(skip_locked=True)).all()
+        datasets = session.scalars(
+            sa.select(DatasetRow)
+            .where(DatasetRow.state == tr.DATASET_STATE_BUILDING, DatasetRow.heartbeat_time < cutoff)
+            .with_for_update(skip_locked=True)
+        ).all()
         for row in datasets:
             fail_dataset(session, row, f"worker lost: {row.worker_id} stopped heartbeating")
             count += 1
@@ -107,10 +127,15 @@ def fail_dataset(session, row: DatasetRow, reason: str) -> None:
     row.state, row.failure_reason = tr.DATASET_STATE_FAILED, reason
     row.end_time = row.update_time = now()
     session.flush()
-    append_event(session, DatasetRow, row.id, tr.DatasetBuildEvent(
-        state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_FAILED, reason=reason)))
-    waiting = session.scalars(sa.select(RunRow).where(RunRow.dataset_id == row.id,
-                                                      RunRow.state == tr.RUN_STATE_QUEUED)).all()
+    append_event(
+        session,
+        DatasetRow,
+        row.id,
+        tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_FAILED, reason=reason)),
+    )
+    waiting = session.scalars(
+        sa.select(RunRow).where(RunRow.dataset_id == row.id, RunRow.state == tr.RUN_STATE_QUEUED)
+    ).all()
     for run in waiting:
         finish_run(session, run, tr.RUN_STATE_FAILED, f"its dataset failed to build: {reason}")
 
@@ -118,8 +143,11 @@ def fail_dataset(session, row: DatasetRow, reason: str) -> None:
 def complete_dataset(db: Database, dataset_id: str, worker_id: str, result: tr.Dataset) -> bool:
     """Stores a finished build's results and marks it READY (if this worker still owns it)."""
     with db.transaction() as session:
-        row = session.scalar(sa.select(DatasetRow).where(DatasetRow.id == dataset_id,
-                                                         DatasetRow.worker_id == worker_id).with_for_update())
+        row = session.scalar(
+            sa.select(DatasetRow)
+            .where(DatasetRow.id == dataset_id, DatasetRow.worker_id == worker_id)
+            .with_for_update()
+        )
         if row is None or row.state != tr.DATASET_STATE_BUILDING:
             return False
         document = from_json(row.document, tr.Dataset)
@@ -128,7 +156,11 @@ def complete_dataset(db: Database, dataset_id: str, worker_id: str, result: tr.D
         row.state = tr.DATASET_STATE_READY
         row.end_time = row.update_time = now()
         session.flush()
-        append_event(session, DatasetRow, row.id, tr.DatasetBuildEvent(
-            state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_READY)))
+        append_event(
+            session,
+            DatasetRow,
+            row.id,
+            tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_READY)),
+        )
         announce_work(session)  # runs may be waiting for this dataset
         return True

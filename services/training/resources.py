@@ -23,9 +23,13 @@ def from_json(data, message_type):
 
 def session_message(row: SessionRow, latest_dataset: str = "") -> tr.Session:
     return tr.Session(
-        name=f"sessions/{row.id}", display_name=row.display_name, description=row.description,
-        spec=from_json(row.spec, tr.DatasetSpec), latest_dataset=latest_dataset,
-        create_time=timestamp(row.create_time), update_time=timestamp(row.update_time),
+        name=f"sessions/{row.id}",
+        display_name=row.display_name,
+        description=row.description,
+        spec=from_json(row.spec, tr.DatasetSpec),
+        latest_dataset=latest_dataset,
+        create_time=timestamp(row.create_time),
+        update_time=timestamp(row.update_time),
     )
 
 
@@ -43,9 +47,13 @@ def dataset_message(row: DatasetRow) -> tr.Dataset:
 
 def run_message(row: RunRow) -> tr.Run:
     run = tr.Run(
-        name=f"runs/{row.id}", display_name=row.display_name,
-        dataset=f"sessions/{row.session_id}/datasets/{row.dataset_id}", session=f"sessions/{row.session_id}",
-        state=row.state, failure_reason=row.failure_reason, attempt_count=row.attempt_count,
+        name=f"runs/{row.id}",
+        display_name=row.display_name,
+        dataset=f"sessions/{row.session_id}/datasets/{row.dataset_id}",
+        session=f"sessions/{row.session_id}",
+        state=row.state,
+        failure_reason=row.failure_reason,
+        attempt_count=row.attempt_count,
         last_event_sequence=row.last_event_sequence,
         models=[from_json(model, tr.ModelResult) for model in row.models],
     )

@@ -57,9 +57,13 @@ class Results:
     def artifact(self, tenant: str, name: str, format: int) -> tuple[tr.ModelResult, Iterator[bytes]]:
         _, model = self.model(tenant, name)
         if format not in (common_pb2.ARTIFACT_FORMAT_UNSPECIFIED, model.artifact_format):
-            raise InvalidArgument(FieldViolation(
-                "format", f"this model is stored as {common_pb2.ArtifactFormat.Name(model.artifact_format)}; "
-                          "other formats and bundles are served by the model registry"))
+            raise InvalidArgument(
+                FieldViolation(
+                    "format",
+                    f"this model is stored as {common_pb2.ArtifactFormat.Name(model.artifact_format)}; "
+                    "other formats and bundles are served by the model registry",
+                )
+            )
         return model, self._store.read(model.artifact.key, chunk_size=DOWNLOAD_CHUNK_BYTES)
 
     def predictions(self, tenant: str, name: str, split: int, history_steps: int, rows_per_chunk: int) -> Iterator:
@@ -79,8 +83,9 @@ class Results:
         with self._db.transaction() as db:
             dataset = dataset_message(find_dataset(db, tenant, session_id, dataset_id))
         arrays = load_arrays(self._store, stored.object.key)
-        header = tr.PredictionsHeader(output_steps=dataset.y_shape[1], row_count=stored.row_count,
-                                      history_steps=history_steps)
+        header = tr.PredictionsHeader(
+            output_steps=dataset.y_shape[1], row_count=stored.row_count, history_steps=history_steps
+        )
         scalers = {s.feature: s for s in dataset.scalers if s.role == common_pb2.FEATURE_ROLE_OUTPUT}
         for spec in dataset.spec.outputs:
             header.features.add(feature=spec.feature, horizon=spec.horizon, scaler=scalers[spec.feature])
@@ -95,8 +100,11 @@ class Results:
         for first in range(0, len(times), step):
             rows = slice(first, first + step)
             chunk = tr.PredictionsChunk(
-                predicted=_flat(arrays["predicted"][rows]), actual=_flat(arrays["actual"][rows]),
-                predicted_scaled=_flat(arrays["predicted_scaled"][rows]), actual_scaled=_flat(arrays["actual_scaled"][rows]))
+                predicted=_flat(arrays["predicted"][rows]),
+                actual=_flat(arrays["actual"][rows]),
+                predicted_scaled=_flat(arrays["predicted_scaled"][rows]),
+                actual_scaled=_flat(arrays["actual_scaled"][rows]),
+            )
             for seconds in times[rows]:
                 chunk.reference_times.add(seconds=int(seconds))
             if history is not None:

@@ -28,18 +28,28 @@ def read_series(chunks: Iterable[bytes], profile: upload_pb.FileProfile, column:
     if names is not None:
         names.insert(_timestamp_position(profile), timestamp_column)
     reader = pd.read_csv(
-        buffered(chunks), sep=profile.separator, decimal=profile.decimal_mark,
+        buffered(chunks),
+        sep=profile.separator,
+        decimal=profile.decimal_mark,
         encoding="utf-8-sig" if profile.encoding == "utf-8-sig" else profile.encoding,
-        header=0 if profile.has_header else None, names=names, usecols=[timestamp_column, column],
-        dtype={timestamp_column: str, column: str}, chunksize=ROWS_PER_CHUNK, engine="c",
-        skip_blank_lines=True, keep_default_na=True,
+        header=0 if profile.has_header else None,
+        names=names,
+        usecols=[timestamp_column, column],
+        dtype={timestamp_column: str, column: str},
+        chunksize=ROWS_PER_CHUNK,
+        engine="c",
+        skip_blank_lines=True,
+        keep_default_na=True,
     )
     times, values = [], []
     fmt = "ISO8601" if profile.timestamp_format == "ISO8601" else profile.timestamp_format
     for frame in reader:
         stamps = pd.to_datetime(frame[timestamp_column], format=fmt, utc=True, errors="coerce")
-        raw = frame[column].str.replace(profile.decimal_mark, ".", regex=False) \
-            if profile.decimal_mark != "." else frame[column]
+        raw = (
+            frame[column].str.replace(profile.decimal_mark, ".", regex=False)
+            if profile.decimal_mark != "."
+            else frame[column]
+        )
         numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
         valid = stamps.notna().to_numpy()
         times.append(stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")[valid])

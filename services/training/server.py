@@ -46,16 +46,26 @@ class TrainingServer:
         self._db, self._store = db, store
         self._lost_after = config.worker_lost_seconds
         servicer = TrainingServicer(
-            Sessions(db, self.uploads), Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models),
-            Results(db, store, self.uploads), self._delete_objects)
+            Sessions(db, self.uploads),
+            Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models),
+            Results(db, store, self.uploads),
+            self._delete_objects,
+        )
         self.running: RunningServer = create_server(
-            [Registration(SERVICE_NAME, lambda server: pb_grpc.add_TrainingServiceServicer_to_server(servicer, server))],
-            address, jwt_secret=config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes,
+            [
+                Registration(
+                    SERVICE_NAME, lambda server: pb_grpc.add_TrainingServiceServicer_to_server(servicer, server)
+                )
+            ],
+            address,
+            jwt_secret=config.jwt_secret,
+            max_message_bytes=config.grpc_max_message_bytes,
             threads=config.server_threads,
         )
         self.port = self.running.port
-        self._janitor = Periodic("training-janitor", JANITOR_SECONDS,
-                                 lambda: queue.fail_lost_jobs(self._db, self._lost_after))
+        self._janitor = Periodic(
+            "training-janitor", JANITOR_SECONDS, lambda: queue.fail_lost_jobs(self._db, self._lost_after)
+        )
 
     def _delete_objects(self, prefixes: list[str]) -> None:
         for prefix in prefixes:

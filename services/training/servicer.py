@@ -31,8 +31,9 @@ class TrainingServicer(pb_grpc.TrainingServiceServicer):
 
     def UpdateSession(self, request, _context):
         parse_name(request.session.name, "sessions", "session.name")
-        return pb.UpdateSessionResponse(session=self._sessions.update(context.tenant(), request.session,
-                                                                      request.update_mask))
+        return pb.UpdateSessionResponse(
+            session=self._sessions.update(context.tenant(), request.session, request.update_mask)
+        )
 
     def DeleteSession(self, request, _context):
         prefixes = self._sessions.delete(context.tenant(), parse_name(request.name, "sessions"), request.force)
@@ -48,20 +49,27 @@ class TrainingServicer(pb_grpc.TrainingServiceServicer):
         return pb.GetDatasetResponse(dataset=self._jobs.get_dataset(context.tenant(), request.name))
 
     def ListDatasets(self, request, _context):
-        datasets, token = self._jobs.list_datasets(context.tenant(), parse_name(request.parent, "sessions", "parent"),
-                                                   request.page_size, request.page_token)
+        datasets, token = self._jobs.list_datasets(
+            context.tenant(), parse_name(request.parent, "sessions", "parent"), request.page_size, request.page_token
+        )
         return pb.ListDatasetsResponse(datasets=datasets, next_page_token=token)
 
     def WatchDatasetBuild(self, request, servicer_context):
-        for event in self._jobs.watch_dataset(context.tenant(), request.name, request.after_sequence,
-                                              servicer_context.is_active):
+        for event in self._jobs.watch_dataset(
+            context.tenant(), request.name, request.after_sequence, servicer_context.is_active
+        ):
             yield pb.WatchDatasetBuildResponse(event=event)
 
     def DownloadDatasetObject(self, request, _context):
         ref, chunks = self._results.dataset_object(context.tenant(), request.name, request.object_id)
-        yield pb.DownloadDatasetObjectResponse(header=common_pb2.DownloadHeader(
-            size_bytes=ref.size_bytes, sha256=ref.sha256, content_type=ref.content_type,
-            file_name=ref.key.rsplit("/", 1)[1]))
+        yield pb.DownloadDatasetObjectResponse(
+            header=common_pb2.DownloadHeader(
+                size_bytes=ref.size_bytes,
+                sha256=ref.sha256,
+                content_type=ref.content_type,
+                file_name=ref.key.rsplit("/", 1)[1],
+            )
+        )
         for chunk in chunks:
             yield pb.DownloadDatasetObjectResponse(chunk=chunk)
 
@@ -72,29 +80,37 @@ class TrainingServicer(pb_grpc.TrainingServiceServicer):
         return pb.GetRunResponse(run=self._jobs.get_run(context.tenant(), parse_name(request.name, "runs")))
 
     def ListRuns(self, request, _context):
-        runs, token = self._jobs.list_runs(context.tenant(), request.page_size, request.page_token,
-                                           request.session, request.state)
+        runs, token = self._jobs.list_runs(
+            context.tenant(), request.page_size, request.page_token, request.session, request.state
+        )
         return pb.ListRunsResponse(runs=runs, next_page_token=token)
 
     def CancelRun(self, request, _context):
         return pb.CancelRunResponse(run=self._jobs.cancel_run(context.tenant(), parse_name(request.name, "runs")))
 
     def WatchRun(self, request, servicer_context):
-        for event in self._jobs.watch_run(context.tenant(), parse_name(request.name, "runs"),
-                                          request.after_sequence, servicer_context.is_active):
+        for event in self._jobs.watch_run(
+            context.tenant(), parse_name(request.name, "runs"), request.after_sequence, servicer_context.is_active
+        ):
             yield pb.WatchRunResponse(event=event)
 
     def ReadPredictions(self, request, _context):
-        messages = self._results.predictions(context.tenant(), request.name, request.split, request.history_steps,
-                                             request.rows_per_chunk)
+        messages = self._results.predictions(
+            context.tenant(), request.name, request.split, request.history_steps, request.rows_per_chunk
+        )
         yield pb.ReadPredictionsResponse(header=next(messages))
         for chunk in messages:
             yield pb.ReadPredictionsResponse(chunk=chunk)
 
     def DownloadModelArtifact(self, request, _context):
         model, chunks = self._results.artifact(context.tenant(), request.name, request.format)
-        yield pb.DownloadModelArtifactResponse(header=common_pb2.DownloadHeader(
-            size_bytes=model.artifact.size_bytes, sha256=model.artifact.sha256,
-            content_type=model.artifact.content_type, file_name=model.artifact.key.rsplit("/", 1)[1]))
+        yield pb.DownloadModelArtifactResponse(
+            header=common_pb2.DownloadHeader(
+                size_bytes=model.artifact.size_bytes,
+                sha256=model.artifact.sha256,
+                content_type=model.artifact.content_type,
+                file_name=model.artifact.key.rsplit("/", 1)[1],
+            )
+        )
         for chunk in chunks:
             yield pb.DownloadModelArtifactResponse(chunk=chunk)

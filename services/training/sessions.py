@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from google.protobuf import field_mask_pb2
@@ -23,7 +23,7 @@ SPEC_FIELDS = ("inputs", "outputs", "window", "calendar", "split")
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Sessions:
@@ -43,8 +43,15 @@ class Sessions:
         extra = _name_problems(session.display_name, session.description)
         spec = self._checked_spec(tenant, session.spec, extra)
         stamp = now()
-        row = SessionRow(id=uuid.uuid4().hex, tenant=tenant, display_name=session.display_name,
-                         description=session.description, spec=to_json(spec), create_time=stamp, update_time=stamp)
+        row = SessionRow(
+            id=uuid.uuid4().hex,
+            tenant=tenant,
+            display_name=session.display_name,
+            description=session.description,
+            spec=to_json(spec),
+            create_time=stamp,
+            update_time=stamp,
+        )
         with self._db.transaction() as db:
             db.add(row)
         return session_message(row)
@@ -69,10 +76,15 @@ class Sessions:
         paths = list(mask.paths)
         problems = [] if paths else [FieldViolation("update_mask", f"name at least one of {', '.join(EDITABLE)}")]
         allowed = set(EDITABLE) | {f"spec.{field}" for field in SPEC_FIELDS}
-        problems += [FieldViolation("update_mask", f"{path!r} cannot be changed; editable: {sorted(allowed)}")
-                     for path in paths if path not in allowed]
-        problems += _name_problems(session.display_name if "display_name" in paths else "x",
-                                   session.description if "description" in paths else "")
+        problems += [
+            FieldViolation("update_mask", f"{path!r} cannot be changed; editable: {sorted(allowed)}")
+            for path in paths
+            if path not in allowed
+        ]
+        problems += _name_problems(
+            session.display_name if "display_name" in paths else "x",
+            session.description if "description" in paths else "",
+        )
         with self._db.transaction() as db:
             row = find_session(db, tenant, session_id, lock=True)
             spec = from_json(row.spec, tr.DatasetSpec)
@@ -102,16 +114,26 @@ class Sessions:
             # Lock order: the session's runs, then its datasets, then the session. A worker
             # updating a run twice in one transaction re-checks the run's foreign key on
             # the session (FOR KEY SHARE); locking the session first would deadlock with it.
-            runs = list(db.scalars(sa.select(RunRow).where(RunRow.session_id == session_id)
-                                   .order_by(RunRow.id).with_for_update()))
-            datasets = list(db.scalars(sa.select(DatasetRow.id).where(DatasetRow.session_id == session_id)
-                                       .order_by(DatasetRow.id).with_for_update()))
+            runs = list(
+                db.scalars(
+                    sa.select(RunRow).where(RunRow.session_id == session_id).order_by(RunRow.id).with_for_update()
+                )
+            )
+            datasets = list(
+                db.scalars(
+                    sa.select(DatasetRow.id)
+                    .where(DatasetRow.session_id == session_id)
+                    .order_by(DatasetRow.id)
+                    .with_for_update()
+                )
+            )
             row = find_session(db, tenant, session_id, lock=True)
             active = sum(1 for run in runs if run.state in ACTIVE_RUN_STATES)
             if active and not force:
                 raise FailedPrecondition(
                     f"the session has {active} queued or running run(s); cancel them or delete with force",
-                    f"sessions/{session_id}")
+                    f"sessions/{session_id}",
+                )
             runs = [run.id for run in runs]
             # Workers notice the deleted run (their heartbeat finds no row) and stop.
             db.delete(row)  # datasets and runs cascade
@@ -129,13 +151,21 @@ def find_owned(db, query, name: str, lock: bool = False):
 
 
 def find_session(db, tenant: str, session_id: str, lock: bool = False) -> SessionRow:
-    return find_owned(db, sa.select(SessionRow).where(SessionRow.tenant == tenant, SessionRow.id == session_id),
-                      f"sessions/{session_id}", lock)
+    return find_owned(
+        db,
+        sa.select(SessionRow).where(SessionRow.tenant == tenant, SessionRow.id == session_id),
+        f"sessions/{session_id}",
+        lock,
+    )
 
 
 def _latest_dataset(db, session_id: str) -> str:
-    latest = db.scalar(sa.select(DatasetRow.id).where(DatasetRow.session_id == session_id)
-                       .order_by(DatasetRow.create_time.desc()).limit(1))
+    latest = db.scalar(
+        sa.select(DatasetRow.id)
+        .where(DatasetRow.session_id == session_id)
+        .order_by(DatasetRow.create_time.desc())
+        .limit(1)
+    )
     return f"sessions/{session_id}/datasets/{latest}" if latest else ""
 
 

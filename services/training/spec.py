@@ -27,10 +27,15 @@ FileLookup = Callable[[str], "upload_pb.File | None"]
 def with_defaults(spec: tr.DatasetSpec) -> tr.DatasetSpec:
     """A copy of `spec` with every unset value replaced by its default."""
     spec = tr.DatasetSpec.FromString(spec.SerializeToString())
-    for role, features in ((common_pb2.FEATURE_ROLE_INPUT, spec.inputs), (common_pb2.FEATURE_ROLE_OUTPUT, spec.outputs)):
+    for role, features in (
+        (common_pb2.FEATURE_ROLE_INPUT, spec.inputs),
+        (common_pb2.FEATURE_ROLE_OUTPUT, spec.outputs),
+    ):
         for feature in features:
             if not feature.HasField("horizon"):
-                feature.horizon.start, feature.horizon.end = (-24, 0) if role == common_pb2.FEATURE_ROLE_INPUT else (0, 24)
+                feature.horizon.start, feature.horizon.end = (
+                    (-24, 0) if role == common_pb2.FEATURE_ROLE_INPUT else (0, 24)
+                )
             if feature.resampling == common_pb2.RESAMPLING_METHOD_UNSPECIFIED:
                 feature.resampling = common_pb2.RESAMPLING_METHOD_LINEAR
             if not feature.HasField("scaling"):
@@ -120,11 +125,16 @@ def _validate_feature(feature: tr.FeatureSpec, path: str, lookup: FileLookup, ba
         bad(f"{path}.feature", "1-100 letters, digits, spaces or _ . : -")
     if not feature.horizon.start < feature.horizon.end:
         bad(f"{path}.horizon", "start must be before end")
-    if not (math.isfinite(feature.horizon.start) and math.isfinite(feature.horizon.end)) \
-            or max(abs(feature.horizon.start), abs(feature.horizon.end)) > 24 * 366:
+    if (
+        not (math.isfinite(feature.horizon.start) and math.isfinite(feature.horizon.end))
+        or max(abs(feature.horizon.start), abs(feature.horizon.end)) > 24 * 366
+    ):
         bad(f"{path}.horizon", "must lie within a year of the reference time")
-    if feature.resampling not in (common_pb2.RESAMPLING_METHOD_LINEAR, common_pb2.RESAMPLING_METHOD_MEAN,
-                                  common_pb2.RESAMPLING_METHOD_NEAREST):
+    if feature.resampling not in (
+        common_pb2.RESAMPLING_METHOD_LINEAR,
+        common_pb2.RESAMPLING_METHOD_MEAN,
+        common_pb2.RESAMPLING_METHOD_NEAREST,
+    ):
         bad(f"{path}.resampling", "must be LINEAR, MEAN or NEAREST")
     if not feature.scaling.min < feature.scaling.max:
         bad(f"{path}.scaling", "min must be less than max")

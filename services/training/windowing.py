@@ -163,8 +163,10 @@ class UncoveredWindow(ValueError):
 
     def __init__(self, feature: str, reference: int, start: int, end: int):
         self.feature, self.reference, self.start, self.end = feature, reference, start, end
-        super().__init__(f"input feature {feature!r} lacks data from {_iso(start)} to {_iso(end)}, "
-                         f"needed for reference time {_iso(reference)}")
+        super().__init__(
+            f"input feature {feature!r} lacks data from {_iso(start)} to {_iso(end)}, "
+            f"needed for reference time {_iso(reference)}"
+        )
 
 
 # Reference times further apart than this many steps are resampled on separate grids.
@@ -219,7 +221,7 @@ def input_windows(
             X[rows, :, column] = np.asarray(resampler.resample(grid, wanted))[rank]
     if encoder.column_names and len(references):
         calendar_points = window_edges(inputs[0].spec, window.input_steps)[1:]
-        X[:, :, len(inputs):] = encoder.encode(references[:, None] + calendar_points[None, :])
+        X[:, :, len(inputs) :] = encoder.encode(references[:, None] + calendar_points[None, :])
     return X
 
 

@@ -41,7 +41,7 @@ class Heartbeat:
         self._done = threading.Event()
         self._thread = threading.Thread(target=self._beat, name="heartbeat", daemon=True)
 
-    def __enter__(self) -> "Heartbeat":
+    def __enter__(self) -> Heartbeat:
         self._thread.start()
         return self
 
@@ -121,6 +121,7 @@ def worker_main(env: Mapping[str, str], database_url: str, worker_number: int) -
     uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
     stopping = threading.Event()
     import signal
+
     signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent stops us with SIGTERM
     log.info("training worker %d (%s) started", worker_number, worker_id)
@@ -145,8 +146,9 @@ class WorkerPool:
         self._monitor.start()
 
     def _start(self, number: int):
-        process = self._context.Process(target=worker_main, args=(self._env, self._url, number),
-                                        name=f"training-worker-{number}", daemon=False)
+        process = self._context.Process(
+            target=worker_main, args=(self._env, self._url, number), name=f"training-worker-{number}", daemon=False
+        )
         process.start()
         return process
 

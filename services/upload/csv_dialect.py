@@ -116,10 +116,7 @@ def detect_dialect(head: bytes, complete: bool) -> CsvDialect:
     if found is None:
         if len(rows) == 1:
             raise CsvProblem("the file has only a header line and no data rows")
-        raise CsvProblem(
-            "no timestamp column: no column holds dates such as "
-            "2000-06-05 00:30:00 or 05.06.2000 00:30"
-        )
+        raise CsvProblem("no timestamp column: no column holds dates such as 2000-06-05 00:30:00 or 05.06.2000 00:30")
     index, timestamp_format, has_header = found
     data_rows = rows[1:] if has_header else rows
     if not data_rows:
@@ -245,7 +242,9 @@ def _split_rows(sample: _Sample) -> tuple[str, list[list[str]]]:
         if _find_timestamp_column(single) is not None:
             raise CsvProblem("no numeric column: the file has only a timestamp column")
         raise CsvProblem("no field separator: lines hold no ';', ',' or tab between a timestamp and values")
-    raise CsvProblem("no consistent field separator: lines do not split into the same number of fields by ';', ',' or tab")
+    raise CsvProblem(
+        "no consistent field separator: lines do not split into the same number of fields by ';', ',' or tab"
+    )
 
 
 def _find_timestamp_column(rows: list[list[str]]) -> tuple[int, str, bool] | None:

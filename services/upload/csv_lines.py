@@ -99,7 +99,9 @@ class LineChecker:
         if nul_lines is not None and nul_lines[problem_at]:
             message = f"line {number} contains NUL bytes: this is a binary file, not CSV"
         elif separators[problem_at] != self._field_count - 1:
-            message = f"line {number} has {separators[problem_at] + 1} fields but {self._reference} has {self._field_count}"
+            message = (
+                f"line {number} has {separators[problem_at] + 1} fields but {self._reference} has {self._field_count}"
+            )
         else:
             message = f"line {number} is not valid UTF-8 although the lines before it are; save the file as UTF-8"
         return block[: starts[problem_at]], CsvProblem(message, number)

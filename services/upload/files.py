@@ -35,16 +35,18 @@ class Files:
             items = repo.list_files(session, tenant, role, limit + 1, decode_token(page_token))
         return Page(*paginate(items, limit))
 
-    def update(self, tenant: str, file_id: str, paths: list[str], display_name: str, description: str,
-               role: Role | None) -> StoredFile:
+    def update(
+        self, tenant: str, file_id: str, paths: list[str], display_name: str, description: str, role: Role | None
+    ) -> StoredFile:
         """Changes the fields named in `paths`. Raises InvalidArgument, NotFound."""
         violations = []
         if not paths:
             violations.append(FieldViolation("update_mask", f"name at least one of {', '.join(EDITABLE_FIELDS)}"))
         for path in paths:
             if path not in EDITABLE_FIELDS:
-                violations.append(FieldViolation("update_mask", f"{path!r} cannot be changed; "
-                                                 f"editable: {', '.join(EDITABLE_FIELDS)}"))
+                violations.append(
+                    FieldViolation("update_mask", f"{path!r} cannot be changed; editable: {', '.join(EDITABLE_FIELDS)}")
+                )
         values: dict = {}
         if "display_name" in paths:
             if not display_name.strip() or len(display_name) > 200:

@@ -45,8 +45,27 @@ _ISO_LAYOUTS = {
     "%Y-%m-%d %H:%M": (16, ((4, "-"), (7, "-"), (10, " "), (13, ":"))),
 }
 # pandas' default missing-value markers (read_csv's na_values), which Arrow must treat the same.
-NA_VALUES = ["", "#N/A", "#N/A N/A", "#NA", "-1.#IND", "-1.#QNAN", "-NaN", "-nan", "1.#IND", "1.#QNAN", "<NA>",
-             "N/A", "NA", "NULL", "NaN", "None", "n/a", "nan", "null"]
+NA_VALUES = [
+    "",
+    "#N/A",
+    "#N/A N/A",
+    "#NA",
+    "-1.#IND",
+    "-1.#QNAN",
+    "-NaN",
+    "-nan",
+    "1.#IND",
+    "1.#QNAN",
+    "<NA>",
+    "N/A",
+    "NA",
+    "NULL",
+    "NaN",
+    "None",
+    "n/a",
+    "nan",
+    "null",
+]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
@@ -175,8 +194,12 @@ def preview_csv(
 
 def _read_rows(chunks: Iterator[bytes], dialect: CsvDialect, block_bytes: int) -> Iterator[_Rows]:
     """The data rows, a block of whole lines (about `block_bytes`) at a time."""
-    checker = LineChecker(dialect.separator, dialect.field_count, header_named=dialect.has_header,
-                          check_utf8=dialect.encoding != "latin-1")
+    checker = LineChecker(
+        dialect.separator,
+        dialect.field_count,
+        header_named=dialect.has_header,
+        check_utf8=dialect.encoding != "latin-1",
+    )
     to_skip = dialect.lines_before_data
     for first_line, block in line_blocks(chunks, dialect.encoding, block_bytes):
         if to_skip:
@@ -224,7 +247,10 @@ def _arrow_rows(block: bytes, dialect: CsvDialect) -> _Rows | None:
             parse_options=pa_csv.ParseOptions(delimiter=dialect.separator, quote_char=False, ignore_empty_lines=True),
             convert_options=pa_csv.ConvertOptions(
                 column_types={time_name: pa.string(), **dict.fromkeys(value_names, pa.float64())},
-                null_values=NA_VALUES, strings_can_be_null=True, decimal_point=dialect.decimal_mark),
+                null_values=NA_VALUES,
+                strings_can_be_null=True,
+                decimal_point=dialect.decimal_mark,
+            ),
         )
         cells = table.column(time_name)
         if cells.null_count:
@@ -265,7 +291,7 @@ def _fixed_width_iso(cells: pa.ChunkedArray, timestamp_format: str) -> bool:
         offsets = np.frombuffer(chunk.buffers()[1], dtype=np.int32, count=len(chunk) + 1, offset=chunk.offset * 4)
         if np.any(np.diff(offsets) != width):
             return False
-        text = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0]:offsets[-1]].reshape(-1, width)
+        text = np.frombuffer(chunk.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]].reshape(-1, width)
         if any(np.any(text[:, at] != ord(separator)) for at, separator in separators):
             return False
     return True

@@ -26,8 +26,7 @@ def get_upload(session: Session, tenant: str, upload_id: str, *, lock: bool = Fa
     return _upload(row) if row else None
 
 
-def list_active_uploads(session: Session, tenant: str, limit: int,
-                        after: tuple[datetime, str] | None) -> list[Upload]:
+def list_active_uploads(session: Session, tenant: str, limit: int, after: tuple[datetime, str] | None) -> list[Upload]:
     query = sa.select(UploadRow).where(UploadRow.tenant == tenant, UploadRow.state == UploadState.ACTIVE)
     return [_upload(row) for row in session.scalars(newest_first(query, UploadRow, limit, after))]
 
@@ -42,8 +41,13 @@ def delete_upload(session: Session, upload_id: str) -> None:
 
 def expired_uploads(session: Session, updated_before: datetime, limit: int) -> list[Upload]:
     """Uploads idle since before `updated_before`, locked; rows other replicas hold are skipped."""
-    query = (sa.select(UploadRow).where(UploadRow.update_time < updated_before)
-             .order_by(UploadRow.update_time).limit(limit).with_for_update(skip_locked=True))
+    query = (
+        sa.select(UploadRow)
+        .where(UploadRow.update_time < updated_before)
+        .order_by(UploadRow.update_time)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
     return [_upload(row) for row in session.scalars(query)]
 
 
@@ -53,13 +57,17 @@ def add_part(session: Session, upload_id: str, part_number: int, etag: str, size
 
 def next_part_number(session: Session, upload_id: str) -> int:
     query = sa.select(sa.func.coalesce(sa.func.max(UploadPartRow.part_number), 0)).where(
-        UploadPartRow.upload_id == upload_id)
+        UploadPartRow.upload_id == upload_id
+    )
     return int(session.scalar(query)) + 1
 
 
 def parts(session: Session, upload_id: str) -> list[tuple[int, str]]:
-    query = (sa.select(UploadPartRow.part_number, UploadPartRow.etag)
-             .where(UploadPartRow.upload_id == upload_id).order_by(UploadPartRow.part_number))
+    query = (
+        sa.select(UploadPartRow.part_number, UploadPartRow.etag)
+        .where(UploadPartRow.upload_id == upload_id)
+        .order_by(UploadPartRow.part_number)
+    )
     return [(number, etag) for number, etag in session.execute(query)]
 
 
@@ -70,7 +78,8 @@ def add_pending(session: Session, upload_id: str, offset: int, data: bytes) -> N
 def take_pending(session: Session, upload_id: str) -> bytes:
     """The pending bytes of an upload in offset order, removed from the table."""
     rows = session.execute(
-        sa.delete(PendingChunkRow).where(PendingChunkRow.upload_id == upload_id)
+        sa.delete(PendingChunkRow)
+        .where(PendingChunkRow.upload_id == upload_id)
         .returning(PendingChunkRow.offset_bytes, PendingChunkRow.data)
     ).all()
     return b"".join(data for _, data in sorted(rows))
@@ -87,7 +96,8 @@ def used_bytes(session: Session, tenant: str) -> int:
     """Bytes the tenant stores: its files plus what its unfinished uploads hold."""
     files = sa.select(sa.func.coalesce(sa.func.sum(FileRow.size_bytes), 0)).where(FileRow.tenant == tenant)
     uploads = sa.select(sa.func.coalesce(sa.func.sum(UploadRow.received_bytes), 0)).where(
-        UploadRow.tenant == tenant, UploadRow.state != UploadState.COMPLETED)
+        UploadRow.tenant == tenant, UploadRow.state != UploadState.COMPLETED
+    )
     return int(session.scalar(files)) + int(session.scalar(uploads))
 
 
@@ -103,8 +113,9 @@ def get_file(session: Session, tenant: str, file_id: str, *, lock: bool = False)
     return _file(row) if row else None
 
 
-def list_files(session: Session, tenant: str, role: Role | None, limit: int,
-               after: tuple[datetime, str] | None) -> list[StoredFile]:
+def list_files(
+    session: Session, tenant: str, role: Role | None, limit: int, after: tuple[datetime, str] | None
+) -> list[StoredFile]:
     query = sa.select(FileRow).where(FileRow.tenant == tenant)
     if role is not None:
         query = query.where(FileRow.role == role)

@@ -40,7 +40,7 @@ class Scan:
             self._chunks.put(chunk)
             return
         for start in range(0, len(chunk), PIECE_BYTES):
-            self._chunks.put(chunk[start:start + PIECE_BYTES])
+            self._chunks.put(chunk[start : start + PIECE_BYTES])
 
     def finish(self) -> None:
         """Marks the end of the bytes and waits for the profile."""

@@ -30,17 +30,21 @@ class UploadServer:
 
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
         migrate_schema(db)
-        self.uploads = Uploads(db, store, quota_bytes=config.tenant_quota_bytes,
-                               expiry=timedelta(seconds=config.upload_expiry_seconds))
+        self.uploads = Uploads(
+            db, store, quota_bytes=config.tenant_quota_bytes, expiry=timedelta(seconds=config.upload_expiry_seconds)
+        )
         servicer = UploadServicer(self.uploads, Files(db, store))
         self.running: RunningServer = create_server(
             [Registration(SERVICE_NAME, lambda server: pb_grpc.add_UploadServiceServicer_to_server(servicer, server))],
-            address, jwt_secret=config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes,
+            address,
+            jwt_secret=config.jwt_secret,
+            max_message_bytes=config.grpc_max_message_bytes,
             threads=config.server_threads,
         )
         self.port = self.running.port
-        self._reaper = Periodic("upload-reaper", min(60.0, self.uploads.expiry.total_seconds() / 4),
-                                self.uploads.reap_expired)
+        self._reaper = Periodic(
+            "upload-reaper", min(60.0, self.uploads.expiry.total_seconds() / 4), self.uploads.reap_expired
+        )
 
     def stop(self, grace: float = 5.0) -> None:
         self._reaper.stop()

@@ -23,9 +23,17 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
 
     def CreateUpload(self, request, _context):
         u = request.upload
-        upload = self._uploads.create(context.tenant(), NewUpload(
-            file_name=u.file_name, role=u.role, display_name=u.display_name, description=u.description,
-            declared_size_bytes=u.declared_size_bytes, declared_sha256=u.declared_sha256))
+        upload = self._uploads.create(
+            context.tenant(),
+            NewUpload(
+                file_name=u.file_name,
+                role=u.role,
+                display_name=u.display_name,
+                description=u.description,
+                declared_size_bytes=u.declared_size_bytes,
+                declared_sha256=u.declared_sha256,
+            ),
+        )
         return pb.CreateUploadResponse(upload=self._upload(upload))
 
     def GetUpload(self, request, _context):
@@ -34,12 +42,14 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
 
     def ListUploads(self, request, _context):
         page = self._uploads.list(context.tenant(), request.page_size, request.page_token)
-        return pb.ListUploadsResponse(uploads=[self._upload(u) for u in page.items],
-                                      next_page_token=page.next_page_token)
+        return pb.ListUploadsResponse(
+            uploads=[self._upload(u) for u in page.items], next_page_token=page.next_page_token
+        )
 
     def WriteUploadChunk(self, request, _context):
         upload = self._uploads.write_chunk(
-            context.tenant(), parse_name(request.name, "uploads"), request.offset, request.data)
+            context.tenant(), parse_name(request.name, "uploads"), request.offset, request.data
+        )
         return pb.WriteUploadChunkResponse(upload=self._upload(upload))
 
     def CompleteUpload(self, request, _context):
@@ -62,13 +72,24 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
                     raise InvalidArgument(FieldViolation("chunk", "only the first message may carry metadata"))
                 yield message.chunk
 
-        stored = self._uploads.upload_stream(context.tenant(), NewUpload(
-            file_name=m.file_name, role=m.role, display_name=m.display_name, description=m.description,
-            declared_size_bytes=m.declared_size_bytes, declared_sha256=m.sha256), chunks())
+        stored = self._uploads.upload_stream(
+            context.tenant(),
+            NewUpload(
+                file_name=m.file_name,
+                role=m.role,
+                display_name=m.display_name,
+                description=m.description,
+                declared_size_bytes=m.declared_size_bytes,
+                declared_sha256=m.sha256,
+            ),
+            chunks(),
+        )
         return pb.UploadFileResponse(file=file_message(stored))
 
     def GetFile(self, request, _context):
-        return pb.GetFileResponse(file=file_message(self._files.get(context.tenant(), parse_name(request.name, "files"))))
+        return pb.GetFileResponse(
+            file=file_message(self._files.get(context.tenant(), parse_name(request.name, "files")))
+        )
 
     def ListFiles(self, request, _context):
         role = Role(request.role) if request.role else None
@@ -78,8 +99,13 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
     def UpdateFile(self, request, _context):
         f = request.file
         stored = self._files.update(
-            context.tenant(), parse_name(f.name, "files", "file.name"), list(request.update_mask.paths),
-            display_name=f.display_name, description=f.description, role=f.role)
+            context.tenant(),
+            parse_name(f.name, "files", "file.name"),
+            list(request.update_mask.paths),
+            display_name=f.display_name,
+            description=f.description,
+            role=f.role,
+        )
         return pb.UpdateFileResponse(file=file_message(stored))
 
     def DeleteFile(self, request, _context):
@@ -88,23 +114,34 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
 
     def DownloadFile(self, request, _context):
         stored, chunks = self._files.download(context.tenant(), parse_name(request.name, "files"))
-        yield pb.DownloadFileResponse(header=pb.DownloadFileHeader(
-            size_bytes=stored.size_bytes, sha256=stored.sha256, content_type="text/csv", file_name=stored.file_name))
+        yield pb.DownloadFileResponse(
+            header=pb.DownloadFileHeader(
+                size_bytes=stored.size_bytes, sha256=stored.sha256, content_type="text/csv", file_name=stored.file_name
+            )
+        )
         for chunk in chunks:
             yield pb.DownloadFileResponse(chunk=chunk)
 
     def PreviewFile(self, request, _context):
         columns, rows = self._files.preview(context.tenant(), parse_name(request.name, "files"), request.row_count)
-        return pb.PreviewFileResponse(columns=columns, rows=[
-            pb.PreviewRow(time=timestamp(time), values=values) for time, values in rows])
+        return pb.PreviewFileResponse(
+            columns=columns, rows=[pb.PreviewRow(time=timestamp(time), values=values) for time, values in rows]
+        )
 
     def _upload(self, upload: Upload) -> pb.Upload:
         state = pb.UPLOAD_STATE_COMPLETED if upload.state == UploadState.COMPLETED else pb.UPLOAD_STATE_ACTIVE
         return pb.Upload(
-            name=upload.name, file_name=upload.file_name, role=upload.role, display_name=upload.display_name,
-            description=upload.description, declared_size_bytes=upload.declared_size_bytes,
-            declared_sha256=upload.declared_sha256, received_bytes=upload.received_bytes, state=state,
-            create_time=timestamp(upload.create_time), update_time=timestamp(upload.update_time),
+            name=upload.name,
+            file_name=upload.file_name,
+            role=upload.role,
+            display_name=upload.display_name,
+            description=upload.description,
+            declared_size_bytes=upload.declared_size_bytes,
+            declared_sha256=upload.declared_sha256,
+            received_bytes=upload.received_bytes,
+            state=state,
+            create_time=timestamp(upload.create_time),
+            update_time=timestamp(upload.update_time),
             expire_time=timestamp(upload.update_time + self._uploads.expiry),
             file=f"files/{upload.id}" if upload.state == UploadState.COMPLETED else "",
         )
@@ -112,20 +149,32 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
 
 def file_message(stored: StoredFile) -> pb.File:
     return pb.File(
-        name=stored.name, display_name=stored.display_name, description=stored.description, role=stored.role,
-        file_name=stored.file_name, size_bytes=stored.size_bytes, sha256=stored.sha256,
+        name=stored.name,
+        display_name=stored.display_name,
+        description=stored.description,
+        role=stored.role,
+        file_name=stored.file_name,
+        size_bytes=stored.size_bytes,
+        sha256=stored.sha256,
         profile=profile_message(stored.profile),
-        create_time=timestamp(stored.create_time), update_time=timestamp(stored.update_time),
+        create_time=timestamp(stored.create_time),
+        update_time=timestamp(stored.update_time),
     )
 
 
 def profile_message(profile: FileProfile) -> pb.FileProfile:
     message = pb.FileProfile(
-        encoding=profile.encoding, separator=profile.separator, decimal_mark=profile.decimal_mark,
-        has_header=profile.has_header, timestamp_column=profile.timestamp_column,
-        timestamp_format=profile.timestamp_format, timestamps_have_zone=profile.timestamps_have_zone,
-        row_count=profile.row_count, first_time=timestamp(profile.first_time),
-        last_time=timestamp(profile.last_time), gap_count=profile.gap_count,
+        encoding=profile.encoding,
+        separator=profile.separator,
+        decimal_mark=profile.decimal_mark,
+        has_header=profile.has_header,
+        timestamp_column=profile.timestamp_column,
+        timestamp_format=profile.timestamp_format,
+        timestamps_have_zone=profile.timestamps_have_zone,
+        row_count=profile.row_count,
+        first_time=timestamp(profile.first_time),
+        last_time=timestamp(profile.last_time),
+        gap_count=profile.gap_count,
         duplicate_timestamp_count=profile.duplicate_timestamp_count,
         out_of_order_count=profile.out_of_order_count,
     )
@@ -134,8 +183,12 @@ def profile_message(profile: FileProfile) -> pb.FileProfile:
     if profile.min_step is not None:
         message.min_step.CopyFrom(duration(profile.min_step))
     for column in profile.columns:
-        entry = message.columns.add(name=column.name, numeric_count=column.numeric_count,
-                                    missing_count=column.missing_count, numeric_share=column.numeric_share)
+        entry = message.columns.add(
+            name=column.name,
+            numeric_count=column.numeric_count,
+            missing_count=column.missing_count,
+            numeric_share=column.numeric_share,
+        )
         if column.min is not None and math.isfinite(column.min):
             entry.min = column.min
         if column.max is not None and math.isfinite(column.max):

@@ -16,7 +16,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import PurePosixPath
 
 from services.upload import repository as repo
@@ -36,7 +36,7 @@ SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Uploads:
@@ -64,11 +64,21 @@ class Uploads:
         multipart_id = self._store.start_multipart(key)
         stamp = now()
         upload = Upload(
-            id=upload_id, tenant=tenant, file_name=new.file_name, role=new.role, state=UploadState.ACTIVE,
-            display_name=new.display_name or PurePosixPath(new.file_name).stem, description=new.description,
-            declared_size_bytes=new.declared_size_bytes, declared_sha256=new.declared_sha256.lower(),
-            received_bytes=0, object_key=key, multipart_id=multipart_id, pending_bytes=0,
-            create_time=stamp, update_time=stamp,
+            id=upload_id,
+            tenant=tenant,
+            file_name=new.file_name,
+            role=new.role,
+            state=UploadState.ACTIVE,
+            display_name=new.display_name or PurePosixPath(new.file_name).stem,
+            description=new.description,
+            declared_size_bytes=new.declared_size_bytes,
+            declared_sha256=new.declared_sha256.lower(),
+            received_bytes=0,
+            object_key=key,
+            multipart_id=multipart_id,
+            pending_bytes=0,
+            create_time=stamp,
+            update_time=stamp,
         )
         try:
             with self._db.transaction() as session:
@@ -113,11 +123,14 @@ class Uploads:
                     return upload  # a re-sent chunk: already stored
                 if offset != upload.received_bytes:
                     raise FailedPrecondition(
-                        f"expected offset {upload.received_bytes}, got {offset}", upload.name, "OFFSET")
+                        f"expected offset {upload.received_bytes}, got {offset}", upload.name, "OFFSET"
+                    )
                 if upload.declared_size_bytes and end > upload.declared_size_bytes:
                     raise FailedPrecondition(
                         f"chunk ends at byte {end}, past the declared size {upload.declared_size_bytes}",
-                        upload.name, "SIZE")
+                        upload.name,
+                        "SIZE",
+                    )
                 self._check_quota(session, tenant, len(data))
                 return self._append(session, upload, data)
         except QuotaExceeded:
@@ -167,7 +180,9 @@ class Uploads:
             if upload.declared_size_bytes and upload.received_bytes != upload.declared_size_bytes:
                 raise FailedPrecondition(
                     f"received {upload.received_bytes} of the declared {upload.declared_size_bytes} bytes",
-                    upload.name, "SIZE")
+                    upload.name,
+                    "SIZE",
+                )
             if upload.pending_bytes:
                 self._upload_part(session, upload, repo.take_pending(session, upload.id))
             if upload.received_bytes == 0:
@@ -175,8 +190,9 @@ class Uploads:
                 self._upload_part(session, upload, b"")
             self._store.complete_multipart(upload.object_key, upload.multipart_id, repo.parts(session, upload.id))
             repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=now())
-        return self._finish(upload, sha256, upload_row=True,
-                            scan=self._live_scans.take(upload.id, upload.received_bytes))
+        return self._finish(
+            upload, sha256, upload_row=True, scan=self._live_scans.take(upload.id, upload.received_bytes)
+        )
 
     def abort(self, tenant: str, upload_id: str) -> None:
         """Discards an upload and everything it received. Raises NotFound, FailedPrecondition."""
@@ -218,11 +234,21 @@ class Uploads:
         upload_id = uuid.uuid4().hex
         stamp = now()
         upload = Upload(
-            id=upload_id, tenant=tenant, file_name=new.file_name, role=new.role, state=UploadState.COMPLETING,
-            display_name=new.display_name or PurePosixPath(new.file_name).stem, description=new.description,
-            declared_size_bytes=new.declared_size_bytes, declared_sha256=new.declared_sha256.lower(),
-            received_bytes=0, object_key=f"files/{tenant}/{upload_id}", multipart_id="", pending_bytes=0,
-            create_time=stamp, update_time=stamp,
+            id=upload_id,
+            tenant=tenant,
+            file_name=new.file_name,
+            role=new.role,
+            state=UploadState.COMPLETING,
+            display_name=new.display_name or PurePosixPath(new.file_name).stem,
+            description=new.description,
+            declared_size_bytes=new.declared_size_bytes,
+            declared_sha256=new.declared_sha256.lower(),
+            received_bytes=0,
+            object_key=f"files/{tenant}/{upload_id}",
+            multipart_id="",
+            pending_bytes=0,
+            create_time=stamp,
+            update_time=stamp,
         )
         scan = Scan()
 
@@ -238,13 +264,15 @@ class Uploads:
             size = self._store.put(upload.object_key, scanned_within_quota())
         finally:
             scan.finish()
-        return self._finish(replace(upload, received_bytes=size), new.declared_sha256.lower() or None,
-                            upload_row=False, scan=scan)
+        return self._finish(
+            replace(upload, received_bytes=size), new.declared_sha256.lower() or None, upload_row=False, scan=scan
+        )
 
     # -- shared completion -----------------------------------------------------------
 
-    def _finish(self, upload: Upload, expected_sha256: str | None, upload_row: bool,
-                scan: Scan | None = None) -> StoredFile:
+    def _finish(
+        self, upload: Upload, expected_sha256: str | None, upload_row: bool, scan: Scan | None = None
+    ) -> StoredFile:
         """Checks and records the File from the scan of its bytes (scanning the stored
         object when none is given); on any failure the object (and the upload) are removed."""
         try:
@@ -260,14 +288,23 @@ class Uploads:
             except CsvProblem as problem:
                 raise InvalidArgument(FieldViolation("file", str(problem))) from None
             if expected_sha256 and sha256 != expected_sha256:
-                raise InvalidArgument(FieldViolation(
-                    "sha256", f"the received bytes have SHA-256 {sha256}, not {expected_sha256}"))
+                raise InvalidArgument(
+                    FieldViolation("sha256", f"the received bytes have SHA-256 {sha256}, not {expected_sha256}")
+                )
             stamp = now()
             stored = StoredFile(
-                id=upload.id, tenant=upload.tenant, display_name=upload.display_name,
-                description=upload.description, role=upload.role, file_name=upload.file_name,
-                size_bytes=upload.received_bytes, sha256=sha256, object_key=upload.object_key,
-                profile=profile, create_time=stamp, update_time=stamp,
+                id=upload.id,
+                tenant=upload.tenant,
+                display_name=upload.display_name,
+                description=upload.description,
+                role=upload.role,
+                file_name=upload.file_name,
+                size_bytes=upload.received_bytes,
+                sha256=sha256,
+                object_key=upload.object_key,
+                profile=profile,
+                create_time=stamp,
+                update_time=stamp,
             )
             with self._db.transaction() as session:
                 if upload_row:
@@ -294,7 +331,8 @@ class Uploads:
         if total > self._quota_bytes:
             raise QuotaExceeded(
                 f"storing this would use {total} bytes, over the tenant's quota of {self._quota_bytes} bytes",
-                subject="tenant:stored_bytes")
+                subject="tenant:stored_bytes",
+            )
 
 
 def _validate_new_upload(new: NewUpload) -> None:

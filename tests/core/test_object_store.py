@@ -134,9 +134,7 @@ def test_put_replaces_existing_object(store: ObjectStore) -> None:
         (10, 0, slice(10, 10)),
     ],
 )
-def test_read_range(
-    store: ObjectStore, offset: int, length: int | None, expected: slice
-) -> None:
+def test_read_range(store: ObjectStore, offset: int, length: int | None, expected: slice) -> None:
     data = payload(100)
     store.put("range", [data])
     assert read_all(store, "range", offset=offset, length=length, chunk_size=7) == data[expected]
@@ -175,9 +173,7 @@ def test_missing_key_raises_object_not_found_on_call(store: ObjectStore) -> None
 # --- atomicity -------------------------------------------------------------------
 
 
-def test_put_failing_midway_leaves_no_object(
-    store: ObjectStore, pending_uploads: Callable[[ObjectStore], int]
-) -> None:
+def test_put_failing_midway_leaves_no_object(store: ObjectStore, pending_uploads: Callable[[ObjectStore], int]) -> None:
     # More than a part, so the S3 store is already inside a multipart upload.
     with pytest.raises(ChunkSourceFailed):
         store.put("runs/r1/model.keras", failing_after(payload(6 * MiB), 64 * 1024))
@@ -246,8 +242,7 @@ def test_multipart_upload_assembles_parts_in_order(
 
     upload_id = store.start_multipart("models/m1/model.bin")
     etags = [
-        store.upload_part("models/m1/model.bin", upload_id, number, data)
-        for number, data in enumerate(parts, start=1)
+        store.upload_part("models/m1/model.bin", upload_id, number, data) for number, data in enumerate(parts, start=1)
     ]
     # Not visible until completed.
     assert not store.exists("models/m1/model.bin")
@@ -293,9 +288,7 @@ def test_complete_replaces_existing_object(store: ObjectStore) -> None:
     assert read_all(store, "k") == b"new"
 
 
-def test_abort_leaves_no_object_and_no_parts(
-    store: ObjectStore, pending_uploads: Callable[[ObjectStore], int]
-) -> None:
+def test_abort_leaves_no_object_and_no_parts(store: ObjectStore, pending_uploads: Callable[[ObjectStore], int]) -> None:
     upload_id = store.start_multipart("k")
     store.upload_part("k", upload_id, 1, b"part one")
 

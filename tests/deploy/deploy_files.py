@@ -79,9 +79,11 @@ def sample_path(template: str) -> str:
 
     /v1/{name=files/*}:download -> /v1/files/x:download; {parent} -> x.
     """
+
     def fill(match: re.Match[str]) -> str:
         pattern = match.group(2) or "*"
         return pattern.replace("**", "x/y").replace("*", "x")
+
     return re.sub(r"\{([^=}]+)(?:=([^}]+))?\}", fill, template)
 
 
@@ -119,7 +121,9 @@ def crd_schemas() -> dict[tuple[str, str], dict]:
     if not CRD_SCHEMAS.is_dir():
         pytest.fail(
             f"CRD schemas not found at {CRD_SCHEMAS}: the deploy checks need the shared folder "
-            "beside the repository (../shared/schemas/kubernetes, as CI lays it out)", pytrace=False)
+            "beside the repository (../shared/schemas/kubernetes, as CI lays it out)",
+            pytrace=False,
+        )
     schemas: dict[tuple[str, str], dict] = {}
     for path in sorted(CRD_SCHEMAS.glob("*.yaml")):
         for crd in yaml.load_all(path.read_text(), Loader=SafeLoader):
@@ -137,8 +141,11 @@ def _forbid_unknown(schema: dict) -> dict:
     """Rejects fields the schema does not name, as `kubectl apply` with strict field
     validation does (the API server would otherwise prune them silently)."""
     if isinstance(schema, dict):
-        if ("properties" in schema and "additionalProperties" not in schema
-                and not schema.get("x-kubernetes-preserve-unknown-fields")):
+        if (
+            "properties" in schema
+            and "additionalProperties" not in schema
+            and not schema.get("x-kubernetes-preserve-unknown-fields")
+        ):
             schema["additionalProperties"] = False
         for value in schema.values():
             if isinstance(value, dict):

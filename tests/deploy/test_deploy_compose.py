@@ -54,9 +54,12 @@ def test_every_service_and_its_dependencies_run(compose: dict) -> None:
 
 def test_envoy_mounts_its_config_and_the_descriptor_set(compose: dict) -> None:
     transcoder = next(
-        f["typed_config"] for f in
-        load_yaml(ENVOY_CONFIG)["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0]
-        ["typed_config"]["http_filters"] if f["name"] == "envoy.filters.http.grpc_json_transcoder")
+        f["typed_config"]
+        for f in load_yaml(ENVOY_CONFIG)["static_resources"]["listeners"][0]["filter_chains"][0]["filters"][0][
+            "typed_config"
+        ]["http_filters"]
+        if f["name"] == "envoy.filters.http.grpc_json_transcoder"
+    )
     mounts = {}
     for volume in compose["services"]["envoy"]["volumes"]:
         source, target, _ = volume.split(":")

@@ -31,11 +31,17 @@ def test_descriptor_set_matches_the_protos(tmp_path: Path) -> None:
     protos = REPO / "protos"
     out = tmp_path / "tsforge.pb"
     sources = sorted(str(p.relative_to(protos)) for p in protos.rglob("*.proto"))
-    status = protoc.main([
-        "protoc", f"-I{protos}", f"-I{sysconfig.get_paths()['purelib']}",
-        f"-I{Path(grpc_tools.__file__).parent / '_proto'}",
-        "--include_imports", f"--descriptor_set_out={out}", *sources,
-    ])
+    status = protoc.main(
+        [
+            "protoc",
+            f"-I{protos}",
+            f"-I{sysconfig.get_paths()['purelib']}",
+            f"-I{Path(grpc_tools.__file__).parent / '_proto'}",
+            "--include_imports",
+            f"--descriptor_set_out={out}",
+            *sources,
+        ]
+    )
     assert status == 0, "protoc could not compile protos/"
     built, committed = read_set(out), read_set(DESCRIPTOR_SET)
     assert sorted(committed) == sorted(built), STALE

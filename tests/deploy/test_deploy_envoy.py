@@ -74,8 +74,7 @@ def test_parse_rejects_a_field_envoy_does_not_know(envoy_config: dict) -> None:
 
 def test_filters_in_order_ending_with_the_router(envoy_config: dict) -> None:
     names = [f["name"] for f in connection_manager(envoy_config)["http_filters"]]
-    assert names == ["envoy.filters.http.grpc_web", "envoy.filters.http.cors", TRANSCODER,
-                     "envoy.filters.http.router"]
+    assert names == ["envoy.filters.http.grpc_web", "envoy.filters.http.cors", TRANSCODER, "envoy.filters.http.router"]
 
 
 def test_cors_exposes_grpc_status_headers(envoy_config: dict) -> None:
@@ -116,9 +115,12 @@ def test_every_rest_path_has_a_route_to_its_service(envoy_config: dict, service:
 @pytest.mark.parametrize("service", sorted(proto_services()))
 def test_reflection_and_health_reach_each_server(envoy_config: dict, service: str) -> None:
     header = {"tsforge-service": deploy_name(service)}
-    for path in ("/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
-                 "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
-                 "/grpc.health.v1.Health/Check", "/grpc.health.v1.Health/Watch"):
+    for path in (
+        "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+        "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+        "/grpc.health.v1.Health/Check",
+        "/grpc.health.v1.Health/Watch",
+    ):
         route = route_for(envoy_config, path, header)
         assert route is not None and route["cluster"] == deploy_name(service), path
 
@@ -141,7 +143,9 @@ def test_descriptor_set_holds_every_rpc_with_its_http_rules() -> None:
     files = descriptor_pb2.FileDescriptorSet.FromString(DESCRIPTOR_SET.read_bytes()).file
     methods = {
         f"/{file.package}.{service.name}/{method.name}": method
-        for file in files for service in file.service for method in service.method
+        for file in files
+        for service in file.service
+        for method in service.method
     }
     for rpcs in proto_services().values():
         for rpc in rpcs:

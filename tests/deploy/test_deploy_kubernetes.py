@@ -119,8 +119,11 @@ def test_a_grpc_route_per_service_with_reflection_and_health(service: str) -> No
             headers = {h["name"]: h["value"] for h in match.get("headers", [])}
             matched.setdefault(match["method"]["service"], set()).add(headers.get("tsforge-service", "*"))
     assert matched.get(service) == {"*"}, f"{service} must be routed for every caller"
-    for open_service in ("grpc.reflection.v1.ServerReflection", "grpc.reflection.v1alpha.ServerReflection",
-                         "grpc.health.v1.Health"):
+    for open_service in (
+        "grpc.reflection.v1.ServerReflection",
+        "grpc.reflection.v1alpha.ServerReflection",
+        "grpc.health.v1.Health",
+    ):
         assert matched.get(open_service) == {name}, open_service
 
 
@@ -130,9 +133,12 @@ def test_rest_route_sends_every_http_binding_to_its_service() -> None:
         for rpc in rpcs:
             for template in rpc.http_paths:
                 path = sample_path(template)
-                backends = [rule["backendRefs"][0]["name"] for rule in route["spec"]["rules"]
-                            for match in rule["matches"]
-                            if re.fullmatch(match["path"]["value"], path)]
+                backends = [
+                    rule["backendRefs"][0]["name"]
+                    for rule in route["spec"]["rules"]
+                    for match in rule["matches"]
+                    if re.fullmatch(match["path"]["value"], path)
+                ]
                 assert backends[:1] == [deploy_name(service)], f"{template} ({rpc.grpc_path})"
 
 
@@ -161,10 +167,14 @@ def test_security_policy_cors_and_jwt_key_match_the_secret() -> None:
 def test_bundled_database_and_object_store_credentials_agree() -> None:
     secrets = {d["metadata"]["name"]: d["stringData"] for d in documents_of_kind("Secret")}
     app, postgres, minio = secrets["tsforge-secrets"], secrets["postgres-credentials"], secrets["minio-credentials"]
-    assert app["TSFORGE_DATABASE_URL"] == (f"postgresql://{postgres['POSTGRES_USER']}:{postgres['POSTGRES_PASSWORD']}"
-                                           f"@postgres:5432/{postgres['POSTGRES_DB']}")
-    assert (app["TSFORGE_S3_ACCESS_KEY"], app["TSFORGE_S3_SECRET_KEY"]) == (minio["MINIO_ROOT_USER"],
-                                                                            minio["MINIO_ROOT_PASSWORD"])
+    assert app["TSFORGE_DATABASE_URL"] == (
+        f"postgresql://{postgres['POSTGRES_USER']}:{postgres['POSTGRES_PASSWORD']}"
+        f"@postgres:5432/{postgres['POSTGRES_DB']}"
+    )
+    assert (app["TSFORGE_S3_ACCESS_KEY"], app["TSFORGE_S3_SECRET_KEY"]) == (
+        minio["MINIO_ROOT_USER"],
+        minio["MINIO_ROOT_PASSWORD"],
+    )
 
 
 def test_patch_policy_adds_a_valid_transcoder_to_the_gateway_listener() -> None:

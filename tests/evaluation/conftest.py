@@ -26,8 +26,11 @@ from tsforge.training.v1 import training_service_pb2 as training_pb
 
 MODELS = (
     tr.ModelSpec(model_id="linear", linear_regression={}),
-    tr.ModelSpec(model_id="dense", seed=1, dense=tr.DenseParams(neural=tr.NeuralParams(
-        layers=1, units=4, epochs=3, batch_size=16))),
+    tr.ModelSpec(
+        model_id="dense",
+        seed=1,
+        dense=tr.DenseParams(neural=tr.NeuralParams(layers=1, units=4, epochs=3, batch_size=16)),
+    ),
     tr.ModelSpec(model_id="svr", svr_mimo=tr.SvrParams(kernel=tr.SVR_KERNEL_RBF)),
 )
 
@@ -53,8 +56,9 @@ def running_evaluation_stack(db, database_url: str, store, log_level: str = "INF
     from services.evaluation.server import EvaluationServer
 
     with running_training_stack(db, database_url, store, log_level=log_level) as training:
-        config = make_config(training_address=training.address, upload_address=training.upload.address,
-                             log_level=log_level)
+        config = make_config(
+            training_address=training.address, upload_address=training.upload.address, log_level=log_level
+        )
         server = EvaluationServer(config, db, store, "127.0.0.1:0")
         address = f"127.0.0.1:{server.port}"
         channel = client_channel(address)
@@ -80,8 +84,9 @@ def finished(stack) -> FinishedRun:
     spec = small_spec(*upload_pair(training.upload.stub, tenant))
     spec.split.CopyFrom(tr.SplitConfig(train_fraction=0.6, validation_fraction=0.2, test_fraction=0.2))
     dataset = build_ready_dataset(training.stub, tenant, create_session(training.stub, tenant, spec))
-    run = training.stub.CreateRun(training_pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=MODELS)),
-                                  metadata=tenant.metadata).run
+    run = training.stub.CreateRun(
+        training_pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=MODELS)), metadata=tenant.metadata
+    ).run
     done = wait_for_run(training.stub, tenant, run.name, timeout=120)
     assert done.state == tr.RUN_STATE_SUCCEEDED, done
     return FinishedRun(tenant, done, dataset)

@@ -10,8 +10,12 @@ from tsforge.cli.main import cli
 
 
 def test_eval_prints_the_ranking_and_overall_table_and_writes_every_plot(stack, finished, tmp_path):
-    env = {"TSFORGE_EVALUATION_ADDRESS": stack.address, "TSFORGE_TOKEN": finished.tenant.token,
-           "TSFORGE_JWT_SECRET": JWT_SECRET, "COLUMNS": "200"}
+    env = {
+        "TSFORGE_EVALUATION_ADDRESS": stack.address,
+        "TSFORGE_TOKEN": finished.tenant.token,
+        "TSFORGE_JWT_SECRET": JWT_SECRET,
+        "COLUMNS": "200",
+    }
     run_id = finished.run.name.split("/")[1]
     result = CliRunner().invoke(cli, ["eval", run_id, "--metric", "mae", "--plots", str(tmp_path / "plots")], env=env)
     assert result.exit_code == 0, result.output
@@ -19,7 +23,12 @@ def test_eval_prints_the_ranking_and_overall_table_and_writes_every_plot(stack, 
     for label in ("linear", "dense", "svr", "baseline: naive", "baseline: seasonal naive", "baseline: training mean"):
         assert label in result.output
     written = sorted(path.name for path in (tmp_path / "plots").iterdir())
-    assert written == ["dataset-violins.png", "load-error-per-step.png", "load-prediction-vs-actual.png",
-                       "load-residuals.png", "loss-curves.png"]
+    assert written == [
+        "dataset-violins.png",
+        "load-error-per-step.png",
+        "load-prediction-vs-actual.png",
+        "load-residuals.png",
+        "loss-curves.png",
+    ]
     for path in (tmp_path / "plots").iterdir():
         assert_png(path.read_bytes(), 1000, 600)

@@ -52,8 +52,9 @@ class Http:
         self.base_url = base_url
         self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-    def open(self, method: str, path: str, body: bytes | dict | list | None = None,
-             headers: dict[str, str] | None = None):
+    def open(
+        self, method: str, path: str, body: bytes | dict | list | None = None, headers: dict[str, str] | None = None
+    ):
         """The raw urllib response (also for HTTP errors), for reading a body as it streams."""
         data = json.dumps(body).encode() if isinstance(body, (dict, list)) else body
         request = urllib.request.Request(self.base_url + path, data=data, method=method, headers=headers or {})
@@ -79,8 +80,13 @@ class Stack:
 
 
 def gateway_settings(upstreams: dict[str, str], *origins: str) -> GatewaySettings:
-    return GatewaySettings(host="127.0.0.1", port=0, upstreams=upstreams,
-                           cors_origins=(ALLOWED_ORIGIN, *origins), shutdown_grace_seconds=0.5)
+    return GatewaySettings(
+        host="127.0.0.1",
+        port=0,
+        upstreams=upstreams,
+        cors_origins=(ALLOWED_ORIGIN, *origins),
+        shutdown_grace_seconds=0.5,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -104,14 +110,24 @@ def generated_es() -> Path:
     """protoc-gen-es output for protos/, regenerated once per test session (about two seconds)."""
     if not (ROOT / ".build" / "proto-deps" / "google" / "api").is_dir() or not BUF.exists():
         pytest.fail("the JavaScript toolchain is not set up: run `make setup` (npm packages, proto deps)")
-    subprocess.run([str(BUF), "generate", "--template", str(JS / "buf.gen.yaml"), "--path", "protos/tsforge"],
-                   cwd=ROOT, check=True, timeout=60)
+    subprocess.run(
+        [str(BUF), "generate", "--template", str(JS / "buf.gen.yaml"), "--path", "protos/tsforge"],
+        cwd=ROOT,
+        check=True,
+        timeout=60,
+    )
     return ROOT / ".build" / "es"
 
 
 def run_js(mode: str, env: dict[str, str], scenario: str = "scenario.mjs", timeout: float = 90) -> dict:
     """Runs a scenario of js/ with run_clients.mjs in "node" or "browser"; its JSON result."""
-    completed = subprocess.run(["node", str(JS / "run_clients.mjs"), mode, scenario], cwd=ROOT,
-                               env={**os.environ, **env}, capture_output=True, text=True, timeout=timeout)
+    completed = subprocess.run(
+        ["node", str(JS / "run_clients.mjs"), mode, scenario],
+        cwd=ROOT,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
     assert completed.returncode == 0, completed.stderr[-4000:]
     return json.loads(completed.stdout.strip().splitlines()[-1])

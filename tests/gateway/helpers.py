@@ -27,7 +27,7 @@ def parse_body(body: bytes, text: bool = False) -> tuple[list[bytes], dict[str, 
     while offset < len(body):
         assert not seen_trailers, "a frame follows the trailers"
         flag, length = struct.unpack_from(">BI", body, offset)
-        payload = body[offset + 5:offset + 5 + length]
+        payload = body[offset + 5 : offset + 5 + length]
         offset += 5 + length
         if flag & 0x80:
             seen_trailers = True

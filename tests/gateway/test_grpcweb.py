@@ -36,8 +36,12 @@ def test_grpc_web_binary_server_stream_ends_with_a_trailer_frame(stack, tenant):
     data = csv_bytes(60_000)  # about 1.7 MiB: two chunks after the header
     file = upload_whole(stack.upload.stub, tenant, data, chunk=1 << 20)
     request = frame(pb.DownloadFileRequest(name=file.name).SerializeToString())
-    with post(stack.base_url, "/tsforge.upload.v1.UploadService/DownloadFile", request,
-              _headers(tenant, **{"X-Request-Id": "web-req-7"})) as response:
+    with post(
+        stack.base_url,
+        "/tsforge.upload.v1.UploadService/DownloadFile",
+        request,
+        _headers(tenant, **{"X-Request-Id": "web-req-7"}),
+    ) as response:
         assert response.status == 200 and response.getheader("x-request-id") == "web-req-7"
         raw = response.read()
     messages, trailers = parse_body(raw)
@@ -73,9 +77,15 @@ def test_grpc_web_errors_carry_status_and_rich_details_in_trailers(stack, tenant
 
 
 def test_grpc_web_cors_preflight_and_exposed_trailer_headers(stack, tenant):
-    preflight = stack.http.request("OPTIONS", GET_FILE, headers={
-        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "POST",
-        "Access-Control-Request-Headers": "authorization,content-type,x-grpc-web,x-user-agent,grpc-timeout"})
+    preflight = stack.http.request(
+        "OPTIONS",
+        GET_FILE,
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,content-type,x-grpc-web,x-user-agent,grpc-timeout",
+        },
+    )
     assert preflight.status == 204 and preflight.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     allowed = preflight.headers["access-control-allow-headers"]
     assert all(h in allowed for h in ("authorization", "content-type", "x-grpc-web", "x-user-agent", "grpc-timeout"))
@@ -91,7 +101,7 @@ def test_grpc_web_cors_preflight_and_exposed_trailer_headers(stack, tenant):
 def test_grpc_web_body_with_several_frames_streams_a_client_streaming_upload(stack, tenant):
     data = csv_bytes(80)
     messages = [pb.UploadFileRequest(metadata=pb.UploadFileMetadata(file_name="web.csv", role=1))]
-    messages += [pb.UploadFileRequest(chunk=data[i:i + 700]) for i in range(0, len(data), 700)]
+    messages += [pb.UploadFileRequest(chunk=data[i : i + 700]) for i in range(0, len(data), 700)]
     body = b"".join(frame(m.SerializeToString()) for m in messages)
     with post(stack.base_url, "/tsforge.upload.v1.UploadService/UploadFile", body, _headers(tenant)) as response:
         [message], trailers = parse_body(response.read())

@@ -14,6 +14,7 @@ import pytest
 from tests.gateway.conftest import run_js
 from tests.upload.helpers import csv_bytes, sha256, upload_whole
 
+
 @pytest.fixture(scope="module")
 def scenario_env(stack, generated_es, db) -> dict[str, str]:
     from tests.platform_fixtures import new_tenant
@@ -24,10 +25,19 @@ def scenario_env(stack, generated_es, db) -> dict[str, str]:
     big_data = csv_bytes(100_000)  # about 2.7 MiB: the service streams it in 1 MiB chunks
     big = upload_whole(stub, tenant, big_data, chunk=1 << 20)
     return {
-        "GATEWAY_URL": stack.base_url, "TSFORGE_TOKEN": tenant.token, "FILE_NAME": small[0].name,
-        "STREAM_FILE_NAME": big.name, "PAGE_PORT": str(stack.page_port),
-        "EXPECT": json.dumps({"files": sorted(f.name for f in small + [big]), "sha256": sha256(big_data),
-                              "size": len(big_data), "first": small[0].name}),
+        "GATEWAY_URL": stack.base_url,
+        "TSFORGE_TOKEN": tenant.token,
+        "FILE_NAME": small[0].name,
+        "STREAM_FILE_NAME": big.name,
+        "PAGE_PORT": str(stack.page_port),
+        "EXPECT": json.dumps(
+            {
+                "files": sorted(f.name for f in small + [big]),
+                "sha256": sha256(big_data),
+                "size": len(big_data),
+                "first": small[0].name,
+            }
+        ),
     }
 
 

@@ -46,8 +46,12 @@ def run_stack(db, database_url, tmp_path_factory, generated_es) -> Iterator[RunS
     store = LocalObjectStore(tmp_path_factory.mktemp("gateway-training") / "objects")
     with running_training_stack(db, database_url, store) as training:
         down = f"127.0.0.1:{free_port()}"
-        upstreams = {"upload": training.upload.address, "training": training.address,
-                     "evaluation": down, "models": down}
+        upstreams = {
+            "upload": training.upload.address,
+            "training": training.address,
+            "evaluation": down,
+            "models": down,
+        }
         page_port = free_port()
         gateway = start_gateway(gateway_settings(upstreams, f"http://127.0.0.1:{page_port}"))
         try:
@@ -61,8 +65,12 @@ def run_stack(db, database_url, tmp_path_factory, generated_es) -> Iterator[RunS
 
 
 def _watch(mode: str, stack: RunStack) -> dict:
-    env = {"GATEWAY_URL": stack.base_url, "TSFORGE_TOKEN": stack.token, "PAGE_PORT": str(stack.page_port),
-           "SCENARIO_ARGS": json.dumps({"dataset": stack.dataset, "neural": NEURAL})}
+    env = {
+        "GATEWAY_URL": stack.base_url,
+        "TSFORGE_TOKEN": stack.token,
+        "PAGE_PORT": str(stack.page_port),
+        "SCENARIO_ARGS": json.dumps({"dataset": stack.dataset, "neural": NEURAL}),
+    }
     return run_js(mode, env, "run_events.mjs", timeout=150)
 
 

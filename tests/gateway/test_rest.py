@@ -16,16 +16,24 @@ def _auth(tenant) -> dict[str, str]:
 
 def test_chunked_upload_over_rest_with_custom_methods_and_base64_bytes(stack, tenant):
     http, data = stack.http, csv_bytes(120)
-    created = http.request("POST", "/v1/uploads", {"fileName": "load.csv", "role": "FEATURE_ROLE_OUTPUT",
-                                                   "declaredSizeBytes": str(len(data))}, _auth(tenant))
+    created = http.request(
+        "POST",
+        "/v1/uploads",
+        {"fileName": "load.csv", "role": "FEATURE_ROLE_OUTPUT", "declaredSizeBytes": str(len(data))},
+        _auth(tenant),
+    )
     assert created.status == 200, created.body
     upload = created.json()["upload"]
     assert upload["state"] == "UPLOAD_STATE_ACTIVE" and upload["name"].startswith("uploads/")
 
     half = len(data) // 2
     for offset, chunk in ((0, data[:half]), (half, data[half:])):
-        written = http.request("POST", f"/v1/{upload['name']}:write",
-                               {"offset": str(offset), "data": base64.b64encode(chunk).decode()}, _auth(tenant))
+        written = http.request(
+            "POST",
+            f"/v1/{upload['name']}:write",
+            {"offset": str(offset), "data": base64.b64encode(chunk).decode()},
+            _auth(tenant),
+        )
         assert written.status == 200, written.body
     assert written.json()["upload"]["receivedBytes"] == str(len(data))
     got = http.request("GET", f"/v1/{upload['name']}", headers=_auth(tenant)).json()["upload"]
@@ -59,9 +67,12 @@ def test_get_file_by_path_parameter_and_list_pages_by_query(stack, tenant):
 
 def test_patch_with_update_mask_query_and_body_field_then_delete(stack, tenant):
     name = upload_whole(stack.upload.stub, tenant, csv_bytes(30)).name
-    patched = stack.http.request("PATCH", f"/v1/{name}?update_mask=display_name,description",
-                                 {"displayName": "Grid load", "description": "hourly", "role": "FEATURE_ROLE_OUTPUT"},
-                                 _auth(tenant))
+    patched = stack.http.request(
+        "PATCH",
+        f"/v1/{name}?update_mask=display_name,description",
+        {"displayName": "Grid load", "description": "hourly", "role": "FEATURE_ROLE_OUTPUT"},
+        _auth(tenant),
+    )
     assert patched.status == 200, patched.body
     file = patched.json()["file"]
     assert (file["displayName"], file["description"], file["role"]) == ("Grid load", "hourly", "FEATURE_ROLE_INPUT")
@@ -84,8 +95,11 @@ def test_server_stream_arrives_as_one_json_line_per_message(stack, tenant):
 
 def test_client_streaming_upload_takes_a_json_array_of_messages(stack, tenant):
     data = csv_bytes(60)
-    body = [{"metadata": {"fileName": "stream.csv", "role": "FEATURE_ROLE_INPUT"}},
-            {"chunk": base64.b64encode(data[:1000]).decode()}, {"chunk": base64.b64encode(data[1000:]).decode()}]
+    body = [
+        {"metadata": {"fileName": "stream.csv", "role": "FEATURE_ROLE_INPUT"}},
+        {"chunk": base64.b64encode(data[:1000]).decode()},
+        {"chunk": base64.b64encode(data[1000:]).decode()},
+    ]
     reply = stack.http.request("POST", "/v1/files:upload", body, _auth(tenant))
     assert reply.status == 200, reply.body
     assert reply.json()["file"]["sha256"] == sha256(data)
@@ -134,9 +148,15 @@ def test_request_id_passes_through_and_a_bad_deadline_is_refused(stack, tenant):
 
 
 def test_cors_preflight_and_exposed_headers(stack, tenant):
-    preflight = stack.http.request("OPTIONS", "/v1/files", headers={
-        "Origin": ALLOWED_ORIGIN, "Access-Control-Request-Method": "GET",
-        "Access-Control-Request-Headers": "authorization"})
+    preflight = stack.http.request(
+        "OPTIONS",
+        "/v1/files",
+        headers={
+            "Origin": ALLOWED_ORIGIN,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "authorization",
+        },
+    )
     assert preflight.status == 204
     assert preflight.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     assert "authorization" in preflight.headers["access-control-allow-headers"]
@@ -147,8 +167,9 @@ def test_cors_preflight_and_exposed_headers(stack, tenant):
     exposed = reply.headers["access-control-expose-headers"]
     assert all(h in exposed for h in ("grpc-status", "grpc-message", "grpc-status-details-bin"))
 
-    stranger = stack.http.request("OPTIONS", "/v1/files", headers={
-        "Origin": "http://evil.example", "Access-Control-Request-Method": "GET"})
+    stranger = stack.http.request(
+        "OPTIONS", "/v1/files", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"}
+    )
     assert stranger.status == 403 and "access-control-allow-origin" not in stranger.headers
     plain = stack.http.request("GET", "/v1/files", headers={**_auth(tenant), "Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in plain.headers

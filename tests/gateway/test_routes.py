@@ -17,19 +17,26 @@ def table():
 
 def test_every_rpc_of_every_service_has_a_grpc_path_and_an_http_binding(table):
     services = {route.grpc_path.split("/")[1] for route in table.routes}
-    assert services == {"tsforge.upload.v1.UploadService", "tsforge.training.v1.TrainingService",
-                        "tsforge.evaluation.v1.EvaluationService", "tsforge.models.v1.ModelsService"}
+    assert services == {
+        "tsforge.upload.v1.UploadService",
+        "tsforge.training.v1.TrainingService",
+        "tsforge.evaluation.v1.EvaluationService",
+        "tsforge.models.v1.ModelsService",
+    }
     assert all(route.bindings for route in table.routes)
 
 
-@pytest.mark.parametrize(("method", "path", "rpc", "params"), [
-    ("GET", "/v1/files/abc", "GetFile", {"name": "files/abc"}),
-    ("GET", "/v1/files/abc:download", "DownloadFile", {"name": "files/abc"}),
-    ("POST", "/v1/uploads/u%2F1:write", "WriteUploadChunk", {"name": "uploads/u/1"}),
-    ("PATCH", "/v1/files/f", "UpdateFile", {"file.name": "files/f"}),
-    ("POST", "/v1/files:upload", "UploadFile", {}),
-    ("GET", "/v1/sessions/s/datasets/d", "GetDataset", {"name": "sessions/s/datasets/d"}),
-])
+@pytest.mark.parametrize(
+    ("method", "path", "rpc", "params"),
+    [
+        ("GET", "/v1/files/abc", "GetFile", {"name": "files/abc"}),
+        ("GET", "/v1/files/abc:download", "DownloadFile", {"name": "files/abc"}),
+        ("POST", "/v1/uploads/u%2F1:write", "WriteUploadChunk", {"name": "uploads/u/1"}),
+        ("PATCH", "/v1/files/f", "UpdateFile", {"file.name": "files/f"}),
+        ("POST", "/v1/files:upload", "UploadFile", {}),
+        ("GET", "/v1/sessions/s/datasets/d", "GetDataset", {"name": "sessions/s/datasets/d"}),
+    ],
+)
 def test_paths_match_their_rpc_with_decoded_variables(table, method, path, rpc, params):
     match = table.match_rest(method, path)
     assert match.route.method.name == rpc and match.path_params == params
@@ -47,8 +54,9 @@ def test_templates_cover_the_grammar_and_refuse_what_is_outside_it():
 
 def test_query_parameters_take_proto_or_json_names_and_typed_values(table):
     match = table.match_rest("GET", "/v1/files")
-    [request] = build_requests(match.route, match.binding, {}, MultiDict(
-        pageSize="2", page_token="t", role="FEATURE_ROLE_OUTPUT"), b"")
+    [request] = build_requests(
+        match.route, match.binding, {}, MultiDict(pageSize="2", page_token="t", role="FEATURE_ROLE_OUTPUT"), b""
+    )
     assert (request.page_size, request.page_token, request.role) == (2, "t", 2)
     with pytest.raises(RequestError) as caught:
         build_requests(match.route, match.binding, {}, MultiDict(page_size="2.5"), b"")
@@ -57,8 +65,13 @@ def test_query_parameters_take_proto_or_json_names_and_typed_values(table):
 
 def test_body_field_path_variable_and_field_mask_combine(table):
     match = table.match_rest("PATCH", "/v1/files/f")
-    [request] = build_requests(match.route, match.binding, match.path_params,
-                               MultiDict(updateMask="displayName,description"), b'{"displayName": "x"}')
+    [request] = build_requests(
+        match.route,
+        match.binding,
+        match.path_params,
+        MultiDict(updateMask="displayName,description"),
+        b'{"displayName": "x"}',
+    )
     assert request.file.name == "files/f" and request.file.display_name == "x"
     assert list(request.update_mask.paths) == ["display_name", "description"]
     with pytest.raises(RequestError):  # the body owns `file`: it cannot also come from the query
@@ -67,4 +80,14 @@ def test_body_field_path_variable_and_field_mask_combine(table):
 
 def test_http_status_follows_google_rpc_code():
     assert [http_status(c) for c in (0, 3, 4, 5, 7, 8, 9, 12, 14, 16)] == [
-        200, 400, 504, 404, 403, 429, 400, 501, 503, 401]
+        200,
+        400,
+        504,
+        404,
+        403,
+        429,
+        400,
+        501,
+        503,
+        401,
+    ]

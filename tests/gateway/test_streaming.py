@@ -91,8 +91,12 @@ def test_rest_stream_lines_arrive_while_the_service_is_still_sending(controlled)
 def test_grpc_web_frames_arrive_while_the_service_is_still_sending(controlled):
     servicer, base_url = controlled
     request = frame(pb.DownloadFileRequest(name="files/stepped").SerializeToString())
-    with post(base_url, "/tsforge.upload.v1.UploadService/DownloadFile", request,
-              {"Content-Type": "application/grpc-web+proto"}) as response:
+    with post(
+        base_url,
+        "/tsforge.upload.v1.UploadService/DownloadFile",
+        request,
+        {"Content-Type": "application/grpc-web+proto"},
+    ) as response:
         assert pb.DownloadFileResponse.FromString(read_frame(response)[1]).HasField("header")
         for _ in range(3):
             servicer.releases.release()
@@ -119,8 +123,12 @@ def test_a_client_that_stops_reading_holds_back_the_service_and_leaving_cancels_
 def test_a_grpc_web_client_that_leaves_mid_stream_cancels_the_upstream_call(controlled):
     servicer, base_url = controlled
     request = frame(pb.DownloadFileRequest(name="files/stepped").SerializeToString())
-    response = post(base_url, "/tsforge.upload.v1.UploadService/DownloadFile", request,
-                    {"Content-Type": "application/grpc-web+proto"})
+    response = post(
+        base_url,
+        "/tsforge.upload.v1.UploadService/DownloadFile",
+        request,
+        {"Content-Type": "application/grpc-web+proto"},
+    )
     read_frame(response)  # the header; the service now waits for a release that never comes
     response.close()
     assert _wait_for(servicer.terminated.is_set), "the upstream call was not cancelled"
@@ -136,8 +144,12 @@ def test_authorization_request_id_and_deadline_reach_the_service(controlled):
     assert 3 < servicer.seen["time_remaining"] <= 5.1  # gRPC rounds deadlines up a little
 
     request = frame(pb.GetFileRequest(name="files/f2").SerializeToString())
-    with post(base_url, "/tsforge.upload.v1.UploadService/GetFile", request,
-              {"Content-Type": "application/grpc-web+proto", **headers, "grpc-timeout": "2000m"}) as response:
+    with post(
+        base_url,
+        "/tsforge.upload.v1.UploadService/GetFile",
+        request,
+        {"Content-Type": "application/grpc-web+proto", **headers, "grpc-timeout": "2000m"},
+    ) as response:
         [message], trailers = parse_body(response.read())
     assert pb.GetFileResponse.FromString(message).file.name == "files/f2" and trailers["grpc-status"] == "0"
     assert servicer.seen["metadata"]["authorization"] == "Bearer abc"

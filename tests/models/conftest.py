@@ -20,8 +20,9 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as training_pb
 
 LINEAR = tr.ModelSpec(model_id="linear", linear_regression={})
-DENSE = tr.ModelSpec(model_id="dense", seed=3, dense=tr.DenseParams(neural=tr.NeuralParams(
-    layers=1, units=8, epochs=3, batch_size=16)))
+DENSE = tr.ModelSpec(
+    model_id="dense", seed=3, dense=tr.DenseParams(neural=tr.NeuralParams(layers=1, units=8, epochs=3, batch_size=16))
+)
 
 
 @dataclass
@@ -43,9 +44,10 @@ def start_run(training: TrainingStack, tenant: Tenant, *specs: tr.ModelSpec, fil
     files = files or upload_pair(training.upload.stub, tenant)
     session = create_session(training.stub, tenant, small_spec(*files))
     dataset = build_ready_dataset(training.stub, tenant, session)
-    run = training.stub.CreateRun(training_pb.CreateRunRequest(run=tr.Run(dataset=dataset.name,
-                                                                           model_specs=list(specs))),
-                                  metadata=tenant.metadata).run
+    run = training.stub.CreateRun(
+        training_pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=list(specs))),
+        metadata=tenant.metadata,
+    ).run
     run = wait_for_run(training.stub, tenant, run.name)
     assert run.state == tr.RUN_STATE_SUCCEEDED, run
     return run
@@ -64,8 +66,11 @@ def models_stack(db, database_url, tmp_path_factory) -> Iterator[ModelsStack]:
     store = LocalObjectStore(tmp_path_factory.mktemp("models-data") / "objects")
     with running_evaluation_stack(db, database_url, store) as evaluation:
         training = evaluation.training
-        config = make_config(upload_address=training.upload.address, training_address=training.address,
-                             evaluation_address=evaluation.address)
+        config = make_config(
+            upload_address=training.upload.address,
+            training_address=training.address,
+            evaluation_address=evaluation.address,
+        )
         server = ModelsServer(config, db, store, "127.0.0.1:0")
         address = f"127.0.0.1:{server.port}"
         channel = client_channel(address)
@@ -73,7 +78,9 @@ def models_stack(db, database_url, tmp_path_factory) -> Iterator[ModelsStack]:
             tenant = new_tenant()
             files = upload_pair(training.upload.stub, tenant)
             run = start_run(training, tenant, LINEAR, DENSE, files=files)
-            yield ModelsStack(training, evaluation, server, models_grpc.ModelsServiceStub(channel), address, tenant, files, run)
+            yield ModelsStack(
+                training, evaluation, server, models_grpc.ModelsServiceStub(channel), address, tenant, files, run
+            )
         finally:
             channel.close()
             server.stop(grace=0)

@@ -9,15 +9,19 @@ from tsforge.models.v1 import models_service_pb2 as pb
 
 
 def register(stub, tenant, model: str, source_model: str, **fields) -> mr.ModelVersion:
-    return stub.RegisterModelVersion(pb.RegisterModelVersionRequest(
-        parent=f"registeredModels/{model}", model_version=mr.ModelVersion(source_model=source_model, **fields)),
-        metadata=tenant.metadata).model_version
+    return stub.RegisterModelVersion(
+        pb.RegisterModelVersionRequest(
+            parent=f"registeredModels/{model}", model_version=mr.ModelVersion(source_model=source_model, **fields)
+        ),
+        metadata=tenant.metadata,
+    ).model_version
 
 
 def download(stub, tenant, name: str, format: int = 0) -> tuple[object, bytes]:
     header, body = None, bytearray()
-    for message in stub.DownloadModelVersion(pb.DownloadModelVersionRequest(name=name, format=format),
-                                             metadata=tenant.metadata):
+    for message in stub.DownloadModelVersion(
+        pb.DownloadModelVersionRequest(name=name, format=format), metadata=tenant.metadata
+    ):
         if message.HasField("header"):
             assert header is None and not body
             header = message.header

@@ -26,8 +26,9 @@ def test_models_commands(models_stack, tmp_path):
         assert result.exit_code == 0, result.output
         return result
 
-    assert "no evaluation of it" in run("register", model, stack.model("linear"), "--description",
-                                        "from the CLI").stdout
+    assert (
+        "no evaluation of it" in run("register", model, stack.model("linear"), "--description", "from the CLI").stdout
+    )
     run("alias", model, "production", "1")
     listed = json.loads(run("list", "--prefix", model, "--json").stdout)
     assert listed["registeredModels"][0]["aliases"] == {"production": "1"}
@@ -41,8 +42,9 @@ def test_models_commands(models_stack, tmp_path):
 
     times, values = temperature_series()
     inputs = tmp_path / "inputs.csv"
-    inputs.write_text("time,temperature\n" + "".join(
-        f"{np.datetime_as_string(t, unit='s')}Z,{v}\n" for t, v in zip(times, values)))
+    inputs.write_text(
+        "time,temperature\n" + "".join(f"{np.datetime_as_string(t, unit='s')}Z,{v}\n" for t, v in zip(times, values))
+    )
     stored_times, expected = stored_test_predictions(stack, "linear")
     at = [f"--at={np.datetime_as_string(np.datetime64(int(s), 's'))}" for s in stored_times[:3]]
     output = tmp_path / "forecast.csv"
@@ -50,8 +52,10 @@ def test_models_commands(models_stack, tmp_path):
     rows = list(csv.DictReader(output.open()))
     assert len(rows) == 3 * 3 and rows[0]["feature"] == "load" and rows[0]["step"] == "1"
     # Each step's time is its reference time plus the load horizon's step (1 h, 2 h, 3 h).
-    assert [(r["step"], np.datetime64(r["time"].rstrip("Z")) - np.datetime64(r["reference_time"].rstrip("Z")))
-            for r in rows[:3]] == [(str(k), np.timedelta64(k, "h")) for k in (1, 2, 3)]
+    assert [
+        (r["step"], np.datetime64(r["time"].rstrip("Z")) - np.datetime64(r["reference_time"].rstrip("Z")))
+        for r in rows[:3]
+    ] == [(str(k), np.timedelta64(k, "h")) for k in (1, 2, 3)]
     got = np.array([float(r["value"]) for r in rows]).reshape(3, 3)
     np.testing.assert_allclose(got, expected[:3, :, 0], rtol=1e-5, atol=1e-3)
 

@@ -58,8 +58,12 @@ def test_formats_and_wrong_formats(models_stack):
     dense = register(stack.stub, tenant, model, stack.model("dense")).name
     linear = register(stack.stub, tenant, model, stack.model("linear")).name
     header, keras_bytes = download(stack.stub, tenant, dense, common_pb2.ARTIFACT_FORMAT_KERAS)
-    native = b"".join(m.chunk for m in stack.training.stub.DownloadModelArtifact(
-        training_pb.DownloadModelArtifactRequest(name=stack.model("dense")), metadata=tenant.metadata))
+    native = b"".join(
+        m.chunk
+        for m in stack.training.stub.DownloadModelArtifact(
+            training_pb.DownloadModelArtifactRequest(name=stack.model("dense")), metadata=tenant.metadata
+        )
+    )
     assert keras_bytes == native and header.file_name.endswith(".keras")
     _, h5 = download(stack.stub, tenant, dense, common_pb2.ARTIFACT_FORMAT_H5)
     assert h5.startswith(b"\x89HDF")
@@ -69,9 +73,14 @@ def test_formats_and_wrong_formats(models_stack):
     assert joblib_bytes
     header, bundle = download(stack.stub, tenant, f"registeredModels/{model}/versions/1")  # UNSPECIFIED: BUNDLE
     assert header.content_type == "application/zip" and zipfile.ZipFile(io.BytesIO(bundle)).testzip() is None
-    for name, wrong in ((dense, common_pb2.ARTIFACT_FORMAT_JOBLIB), (linear, common_pb2.ARTIFACT_FORMAT_KERAS),
-                        (linear, common_pb2.ARTIFACT_FORMAT_H5)):
-        expect_error(lambda: download(stack.stub, tenant, name, wrong), grpc.StatusCode.INVALID_ARGUMENT)
+    for name, wrong in (
+        (dense, common_pb2.ARTIFACT_FORMAT_JOBLIB),
+        (linear, common_pb2.ARTIFACT_FORMAT_KERAS),
+        (linear, common_pb2.ARTIFACT_FORMAT_H5),
+    ):
+        expect_error(
+            lambda name=name, wrong=wrong: download(stack.stub, tenant, name, wrong), grpc.StatusCode.INVALID_ARGUMENT
+        )
 
 
 def test_a_bundle_reproduces_the_test_predictions_in_a_fresh_process(models_stack, tmp_path):
@@ -90,12 +99,21 @@ def test_a_bundle_reproduces_the_test_predictions_in_a_fresh_process(models_stac
         times, expected[loader] = stored_test_predictions(stack, model_id)
     # Unscaled input windows at the test reference times, as a user would cut them.
     raw_times, raw_values = temperature_series()
-    X = input_windows([Feature(FeatureSpec("temperature", -6, 0), Series(raw_times, raw_values))],
-                      WindowSpec(6, 3, 60), (times * 10**9).astype(np.int64), calendar=CalendarSpec(day=True))
+    X = input_windows(
+        [Feature(FeatureSpec("temperature", -6, 0), Series(raw_times, raw_values))],
+        WindowSpec(6, 3, 60),
+        (times * 10**9).astype(np.int64),
+        calendar=CalendarSpec(day=True),
+    )
     np.savez(tmp_path / "x.npz", x=X)
 
-    result = subprocess.run([sys.executable, "-I", "-c", FRESH_PROCESS, str(tmp_path / "x.npz"), *bundles],
-                            cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-I", "-c", FRESH_PROCESS, str(tmp_path / "x.npz"), *bundles],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     import json
 

@@ -29,8 +29,10 @@ def temperature_series() -> tuple[np.ndarray, np.ndarray]:
 def stored_test_predictions(stack, model_id: str) -> tuple[np.ndarray, np.ndarray]:
     """(reference times in seconds, predicted (n, steps, features)) as training stored them."""
     header, times, values = None, [], []
-    for message in stack.training.stub.ReadPredictions(training_pb.ReadPredictionsRequest(
-            name=stack.model(model_id), split=common_pb2.DATA_SPLIT_TEST), metadata=stack.tenant.metadata):
+    for message in stack.training.stub.ReadPredictions(
+        training_pb.ReadPredictionsRequest(name=stack.model(model_id), split=common_pb2.DATA_SPLIT_TEST),
+        metadata=stack.tenant.metadata,
+    ):
         if message.HasField("header"):
             header = message.header
         else:
@@ -47,8 +49,7 @@ def _stamps(seconds) -> list[Timestamp]:
 def _values(response) -> np.ndarray:
     steps = [len(s.offsets) for s in response.steps]
     assert all([len(f.values) for f in forecast.features] == steps for forecast in response.forecasts)
-    return np.array([[list(f.values) for f in forecast.features] for forecast in response.forecasts]
-                    ).transpose(0, 2, 1)
+    return np.array([[list(f.values) for f in forecast.features] for forecast in response.forecasts]).transpose(0, 2, 1)
 
 
 @pytest.mark.parametrize("model_id", ["linear", "dense"])
@@ -59,38 +60,53 @@ def test_predicting_the_test_windows_reproduces_the_stored_test_predictions(mode
     times, expected = stored_test_predictions(stack, model_id)
     assert len(times) > 5
     temperature, _ = stack.files
-    response = stack.stub.Predict(pb.PredictRequest(
-        name=f"registeredModels/{model}/versions/1", reference_times=_stamps(times),
-        files=pb.FileInputs(inputs=[pb.FileInput(feature="temperature", file=temperature)])),
-        metadata=tenant.metadata)
+    response = stack.stub.Predict(
+        pb.PredictRequest(
+            name=f"registeredModels/{model}/versions/1",
+            reference_times=_stamps(times),
+            files=pb.FileInputs(inputs=[pb.FileInput(feature="temperature", file=temperature)]),
+        ),
+        metadata=tenant.metadata,
+    )
     assert response.model_version == f"registeredModels/{model}/versions/1"
     assert [f.reference_time.seconds for f in response.forecasts] == times.tolist()
     np.testing.assert_allclose(_values(response), expected, rtol=1e-5, atol=1e-3)
     # Output timestamps: the load horizon 0..3 h in 3 steps.
     assert [(s.feature, [o.ToSeconds() for o in s.offsets]) for s in response.steps] == [("load", [3600, 7200, 10800])]
-    assert all([f.feature for f in forecast.features] == ["load"] and len(forecast.features[0].values) == 3
-               for forecast in response.forecasts)
+    assert all(
+        [f.feature for f in forecast.features] == ["load"] and len(forecast.features[0].values) == 3
+        for forecast in response.forecasts
+    )
 
 
 def test_inline_series_alias_and_the_latest_reference_time(models_stack):
     stack, tenant = models_stack, models_stack.tenant
     model = f"p-{uuid.uuid4().hex[:8]}"
     register(stack.stub, tenant, model, stack.model("linear"))
-    stack.stub.SetAlias(pb.SetAliasRequest(name=f"registeredModels/{model}", alias="production", version=1),
-                        metadata=tenant.metadata)
+    stack.stub.SetAlias(
+        pb.SetAliasRequest(name=f"registeredModels/{model}", alias="production", version=1), metadata=tenant.metadata
+    )
     times, values = temperature_series()
-    series = pb.InlineSeries(feature="temperature", values=values.tolist(),
-                             times=_stamps(times.astype("datetime64[s]").astype(np.int64)))
-    latest = stack.stub.Predict(pb.PredictRequest(name=f"registeredModels/{model}@production",
-                                                  series=pb.InlineInputs(series=[series])), metadata=tenant.metadata)
+    series = pb.InlineSeries(
+        feature="temperature", values=values.tolist(), times=_stamps(times.astype("datetime64[s]").astype(np.int64))
+    )
+    latest = stack.stub.Predict(
+        pb.PredictRequest(name=f"registeredModels/{model}@production", series=pb.InlineInputs(series=[series])),
+        metadata=tenant.metadata,
+    )
     assert latest.model_version == f"registeredModels/{model}/versions/1"
     last_hour = int(times[-1].astype("datetime64[s]").astype(np.int64))
     assert [f.reference_time.seconds for f in latest.forecasts] == [last_hour]
 
     stored_times, expected = stored_test_predictions(stack, "linear")
-    inline = stack.stub.Predict(pb.PredictRequest(name=f"registeredModels/{model}@production",
-                                                  reference_times=_stamps(stored_times[::-1]),
-                                                  series=pb.InlineInputs(series=[series])), metadata=tenant.metadata)
+    inline = stack.stub.Predict(
+        pb.PredictRequest(
+            name=f"registeredModels/{model}@production",
+            reference_times=_stamps(stored_times[::-1]),
+            series=pb.InlineInputs(series=[series]),
+        ),
+        metadata=tenant.metadata,
+    )
     np.testing.assert_allclose(_values(inline), expected[::-1], rtol=1e-5, atol=1e-3)
 
 
@@ -99,22 +115,45 @@ def test_inputs_that_do_not_cover_the_window_or_do_not_match(models_stack):
     model = f"p-{uuid.uuid4().hex[:8]}"
     version = register(stack.stub, tenant, model, stack.model("linear")).name
     times, values = temperature_series()
-    series = pb.InlineSeries(feature="temperature", values=values[:50].tolist(),
-                             times=_stamps(times[:50].astype("datetime64[s]").astype(np.int64)))
+    series = pb.InlineSeries(
+        feature="temperature",
+        values=values[:50].tolist(),
+        times=_stamps(times[:50].astype("datetime64[s]").astype(np.int64)),
+    )
     too_late = Timestamp(seconds=int(times[100].astype("datetime64[s]").astype(np.int64)))
-    error = expect_error(lambda: stack.stub.Predict(pb.PredictRequest(
-        name=version, reference_times=[too_late], series=pb.InlineInputs(series=[series])), metadata=tenant.metadata),
-        grpc.StatusCode.FAILED_PRECONDITION)
+    error = expect_error(
+        lambda: stack.stub.Predict(
+            pb.PredictRequest(name=version, reference_times=[too_late], series=pb.InlineInputs(series=[series])),
+            metadata=tenant.metadata,
+        ),
+        grpc.StatusCode.FAILED_PRECONDITION,
+    )
     assert "temperature" in error.details() and "from 2024-01-04T23:00:00Z to 2024-01-05T04:00:00Z" in error.details()
-    expect_error(lambda: stack.stub.Predict(pb.PredictRequest(
-        name=version, series=pb.InlineInputs(series=[pb.InlineSeries(feature="humidity", times=series.times,
-                                                                     values=series.values)])),
-        metadata=tenant.metadata), grpc.StatusCode.INVALID_ARGUMENT)
-    expect_error(lambda: stack.stub.Predict(pb.PredictRequest(name=version), metadata=tenant.metadata),
-                 grpc.StatusCode.INVALID_ARGUMENT)
-    expect_error(lambda: stack.stub.Predict(pb.PredictRequest(
-        name=version, files=pb.FileInputs(inputs=[pb.FileInput(feature="temperature", file="files/nope")])),
-        metadata=tenant.metadata), grpc.StatusCode.NOT_FOUND)
+    expect_error(
+        lambda: stack.stub.Predict(
+            pb.PredictRequest(
+                name=version,
+                series=pb.InlineInputs(
+                    series=[pb.InlineSeries(feature="humidity", times=series.times, values=series.values)]
+                ),
+            ),
+            metadata=tenant.metadata,
+        ),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    expect_error(
+        lambda: stack.stub.Predict(pb.PredictRequest(name=version), metadata=tenant.metadata),
+        grpc.StatusCode.INVALID_ARGUMENT,
+    )
+    expect_error(
+        lambda: stack.stub.Predict(
+            pb.PredictRequest(
+                name=version, files=pb.FileInputs(inputs=[pb.FileInput(feature="temperature", file="files/nope")])
+            ),
+            metadata=tenant.metadata,
+        ),
+        grpc.StatusCode.NOT_FOUND,
+    )
 
 
 def test_models_are_loaded_once_then_served_warm(models_stack):
@@ -122,8 +161,10 @@ def test_models_are_loaded_once_then_served_warm(models_stack):
     model = f"p-{uuid.uuid4().hex[:8]}"
     register(stack.stub, tenant, model, stack.model("dense"))
     temperature, _ = stack.files
-    request = pb.PredictRequest(name=f"registeredModels/{model}/versions/1",
-                                files=pb.FileInputs(inputs=[pb.FileInput(feature="temperature", file=temperature)]))
+    request = pb.PredictRequest(
+        name=f"registeredModels/{model}/versions/1",
+        files=pb.FileInputs(inputs=[pb.FileInput(feature="temperature", file=temperature)]),
+    )
     loads = stack.server.cache.loads
     cold = stack.stub.Predict(request, metadata=tenant.metadata)
     warm = stack.stub.Predict(request, metadata=tenant.metadata)

@@ -35,9 +35,15 @@ def running_training_stack(db, database_url: str, store, workers: int = 1, **set
         config = make_config(upload_address=upload.address, **settings)
         training = TrainingServer(config, db, store, "127.0.0.1:0", database_url)
         address = f"127.0.0.1:{training.port}"
-        env = {**os.environ, "TSFORGE_JWT_SECRET": JWT_SECRET, "TSFORGE_UPLOAD_ADDRESS": upload.address,
-               "TSFORGE_TRAINING_ADDRESS": address, "TSFORGE_DATA_DIR": str(store.root.parent),
-               "TSFORGE_LOG_JSON": "false", **{f"TSFORGE_{k.upper()}": v for k, v in settings.items()}}
+        env = {
+            **os.environ,
+            "TSFORGE_JWT_SECRET": JWT_SECRET,
+            "TSFORGE_UPLOAD_ADDRESS": upload.address,
+            "TSFORGE_TRAINING_ADDRESS": address,
+            "TSFORGE_DATA_DIR": str(store.root.parent),
+            "TSFORGE_LOG_JSON": "false",
+            **{f"TSFORGE_{k.upper()}": v for k, v in settings.items()},
+        }
         env.pop("TSFORGE_S3_ENDPOINT", None)
         pool = WorkerPool(workers, env, database_url) if workers else None
         channel = client_channel(address)

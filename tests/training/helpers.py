@@ -27,8 +27,9 @@ def upload_pair(upload_stub, tenant, hours: int = 240) -> tuple[str, str]:
     temperature = 10 + 5 * np.sin(2 * np.pi * t / 24)
     load = 100 + 3 * temperature + np.cos(2 * np.pi * t / 24)
     temperature_file = stream_upload(upload_stub, tenant, hourly_csv("temperature", temperature), file_name="t.csv")
-    load_file = stream_upload(upload_stub, tenant, hourly_csv("load", load), role=common_pb2.FEATURE_ROLE_OUTPUT,
-                              file_name="load.csv")
+    load_file = stream_upload(
+        upload_stub, tenant, hourly_csv("load", load), role=common_pb2.FEATURE_ROLE_OUTPUT, file_name="load.csv"
+    )
     return temperature_file.name, load_file.name
 
 
@@ -36,21 +37,27 @@ def small_spec(temperature: str, load: str, **window) -> tr.DatasetSpec:
     return tr.DatasetSpec(
         inputs=[tr.FeatureSpec(file=temperature, horizon=common_pb2.HorizonHours(start=-6, end=0))],
         outputs=[tr.FeatureSpec(file=load, horizon=common_pb2.HorizonHours(start=0, end=3))],
-        window=tr.WindowConfig(input_steps=window.get("input_steps", 6), output_steps=window.get("output_steps", 3),
-                               step_minutes=60),
+        window=tr.WindowConfig(
+            input_steps=window.get("input_steps", 6), output_steps=window.get("output_steps", 3), step_minutes=60
+        ),
         calendar=tr.CalendarFeatures(day=True),
     )
 
 
 def create_session(stub, tenant, spec: tr.DatasetSpec) -> tr.Session:
-    return stub.CreateSession(pb.CreateSessionRequest(session=tr.Session(display_name="test", spec=spec)),
-                              metadata=tenant.metadata).session
+    return stub.CreateSession(
+        pb.CreateSessionRequest(session=tr.Session(display_name="test", spec=spec)), metadata=tenant.metadata
+    ).session
 
 
 def build_ready_dataset(stub, tenant, session: tr.Session, timeout: float = 60) -> tr.Dataset:
     dataset = stub.BuildDataset(pb.BuildDatasetRequest(parent=session.name), metadata=tenant.metadata).dataset
-    events = [r.event for r in stub.WatchDatasetBuild(pb.WatchDatasetBuildRequest(name=dataset.name),
-                                                      metadata=tenant.metadata, timeout=timeout)]
+    events = [
+        r.event
+        for r in stub.WatchDatasetBuild(
+            pb.WatchDatasetBuildRequest(name=dataset.name), metadata=tenant.metadata, timeout=timeout
+        )
+    ]
     assert events[-1].state_change.state == tr.DATASET_STATE_READY, events[-1]
     return stub.GetDataset(pb.GetDatasetRequest(name=dataset.name), metadata=tenant.metadata).dataset
 

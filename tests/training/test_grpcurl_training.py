@@ -24,8 +24,16 @@ def test_grpcurl_lists_describes_and_calls_the_training_service(db, database_url
         assert "returns ( stream .tsforge.training.v1.WatchRunResponse )" in described
 
         def list_sessions(token: str) -> dict:
-            return json.loads(_grpcurl("-H", f"authorization: Bearer {token}", "-d", '{"pageSize": 5}',
-                                       stack.address, f"{SERVICE}/ListSessions"))
+            return json.loads(
+                _grpcurl(
+                    "-H",
+                    f"authorization: Bearer {token}",
+                    "-d",
+                    '{"pageSize": 5}',
+                    stack.address,
+                    f"{SERVICE}/ListSessions",
+                )
+            )
 
         sessions = list_sessions(tenant.token)["sessions"]
         assert [s["name"] for s in sessions] == [session.name]

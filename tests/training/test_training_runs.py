@@ -30,15 +30,20 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as pb
 from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
 
-LONG_DENSE = tr.ModelSpec(model_id="long", dense=tr.DenseParams(neural=tr.NeuralParams(
-    layers=1, units=4, epochs=2000, early_stopping_patience=2000, batch_size=4)))
+LONG_DENSE = tr.ModelSpec(
+    model_id="long",
+    dense=tr.DenseParams(
+        neural=tr.NeuralParams(layers=1, units=4, epochs=2000, early_stopping_patience=2000, batch_size=4)
+    ),
+)
 
 
 @pytest.fixture(scope="module")
 def stack(db, database_url, tmp_path_factory):
     store = LocalObjectStore(tmp_path_factory.mktemp("data") / "objects")
-    with running_training_stack(db, database_url, store, worker_lost_seconds="3",
-                                tenant_max_active_runs="2") as running:
+    with running_training_stack(
+        db, database_url, store, worker_lost_seconds="3", tenant_max_active_runs="2"
+    ) as running:
         yield running
 
 
@@ -53,8 +58,9 @@ def ready(stack):
 
 
 def _start(stack, tenant, dataset, *specs) -> tr.Run:
-    return stack.stub.CreateRun(pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=list(specs))),
-                                metadata=tenant.metadata).run
+    return stack.stub.CreateRun(
+        pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=list(specs))), metadata=tenant.metadata
+    ).run
 
 
 def _first_epoch(stack, tenant, run) -> list[tr.RunEvent]:
@@ -86,8 +92,9 @@ def test_a_killed_worker_ends_its_run_failed_and_a_new_worker_carries_on(stack, 
     os.kill(_worker_pid(db, run), signal.SIGKILL)
     failed = wait_for_run(stack.stub, tenant, run.name, timeout=30)
     assert failed.state == tr.RUN_STATE_FAILED and "worker lost" in failed.failure_reason
-    events = [r.event for r in stack.stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata,
-                                                   timeout=10)]
+    events = [
+        r.event for r in stack.stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata, timeout=10)
+    ]
     assert events[-1].state_change.state == tr.RUN_STATE_FAILED
     after = _start(stack, tenant, dataset, tr.ModelSpec(linear_regression={}))
     assert wait_for_run(stack.stub, tenant, after.name, timeout=60).state == tr.RUN_STATE_SUCCEEDED
@@ -103,8 +110,9 @@ def _worker_pid(db, run) -> int:
 
 def test_reconnecting_with_the_last_sequence_misses_nothing_and_repeats_nothing(stack, ready):
     tenant, _, dataset = ready
-    run = _start(stack, tenant, dataset, tr.ModelSpec(dense=tr.DenseParams(neural=tr.NeuralParams(
-        layers=1, units=4, epochs=5))))
+    run = _start(
+        stack, tenant, dataset, tr.ModelSpec(dense=tr.DenseParams(neural=tr.NeuralParams(layers=1, units=4, epochs=5)))
+    )
     first = []
     stream = stack.stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata, timeout=120)
     for response in stream:
@@ -112,8 +120,12 @@ def test_reconnecting_with_the_last_sequence_misses_nothing_and_repeats_nothing(
         if len(first) == 3:
             stream.cancel()  # the client drops
             break
-    rest = [r.event for r in stack.stub.WatchRun(pb.WatchRunRequest(name=run.name, after_sequence=3),
-                                                 metadata=tenant.metadata, timeout=120)]
+    rest = [
+        r.event
+        for r in stack.stub.WatchRun(
+            pb.WatchRunRequest(name=run.name, after_sequence=3), metadata=tenant.metadata, timeout=120
+        )
+    ]
     sequences = [e.sequence for e in first + rest]
     assert sequences == list(range(1, len(sequences) + 1))
     assert rest[-1].state_change.state == tr.RUN_STATE_SUCCEEDED
@@ -126,18 +138,32 @@ def test_a_watcher_on_another_replica_process_sees_the_workers_events(stack, rea
     --workers 0`), serves the watcher; the worker of the first stack produces the events."""
     tenant, _, dataset = ready
     port = _free_port()
-    env = {**stack.env, "TSFORGE_DATABASE_URL": database_url, "TSFORGE_TRAINING_PORT": str(port),
-           "TSFORGE_DATA_DIR": str(tmp_path)}
-    replica = subprocess.Popen([sys.executable, "-m", "tsforge.cli", "up", "--only", "training", "--workers", "0"],
-                               env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    env = {
+        **stack.env,
+        "TSFORGE_DATABASE_URL": database_url,
+        "TSFORGE_TRAINING_PORT": str(port),
+        "TSFORGE_DATA_DIR": str(tmp_path),
+    }
+    replica = subprocess.Popen(
+        [sys.executable, "-m", "tsforge.cli", "up", "--only", "training", "--workers", "0"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         channel = client_channel(f"127.0.0.1:{port}")
         grpc.channel_ready_future(channel).result(timeout=60)
         stub = pb_grpc.TrainingServiceStub(channel)
-        run = _start(stack, tenant, dataset, tr.ModelSpec(dense=tr.DenseParams(neural=tr.NeuralParams(
-            layers=1, units=4, epochs=3))))
-        events = [r.event for r in stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata,
-                                                 timeout=120)]
+        run = _start(
+            stack,
+            tenant,
+            dataset,
+            tr.ModelSpec(dense=tr.DenseParams(neural=tr.NeuralParams(layers=1, units=4, epochs=3))),
+        )
+        events = [
+            r.event for r in stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata, timeout=120)
+        ]
         assert [e.WhichOneof("event") for e in events].count("epoch_end") == 3
         assert events[-1].state_change.state == tr.RUN_STATE_SUCCEEDED
         channel.close()
@@ -178,26 +204,36 @@ def test_another_tenants_training_resources_are_not_found(stack, ready, other_te
     stub, them = stack.stub, other_tenant.metadata
     calls = {
         "GetSession": lambda: stub.GetSession(pb.GetSessionRequest(name=session.name), metadata=them),
-        "UpdateSession": lambda: stub.UpdateSession(pb.UpdateSessionRequest(
-            session=tr.Session(name=session.name, display_name="x"), update_mask={"paths": ["display_name"]}),
-            metadata=them),
-        "DeleteSession": lambda: stub.DeleteSession(pb.DeleteSessionRequest(name=session.name, force=True),
-                                                    metadata=them),
+        "UpdateSession": lambda: stub.UpdateSession(
+            pb.UpdateSessionRequest(
+                session=tr.Session(name=session.name, display_name="x"), update_mask={"paths": ["display_name"]}
+            ),
+            metadata=them,
+        ),
+        "DeleteSession": lambda: stub.DeleteSession(
+            pb.DeleteSessionRequest(name=session.name, force=True), metadata=them
+        ),
         "BuildDataset": lambda: stub.BuildDataset(pb.BuildDatasetRequest(parent=session.name), metadata=them),
         "GetDataset": lambda: stub.GetDataset(pb.GetDatasetRequest(name=dataset.name), metadata=them),
         "ListDatasets": lambda: stub.ListDatasets(pb.ListDatasetsRequest(parent=session.name), metadata=them),
-        "WatchDatasetBuild": lambda: list(stub.WatchDatasetBuild(pb.WatchDatasetBuildRequest(name=dataset.name),
-                                                                 metadata=them)),
-        "DownloadDatasetObject": lambda: list(stub.DownloadDatasetObject(pb.DownloadDatasetObjectRequest(
-            name=dataset.name, object_id="scalers"), metadata=them)),
+        "WatchDatasetBuild": lambda: list(
+            stub.WatchDatasetBuild(pb.WatchDatasetBuildRequest(name=dataset.name), metadata=them)
+        ),
+        "DownloadDatasetObject": lambda: list(
+            stub.DownloadDatasetObject(
+                pb.DownloadDatasetObjectRequest(name=dataset.name, object_id="scalers"), metadata=them
+            )
+        ),
         "CreateRun": lambda: _start(stack, other_tenant, dataset, tr.ModelSpec(linear_regression={})),
         "GetRun": lambda: stub.GetRun(pb.GetRunRequest(name=run.name), metadata=them),
         "CancelRun": lambda: stub.CancelRun(pb.CancelRunRequest(name=run.name), metadata=them),
         "WatchRun": lambda: list(stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=them)),
-        "ReadPredictions": lambda: list(stub.ReadPredictions(pb.ReadPredictionsRequest(
-            name=model, split=common_pb2.DATA_SPLIT_TEST), metadata=them)),
-        "DownloadModelArtifact": lambda: list(stub.DownloadModelArtifact(pb.DownloadModelArtifactRequest(
-            name=model), metadata=them)),
+        "ReadPredictions": lambda: list(
+            stub.ReadPredictions(pb.ReadPredictionsRequest(name=model, split=common_pb2.DATA_SPLIT_TEST), metadata=them)
+        ),
+        "DownloadModelArtifact": lambda: list(
+            stub.DownloadModelArtifact(pb.DownloadModelArtifactRequest(name=model), metadata=them)
+        ),
     }
     for rpc, call in calls.items():
         with pytest.raises(grpc.RpcError) as caught:

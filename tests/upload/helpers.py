@@ -43,15 +43,17 @@ def status_details(error: grpc.RpcError, kind):
 
 
 def field_violations(error: grpc.RpcError) -> dict[str, str]:
-    return {v.field: v.description for d in status_details(error, error_details_pb2.BadRequest)
-            for v in d.field_violations}
+    return {
+        v.field: v.description for d in status_details(error, error_details_pb2.BadRequest) for v in d.field_violations
+    }
 
 
 def create_upload(stub, tenant, data: bytes | None = None, role=INPUT, file_name="load.csv", **fields) -> pb.Upload:
     if data is not None:
         fields.setdefault("declared_size_bytes", len(data))
-    return stub.CreateUpload(pb.CreateUploadRequest(upload=pb.Upload(
-        file_name=file_name, role=role, **fields)), metadata=tenant.metadata).upload
+    return stub.CreateUpload(
+        pb.CreateUploadRequest(upload=pb.Upload(file_name=file_name, role=role, **fields)), metadata=tenant.metadata
+    ).upload
 
 
 def send_chunks(stub, tenant, upload_name: str, data: bytes, chunk: int, start: int = 0, stop: int | None = None):
@@ -59,24 +61,26 @@ def send_chunks(stub, tenant, upload_name: str, data: bytes, chunk: int, start: 
     stop = len(data) if stop is None else stop
     upload = None
     for offset in range(start, stop, chunk):
-        upload = stub.WriteUploadChunk(pb.WriteUploadChunkRequest(
-            name=upload_name, offset=offset, data=data[offset:min(offset + chunk, stop)]),
-            metadata=tenant.metadata).upload
+        upload = stub.WriteUploadChunk(
+            pb.WriteUploadChunkRequest(name=upload_name, offset=offset, data=data[offset : min(offset + chunk, stop)]),
+            metadata=tenant.metadata,
+        ).upload
     return upload
 
 
 def upload_whole(stub, tenant, data: bytes, chunk: int = 4096, **fields) -> pb.File:
     upload = create_upload(stub, tenant, data, **fields)
     send_chunks(stub, tenant, upload.name, data, chunk)
-    return stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)),
-                               metadata=tenant.metadata).file
+    return stub.CompleteUpload(
+        pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)), metadata=tenant.metadata
+    ).file
 
 
 def stream_upload(stub, tenant, data: bytes, chunk: int = 4096, role=INPUT, file_name="load.csv", **metadata):
     def messages():
         yield pb.UploadFileRequest(metadata=pb.UploadFileMetadata(file_name=file_name, role=role, **metadata))
         for offset in range(0, len(data), chunk):
-            yield pb.UploadFileRequest(chunk=data[offset:offset + chunk])
+            yield pb.UploadFileRequest(chunk=data[offset : offset + chunk])
 
     return stub.UploadFile(messages(), metadata=tenant.metadata).file
 

@@ -27,6 +27,14 @@ def test_grpcurl_lists_describes_and_calls_the_upload_service(db, local_store, t
         assert "tsforge.upload.v1.UploadService" in _grpcurl(service.address, "list").split()
         described = _grpcurl(service.address, "describe", "tsforge.upload.v1.UploadService")
         assert "rpc WriteUploadChunk" in described and "rpc UploadFile ( stream" in described
-        listed = json.loads(_grpcurl("-H", f"authorization: Bearer {tenant.token}", "-d", '{"pageSize": 5}',
-                                     service.address, "tsforge.upload.v1.UploadService/ListFiles"))
+        listed = json.loads(
+            _grpcurl(
+                "-H",
+                f"authorization: Bearer {tenant.token}",
+                "-d",
+                '{"pageSize": 5}',
+                service.address,
+                "tsforge.upload.v1.UploadService/ListFiles",
+            )
+        )
         assert [f["name"] for f in listed["files"]] == [file.name]

@@ -36,8 +36,9 @@ def test_chunked_upload_creates_a_profiled_file_with_identical_bytes(upload_serv
     assert stub.GetUpload(pb.GetUploadRequest(name=upload.name), metadata=tenant.metadata).upload.received_bytes == 3000
     send_chunks(stub, tenant, upload.name, data, chunk=1000, start=3000)
 
-    file = stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)),
-                               metadata=tenant.metadata).file
+    file = stub.CompleteUpload(
+        pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)), metadata=tenant.metadata
+    ).file
     assert file.name.startswith("files/") and file.display_name == "Load" and file.role == INPUT
     assert (file.size_bytes, file.sha256) == (len(data), sha256(data))
     profile = file.profile
@@ -69,22 +70,25 @@ def test_resending_a_chunk_is_harmless_and_gaps_or_overlaps_name_the_expected_of
     stub, data = upload_service.stub, csv_bytes(100)
     upload = create_upload(stub, tenant, data)
     send_chunks(stub, tenant, upload.name, data, chunk=500, stop=1000)
-    again = stub.WriteUploadChunk(pb.WriteUploadChunkRequest(name=upload.name, offset=500, data=data[500:1000]),
-                                  metadata=tenant.metadata).upload
+    again = stub.WriteUploadChunk(
+        pb.WriteUploadChunkRequest(name=upload.name, offset=500, data=data[500:1000]), metadata=tenant.metadata
+    ).upload
     assert again.received_bytes == 1000
 
     for offset, chunk in ((1500, data[1500:1600]), (900, data[900:1200])):
         with pytest.raises(grpc.RpcError) as caught:
-            stub.WriteUploadChunk(pb.WriteUploadChunkRequest(name=upload.name, offset=offset, data=chunk),
-                                  metadata=tenant.metadata)
+            stub.WriteUploadChunk(
+                pb.WriteUploadChunkRequest(name=upload.name, offset=offset, data=chunk), metadata=tenant.metadata
+            )
         assert caught.value.code() == grpc.StatusCode.FAILED_PRECONDITION
         assert "expected offset 1000" in caught.value.details()
         [failure] = status_details(caught.value, error_details_pb2.PreconditionFailure)
         assert failure.violations[0].type == "OFFSET"
 
     send_chunks(stub, tenant, upload.name, data, chunk=700, start=1000)
-    file = stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)),
-                               metadata=tenant.metadata).file
+    file = stub.CompleteUpload(
+        pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)), metadata=tenant.metadata
+    ).file
     assert download(stub, tenant, file.name)[1] == data
 
 
@@ -93,8 +97,9 @@ def test_checksum_mismatch_is_invalid_and_keeps_nothing(upload_service, tenant):
     upload = create_upload(stub, tenant, data)
     send_chunks(stub, tenant, upload.name, data, chunk=1024)
     with pytest.raises(grpc.RpcError) as caught:
-        stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=sha256(b"other")),
-                            metadata=tenant.metadata)
+        stub.CompleteUpload(
+            pb.CompleteUploadRequest(name=upload.name, sha256=sha256(b"other")), metadata=tenant.metadata
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "sha256" in field_violations(caught.value)
     with pytest.raises(grpc.RpcError) as gone:
@@ -135,8 +140,10 @@ def test_abort_discards_the_upload_and_its_bytes(upload_service, tenant):
 
 def test_files_list_in_pages_filter_by_role_and_update_and_delete(upload_service, tenant):
     stub = upload_service.stub
-    made = [upload_whole(stub, tenant, csv_bytes(10 + i), role=INPUT if i % 2 else OUTPUT, file_name=f"f{i}.csv")
-            for i in range(5)]
+    made = [
+        upload_whole(stub, tenant, csv_bytes(10 + i), role=INPUT if i % 2 else OUTPUT, file_name=f"f{i}.csv")
+        for i in range(5)
+    ]
     seen, token = [], ""
     while True:
         page = stub.ListFiles(pb.ListFilesRequest(page_size=2, page_token=token), metadata=tenant.metadata)
@@ -150,15 +157,23 @@ def test_files_list_in_pages_filter_by_role_and_update_and_delete(upload_service
     assert sorted(f.name for f in inputs) == sorted(f.name for f in made if f.role == INPUT)
 
     target = made[0]
-    updated = stub.UpdateFile(pb.UpdateFileRequest(
-        file=pb.File(name=target.name, display_name="Renamed", description="new", role=INPUT, size_bytes=1),
-        update_mask=field_mask_pb2.FieldMask(paths=["display_name", "role"])), metadata=tenant.metadata).file
+    updated = stub.UpdateFile(
+        pb.UpdateFileRequest(
+            file=pb.File(name=target.name, display_name="Renamed", description="new", role=INPUT, size_bytes=1),
+            update_mask=field_mask_pb2.FieldMask(paths=["display_name", "role"]),
+        ),
+        metadata=tenant.metadata,
+    ).file
     assert (updated.display_name, updated.role, updated.description) == ("Renamed", INPUT, "")
     assert updated.size_bytes == target.size_bytes
     with pytest.raises(grpc.RpcError) as caught:
-        stub.UpdateFile(pb.UpdateFileRequest(file=pb.File(name=target.name, size_bytes=1, display_name=""),
-                                             update_mask=field_mask_pb2.FieldMask(paths=["size_bytes", "display_name"])),
-                        metadata=tenant.metadata)
+        stub.UpdateFile(
+            pb.UpdateFileRequest(
+                file=pb.File(name=target.name, size_bytes=1, display_name=""),
+                update_mask=field_mask_pb2.FieldMask(paths=["size_bytes", "display_name"]),
+            ),
+            metadata=tenant.metadata,
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert set(field_violations(caught.value)) == {"update_mask", "file.display_name"}
 
@@ -181,12 +196,16 @@ def test_preview_returns_the_first_parsed_rows(upload_service, tenant):
 def test_invalid_requests_list_every_problem_at_once(upload_service, tenant):
     stub = upload_service.stub
     with pytest.raises(grpc.RpcError) as caught:
-        stub.CreateUpload(pb.CreateUploadRequest(upload=pb.Upload(
-            file_name="", declared_size_bytes=-1, declared_sha256="xyz")), metadata=tenant.metadata)
+        stub.CreateUpload(
+            pb.CreateUploadRequest(upload=pb.Upload(file_name="", declared_size_bytes=-1, declared_sha256="xyz")),
+            metadata=tenant.metadata,
+        )
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert set(field_violations(caught.value)) == {"file_name", "role", "declared_size_bytes", "declared_sha256"}
-    for request, field in ((pb.GetFileRequest(name="uploads/abc"), "name"),
-                           (pb.GetFileRequest(name="files/../x"), "name")):
+    for request, field in (
+        (pb.GetFileRequest(name="uploads/abc"), "name"),
+        (pb.GetFileRequest(name="files/../x"), "name"),
+    ):
         with pytest.raises(grpc.RpcError) as caught:
             stub.GetFile(request, metadata=tenant.metadata)
         assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT

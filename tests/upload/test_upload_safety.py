@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import grpc
 import pytest
@@ -95,21 +95,27 @@ def test_another_tenants_uploads_and_files_are_not_found(upload_service, tenant,
     send_chunks(stub, tenant, upload.name, data, chunk=100, stop=100)
     calls = {
         "GetUpload": lambda: stub.GetUpload(pb.GetUploadRequest(name=upload.name), metadata=other_tenant.metadata),
-        "WriteUploadChunk": lambda: stub.WriteUploadChunk(pb.WriteUploadChunkRequest(
-            name=upload.name, offset=100, data=data[100:200]), metadata=other_tenant.metadata),
-        "CompleteUpload": lambda: stub.CompleteUpload(pb.CompleteUploadRequest(
-            name=upload.name, sha256=sha256(data)), metadata=other_tenant.metadata),
-        "AbortUpload": lambda: stub.AbortUpload(pb.AbortUploadRequest(name=upload.name),
-                                                metadata=other_tenant.metadata),
+        "WriteUploadChunk": lambda: stub.WriteUploadChunk(
+            pb.WriteUploadChunkRequest(name=upload.name, offset=100, data=data[100:200]), metadata=other_tenant.metadata
+        ),
+        "CompleteUpload": lambda: stub.CompleteUpload(
+            pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)), metadata=other_tenant.metadata
+        ),
+        "AbortUpload": lambda: stub.AbortUpload(
+            pb.AbortUploadRequest(name=upload.name), metadata=other_tenant.metadata
+        ),
         "GetFile": lambda: stub.GetFile(pb.GetFileRequest(name=file.name), metadata=other_tenant.metadata),
-        "UpdateFile": lambda: stub.UpdateFile(pb.UpdateFileRequest(
-            file=pb.File(name=file.name, display_name="mine"), update_mask={"paths": ["display_name"]}),
-            metadata=other_tenant.metadata),
+        "UpdateFile": lambda: stub.UpdateFile(
+            pb.UpdateFileRequest(
+                file=pb.File(name=file.name, display_name="mine"), update_mask={"paths": ["display_name"]}
+            ),
+            metadata=other_tenant.metadata,
+        ),
         "DeleteFile": lambda: stub.DeleteFile(pb.DeleteFileRequest(name=file.name), metadata=other_tenant.metadata),
-        "DownloadFile": lambda: list(stub.DownloadFile(pb.DownloadFileRequest(name=file.name),
-                                                       metadata=other_tenant.metadata)),
-        "PreviewFile": lambda: stub.PreviewFile(pb.PreviewFileRequest(name=file.name),
-                                                metadata=other_tenant.metadata),
+        "DownloadFile": lambda: list(
+            stub.DownloadFile(pb.DownloadFileRequest(name=file.name), metadata=other_tenant.metadata)
+        ),
+        "PreviewFile": lambda: stub.PreviewFile(pb.PreviewFileRequest(name=file.name), metadata=other_tenant.metadata),
     }
     for rpc, call in calls.items():
         with pytest.raises(grpc.RpcError) as caught:
@@ -124,14 +130,19 @@ def test_another_tenants_uploads_and_files_are_not_found(upload_service, tenant,
 
 def test_calls_without_a_valid_token_are_unauthenticated_but_health_and_reflection_are_open(upload_service, tenant):
     stub = upload_service.stub
-    for metadata in ((), (("authorization", "Bearer nonsense"),), (("authorization", "Basic abc"),),
-                     (("authorization", tenant.metadata[0][1] + "x"),)):
+    for metadata in (
+        (),
+        (("authorization", "Bearer nonsense"),),
+        (("authorization", "Basic abc"),),
+        (("authorization", tenant.metadata[0][1] + "x"),),
+    ):
         with pytest.raises(grpc.RpcError) as caught:
             stub.ListFiles(pb.ListFilesRequest(), metadata=metadata)
         assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
     channel = client_channel(upload_service.address)
-    health = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(
-        service="tsforge.upload.v1.UploadService"))
+    health = health_pb2_grpc.HealthStub(channel).Check(
+        health_pb2.HealthCheckRequest(service="tsforge.upload.v1.UploadService")
+    )
     assert health.status == health_pb2.HealthCheckResponse.SERVING
     services = ProtoReflectionDescriptorDatabase(channel).get_services()
     assert "tsforge.upload.v1.UploadService" in services and "grpc.health.v1.Health" in services
@@ -175,7 +186,7 @@ def test_expired_uploads_are_reaped_with_their_bytes(db, store, tenant):
 
 
 def _long_ago() -> datetime:
-    return datetime.now(timezone.utc) - timedelta(days=2)
+    return datetime.now(UTC) - timedelta(days=2)
 
 
 def test_chunks_alternating_between_replicas_complete_to_the_right_file(db, store, tenant):
@@ -185,11 +196,13 @@ def test_chunks_alternating_between_replicas_complete_to_the_right_file(db, stor
         chunk = 4096
         for number, offset in enumerate(range(0, len(data), chunk)):
             replica = (first, second)[number % 2]
-            send_chunks(replica.stub, tenant, upload.name, data, chunk=chunk, start=offset,
-                        stop=min(offset + chunk, len(data)))
+            send_chunks(
+                replica.stub, tenant, upload.name, data, chunk=chunk, start=offset, stop=min(offset + chunk, len(data))
+            )
         # The first replica saw every other chunk: its scan must not stand for the file.
-        file = first.stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)),
-                                         metadata=tenant.metadata).file
+        file = first.stub.CompleteUpload(
+            pb.CompleteUploadRequest(name=upload.name, sha256=sha256(data)), metadata=tenant.metadata
+        ).file
         expected = upload_whole(first.stub, tenant, data, chunk=len(data))
         assert file.sha256 == sha256(data) == expected.sha256
         assert file.profile == expected.profile and file.profile.row_count == 2000
@@ -202,10 +215,11 @@ def test_two_streams_that_each_fit_alone_make_one_file(db, local_store, tenant):
 
         def stream() -> pb.File | grpc.RpcError:
             def messages():
-                yield pb.UploadFileRequest(metadata=pb.UploadFileMetadata(
-                    file_name="load.csv", role=common_pb2.FEATURE_ROLE_INPUT))
+                yield pb.UploadFileRequest(
+                    metadata=pb.UploadFileMetadata(file_name="load.csv", role=common_pb2.FEATURE_ROLE_INPUT)
+                )
                 for offset in range(0, len(data), 4096):
-                    yield pb.UploadFileRequest(chunk=data[offset:offset + 4096])
+                    yield pb.UploadFileRequest(chunk=data[offset : offset + 4096])
                 both_sent.wait()  # both passed the checks made while the bytes stream in
 
             try:

@@ -39,7 +39,8 @@ class Client:
     def metadata(self) -> tuple[tuple[str, str], ...]:
         if not self.token:
             raise click.UsageError(
-                "no token: set TSFORGE_TOKEN or pass --token (make one with 'tsforge token --tenant NAME')")
+                "no token: set TSFORGE_TOKEN or pass --token (make one with 'tsforge token --tenant NAME')"
+            )
         return (("authorization", f"Bearer {self.token}"),)
 
     @property
@@ -78,8 +79,11 @@ def describe_rpc_error(error: grpc.RpcError) -> str:
     lines = [f"{code}: {error.details() if hasattr(error, 'details') else error}"]
     status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
     for detail in status.details if status else ():
-        for kind in (error_details_pb2.BadRequest, error_details_pb2.QuotaFailure,
-                     error_details_pb2.PreconditionFailure):
+        for kind in (
+            error_details_pb2.BadRequest,
+            error_details_pb2.QuotaFailure,
+            error_details_pb2.PreconditionFailure,
+        ):
             if detail.Is(kind.DESCRIPTOR):
                 unpacked = kind()
                 detail.Unpack(unpacked)

@@ -32,35 +32,66 @@ def _cell(row: er.MetricTableRow, metric: str) -> str:
 @click.command("eval")
 @click.argument("run_name", metavar="RUN")
 @click.option("--model", default="", help="Evaluate only this model (runs/RUN/models/MODEL or MODEL).")
-@click.option("--metric", type=click.Choice(METRICS), default="rmse", show_default=True,
-              help="Rank the models and baselines by this metric.")
-@click.option("--season", type=click.IntRange(0, 10_000), default=0,
-              help="Season in forecast steps for seasonal naive and MASE (default: one day of steps, else 1).")
-@click.option("--units", type=click.Choice(("original", "scaled")), default="original", show_default=True,
-              help="Units of the tables (rank in scaled units to compare features of different units).")
-@click.option("--plots", "plots_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-              help="Write every plot as PNG into this folder.")
+@click.option(
+    "--metric",
+    type=click.Choice(METRICS),
+    default="rmse",
+    show_default=True,
+    help="Rank the models and baselines by this metric.",
+)
+@click.option(
+    "--season",
+    type=click.IntRange(0, 10_000),
+    default=0,
+    help="Season in forecast steps for seasonal naive and MASE (default: one day of steps, else 1).",
+)
+@click.option(
+    "--units",
+    type=click.Choice(("original", "scaled")),
+    default="original",
+    show_default=True,
+    help="Units of the tables (rank in scaled units to compare features of different units).",
+)
+@click.option(
+    "--plots",
+    "plots_dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Write every plot as PNG into this folder.",
+)
 @client_options
-def evaluate(client: Client, run_name: str, model: str, metric: str, season: int, units: str,
-             plots_dir: Path | None) -> None:
+def evaluate(
+    client: Client, run_name: str, model: str, metric: str, season: int, units: str, plots_dir: Path | None
+) -> None:
     """Evaluate RUN (computed once and stored), print the ranking and the overall test table."""
     run_name = run_name if run_name.startswith("runs/") else f"runs/{run_name}"
     if model and not model.startswith("runs/"):
         model = f"{run_name}/models/{model}"
     stub = pb_grpc.EvaluationServiceStub(client.channel("evaluation"))
     metadata = client.metadata()
-    evaluation = stub.CreateEvaluation(pb.CreateEvaluationRequest(evaluation=er.Evaluation(
-        run=run_name, model=model, options=er.EvaluationOptions(season_steps=season, infer_season=not season))),
-        metadata=metadata).evaluation
+    evaluation = stub.CreateEvaluation(
+        pb.CreateEvaluationRequest(
+            evaluation=er.Evaluation(
+                run=run_name, model=model, options=er.EvaluationOptions(season_steps=season, infer_season=not season)
+            )
+        ),
+        metadata=metadata,
+    ).evaluation
     if evaluation.state != er.EVALUATION_STATE_READY:
         state = er.EvaluationState.Name(evaluation.state)
         raise click.ClickException(f"{evaluation.name} is {state}: {evaluation.failure_reason or 'try again later'}")
     value_units = er.VALUE_UNITS_SCALED if units == "scaled" else er.VALUE_UNITS_ORIGINAL
     rank_metric = er.Metric.Value(f"METRIC_{metric.upper()}")
-    ranking = stub.ReadMetricTable(pb.ReadMetricTableRequest(name=evaluation.name, table=pb.MetricTableSelector(
-        kind=er.METRIC_TABLE_KIND_RANKING, units=value_units, rank_metric=rank_metric)), metadata=metadata).table
-    overall = next(t for t in evaluation.overall_tables
-                   if t.split == common_pb2.DATA_SPLIT_TEST and t.units == value_units)
+    ranking = stub.ReadMetricTable(
+        pb.ReadMetricTableRequest(
+            name=evaluation.name,
+            table=pb.MetricTableSelector(kind=er.METRIC_TABLE_KIND_RANKING, units=value_units, rank_metric=rank_metric),
+        ),
+        metadata=metadata,
+    ).table
+    overall = next(
+        t for t in evaluation.overall_tables if t.split == common_pb2.DATA_SPLIT_TEST and t.units == value_units
+    )
     if client.json_output:
         client.emit_json(evaluation)
     people = client.people
@@ -86,19 +117,25 @@ def overall_table(overall: er.MetricTable, title: str) -> Table:
     return table
 
 
-def _write_plots(client: Client, stub, metadata, evaluation: er.Evaluation, folder: Path, metric: int,
-                 units: int) -> None:
+def _write_plots(
+    client: Client, stub, metadata, evaluation: er.Evaluation, folder: Path, metric: int, units: int
+) -> None:
     folder.mkdir(parents=True, exist_ok=True)
-    requests = {"dataset-violins.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_DATASET_VIOLINS),
-                "loss-curves.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_LOSS_CURVES)}
+    requests = {
+        "dataset-violins.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_DATASET_VIOLINS),
+        "loss-curves.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_LOSS_CURVES),
+    }
     for feature in evaluation.features:
         safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in feature)
         requests[f"{safe}-prediction-vs-actual.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_PREDICTION_VS_ACTUAL, feature=feature, units=units)
+            kind=pb.PLOT_KIND_PREDICTION_VS_ACTUAL, feature=feature, units=units
+        )
         requests[f"{safe}-residuals.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_RESIDUAL_HISTOGRAM, feature=feature, units=units)
+            kind=pb.PLOT_KIND_RESIDUAL_HISTOGRAM, feature=feature, units=units
+        )
         requests[f"{safe}-error-per-step.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_ERROR_PER_STEP, feature=feature, metric=metric, units=units)
+            kind=pb.PLOT_KIND_ERROR_PER_STEP, feature=feature, metric=metric, units=units
+        )
     for file_name, request in requests.items():
         request.name = evaluation.name
         try:

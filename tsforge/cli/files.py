@@ -32,17 +32,35 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
-def upload_file(stub: pb_grpc.UploadServiceStub, metadata, path: Path, role: int, display_name: str = "",
-                description: str = "", progress: Progress | None = None, retries: int = 5) -> pb.File:
+def upload_file(
+    stub: pb_grpc.UploadServiceStub,
+    metadata,
+    path: Path,
+    role: int,
+    display_name: str = "",
+    description: str = "",
+    progress: Progress | None = None,
+    retries: int = 5,
+) -> pb.File:
     """Uploads `path` with the resumable flow, picking up an unfinished upload of the
     same bytes if there is one, and riding out dropped connections."""
     size = path.stat().st_size
     sha256 = sha256_of(path)
     upload = _find_unfinished(stub, metadata, path.name, size, sha256)
     if upload is None:
-        upload = stub.CreateUpload(pb.CreateUploadRequest(upload=pb.Upload(
-            file_name=path.name, role=role, display_name=display_name, description=description,
-            declared_size_bytes=size, declared_sha256=sha256)), metadata=metadata).upload
+        upload = stub.CreateUpload(
+            pb.CreateUploadRequest(
+                upload=pb.Upload(
+                    file_name=path.name,
+                    role=role,
+                    display_name=display_name,
+                    description=description,
+                    declared_size_bytes=size,
+                    declared_sha256=sha256,
+                )
+            ),
+            metadata=metadata,
+        ).upload
     task = progress.add_task(path.name, total=size, completed=upload.received_bytes) if progress else None
     offset = upload.received_bytes
     failures = 0
@@ -51,14 +69,17 @@ def upload_file(stub: pb_grpc.UploadServiceStub, metadata, path: Path, role: int
             handle.seek(offset)
             data = handle.read(CHUNK_BYTES)
             try:
-                upload = stub.WriteUploadChunk(pb.WriteUploadChunkRequest(
-                    name=upload.name, offset=offset, data=data), metadata=metadata, timeout=60).upload
+                upload = stub.WriteUploadChunk(
+                    pb.WriteUploadChunkRequest(name=upload.name, offset=offset, data=data),
+                    metadata=metadata,
+                    timeout=60,
+                ).upload
                 failures = 0
             except grpc.RpcError as error:
                 if error.code() not in RETRYABLE + (grpc.StatusCode.FAILED_PRECONDITION,) or failures >= retries:
                     raise
                 failures += 1
-                time.sleep(min(2 ** failures * 0.2, 5))
+                time.sleep(min(2**failures * 0.2, 5))
                 # The chunk may or may not have landed: ask the service where to go on.
                 upload = stub.GetUpload(pb.GetUploadRequest(name=upload.name), metadata=metadata).upload
             offset = upload.received_bytes
@@ -81,18 +102,29 @@ def _find_unfinished(stub, metadata, file_name: str, size: int, sha256: str) -> 
 
 def print_profile(console, file: pb.File) -> None:
     p = file.profile
-    console.print(f"[bold]{file.name}[/bold]  {file.display_name} ({ROLE_NAMES.get(file.role, '?')}), "
-                  f"{human_bytes(file.size_bytes)}, sha256 {file.sha256[:16]}…")
-    console.print(f"  {p.row_count} rows from {p.first_time.ToJsonString()} to {p.last_time.ToJsonString()}; "
-                  f"step median {p.median_step.ToTimedelta()}, min {p.min_step.ToTimedelta()}; "
-                  f"{p.gap_count} gaps, {p.duplicate_timestamp_count} duplicate and "
-                  f"{p.out_of_order_count} out-of-order timestamps")
-    console.print(f"  separator {p.separator!r}, decimal {p.decimal_mark!r}, {p.encoding}, "
-                  f"timestamp column {p.timestamp_column!r} as {p.timestamp_format!r}")
+    console.print(
+        f"[bold]{file.name}[/bold]  {file.display_name} ({ROLE_NAMES.get(file.role, '?')}), "
+        f"{human_bytes(file.size_bytes)}, sha256 {file.sha256[:16]}…"
+    )
+    console.print(
+        f"  {p.row_count} rows from {p.first_time.ToJsonString()} to {p.last_time.ToJsonString()}; "
+        f"step median {p.median_step.ToTimedelta()}, min {p.min_step.ToTimedelta()}; "
+        f"{p.gap_count} gaps, {p.duplicate_timestamp_count} duplicate and "
+        f"{p.out_of_order_count} out-of-order timestamps"
+    )
+    console.print(
+        f"  separator {p.separator!r}, decimal {p.decimal_mark!r}, {p.encoding}, "
+        f"timestamp column {p.timestamp_column!r} as {p.timestamp_format!r}"
+    )
     table = Table("column", "numeric", "missing", "min", "max")
     for c in p.columns:
-        table.add_row(c.name, f"{c.numeric_share:.1%}", str(c.missing_count),
-                      f"{c.min:g}" if c.HasField("min") else "-", f"{c.max:g}" if c.HasField("max") else "-")
+        table.add_row(
+            c.name,
+            f"{c.numeric_share:.1%}",
+            str(c.missing_count),
+            f"{c.min:g}" if c.HasField("min") else "-",
+            f"{c.max:g}" if c.HasField("max") else "-",
+        )
     console.print(table)
 
 
@@ -127,8 +159,10 @@ def files(client: Client, role: str | None, page_size: int, all_pages: bool) -> 
     stub = pb_grpc.UploadServiceStub(client.channel("upload"))
     found, token = [], ""
     while True:
-        page = stub.ListFiles(pb.ListFilesRequest(page_size=page_size, page_token=token,
-                                                  role=ROLES.get(role, 0)), metadata=client.metadata())
+        page = stub.ListFiles(
+            pb.ListFilesRequest(page_size=page_size, page_token=token, role=ROLES.get(role, 0)),
+            metadata=client.metadata(),
+        )
         found.extend(page.files)
         token = page.next_page_token
         if not token or not all_pages:
@@ -138,8 +172,15 @@ def files(client: Client, role: str | None, page_size: int, all_pages: bool) -> 
         return
     table = Table("name", "display name", "role", "size", "rows", "first", "last")
     for f in found:
-        table.add_row(f.name, f.display_name, ROLE_NAMES.get(f.role, "?"), human_bytes(f.size_bytes),
-                      str(f.profile.row_count), f.profile.first_time.ToJsonString(), f.profile.last_time.ToJsonString())
+        table.add_row(
+            f.name,
+            f.display_name,
+            ROLE_NAMES.get(f.role, "?"),
+            human_bytes(f.size_bytes),
+            str(f.profile.row_count),
+            f.profile.first_time.ToJsonString(),
+            f.profile.last_time.ToJsonString(),
+        )
     client.people.print(table)
     if token:
         client.people.print("more files: add --all")
@@ -184,8 +225,12 @@ def preview_file(client: Client, name: str, rows: int) -> None:
 def download_file(client: Client, name: str, destination: Path) -> None:
     """Download a file's bytes to DESTINATION and check its SHA-256."""
     stub = pb_grpc.UploadServiceStub(client.channel("upload"))
-    header = save_download(client, stub.DownloadFile(pb.DownloadFileRequest(name=name), metadata=client.metadata()),
-                           destination, label=name)
+    header = save_download(
+        client,
+        stub.DownloadFile(pb.DownloadFileRequest(name=name), metadata=client.metadata()),
+        destination,
+        label=name,
+    )
     client.people.print(f"wrote {human_bytes(header.size_bytes)} to {destination}")
 
 

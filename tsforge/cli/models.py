@@ -16,8 +16,12 @@ from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.models.v1 import models_service_pb2 as pb
 from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
 
-FORMATS = {"bundle": common_pb2.ARTIFACT_FORMAT_BUNDLE, "keras": common_pb2.ARTIFACT_FORMAT_KERAS,
-           "h5": common_pb2.ARTIFACT_FORMAT_H5, "joblib": common_pb2.ARTIFACT_FORMAT_JOBLIB}
+FORMATS = {
+    "bundle": common_pb2.ARTIFACT_FORMAT_BUNDLE,
+    "keras": common_pb2.ARTIFACT_FORMAT_KERAS,
+    "h5": common_pb2.ARTIFACT_FORMAT_H5,
+    "joblib": common_pb2.ARTIFACT_FORMAT_JOBLIB,
+}
 
 
 def _stub(client: Client) -> pb_grpc.ModelsServiceStub:
@@ -54,8 +58,10 @@ def list_models(client: Client, prefix: str, tag: str) -> None:
     """List your registered models."""
     stub, token, found = _stub(client), "", []
     while True:
-        page = stub.ListRegisteredModels(pb.ListRegisteredModelsRequest(name_prefix=prefix, tag=tag, page_size=1000,
-                                                                        page_token=token), metadata=client.metadata())
+        page = stub.ListRegisteredModels(
+            pb.ListRegisteredModelsRequest(name_prefix=prefix, tag=tag, page_size=1000, page_token=token),
+            metadata=client.metadata(),
+        )
         found += page.registered_models
         token = page.next_page_token
         if not token:
@@ -65,9 +71,13 @@ def list_models(client: Client, prefix: str, tag: str) -> None:
         return
     table = Table("name", "latest", "aliases", "tags", "description")
     for m in found:
-        table.add_row(m.name.split("/", 1)[1], str(m.latest_version),
-                      ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())),
-                      ", ".join(f"{k}={v}" for k, v in sorted(m.tags.items())), m.description)
+        table.add_row(
+            m.name.split("/", 1)[1],
+            str(m.latest_version),
+            ", ".join(f"{a}→{v}" for a, v in sorted(m.aliases.items())),
+            ", ".join(f"{k}={v}" for k, v in sorted(m.tags.items())),
+            m.description,
+        )
     client.people.print(table)
 
 
@@ -77,17 +87,22 @@ def list_models(client: Client, prefix: str, tag: str) -> None:
 @client_options
 def list_versions(client: Client, model: str, page_size: int) -> None:
     """List a model's versions, newest first (one page)."""
-    page = _stub(client).ListModelVersions(pb.ListModelVersionsRequest(parent=_model_name(model),
-                                                                       page_size=page_size),
-                                           metadata=client.metadata())
+    page = _stub(client).ListModelVersions(
+        pb.ListModelVersionsRequest(parent=_model_name(model), page_size=page_size), metadata=client.metadata()
+    )
     if client.json_output:
         client.emit_json(page)
         return
     table = Table("version", "type", "source", "aliases", "created", "description")
     for v in page.model_versions:
-        table.add_row(str(v.version), common_pb2.ModelType.Name(v.lineage.model_type).removeprefix("MODEL_TYPE_"),
-                      v.source_model, ", ".join(v.aliases), v.create_time.ToDatetime().strftime("%Y-%m-%d %H:%M"),
-                      v.description)
+        table.add_row(
+            str(v.version),
+            common_pb2.ModelType.Name(v.lineage.model_type).removeprefix("MODEL_TYPE_"),
+            v.source_model,
+            ", ".join(v.aliases),
+            v.create_time.ToDatetime().strftime("%Y-%m-%d %H:%M"),
+            v.description,
+        )
     client.people.print(table)
     if page.next_page_token:
         client.people.print("(more versions: raise --page-size)")
@@ -100,18 +115,33 @@ def list_versions(client: Client, model: str, page_size: int) -> None:
 @client_options
 def register(client: Client, model: str, source_model: str, description: str) -> None:
     """Register a trained model of a SUCCEEDED run as MODEL's next version."""
-    version = _stub(client).RegisterModelVersion(pb.RegisterModelVersionRequest(
-        parent=_model_name(model), model_version=mr.ModelVersion(source_model=source_model, description=description)),
-        metadata=client.metadata()).model_version
+    version = (
+        _stub(client)
+        .RegisterModelVersion(
+            pb.RegisterModelVersionRequest(
+                parent=_model_name(model),
+                model_version=mr.ModelVersion(source_model=source_model, description=description),
+            ),
+            metadata=client.metadata(),
+        )
+        .model_version
+    )
     if client.json_output:
         client.emit_json(version)
         return
     lineage = version.lineage
-    client.people.print(f"registered {version.name}"
-                        + (f" with the metrics of {lineage.evaluation}" if lineage.evaluation else
-                           " (its run has no evaluation of it: `tsforge eval` before registering keeps the metrics)"))
-    test = next((t for t in lineage.metrics if t.split == common_pb2.DATA_SPLIT_TEST
-                 and t.units == er.VALUE_UNITS_ORIGINAL), None)
+    client.people.print(
+        f"registered {version.name}"
+        + (
+            f" with the metrics of {lineage.evaluation}"
+            if lineage.evaluation
+            else " (its run has no evaluation of it: `tsforge eval` before registering keeps the metrics)"
+        )
+    )
+    test = next(
+        (t for t in lineage.metrics if t.split == common_pb2.DATA_SPLIT_TEST and t.units == er.VALUE_UNITS_ORIGINAL),
+        None,
+    )
     if test is not None:
         client.people.print(overall_table(test, "overall, test split, original units"))
 
@@ -123,8 +153,11 @@ def register(client: Client, model: str, source_model: str, description: str) ->
 @client_options
 def set_alias(client: Client, model: str, alias: str, version: int) -> None:
     """Point ALIAS of MODEL at VERSION (moving it from where it was)."""
-    updated = _stub(client).SetAlias(pb.SetAliasRequest(name=_model_name(model), alias=alias, version=version),
-                                     metadata=client.metadata()).registered_model
+    updated = (
+        _stub(client)
+        .SetAlias(pb.SetAliasRequest(name=_model_name(model), alias=alias, version=version), metadata=client.metadata())
+        .registered_model
+    )
     client.people.print(f"{model}@{alias} → version {updated.aliases[alias]}")
 
 
@@ -134,8 +167,7 @@ def set_alias(client: Client, model: str, alias: str, version: int) -> None:
 @client_options
 def delete_alias(client: Client, model: str, alias: str) -> None:
     """Remove ALIAS from MODEL."""
-    _stub(client).DeleteAlias(pb.DeleteAliasRequest(name=_model_name(model), alias=alias),
-                              metadata=client.metadata())
+    _stub(client).DeleteAlias(pb.DeleteAliasRequest(name=_model_name(model), alias=alias), metadata=client.metadata())
     client.people.print(f"removed {model}@{alias}")
 
 
@@ -146,8 +178,14 @@ def delete_alias(client: Client, model: str, alias: str) -> None:
 @client_options
 def download(client: Client, version: str, destination: Path, format_name: str) -> None:
     """Download VERSION (MODEL/N or MODEL@ALIAS) to DESTINATION, SHA-256 checked."""
-    header = save_download(client, _stub(client).DownloadModelVersion(pb.DownloadModelVersionRequest(
-        name=_version_name(version), format=FORMATS[format_name]), metadata=client.metadata()), destination)
+    header = save_download(
+        client,
+        _stub(client).DownloadModelVersion(
+            pb.DownloadModelVersionRequest(name=_version_name(version), format=FORMATS[format_name]),
+            metadata=client.metadata(),
+        ),
+        destination,
+    )
     client.people.print(f"wrote {header.size_bytes} bytes to {destination}")
 
 
@@ -155,8 +193,12 @@ def download(client: Client, version: str, destination: Path, format_name: str) 
 @click.argument("version")
 @click.argument("inputs", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.argument("output", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--at", "reference_times", multiple=True,
-              help="Reference time (ISO 8601, UTC unless it has a zone; repeatable). Default: the latest the data allows.")
+@click.option(
+    "--at",
+    "reference_times",
+    multiple=True,
+    help="Reference time (ISO 8601, UTC unless it has a zone; repeatable). Default: the latest the data allows.",
+)
 @client_options
 def predict(client: Client, version: str, inputs: Path, output: Path, reference_times: tuple[str, ...]) -> None:
     """Forecast with VERSION from INPUTS and write OUTPUT.
@@ -178,8 +220,9 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
             series.times.add().FromNanoseconds(int(stamp.value))
     for text in reference_times:
         stamp = pd.Timestamp(text)
-        request.reference_times.add().FromNanoseconds(int((stamp.tz_localize("UTC") if stamp.tzinfo is None
-                                                           else stamp).value))
+        request.reference_times.add().FromNanoseconds(
+            int((stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).value)
+        )
     response = _stub(client).Predict(request, metadata=client.metadata())
     with output.open("w", newline="") as handle:
         writer = csv.writer(handle)
@@ -191,8 +234,15 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
                 for step, (offset, value) in enumerate(zip(offsets[feature.feature], feature.values), 1):
                     time = Timestamp()
                     time.FromNanoseconds(reference + offset)
-                    writer.writerow([forecast.reference_time.ToJsonString(), feature.feature, step,
-                                     time.ToJsonString(), repr(value)])
+                    writer.writerow(
+                        [
+                            forecast.reference_time.ToJsonString(),
+                            feature.feature,
+                            step,
+                            time.ToJsonString(),
+                            repr(value),
+                        ]
+                    )
     client.people.print(f"{response.model_version}: {len(response.forecasts)} forecasts written to {output}")
 
 

@@ -32,8 +32,13 @@ GATEWAY = "gateway"
 class Platform:
     """The database, the object store and the servers, started together and stopped together."""
 
-    def __init__(self, config: Config, services: tuple[str, ...] = SERVICES, workers: int | None = None,
-                 start_gateway: bool = True):
+    def __init__(
+        self,
+        config: Config,
+        services: tuple[str, ...] = SERVICES,
+        workers: int | None = None,
+        start_gateway: bool = True,
+    ):
         # The CLI's client commands need no server code: imported here.
         from services.evaluation.server import EvaluationServer
         from services.models.server import ModelsServer
@@ -89,8 +94,11 @@ def run_demo(config: Config, upload_address: str) -> None:
     with resources.as_file(resources.files("tsforge.samples") / "electric_load.csv") as sample:
         sample = Path(sample)
         sha256 = sha256_of(sample)
-        existing = [f for f in stub.ListFiles(pb.ListFilesRequest(page_size=1000), metadata=metadata).files
-                    if f.sha256 == sha256]
+        existing = [
+            f
+            for f in stub.ListFiles(pb.ListFilesRequest(page_size=1000), metadata=metadata).files
+            if f.sha256 == sha256
+        ]
         if existing:
             file = existing[0]
             stdout.print(f"\nthe sample is already uploaded as {file.name}:")
@@ -98,16 +106,26 @@ def run_demo(config: Config, upload_address: str) -> None:
             stdout.print(f"\nuploading the sample {sample.name} as tenant '{DEMO_TENANT}':")
             file = upload_file(stub, metadata, sample, ROLES["output"], display_name="electric load")
     print_profile(stdout, file)
-    stdout.print(f"\ntry it yourself:\n  export TSFORGE_TOKEN={token}\n  tsforge files\n"
-                 f"  tsforge upload YOUR.csv --role input")
+    stdout.print(
+        f"\ntry it yourself:\n  export TSFORGE_TOKEN={token}\n  tsforge files\n  tsforge upload YOUR.csv --role input"
+    )
 
 
 @click.command()
 @click.option("--demo/--no-demo", default=False, help="Upload the bundled sample CSV and print its profile.")
-@click.option("--only", "only", multiple=True, type=click.Choice(SERVICES + (GATEWAY,)),
-              help="Start only this service or the gateway (repeatable), e.g. one per container.")
-@click.option("--workers", type=click.IntRange(0, 64), default=None,
-              help="Training worker processes (default: TSFORGE_TRAINING_WORKERS, 1).")
+@click.option(
+    "--only",
+    "only",
+    multiple=True,
+    type=click.Choice(SERVICES + (GATEWAY,)),
+    help="Start only this service or the gateway (repeatable), e.g. one per container.",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(0, 64),
+    default=None,
+    help="Training worker processes (default: TSFORGE_TRAINING_WORKERS, 1).",
+)
 def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
     """Start every tsforge service on this machine and serve until Ctrl-C or SIGTERM.
 

@@ -21,8 +21,9 @@ def worker() -> None:
 
 
 @worker.command("training")
-@click.option("--count", type=click.IntRange(1, 64), default=None,
-              help="Worker processes (default: TSFORGE_TRAINING_WORKERS, 1).")
+@click.option(
+    "--count", type=click.IntRange(1, 64), default=None, help="Worker processes (default: TSFORGE_TRAINING_WORKERS, 1)."
+)
 def training_worker(count: int | None) -> None:
     """Build datasets and train runs until SIGTERM or Ctrl-C.
 

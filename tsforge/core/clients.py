@@ -26,8 +26,7 @@ TOKEN_SECONDS = 600
 class ServiceClient:
     """A channel to one service, and the metadata that makes a call act for a tenant."""
 
-    def __init__(self, stub_class, address: str, jwt_secret: str, timeout: float,
-                 max_message_bytes: int = 8 << 20):
+    def __init__(self, stub_class, address: str, jwt_secret: str, timeout: float, max_message_bytes: int = 8 << 20):
         self._channel = client_channel(address, max_message_bytes)
         self._stub = stub_class(self._channel)
         self._secret = jwt_secret
@@ -52,8 +51,9 @@ class UploadClient(ServiceClient):
         Raises Unavailable when the upload service cannot be reached.
         """
         try:
-            return self._stub.GetFile(upload_pb.GetFileRequest(name=name), metadata=self._metadata(tenant),
-                                      timeout=self._timeout).file
+            return self._stub.GetFile(
+                upload_pb.GetFileRequest(name=name), metadata=self._metadata(tenant), timeout=self._timeout
+            ).file
         except grpc.RpcError as error:
             if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 return None
@@ -62,8 +62,9 @@ class UploadClient(ServiceClient):
     def read_file(self, tenant: str, name: str) -> Iterator[bytes]:
         """The file's bytes in chunks. Raises NotFound, Unavailable."""
         try:
-            for message in self._stub.DownloadFile(upload_pb.DownloadFileRequest(name=name),
-                                                   metadata=self._metadata(tenant)):
+            for message in self._stub.DownloadFile(
+                upload_pb.DownloadFileRequest(name=name), metadata=self._metadata(tenant)
+            ):
                 if message.HasField("chunk"):
                     yield message.chunk
         except grpc.RpcError as error:
@@ -75,23 +76,34 @@ class UploadClient(ServiceClient):
 class TrainingClient(ServiceClient):
     """The training service, as evaluation sees it: runs, datasets, stored predictions."""
 
-    def __init__(self, address: str, jwt_secret: str, timeout: float = 60.0,
-                 max_message_bytes: int = 8 << 20):
+    def __init__(self, address: str, jwt_secret: str, timeout: float = 60.0, max_message_bytes: int = 8 << 20):
         super().__init__(training_grpc.TrainingServiceStub, address, jwt_secret, timeout, max_message_bytes)
 
     def get_run(self, tenant: str, name: str) -> training_resources_pb2.Run:
         """The tenant's run "runs/{run}". Raises NotFound (also for another tenant's), Unavailable."""
-        return self._call(name, lambda: self._stub.GetRun(
-            training_pb.GetRunRequest(name=name), metadata=self._metadata(tenant), timeout=self._timeout).run)
+        return self._call(
+            name,
+            lambda: (
+                self._stub.GetRun(
+                    training_pb.GetRunRequest(name=name), metadata=self._metadata(tenant), timeout=self._timeout
+                ).run
+            ),
+        )
 
     def get_dataset(self, tenant: str, name: str) -> training_resources_pb2.Dataset:
         """The tenant's dataset "sessions/{s}/datasets/{d}". Raises NotFound, Unavailable."""
-        return self._call(name, lambda: self._stub.GetDataset(
-            training_pb.GetDatasetRequest(name=name), metadata=self._metadata(tenant), timeout=self._timeout).dataset)
+        return self._call(
+            name,
+            lambda: (
+                self._stub.GetDataset(
+                    training_pb.GetDatasetRequest(name=name), metadata=self._metadata(tenant), timeout=self._timeout
+                ).dataset
+            ),
+        )
 
-    def read_predictions(self, tenant: str, name: str, split: int, history_steps: int = 0
-                         ) -> tuple[training_resources_pb2.PredictionsHeader,
-                                    Iterator[training_resources_pb2.PredictionsChunk]]:
+    def read_predictions(
+        self, tenant: str, name: str, split: int, history_steps: int = 0
+    ) -> tuple[training_resources_pb2.PredictionsHeader, Iterator[training_resources_pb2.PredictionsChunk]]:
         """The header of a model's stored predictions on one split, and its chunks.
 
         Raises NotFound, FailedPrecondition (the model is not SUCCEEDED), Unavailable;
@@ -99,7 +111,9 @@ class TrainingClient(ServiceClient):
         """
         responses = self._stub.ReadPredictions(
             training_pb.ReadPredictionsRequest(name=name, split=split, history_steps=history_steps),
-            metadata=self._metadata(tenant), timeout=self._timeout * 10)
+            metadata=self._metadata(tenant),
+            timeout=self._timeout * 10,
+        )
         first = self._call(name, lambda: next(responses))
 
         def chunks() -> Iterator[training_resources_pb2.PredictionsChunk]:
@@ -118,7 +132,9 @@ class TrainingClient(ServiceClient):
         """
         responses = self._stub.DownloadDatasetObject(
             training_pb.DownloadDatasetObjectRequest(name=dataset, object_id=object_id),
-            metadata=self._metadata(tenant), timeout=self._timeout)
+            metadata=self._metadata(tenant),
+            timeout=self._timeout,
+        )
         return self._call(dataset, lambda: b"".join(m.chunk for m in responses if m.HasField("chunk")))
 
     @staticmethod
@@ -133,6 +149,7 @@ class TrainingClient(ServiceClient):
                 raise FailedPrecondition(error.details(), name) from None
             if code == grpc.StatusCode.INVALID_ARGUMENT:
                 # Names were checked before the call: a refusal is training's, not the caller's.
-                raise FailedPrecondition(f"the training service refused a request about {name}: "
-                                         f"{error.details()}", name) from None
+                raise FailedPrecondition(
+                    f"the training service refused a request about {name}: {error.details()}", name
+                ) from None
             raise Unavailable(f"the training service could not answer about {name}: {error.details()}") from None

@@ -81,8 +81,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     env = os.environ if env is None else env
     problems: list[str] = []
 
-    def get(name: str, default: T, parse: Callable[[str], T], check: Callable[[T], bool] | None = None,
-            rule: str = "") -> T:
+    def get(
+        name: str, default: T, parse: Callable[[str], T], check: Callable[[T], bool] | None = None, rule: str = ""
+    ) -> T:
         raw = env.get(name)
         if raw is None or raw == "":
             return default
@@ -154,8 +155,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         gateway_cors_origins=gateway_cors_origins,
         tenant_quota_bytes=get("TSFORGE_TENANT_QUOTA_BYTES", 10 << 30, int, lambda v: v > 0, "bytes > 0"),
         upload_expiry_seconds=get("TSFORGE_UPLOAD_EXPIRY_SECONDS", 24 * 3600, int, lambda v: v > 0, "seconds > 0"),
-        grpc_max_message_bytes=get("TSFORGE_GRPC_MAX_MESSAGE_BYTES", 8 << 20, int,
-                                   lambda v: 1 << 20 <= v <= 64 << 20, "1 MiB..64 MiB"),
+        grpc_max_message_bytes=get(
+            "TSFORGE_GRPC_MAX_MESSAGE_BYTES", 8 << 20, int, lambda v: 1 << 20 <= v <= 64 << 20, "1 MiB..64 MiB"
+        ),
         server_threads=get("TSFORGE_SERVER_THREADS", 32, int, lambda v: 1 <= v <= 1024, "1..1024"),
         training_workers=get("TSFORGE_TRAINING_WORKERS", 1, int, lambda v: 0 <= v <= 64, "0..64"),
         tenant_max_active_runs=get("TSFORGE_TENANT_MAX_ACTIVE_RUNS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"),

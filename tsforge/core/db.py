@@ -30,7 +30,7 @@ class SchemaVersionError(RuntimeError):
 def normalize_url(url: str) -> str:
     """SQLAlchemy URL with the psycopg 3 driver, whatever form of postgresql URL was given."""
     if url.startswith("postgresql://"):
-        return "postgresql+psycopg://" + url[len("postgresql://"):]
+        return "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -39,7 +39,10 @@ class Database:
 
     def __init__(self, url: str, pool_size: int = 10):
         self.engine = sa.create_engine(
-            normalize_url(url), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True,
+            normalize_url(url),
+            pool_size=pool_size,
+            max_overflow=pool_size,
+            pool_pre_ping=True,
         )
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
 
@@ -73,9 +76,7 @@ def migrate(engine: sa.Engine, schema: str, migrations_dir: Path) -> str:
     with engine.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"migrate:{schema}"})
-        current = MigrationContext.configure(
-            connection, opts={"version_table_schema": schema}
-        ).get_current_heads()
+        current = MigrationContext.configure(connection, opts={"version_table_schema": schema}).get_current_heads()
         unknown = [revision for revision in current if revision not in known]
         if unknown:
             raise SchemaVersionError(

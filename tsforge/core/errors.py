@@ -44,10 +44,14 @@ class InvalidArgument(DomainError):
         super().__init__(message or "; ".join(f"{v.field}: {v.description}" for v in self.violations))
 
     def details(self) -> list:
-        return [error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in self.violations
-        ])]
+        return [
+            error_details_pb2.BadRequest(
+                field_violations=[
+                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+                    for v in self.violations
+                ]
+            )
+        ]
 
 
 class NotFound(DomainError):
@@ -75,10 +79,15 @@ class FailedPrecondition(DomainError):
         self.violation_type = violation_type
 
     def details(self) -> list:
-        return [error_details_pb2.PreconditionFailure(violations=[
-            error_details_pb2.PreconditionFailure.Violation(
-                type=self.violation_type, subject=self.subject, description=self.message)
-        ])]
+        return [
+            error_details_pb2.PreconditionFailure(
+                violations=[
+                    error_details_pb2.PreconditionFailure.Violation(
+                        type=self.violation_type, subject=self.subject, description=self.message
+                    )
+                ]
+            )
+        ]
 
 
 class QuotaExceeded(DomainError):
@@ -89,9 +98,11 @@ class QuotaExceeded(DomainError):
         self.subject = subject
 
     def details(self) -> list:
-        return [error_details_pb2.QuotaFailure(violations=[
-            error_details_pb2.QuotaFailure.Violation(subject=self.subject, description=self.message)
-        ])]
+        return [
+            error_details_pb2.QuotaFailure(
+                violations=[error_details_pb2.QuotaFailure.Violation(subject=self.subject, description=self.message)]
+            )
+        ]
 
 
 class Unauthenticated(DomainError):
@@ -116,11 +127,13 @@ def to_grpc_status(error: DomainError) -> grpc.Status:
 
 def internal_status(request_id: str) -> grpc.Status:
     """The status for an unexpected failure: no internals, but the id to find the log."""
-    return rpc_status.to_status(status_pb2.Status(
-        code=code_pb2.INTERNAL,
-        message=f"internal error; request id {request_id}",
-        details=[_packed(error_details_pb2.RequestInfo(request_id=request_id))],
-    ))
+    return rpc_status.to_status(
+        status_pb2.Status(
+            code=code_pb2.INTERNAL,
+            message=f"internal error; request id {request_id}",
+            details=[_packed(error_details_pb2.RequestInfo(request_id=request_id))],
+        )
+    )
 
 
 def _packed(message) -> any_pb2.Any:

@@ -77,7 +77,10 @@ def create_server(
 
 def client_channel(address: str, max_message_bytes: int = 8 << 20) -> grpc.Channel:
     """An insecure channel with tsforge's message limits, for clients and tests."""
-    return grpc.insecure_channel(address, options=[
-        ("grpc.max_receive_message_length", max_message_bytes),
-        ("grpc.max_send_message_length", max_message_bytes),
-    ])
+    return grpc.insecure_channel(
+        address,
+        options=[
+            ("grpc.max_receive_message_length", max_message_bytes),
+            ("grpc.max_send_message_length", max_message_bytes),
+        ],
+    )

@@ -39,8 +39,11 @@ class FakeTraining:
             raise NotFound(name)
         run = tr.Run(name=name, dataset="sessions/s1/datasets/d1", state=tr.RUN_STATE_SUCCEEDED)
         for model_id in self.predictions:
-            result = run.models.add(name=f"{name}/models/{model_id}", state=tr.MODEL_STATE_SUCCEEDED,
-                                    model_type=self.model_types.get(model_id, common_pb2.MODEL_TYPE_LINEAR_REGRESSION))
+            result = run.models.add(
+                name=f"{name}/models/{model_id}",
+                state=tr.MODEL_STATE_SUCCEEDED,
+                model_type=self.model_types.get(model_id, common_pb2.MODEL_TYPE_LINEAR_REGRESSION),
+            )
             if result.model_type == common_pb2.MODEL_TYPE_DENSE:
                 for epoch in range(1, 6):
                     result.history.add(epoch=epoch, loss=1.0 / epoch, val_loss=1.2 / epoch)
@@ -53,8 +56,9 @@ class FakeTraining:
         steps = self.splits[common_pb2.DATA_SPLIT_TEST].actual.shape[1]
         dataset = tr.Dataset(name=name, y_shape=[0, steps, len(self.features)])
         for feature in self.features:
-            dataset.spec.outputs.add(feature=feature, horizon=common_pb2.HorizonHours(
-                start=0, end=steps * self.step_minutes / 60))
+            dataset.spec.outputs.add(
+                feature=feature, horizon=common_pb2.HorizonHours(start=0, end=steps * self.step_minutes / 60)
+            )
         return dataset
 
     def read_predictions(self, tenant: str, name: str, split: int, history_steps: int = 0):
@@ -67,18 +71,23 @@ class FakeTraining:
         n, steps, _width = data.actual.shape
         header = tr.PredictionsHeader(output_steps=steps, row_count=n, history_steps=history_steps)
         for feature in self.features:
-            header.features.add(feature=feature, horizon=common_pb2.HorizonHours(
-                start=0, end=steps * self.step_minutes / 60), scaler=tr.FeatureScaler(
-                feature=feature, data_min=0, data_max=100, data_mean=50,
-                range=common_pb2.ScalingRange(min=0, max=1)))
+            header.features.add(
+                feature=feature,
+                horizon=common_pb2.HorizonHours(start=0, end=steps * self.step_minutes / 60),
+                scaler=tr.FeatureScaler(
+                    feature=feature, data_min=0, data_max=100, data_mean=50, range=common_pb2.ScalingRange(min=0, max=1)
+                ),
+            )
 
         def chunks():
             for first in range(0, n, 7):
                 rows = slice(first, first + 7)
                 chunk = tr.PredictionsChunk(
-                    predicted=predicted[rows].ravel().tolist(), actual=data.actual[rows].ravel().tolist(),
+                    predicted=predicted[rows].ravel().tolist(),
+                    actual=data.actual[rows].ravel().tolist(),
                     predicted_scaled=(predicted[rows] / 100).ravel().tolist(),
-                    actual_scaled=(data.actual[rows] / 100).ravel().tolist())
+                    actual_scaled=(data.actual[rows] / 100).ravel().tolist(),
+                )
                 for row in range(first, min(n, first + 7)):
                     chunk.reference_times.add(seconds=data.start_seconds + row * 3600)
                 if history_steps:
@@ -104,8 +113,13 @@ def seasonal_training(tenant: str, season: int = 4, steps: int = 3, samples: int
         history = pattern[(positions - np.arange(history_steps)) % season][..., None]
         return FakeSplit(actual, history)
 
-    splits = {common_pb2.DATA_SPLIT_TRAIN: split(0, samples), common_pb2.DATA_SPLIT_VALIDATION: split(samples, 6),
-              common_pb2.DATA_SPLIT_TEST: split(samples + 6, 6)}
-    predictions = {"exact": {s: data.actual.copy() for s, data in splits.items()},
-                   "off": {s: data.actual + 1.0 for s, data in splits.items()}}
+    splits = {
+        common_pb2.DATA_SPLIT_TRAIN: split(0, samples),
+        common_pb2.DATA_SPLIT_VALIDATION: split(samples, 6),
+        common_pb2.DATA_SPLIT_TEST: split(samples + 6, 6),
+    }
+    predictions = {
+        "exact": {s: data.actual.copy() for s, data in splits.items()},
+        "off": {s: data.actual + 1.0 for s, data in splits.items()},
+    }
     return FakeTraining(tenant, splits, predictions, model_types={"off": common_pb2.MODEL_TYPE_DENSE})

@@ -24,8 +24,9 @@ def _computed(season: int = 4):
 
 
 def _table(computed, kind, split=TEST, units=er.VALUE_UNITS_ORIGINAL, rank_metric=0) -> er.MetricTable:
-    return next(t for t in computed.tables if (t.kind, t.split, t.units, t.rank_metric) ==
-                (kind, split, units, rank_metric))
+    return next(
+        t for t in computed.tables if (t.kind, t.split, t.units, t.rank_metric) == (kind, split, units, rank_metric)
+    )
 
 
 def _score(row: er.MetricTableRow, metric: int) -> er.MetricValue:
@@ -39,11 +40,19 @@ def test_every_table_for_both_splits_and_units():
     kinds = {(t.kind, t.split, t.units) for t in computed.tables}
     for split in (TEST, VALIDATION):
         for units in (er.VALUE_UNITS_ORIGINAL, er.VALUE_UNITS_SCALED):
-            for kind in (er.METRIC_TABLE_KIND_OVERALL, er.METRIC_TABLE_KIND_PER_STEP,
-                         er.METRIC_TABLE_KIND_AGGREGATED, er.METRIC_TABLE_KIND_SKILL, er.METRIC_TABLE_KIND_RANKING):
+            for kind in (
+                er.METRIC_TABLE_KIND_OVERALL,
+                er.METRIC_TABLE_KIND_PER_STEP,
+                er.METRIC_TABLE_KIND_AGGREGATED,
+                er.METRIC_TABLE_KIND_SKILL,
+                er.METRIC_TABLE_KIND_RANKING,
+            ):
                 assert (kind, split, units) in kinds
-    rankings = [t for t in computed.tables if t.kind == er.METRIC_TABLE_KIND_RANKING and t.split == TEST
-                and t.units == er.VALUE_UNITS_ORIGINAL]
+    rankings = [
+        t
+        for t in computed.tables
+        if t.kind == er.METRIC_TABLE_KIND_RANKING and t.split == TEST and t.units == er.VALUE_UNITS_ORIGINAL
+    ]
     assert sorted(t.rank_metric for t in rankings) == list(range(1, 10))
 
 
@@ -69,7 +78,8 @@ def test_skill_ranking_per_step_and_aggregated_rows():
     _, computed = _computed()
     skill = _table(computed, er.METRIC_TABLE_KIND_SKILL)
     assert {(r.model.rsplit("/", 1)[1], r.baseline) for r in skill.rows} == {
-        (m, b) for m in ("exact", "off") for b in (1, 2, 3)}
+        (m, b) for m in ("exact", "off") for b in (1, 2, 3)
+    }
     against_mean = next(r for r in skill.rows if r.model.endswith("/exact") and r.baseline == er.BASELINE_TRAINING_MEAN)
     assert _score(against_mean, er.METRIC_MAE).value == pytest.approx(1.0)
     ranking = _table(computed, er.METRIC_TABLE_KIND_RANKING, rank_metric=er.METRIC_MAE)
@@ -79,7 +89,10 @@ def test_skill_ranking_per_step_and_aggregated_rows():
     assert sorted({r.step for r in per_step.rows}) == [1, 2, 3]
     aggregated = _table(computed, er.METRIC_TABLE_KIND_AGGREGATED)
     assert sorted({(r.aggregation_steps, r.step_width_minutes) for r in aggregated.rows}) == [
-        (1, 60.0), (2, 120.0), (3, 180.0)]
+        (1, 60.0),
+        (2, 120.0),
+        (3, 180.0),
+    ]
 
 
 def test_history_is_asked_for_once_per_split_with_the_season():
@@ -95,17 +108,19 @@ def test_csv_puts_step_width_first_for_aggregated_tables_and_leaves_undefined_ce
     assert rows[1][0] == "60.0"
     assert rows[1][-1] == ""  # MASE undefined here
     overall = list(csv.reader(io.StringIO(table_csv(_table(computed, er.METRIC_TABLE_KIND_OVERALL)).decode())))
-    assert overall[0][0] == "model" and {r[2] for r in overall[1:]} == {"", "naive", "seasonal_naive",
-                                                                       "training_mean"}
+    assert overall[0][0] == "model" and {r[2] for r in overall[1:]} == {"", "naive", "seasonal_naive", "training_mean"}
 
 
-@pytest.mark.parametrize(("season", "infer", "horizon_hours", "steps", "expected"), [
-    (7, True, 3, 3, 7),  # given wins
-    (0, False, 3, 3, 1),  # default
-    (0, True, 3, 3, 24),  # hourly steps: a day is 24
-    (0, True, 3, 12, 96),  # 15-minute steps
-    (0, True, 7, 1, 1),  # 7-hour steps do not divide a day
-])
+@pytest.mark.parametrize(
+    ("season", "infer", "horizon_hours", "steps", "expected"),
+    [
+        (7, True, 3, 3, 7),  # given wins
+        (0, False, 3, 3, 1),  # default
+        (0, True, 3, 3, 24),  # hourly steps: a day is 24
+        (0, True, 3, 12, 96),  # 15-minute steps
+        (0, True, 7, 1, 1),  # 7-hour steps do not divide a day
+    ],
+)
 def test_the_season_is_given_inferred_from_the_step_or_one(season, infer, horizon_hours, steps, expected):
     dataset = tr.Dataset(y_shape=[10, steps, 1])
     dataset.spec.outputs.add(feature="load", horizon=common_pb2.HorizonHours(start=0, end=horizon_hours))

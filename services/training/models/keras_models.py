@@ -41,7 +41,9 @@ def configure_runtime(threads: int) -> None:
         raise ValueError(f"threads must be >= 1, got {threads}")
     threading = tf.config.threading
     if (threading.get_intra_op_parallelism_threads(), threading.get_inter_op_parallelism_threads()) == (
-            threads, threads):
+        threads,
+        threads,
+    ):
         return
     try:
         threading.set_intra_op_parallelism_threads(threads)
@@ -56,8 +58,9 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed % 2**32)
 
 
-def _output_head(inputs: keras.KerasTensor, features: keras.KerasTensor, output_steps: int,
-                 n_outputs: int, name: str) -> keras.Model:
+def _output_head(
+    inputs: keras.KerasTensor, features: keras.KerasTensor, output_steps: int, n_outputs: int, name: str
+) -> keras.Model:
     flat = layers.Dense(output_steps * n_outputs, name="output")(features)
     outputs = layers.Reshape((output_steps, n_outputs), name="output_window")(flat)
     return keras.Model(inputs, outputs, name=name)
@@ -81,8 +84,9 @@ def build_cnn(spec: CnnSpec, input_steps: int, n_inputs: int, output_steps: int,
     inputs = keras.Input((input_steps, n_inputs), name="input_window")
     x = inputs
     for i in range(spec.neural.layers):
-        x = layers.Conv1D(spec.neural.units, spec.kernel_size, padding="causal",
-                          activation=spec.neural.activation, name=f"conv_{i}")(x)
+        x = layers.Conv1D(
+            spec.neural.units, spec.kernel_size, padding="causal", activation=spec.neural.activation, name=f"conv_{i}"
+        )(x)
     x = layers.Flatten()(x)
     return _output_head(inputs, x, output_steps, n_outputs, "cnn")
 
@@ -92,8 +96,12 @@ def build_lstm(spec: LstmSpec, input_steps: int, n_inputs: int, output_steps: in
     inputs = keras.Input((input_steps, n_inputs), name="input_window")
     x = inputs
     for i in range(spec.neural.layers):
-        x = layers.LSTM(spec.neural.units, activation=spec.neural.activation,
-                        return_sequences=i < spec.neural.layers - 1, name=f"lstm_{i}")(x)
+        x = layers.LSTM(
+            spec.neural.units,
+            activation=spec.neural.activation,
+            return_sequences=i < spec.neural.layers - 1,
+            name=f"lstm_{i}",
+        )(x)
     return _output_head(inputs, x, output_steps, n_outputs, "lstm")
 
 
@@ -110,8 +118,7 @@ class AutoregressiveLstm(keras.Model):
     output_steps (from 2 on): the same weights forecast any horizon.
     """
 
-    def __init__(self, units: int, layers: int, activation: str, output_steps: int, n_outputs: int,
-                 **kwargs):
+    def __init__(self, units: int, layers: int, activation: str, output_steps: int, n_outputs: int, **kwargs):
         super().__init__(**kwargs)
         self.units = units
         self.layer_count = layers
@@ -119,14 +126,18 @@ class AutoregressiveLstm(keras.Model):
         self.output_steps = output_steps
         self.n_outputs = n_outputs
         self.encoder = [
-            keras.layers.LSTM(units, activation=activation, return_sequences=i < layers - 1,
-                              return_state=True, name=f"encoder_{i}")
+            keras.layers.LSTM(
+                units, activation=activation, return_sequences=i < layers - 1, return_state=True, name=f"encoder_{i}"
+            )
             for i in range(layers)
         ]
         # With a single output step there is nothing to feed back: no decoder weights
         # that would never receive a gradient.
-        self.decoder = [keras.layers.LSTMCell(units, activation=activation, name=f"decoder_{i}")
-                        for i in range(layers)] if output_steps > 1 else []
+        self.decoder = (
+            [keras.layers.LSTMCell(units, activation=activation, name=f"decoder_{i}") for i in range(layers)]
+            if output_steps > 1
+            else []
+        )
         self.head = keras.layers.Dense(n_outputs, name="head")
 
     def build(self, input_shape):
@@ -161,19 +172,25 @@ class AutoregressiveLstm(keras.Model):
         return keras.ops.stack(forecasts, axis=1)
 
     def get_config(self):
-        return {"name": self.name, "units": self.units, "layers": self.layer_count,
-                "activation": self.activation, "output_steps": self.output_steps, "n_outputs": self.n_outputs}
+        return {
+            "name": self.name,
+            "units": self.units,
+            "layers": self.layer_count,
+            "activation": self.activation,
+            "output_steps": self.output_steps,
+            "n_outputs": self.n_outputs,
+        }
 
     @classmethod
     def from_config(cls, config):
         return cls(**config)
 
 
-def build_ar_lstm(spec: ArLstmSpec, input_steps: int, n_inputs: int, output_steps: int,
-                  n_outputs: int) -> keras.Model:
+def build_ar_lstm(spec: ArLstmSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int) -> keras.Model:
     """The autoregressive LSTM (see AutoregressiveLstm), built for this window."""
-    model = AutoregressiveLstm(spec.neural.units, spec.neural.layers, spec.neural.activation, output_steps,
-                               n_outputs, name="ar_lstm")
+    model = AutoregressiveLstm(
+        spec.neural.units, spec.neural.layers, spec.neural.activation, output_steps, n_outputs, name="ar_lstm"
+    )
     model.build((None, input_steps, n_inputs))
     return model
 
@@ -192,9 +209,11 @@ def build_model(spec: KerasSpec, input_steps: int, n_inputs: int, output_steps: 
 
 
 def compile_model(model: keras.Model, neural: NeuralSpec) -> None:
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate=neural.learning_rate),
-                  loss=keras.losses.MeanSquaredError(),
-                  metrics=[keras.metrics.RootMeanSquaredError(name="rmse")])
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate=neural.learning_rate),
+        loss=keras.losses.MeanSquaredError(),
+        metrics=[keras.metrics.RootMeanSquaredError(name="rmse")],
+    )
 
 
 def output_window(model: keras.Model) -> tuple[int, int]:

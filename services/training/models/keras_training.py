@@ -24,8 +24,7 @@ class KerasFit:
 class _ProgressCallback(keras.callbacks.Callback):
     """Turns Keras callbacks into reporter calls; raises TrainingCancelled on request."""
 
-    def __init__(self, reporter: ProgressReporter, total_epochs: int, total_batches: int,
-                 throttle: BatchThrottle):
+    def __init__(self, reporter: ProgressReporter, total_epochs: int, total_batches: int, throttle: BatchThrottle):
         super().__init__()
         self.reporter = reporter
         self.total_epochs = total_epochs
@@ -63,8 +62,15 @@ class _ProgressCallback(keras.callbacks.Callback):
         self.reporter.epoch_end(result, self.total_epochs)
 
 
-def fit_keras(spec: KerasSpec, seed: int, x_train: np.ndarray, y_train: np.ndarray,
-              x_val: np.ndarray, y_val: np.ndarray, reporter: ProgressReporter) -> KerasFit:
+def fit_keras(
+    spec: KerasSpec,
+    seed: int,
+    x_train: np.ndarray,
+    y_train: np.ndarray,
+    x_val: np.ndarray,
+    y_val: np.ndarray,
+    reporter: ProgressReporter,
+) -> KerasFit:
     """Build, seed and train the network of `spec` on scaled windows.
 
     With validation samples, early stopping watches val_loss with the spec's patience
@@ -78,18 +84,25 @@ def fit_keras(spec: KerasSpec, seed: int, x_train: np.ndarray, y_train: np.ndarr
     keras.backend.clear_session()
     seed_everything(seed)
     model = build_model(spec, x_train.shape[1], x_train.shape[2], y_train.shape[1], y_train.shape[2])
-    progress = _ProgressCallback(reporter, neural.epochs, math.ceil(len(x_train) / neural.batch_size),
-                                 BatchThrottle())
+    progress = _ProgressCallback(reporter, neural.epochs, math.ceil(len(x_train) / neural.batch_size), BatchThrottle())
     callbacks: list[keras.callbacks.Callback] = [progress]
     early_stopping = None
     has_validation = len(x_val) > 0
     if has_validation:
         early_stopping = keras.callbacks.EarlyStopping(
-            monitor="val_loss", patience=neural.early_stopping_patience, restore_best_weights=True)
+            monitor="val_loss", patience=neural.early_stopping_patience, restore_best_weights=True
+        )
         callbacks.append(early_stopping)
-    model.fit(x_train, y_train, batch_size=neural.batch_size, epochs=neural.epochs,
-              validation_data=(x_val, y_val) if has_validation else None,
-              shuffle=True, callbacks=callbacks, verbose=0)
+    model.fit(
+        x_train,
+        y_train,
+        batch_size=neural.batch_size,
+        epochs=neural.epochs,
+        validation_data=(x_val, y_val) if has_validation else None,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=0,
+    )
     if early_stopping is not None and early_stopping.best_weights is not None:
         best_epoch = early_stopping.best_epoch + 1
     else:

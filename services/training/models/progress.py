@@ -32,8 +32,7 @@ class EpochResult:
     duration_seconds: float
 
     def to_proto(self) -> pb.EpochMetrics:
-        metrics = pb.EpochMetrics(epoch=self.epoch, loss=self.loss, rmse=self.rmse,
-                                  duration=duration_pb2.Duration())
+        metrics = pb.EpochMetrics(epoch=self.epoch, loss=self.loss, rmse=self.rmse, duration=duration_pb2.Duration())
         metrics.duration.FromNanoseconds(round(self.duration_seconds * 1e9))
         if self.val_loss is not None:
             metrics.val_loss = self.val_loss
@@ -75,8 +74,9 @@ class NullReporter:
 class BatchThrottle:
     """Lets a batch report through at most once per interval (the first one at once)."""
 
-    def __init__(self, interval_seconds: float = BATCH_REPORT_INTERVAL_SECONDS,
-                 clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, interval_seconds: float = BATCH_REPORT_INTERVAL_SECONDS, clock: Callable[[], float] = time.monotonic
+    ):
         self.interval_seconds = interval_seconds
         self.clock = clock
         self._last = -math.inf

@@ -117,8 +117,7 @@ class StepIndexedSvr(RegressorMixin, BaseEstimator):
 class WindowRegressor:
     """A fitted flattened-window estimator with the window shape it was fitted for."""
 
-    def __init__(self, estimator: BaseEstimator, input_steps: int, n_inputs: int, output_steps: int,
-                 n_outputs: int):
+    def __init__(self, estimator: BaseEstimator, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int):
         self.estimator = estimator
         self.input_steps = input_steps
         self.n_inputs = n_inputs
@@ -142,8 +141,7 @@ class WindowRegressor:
 SklearnSpec = SvrDirectSpec | SvrMimoSpec | LinearRegressionSpec
 
 
-def fit_sklearn(spec: SklearnSpec, x: np.ndarray, y: np.ndarray,
-                should_stop: ShouldStop = _never) -> WindowRegressor:
+def fit_sklearn(spec: SklearnSpec, x: np.ndarray, y: np.ndarray, should_stop: ShouldStop = _never) -> WindowRegressor:
     """Fit the estimator of `spec` on windows x (n, I, n_in) → y (n, O, n_out).
 
     should_stop is checked before every sub-model (each SVR); raises TrainingCancelled.

@@ -191,8 +191,10 @@ def _resolve_neural(params: pb.NeuralParams, field: str, check: _Checker) -> Neu
         patience = params.early_stopping_patience
         low, high = PATIENCE_RANGE
         if not low <= patience <= high:
-            check.report(f"{field}.early_stopping_patience",
-                         f"early_stopping_patience must be between {low} and {high}, got {patience}")
+            check.report(
+                f"{field}.early_stopping_patience",
+                f"early_stopping_patience must be between {low} and {high}, got {patience}",
+            )
     return NeuralSpec(layers, units, epochs, batch_size, learning_rate, activation, patience)
 
 
@@ -228,8 +230,10 @@ def _resolve_params(spec: pb.ModelSpec, input_steps: int, check: _Checker) -> Mo
         # A window shorter than the default kernel gets a kernel as long as the window.
         kernel_size = message.kernel_size or min(CnnSpec.kernel_size, input_steps)
         if not 1 <= kernel_size <= input_steps:
-            check.report(f"{field}.kernel_size",
-                         f"kernel_size must be between 1 and input_steps ({input_steps}), got {kernel_size}")
+            check.report(
+                f"{field}.kernel_size",
+                f"kernel_size must be between 1 and input_steps ({input_steps}), got {kernel_size}",
+            )
         return CnnSpec(neural, kernel_size)
     if kind in (ModelKind.SVR_DIRECT, ModelKind.SVR_MIMO):
         kernel, c, epsilon = _resolve_svr(message, field, check)
@@ -249,8 +253,7 @@ def resolve_model_specs(
     """
     violations: list[FieldViolation] = []
     if not 1 <= len(specs) <= MAX_MODELS_PER_RUN:
-        violations.append(FieldViolation(
-            field, f"a run trains 1 to {MAX_MODELS_PER_RUN} models, got {len(specs)}"))
+        violations.append(FieldViolation(field, f"a run trains 1 to {MAX_MODELS_PER_RUN} models, got {len(specs)}"))
     resolved: list[ResolvedModel] = []
     first_index_of: dict[str, int] = {}
     for index, spec in enumerate(specs):
@@ -281,9 +284,14 @@ def require_model_specs(specs: Sequence[pb.ModelSpec], input_steps: int) -> list
 def _neural_proto(neural: NeuralSpec) -> pb.NeuralParams:
     activation = next(value for value, name in _ACTIVATIONS.items() if name == neural.activation)
     return pb.NeuralParams(
-        layers=neural.layers, units=neural.units, epochs=neural.epochs, batch_size=neural.batch_size,
-        learning_rate=neural.learning_rate, activation=activation,
-        early_stopping_patience=neural.early_stopping_patience)
+        layers=neural.layers,
+        units=neural.units,
+        epochs=neural.epochs,
+        batch_size=neural.batch_size,
+        learning_rate=neural.learning_rate,
+        activation=activation,
+        early_stopping_patience=neural.early_stopping_patience,
+    )
 
 
 def _svr_proto(svr: SvrSpec) -> pb.SvrParams:

@@ -17,8 +17,15 @@ from services.training.models.progress import EpochResult, ProgressReporter, Tra
 from services.training.models.specs import ResolvedModel
 from tsforge.common.v1 import common_pb2
 
-__all__ = ["ArtifactFormat", "Predictor", "TrainedModel", "TrainingCancelled", "TrainingData",
-           "load_model", "train_model"]
+__all__ = [
+    "ArtifactFormat",
+    "Predictor",
+    "TrainedModel",
+    "TrainingCancelled",
+    "TrainingData",
+    "load_model",
+    "train_model",
+]
 
 
 class ArtifactFormat(enum.StrEnum):
@@ -68,8 +75,10 @@ class TrainingData:
             if len(x) != len(y):
                 raise ValueError(f"x_{split} has {len(x)} samples but y_{split} has {len(y)}")
             if x.shape[1:] != self.x_train.shape[1:] or y.shape[1:] != self.y_train.shape[1:]:
-                raise ValueError(f"{split} windows {x.shape[1:]} → {y.shape[1:]} differ from the training "
-                                 f"windows {self.x_train.shape[1:]} → {self.y_train.shape[1:]}")
+                raise ValueError(
+                    f"{split} windows {x.shape[1:]} → {y.shape[1:]} differ from the training "
+                    f"windows {self.x_train.shape[1:]} → {self.y_train.shape[1:]}"
+                )
 
     @property
     def input_steps(self) -> int:
@@ -118,10 +127,14 @@ def train_model(model: ResolvedModel, data: TrainingData, reporter: ProgressRepo
             raise ValueError(f"kernel_size {kernel_size} exceeds input_steps {data.input_steps}")
         from services.training.models import keras_models, keras_training
 
-        fit = keras_training.fit_keras(params, model.seed, data.x_train, data.y_train, data.x_val, data.y_val,
-                                       reporter)
-        return TrainedModel(keras_models.to_bytes(fit.model), ArtifactFormat.KERAS,
-                            keras_models.KerasPredictor(fit.model), fit.history, fit.best_epoch)
+        fit = keras_training.fit_keras(params, model.seed, data.x_train, data.y_train, data.x_val, data.y_val, reporter)
+        return TrainedModel(
+            keras_models.to_bytes(fit.model),
+            ArtifactFormat.KERAS,
+            keras_models.KerasPredictor(fit.model),
+            fit.history,
+            fit.best_epoch,
+        )
 
     from services.training.models import sklearn_models
 

@@ -33,8 +33,10 @@ def _series(count: int, every_minutes: int, seed: int, drop: slice | None = None
 
 @pytest.mark.parametrize("method", list(ResamplingMethod))
 def test_matches_build_windows_at_any_subset_order_and_repeats(method):
-    inputs = [Feature(FeatureSpec("a", -6, 0, method), _series(2000, 15, 1, drop=slice(700, 760))),
-              Feature(FeatureSpec("b", -3, 0, ResamplingMethod.LINEAR), _series(600, 60, 2))]
+    inputs = [
+        Feature(FeatureSpec("a", -6, 0, method), _series(2000, 15, 1, drop=slice(700, 760))),
+        Feature(FeatureSpec("b", -3, 0, ResamplingMethod.LINEAR), _series(600, 60, 2)),
+    ]
     outputs = [Feature(FeatureSpec("y", 0, 2), _series(2000, 15, 3))]
     window = WindowSpec(input_steps=6, output_steps=2, step_minutes=30)
     calendar = CalendarSpec(day=True, week=True)
@@ -54,10 +56,11 @@ def test_matches_build_windows_at_any_subset_order_and_repeats(method):
 def test_reference_times_off_the_grid_and_far_apart():
     inputs = [Feature(FeatureSpec("a", -2, 0), _series(5000, 10, 5))]
     window = WindowSpec(input_steps=4, output_steps=1, step_minutes=60)
-    references = np.array([START + 7 * MINUTE + 300 * MINUTE, START + 40_000 * MINUTE, START + 300 * MINUTE],
-                          dtype="datetime64[ns]").astype(np.int64)
+    references = np.array(
+        [START + 7 * MINUTE + 300 * MINUTE, START + 40_000 * MINUTE, START + 300 * MINUTE], dtype="datetime64[ns]"
+    ).astype(np.int64)
     X = input_windows(inputs, window, references)
-    one_by_one = np.concatenate([input_windows(inputs, window, references[i:i + 1]) for i in range(3)])
+    one_by_one = np.concatenate([input_windows(inputs, window, references[i : i + 1]) for i in range(3)])
     np.testing.assert_array_equal(X, one_by_one)
     # Linear data: the last point of each window is the value at the reference time.
     a = inputs[0].series

@@ -195,7 +195,9 @@ def test_no_numeric_column():
 
 
 def test_unparseable_timestamp_names_line_and_value():
-    found = problem(b"t;v\n2000-01-01 00:00:00;1\n2000-01-01 01:00:00;2\n2000-13-45 00:00:00;3\n2000-01-01 03:00:00;2\n")
+    found = problem(
+        b"t;v\n2000-01-01 00:00:00;1\n2000-01-01 01:00:00;2\n2000-13-45 00:00:00;3\n2000-01-01 03:00:00;2\n"
+    )
     assert found.line == 4 and "'2000-13-45 00:00:00'" in str(found) and "line 4" in str(found)
 
 
@@ -227,7 +229,7 @@ def test_earlier_bad_timestamp_wins_over_later_bad_line():
 
 
 def test_utf8_broken_after_the_head():
-    data = "t;v\n".encode() + b"2000-01-01 00:00:00;1\n" * 4000 + b"2000-01-01 00:00:00;\xfc\n"
+    data = b"t;v\n" + b"2000-01-01 00:00:00;1\n" * 4000 + b"2000-01-01 00:00:00;\xfc\n"
     found = problem(data)
     assert found.line == 4002 and "UTF-8" in str(found)
 
@@ -255,8 +257,22 @@ def test_preview_reads_only_what_it_needs():
             yield b"2000-01-01 00:00:00;1\n" * 100
 
     profile = FileProfile(
-        "utf-8", ";", ".", True, "t", "%Y-%m-%d %H:%M:%S", False, 1, utc(2000, 1, 1), utc(2000, 1, 1),
-        None, None, 0, 0, 0, (ColumnProfile("v", 1, 0, 1.0, 1.0, 1.0),),
+        "utf-8",
+        ";",
+        ".",
+        True,
+        "t",
+        "%Y-%m-%d %H:%M:%S",
+        False,
+        1,
+        utc(2000, 1, 1),
+        utc(2000, 1, 1),
+        None,
+        None,
+        0,
+        0,
+        0,
+        (ColumnProfile("v", 1, 0, 1.0, 1.0, 1.0),),
     )
     columns, rows = preview_csv(endless(), profile, 5)
     assert columns == ["v"] and len(rows) == 5
@@ -302,8 +318,18 @@ def _profile_or_problem(data: bytes) -> FileProfile | str:
         return f"line {caught.line}: {caught}"
 
 
-@pytest.mark.parametrize("cell", ["2000-06-05T00:30:00", "2000-6-05 00:30:00", "2000-06-05 00:30", "2000-06-05 0:30:00",
-                                  "2000-06-05 24:00:00", "2000-02-30 00:30:00", "2000-06-05 00:30:00.5"])
+@pytest.mark.parametrize(
+    "cell",
+    [
+        "2000-06-05T00:30:00",
+        "2000-6-05 00:30:00",
+        "2000-06-05 00:30",
+        "2000-06-05 0:30:00",
+        "2000-06-05 24:00:00",
+        "2000-02-30 00:30:00",
+        "2000-06-05 00:30:00.5",
+    ],
+)
 def test_cells_off_the_format_read_alike_by_both_readers(cell, monkeypatch):
     # Past the head the dialect is read from, so the format is settled before the cell.
     times = [datetime(1990, 1, 1) + timedelta(hours=i) for i in range(5000)]

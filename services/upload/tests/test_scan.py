@@ -9,7 +9,7 @@ DATA = b"time;v\n" + b"".join(b"2000-06-05 %02d:00:00;%d\n" % (h, h) for h in ra
 
 
 def _chunks(size: int) -> list[tuple[int, bytes]]:
-    return [(offset, DATA[offset:offset + size]) for offset in range(0, len(DATA), size)]
+    return [(offset, DATA[offset : offset + size]) for offset in range(0, len(DATA), size)]
 
 
 def test_a_scan_fed_every_chunk_in_order_gives_checksum_and_profile():

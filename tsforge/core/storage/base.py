@@ -42,9 +42,7 @@ class ObjectStore(Protocol):
         """
         ...
 
-    def read(
-        self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = 1 << 20
-    ) -> Iterator[bytes]:
+    def read(self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Stream bytes [offset, offset + length) in chunks of at most `chunk_size`.
 
         `length=None` reads to the end; a range past the end is cut short (an offset at
@@ -92,9 +90,7 @@ class ObjectStore(Protocol):
         """
         ...
 
-    def complete_multipart(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> None:
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
         """Join `parts` ((part_number, etag), ascending) into the object, atomically.
 
         Raises ObjectNotFound for an unknown upload and ValueError when the parts are
@@ -143,10 +139,7 @@ def validate_prefix(prefix: str) -> str:
 def validate_part_number(part_number: int) -> int:
     """Return `part_number` if it is within 1..10000; raise ValueError otherwise."""
     if not MIN_PART_NUMBER <= part_number <= MAX_PART_NUMBER:
-        raise ValueError(
-            f"part number must be within {MIN_PART_NUMBER}..{MAX_PART_NUMBER}, "
-            f"got {part_number}"
-        )
+        raise ValueError(f"part number must be within {MIN_PART_NUMBER}..{MAX_PART_NUMBER}, got {part_number}")
     return part_number
 
 

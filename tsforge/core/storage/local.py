@@ -78,9 +78,7 @@ class LocalObjectStore:
             raise
         return size
 
-    def read(
-        self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = 1 << 20
-    ) -> Iterator[bytes]:
+    def read(self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Stream a byte range of `key`; raises ObjectNotFound now, not on first chunk.
 
         The returned iterator closes the file when exhausted; call its close() to stop
@@ -151,12 +149,9 @@ class LocalObjectStore:
             dirnames[:] = [
                 name
                 for name in dirnames
-                if not (stem == "" and name in _RESERVED)
-                and _may_hold(f"{stem}{name}/", prefix)
+                if not (stem == "" and name in _RESERVED) and _may_hold(f"{stem}{name}/", prefix)
             ]
-            keys.extend(
-                stem + name for name in filenames if (stem + name).startswith(prefix)
-            )
+            keys.extend(stem + name for name in filenames if (stem + name).startswith(prefix))
         return iter(sorted(keys))
 
     def start_multipart(self, key: str) -> str:
@@ -202,9 +197,7 @@ class LocalObjectStore:
                 earlier.unlink(missing_ok=True)
         return etag
 
-    def complete_multipart(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> None:
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
         """Join the staged `parts` into `key` atomically and drop the staging directory.
 
         Raises ObjectNotFound for an unknown upload, ValueError for parts out of order,
@@ -268,9 +261,7 @@ class LocalObjectStore:
                 os.replace(tmp, path)
                 return
             except (FileExistsError, NotADirectoryError, IsADirectoryError) as exc:
-                raise ValueError(
-                    f"object key {key!r} collides with a directory of other objects"
-                ) from exc
+                raise ValueError(f"object key {key!r} collides with a directory of other objects") from exc
             except FileNotFoundError as exc:
                 # A concurrent delete pruned the empty parent between mkdir and replace.
                 if attempt == _PUBLISH_ATTEMPTS:
@@ -354,9 +345,7 @@ def _copy_in_kernel(source: BinaryIO, out: BinaryIO) -> bool:
     return True
 
 
-def _read_range(
-    source: BinaryIO, key: str, length: int | None, chunk_size: int
-) -> Iterator[bytes]:
+def _read_range(source: BinaryIO, key: str, length: int | None, chunk_size: int) -> Iterator[bytes]:
     remaining = length
     while remaining is None or remaining > 0:
         with _store_failures(f"reading {key!r}"):

@@ -41,9 +41,7 @@ class S3ObjectStore:
     missing key or upload as ObjectNotFound.
     """
 
-    def __init__(
-        self, client: Minio, bucket: str, *, put_part_size: int = DEFAULT_PUT_PART_SIZE
-    ) -> None:
+    def __init__(self, client: Minio, bucket: str, *, put_part_size: int = DEFAULT_PUT_PART_SIZE) -> None:
         """Use `bucket` (which must exist) through `client`.
 
         `put_part_size` is the multipart part size put() uploads in, and so the memory
@@ -77,9 +75,7 @@ class S3ObjectStore:
 
         Raises ObjectStoreError when the server cannot be reached or refuses.
         """
-        client = Minio(
-            endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region
-        )
+        client = Minio(endpoint, access_key=access_key, secret_key=secret_key, secure=secure, region=region)
         with translate_s3_errors(bucket):
             if not client.bucket_exists(bucket):
                 try:
@@ -111,9 +107,7 @@ class S3ObjectStore:
             )
         return stream.bytes_read
 
-    def read(
-        self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = 1 << 20
-    ) -> Iterator[bytes]:
+    def read(self, key: str, offset: int = 0, length: int | None = None, chunk_size: int = 1 << 20) -> Iterator[bytes]:
         """Stream a byte range of `key`; raises ObjectNotFound now, not on first chunk.
 
         The returned iterator releases the connection when exhausted; call its close()
@@ -127,9 +121,7 @@ class S3ObjectStore:
             return iter(())
         with translate_s3_errors(key):
             try:
-                response = self._client.get_object(
-                    self._bucket, key, offset=offset, length=length or 0
-                )
+                response = self._client.get_object(self._bucket, key, offset=offset, length=length or 0)
             except S3Error as exc:
                 if exc.code != "InvalidRange":
                     raise
@@ -209,13 +201,9 @@ class S3ObjectStore:
         validate_key(key)
         validate_part_number(part_number)
         with translate_s3_errors(upload_id):
-            return self._client._upload_part(
-                self._bucket, key, bytes(data), None, upload_id, part_number
-            )
+            return self._client._upload_part(self._bucket, key, bytes(data), None, upload_id, part_number)
 
-    def complete_multipart(
-        self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]
-    ) -> None:
+    def complete_multipart(self, key: str, upload_id: str, parts: Sequence[tuple[int, str]]) -> None:
         """Join `parts` into `key`; the object appears atomically.
 
         Raises ObjectNotFound for an unknown upload, ValueError for parts out of order,

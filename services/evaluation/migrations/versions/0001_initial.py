@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -32,13 +33,19 @@ def upgrade() -> None:
         schema=SCHEMA,
     )
     # One evaluation per identity: concurrent requests meet here, one computes.
-    op.create_index("evaluations_identity", "evaluations",
-                    ["tenant", "run_id", "model", "season_steps", "infer_season"], unique=True, schema=SCHEMA)
+    op.create_index(
+        "evaluations_identity",
+        "evaluations",
+        ["tenant", "run_id", "model", "season_steps", "infer_season"],
+        unique=True,
+        schema=SCHEMA,
+    )
     op.create_index("evaluations_tenant_time", "evaluations", ["tenant", "create_time", "id"], schema=SCHEMA)
     op.create_table(
         "metric_tables",
-        sa.Column("evaluation_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.evaluations.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column(
+            "evaluation_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.evaluations.id", ondelete="CASCADE"), primary_key=True
+        ),
         sa.Column("kind", sa.SmallInteger, primary_key=True),
         sa.Column("split", sa.SmallInteger, primary_key=True),
         sa.Column("units", sa.SmallInteger, primary_key=True),
@@ -48,4 +55,3 @@ def upgrade() -> None:
         sa.Column("document", postgresql.JSONB, nullable=False),
         schema=SCHEMA,
     )
-

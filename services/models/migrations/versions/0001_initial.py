@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -50,8 +51,11 @@ def upgrade() -> None:
         sa.Column("description", sa.Text, nullable=False, server_default=""),
         sa.Column("tags", postgresql.JSONB, nullable=False, server_default="{}"),
         *_times(),
-        sa.ForeignKeyConstraint(["tenant", "model_name"], [f"{SCHEMA}.registered_models.tenant",
-                                                           f"{SCHEMA}.registered_models.name"], ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["tenant", "model_name"],
+            [f"{SCHEMA}.registered_models.tenant", f"{SCHEMA}.registered_models.name"],
+            ondelete="CASCADE",
+        ),
         schema=SCHEMA,
     )
     op.create_table(
@@ -62,9 +66,14 @@ def upgrade() -> None:
         sa.Column("version", sa.BigInteger, nullable=False),
         # No cascade: a version an alias points at cannot be deleted, even by a
         # request that raced the alias move.
-        sa.ForeignKeyConstraint(["tenant", "model_name", "version"],
-                                [f"{SCHEMA}.model_versions.tenant", f"{SCHEMA}.model_versions.model_name",
-                                 f"{SCHEMA}.model_versions.version"]),
+        sa.ForeignKeyConstraint(
+            ["tenant", "model_name", "version"],
+            [
+                f"{SCHEMA}.model_versions.tenant",
+                f"{SCHEMA}.model_versions.model_name",
+                f"{SCHEMA}.model_versions.version",
+            ],
+        ),
         schema=SCHEMA,
     )
     op.create_index("model_aliases_version", "model_aliases", ["tenant", "model_name", "version"], schema=SCHEMA)

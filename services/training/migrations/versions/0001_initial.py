@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -13,9 +14,10 @@ SCHEMA = "training"
 
 
 def _times(*names: str) -> list[sa.Column]:
-    return [sa.Column(name, sa.DateTime(timezone=True), nullable=name in ("start_time", "end_time",
-                                                                          "heartbeat_time"))
-            for name in names]
+    return [
+        sa.Column(name, sa.DateTime(timezone=True), nullable=name in ("start_time", "end_time", "heartbeat_time"))
+        for name in names
+    ]
 
 
 def upgrade() -> None:
@@ -46,8 +48,7 @@ def upgrade() -> None:
         "datasets",
         sa.Column("id", sa.Text, primary_key=True),
         sa.Column("tenant", sa.Text, nullable=False),
-        sa.Column("session_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.sessions.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("session_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.sessions.id", ondelete="CASCADE"), nullable=False),
         # The Dataset message (spec copy, shapes, counts, scalers, objects) as proto3 JSON.
         sa.Column("document", postgresql.JSONB, nullable=False),
         *job_columns(),
@@ -59,10 +60,8 @@ def upgrade() -> None:
         "runs",
         sa.Column("id", sa.Text, primary_key=True),
         sa.Column("tenant", sa.Text, nullable=False),
-        sa.Column("session_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.sessions.id", ondelete="CASCADE"),
-                  nullable=False),
-        sa.Column("dataset_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.datasets.id", ondelete="CASCADE"),
-                  nullable=False),
+        sa.Column("session_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.sessions.id", ondelete="CASCADE"), nullable=False),
+        sa.Column("dataset_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.datasets.id", ondelete="CASCADE"), nullable=False),
         sa.Column("display_name", sa.Text, nullable=False, server_default=""),
         # The ModelResult messages (spec, state, history, artifacts) as proto3 JSON.
         sa.Column("models", postgresql.JSONB, nullable=False),

@@ -11,7 +11,8 @@ import pytest
 from services.training.models.specs import ModelKind
 
 pytestmark = pytest.mark.filterwarnings(
-    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning")
+    "ignore:__array__ implementation doesn't accept a copy keyword:DeprecationWarning"
+)
 
 LOAD_AND_PREDICT = """
 import sys
@@ -34,12 +35,18 @@ def test_every_model_type_predicts_the_same_after_loading_in_a_fresh_process(tra
     for kind, (model, _) in trained.items():
         (tmp_path / f"{kind.value}.{model.artifact_format}.artifact").write_bytes(model.artifact)
 
-    result = subprocess.run([sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path)], check=False, timeout=120,
-                            capture_output=True, text=True)
+    result = subprocess.run(
+        [sys.executable, "-c", LOAD_AND_PREDICT, str(tmp_path)],
+        check=False,
+        timeout=120,
+        capture_output=True,
+        text=True,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
 
     with np.load(tmp_path / "predictions.npz") as loaded:
         assert sorted(loaded.files) == sorted(kind.value for kind in ModelKind)
         for kind, (model, _) in trained.items():
-            np.testing.assert_allclose(loaded[kind.value], model.predict(tiny_data.x_val), rtol=1e-5, atol=1e-6,
-                                       err_msg=kind.value)
+            np.testing.assert_allclose(
+                loaded[kind.value], model.predict(tiny_data.x_val), rtol=1e-5, atol=1e-6, err_msg=kind.value
+            )

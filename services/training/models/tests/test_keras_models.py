@@ -40,7 +40,7 @@ def test_trains_predicts_windows_and_reports_every_epoch(trained, tiny_data, kin
     assert model.history == [m for m, _ in reporter.epochs]
     for epoch in model.history:
         assert epoch.val_loss is not None and epoch.val_rmse is not None and epoch.duration_seconds > 0
-        assert epoch.rmse == pytest.approx(epoch.loss ** 0.5, rel=0.2)
+        assert epoch.rmse == pytest.approx(epoch.loss**0.5, rel=0.2)
     assert 1 <= model.best_epoch <= 2
     # Batch progress is throttled to about once a second: 2 epochs × 4 batches
     # train in well under a second each, so only the first batch gets through.
@@ -98,8 +98,11 @@ def test_without_validation_every_epoch_runs_and_the_last_is_kept(tiny_data):
 
     model = train_model(ResolvedModel("d", "", 0, DenseSpec(neural)), data, reporter)
 
-    assert [(e.epoch, e.val_loss, e.val_rmse) for e in model.history] == [(1, None, None), (2, None, None),
-                                                                         (3, None, None)]
+    assert [(e.epoch, e.val_loss, e.val_rmse) for e in model.history] == [
+        (1, None, None),
+        (2, None, None),
+        (3, None, None),
+    ]
     assert model.best_epoch == 3
     assert model.predict(data.x_train[:0]).shape == (0, OUTPUT_STEPS, N_OUTPUTS)
 
@@ -119,8 +122,7 @@ class TestAutoregressiveLstm:
         from services.training.models.keras_models import AutoregressiveLstm, seed_everything
 
         seed_everything(seed)
-        model = AutoregressiveLstm(units=8, layers=2, activation="tanh", output_steps=output_steps,
-                                   n_outputs=N_OUTPUTS)
+        model = AutoregressiveLstm(units=8, layers=2, activation="tanh", output_steps=output_steps, n_outputs=N_OUTPUTS)
         model.build((None, INPUT_STEPS, N_INPUTS))
         return model
 

@@ -40,12 +40,16 @@ def test_linear_regression_keeps_steps_and_features_in_place(tiny_data):
     np.testing.assert_allclose(model.predict(tiny_data.x_val), tiny_data.y_val, atol=1e-4)
 
 
-@pytest.mark.parametrize(("params", "share_of_baseline"), [
-    (SvrDirectSpec(kernel="linear", epsilon=0.01), 0.01),
-    (SvrDirectSpec(), 0.3),
-    # The poly kernel's step × input terms let one model give every step its own map.
-    (SvrMimoSpec(), 0.6),
-], ids=repr)
+@pytest.mark.parametrize(
+    ("params", "share_of_baseline"),
+    [
+        (SvrDirectSpec(kernel="linear", epsilon=0.01), 0.01),
+        (SvrDirectSpec(), 0.3),
+        # The poly kernel's step × input terms let one model give every step its own map.
+        (SvrMimoSpec(), 0.6),
+    ],
+    ids=repr,
+)
 def test_svrs_beat_the_mean_forecast(tiny_data, params, share_of_baseline):
     baseline = np.mean((tiny_data.y_val - tiny_data.y_train.mean(axis=0)) ** 2)
     model = train_model(ResolvedModel("svr", "", 0, params), tiny_data, NullReporter())

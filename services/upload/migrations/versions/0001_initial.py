@@ -2,6 +2,7 @@
 
 Revision ID: 0001
 """
+
 import sqlalchemy as sa
 from alembic import op
 from sqlalchemy.dialects import postgresql
@@ -36,8 +37,7 @@ def upgrade() -> None:
     op.create_index("uploads_update_time", "uploads", ["update_time"], schema=SCHEMA)
     op.create_table(
         "upload_parts",
-        sa.Column("upload_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.uploads.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column("upload_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.uploads.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("part_number", sa.Integer, primary_key=True),
         sa.Column("etag", sa.Text, nullable=False),
         sa.Column("size_bytes", sa.BigInteger, nullable=False),
@@ -47,8 +47,7 @@ def upgrade() -> None:
     # held here, at most one part per upload, so any replica can take the next chunk.
     op.create_table(
         "upload_pending_chunks",
-        sa.Column("upload_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.uploads.id", ondelete="CASCADE"),
-                  primary_key=True),
+        sa.Column("upload_id", sa.Text, sa.ForeignKey(f"{SCHEMA}.uploads.id", ondelete="CASCADE"), primary_key=True),
         sa.Column("offset_bytes", sa.BigInteger, primary_key=True),
         sa.Column("data", sa.LargeBinary, nullable=False),
         schema=SCHEMA,
