@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
 import select
 import subprocess
 import sys
@@ -27,7 +28,8 @@ from tsforge.training.v1 import training_service_pb2_grpc as training_grpc
 from tsforge.upload.v1 import upload_service_pb2_grpc as upload_grpc
 
 ADMIN_URL = os.environ.get("TSFORGE_BENCH_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-JWT_SECRET = "bench-secret-that-is-long-enough-for-hs256"
+# A fresh secret per benchmark run: a fixed one written here would be a published secret.
+JWT_SECRET = secrets.token_urlsafe(48)
 S3_ACCESS_KEY = S3_SECRET_KEY = "testing"
 _SERVER_START_TIMEOUT_S = 60.0
 

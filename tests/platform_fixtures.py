@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +23,8 @@ from tsforge.core.db import Database
 from tsforge.core.server import client_channel
 
 ADMIN_URL = os.environ.get("TSFORGE_TEST_DATABASE_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-JWT_SECRET = "test-secret-that-is-long-enough-for-hs256"
+# A fresh secret per test session: a fixed one written here would be a published secret.
+JWT_SECRET = secrets.token_urlsafe(48)
 
 
 @pytest.fixture(scope="session")

@@ -115,7 +115,7 @@ class Worker:
 def worker_main(env: Mapping[str, str], database_url: str, worker_number: int) -> None:
     """Entry point of a spawned worker process."""
     config = load_config(env)
-    configure_logging(config.log_level, config.log_json)
+    configure_logging(config.log_level, config.log_json, config.secret_values())
     worker_id = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:6]}"
     db = Database(database_url, pool_size=3)
     uploads = UploadClient(config.addresses["upload"], config.jwt_secret)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 import time
 
 import jwt
@@ -27,6 +28,7 @@ def test_s3_and_database_settings_switch_modes():
             "TSFORGE_S3_ACCESS_KEY": "a",
             "TSFORGE_S3_SECRET_KEY": "b",
             "TSFORGE_S3_SECURE": "true",
+            "TSFORGE_JWT_SECRET": secrets.token_urlsafe(32),
         }
     )
     assert config.database_url == "postgresql://u@db:5432/t"
@@ -60,7 +62,7 @@ def test_every_bad_value_is_reported_at_once():
         assert name in message
 
 
-SECRET = "a-test-secret-of-at-least-32-bytes!"
+SECRET = secrets.token_urlsafe(32)
 
 
 def test_tokens_round_trip_and_bad_ones_are_unauthenticated():

@@ -27,7 +27,7 @@ def gateway(port: int | None) -> None:
         config = load_config()
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, json_lines=config.log_json)
+    configure_logging(config.log_level, config.log_json, config.secret_values())
     settings = GatewaySettings.from_config(config)
     if port is not None:
         settings = dataclasses.replace(settings, port=port)

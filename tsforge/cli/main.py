@@ -28,7 +28,7 @@ def cli() -> None:
 @click.option("--tenant", required=True, help="Tenant the token acts for.")
 @click.option("--days", default=30, show_default=True, help="Days until the token expires.")
 def token(tenant: str, days: int) -> None:
-    """Print a bearer token for local use, signed with TSFORGE_JWT_SECRET."""
+    """Print a bearer token for local use, signed with TSFORGE_JWT_SECRET (or the embedded install's own)."""
     try:
         config = load_config()
         click.echo(issue_token(config.jwt_secret, tenant, ttl_seconds=days * 86400))

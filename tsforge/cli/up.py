@@ -134,9 +134,10 @@ def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
     """
     try:
         config = load_config()
+        config.jwt_secret  # noqa: B018 (servers and workers refuse to start without one)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, json_lines=os.environ.get("TSFORGE_LOG_JSON", "").lower() in ("1", "true"))
+    configure_logging(config.log_level, config.log_json, config.secret_values())
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())

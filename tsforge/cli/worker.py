@@ -34,9 +34,10 @@ def training_worker(count: int | None) -> None:
 
     try:
         config = load_config()
+        config.jwt_secret  # noqa: B018 (servers and workers refuse to start without one)
     except ConfigError as error:
         raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, config.log_json)
+    configure_logging(config.log_level, config.log_json, config.secret_values())
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())

@@ -11,15 +11,18 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
+
+from tsforge.core.logs import secrets_of_url
+from tsforge.core.secrets import SecretError, check_secret, install_secret
 
 T = TypeVar("T")
 
 SERVICE_PORTS = {"upload": 50051, "training": 50052, "evaluation": 50053, "models": 50054}
 GATEWAY_PORT = 8080
-DEFAULT_JWT_SECRET = "tsforge-local-development-secret-change-me"
 _ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 
 
@@ -31,7 +34,7 @@ class ConfigError(ValueError):
 class S3Settings:
     endpoint: str
     access_key: str
-    secret_key: str
+    secret_key: str = field(repr=False)
     bucket: str
     secure: bool
     region: str | None
@@ -40,9 +43,10 @@ class S3Settings:
 @dataclass(frozen=True)
 class Config:
     data_dir: Path
-    database_url: str | None  # None: start the embedded PostgreSQL under data_dir
+    database_url: str | None = field(repr=False)  # None: start the embedded PostgreSQL under data_dir
     s3: S3Settings | None  # None: local object store under data_dir/objects
-    jwt_secret: str
+    # TSFORGE_JWT_SECRET, checked; None: the embedded install's own (see jwt_secret).
+    jwt_secret_setting: str | None = field(repr=False)
     host: str
     ports: Mapping[str, int]
     addresses: Mapping[str, str]  # where clients reach each service
@@ -62,6 +66,42 @@ class Config:
     @property
     def object_dir(self) -> Path:
         return self.data_dir / "objects"
+
+    @property
+    def embedded(self) -> bool:
+        """Whether this install runs on its embedded PostgreSQL and local object store."""
+        return self.database_url is None and self.s3 is None
+
+    def secret_values(self) -> list[str]:
+        """Every secret this config holds, for the logs to redact (the JWT secret only
+        where one is set or this is an embedded install)."""
+        values = secrets_of_url(self.database_url)
+        if self.jwt_secret_setting is not None or self.embedded:
+            values.append(self.jwt_secret)
+        if self.s3 is not None:
+            values.append(self.s3.secret_key)
+        return values
+
+    @cached_property
+    def jwt_secret(self) -> str:
+        """The HS256 key: TSFORGE_JWT_SECRET, or in embedded mode the install's own random
+        secret under data_dir, made on first use. Servers and workers read it at start-up,
+        so they refuse to start without one; commands that sign nothing never ask.
+
+        Raises ConfigError when TSFORGE_JWT_SECRET is unset outside embedded mode, or the
+        install's secret file cannot be used.
+        """
+        if self.jwt_secret_setting is not None:
+            return self.jwt_secret_setting
+        if not self.embedded:
+            raise ConfigError(
+                "TSFORGE_JWT_SECRET must be set when TSFORGE_DATABASE_URL or TSFORGE_S3_ENDPOINT is: every replica "
+                "signs and checks tokens with it (only the embedded defaults generate a secret of their own)"
+            )
+        try:
+            return install_secret(self.data_dir)
+        except (SecretError, OSError) as error:
+            raise ConfigError(f"the install's JWT secret: {error}") from None
 
 
 def _default_data_dir() -> Path:
@@ -135,9 +175,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     if database_url and not database_url.startswith(("postgresql://", "postgresql+psycopg://")):
         problems.append("TSFORGE_DATABASE_URL must start with postgresql:// or postgresql+psycopg://")
 
-    jwt_secret = env.get("TSFORGE_JWT_SECRET") or DEFAULT_JWT_SECRET
-    if len(jwt_secret.encode()) < 32:
-        problems.append("TSFORGE_JWT_SECRET must be at least 32 bytes (HS256 keys shorter than the hash are weak)")
+    jwt_secret = env.get("TSFORGE_JWT_SECRET") or None
+    if jwt_secret is not None:
+        try:
+            check_secret(jwt_secret)
+        except SecretError as error:
+            problems.append(f"TSFORGE_JWT_SECRET {error}")
 
     log_level = (env.get("TSFORGE_LOG_LEVEL") or "INFO").upper()
     if log_level not in ("DEBUG", "INFO", "WARNING", "ERROR"):
@@ -147,7 +190,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         data_dir=Path(env.get("TSFORGE_DATA_DIR") or _default_data_dir()).expanduser().absolute(),
         database_url=database_url,
         s3=s3,
-        jwt_secret=jwt_secret,
+        jwt_secret_setting=jwt_secret,
         host=host,
         ports=ports,
         addresses=addresses,

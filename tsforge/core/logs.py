@@ -1,9 +1,17 @@
-"""Logging set-up, done once in main: JSON lines to stderr, with request id and tenant."""
+"""Logging set-up, done once in main: JSON lines to stderr, with request id and tenant.
+
+Every line is redacted before it is written: bearer tokens, anything shaped like a
+JWT, and the secrets the process was configured with never reach a log, whichever
+library (gRPC, aiohttp, psycopg, ...) wrote the line.
+"""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
+from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from pythonjsonlogger.json import JsonFormatter
 
@@ -18,19 +26,56 @@ class _RequestFields(logging.Filter):
         return True
 
 
-def configure_logging(level: str = "INFO", json_lines: bool = True) -> None:
-    """Routes all logging to stderr, as JSON lines or as plain text for a terminal."""
+_BEARER = re.compile(r"(?i)(bearer)(\s+|%20|\+)[^\s\"',;]+")
+_JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+REDACTED = "[redacted]"
+
+
+class Redactor:
+    """Removes tokens and the given secret values from text."""
+
+    def __init__(self, secrets: Iterable[str] = ()):
+        # Longest first, so a secret that contains another is removed whole.
+        self._secrets = sorted({s for s in secrets if s and len(s) >= 4}, key=len, reverse=True)
+
+    def __call__(self, text: str) -> str:
+        text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+        text = _JWT.sub(REDACTED, text)
+        for secret in self._secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+
+class _RedactingFormatter(logging.Formatter):
+    def __init__(self, inner: logging.Formatter, redact: Redactor):
+        super().__init__()
+        self._inner, self._redact = inner, redact
+
+    def format(self, record: logging.LogRecord) -> str:
+        return self._redact(self._inner.format(record))
+
+
+def secrets_of_url(url: str | None) -> list[str]:
+    """The password of a database URL, to redact."""
+    if not url:
+        return []
+    password = urlsplit(url).password
+    return [password] if password else []
+
+
+def configure_logging(level: str = "INFO", json_lines: bool = True, secrets: Iterable[str] = ()) -> None:
+    """Routes all logging to stderr, as JSON lines or as plain text for a terminal,
+    with tokens and `secrets` redacted from every line."""
     handler = logging.StreamHandler(sys.stderr)
     handler.addFilter(_RequestFields())
     if json_lines:
-        handler.setFormatter(
-            JsonFormatter(
-                "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(tenant)s",
-                rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
-            )
+        inner: logging.Formatter = JsonFormatter(
+            "%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(tenant)s",
+            rename_fields={"asctime": "time", "levelname": "level", "name": "logger"},
         )
     else:
-        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        inner = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    handler.setFormatter(_RedactingFormatter(inner, Redactor(secrets)))
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)
