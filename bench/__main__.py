@@ -56,7 +56,7 @@ the worker's TensorFlow thread count. Platform: CreateRun until the run's termin
 reaches a WatchRun client (includes the worker's idle queue poll, up to 0.5 s, the dataset
 load, one event transaction per epoch and per throttled batch report, and after the fit
 the .keras artifact, predictions on every split into the store, and the closing events).
-Bare: services.training.models.trainer.train_model, as the worker calls it (same spec,
+Bare: tsforge.forecasting.estimators.trainer.train_model, as the worker calls it (same spec,
 seed, callbacks, artifact serialisation), on the same arrays read from the dataset's
 .npz beforehand. Platform and bare alternate; medians. Event latency: a WatchRun client's
 arrival time minus the event's own `time`, which the worker sets inside the transaction

@@ -16,8 +16,8 @@ import time
 import numpy as np
 
 from services.evaluation.baselines import training_mean
+from services.evaluation.metric_tables import evaluate_split
 from services.evaluation.metrics import Metric, score_forecasts
-from services.evaluation.tables import evaluate_split
 
 MODELS = 7
 STEPS = 24

@@ -1,4 +1,4 @@
-"""Time to render each plot kind of an evaluation (services.evaluation.plots), at the
+"""Time to render each plot kind of an evaluation (services.evaluation.charts), at the
 default size (1000 × 600 px, 100 dpi), on data the size of the metrics benchmark's test
 split: 10,000 samples × 24 steps of one feature for 7 models (quick: 1,000).
 
@@ -12,8 +12,8 @@ import time
 
 import numpy as np
 
-from services.evaluation import plots
-from services.evaluation.plots import LossHistory, PlotSize
+from services.evaluation import charts
+from services.evaluation.charts import LossHistory, PlotSize
 
 MODELS = 7
 STEPS = 24
@@ -39,17 +39,17 @@ def run(quick: bool = False) -> list[dict]:
         )
         for name in forecasts
     }
-    violin = plots.residual_histogram(
+    violin = charts.residual_histogram(
         {"x": generator.normal(size=1000)}, title="violin stand-in", xlabel="x", size=PlotSize(600, 400, 100)
     )
     renders = {
-        f"prediction vs actual ({samples:,} points × {MODELS} models)": lambda: plots.prediction_vs_actual(
+        f"prediction vs actual ({samples:,} points × {MODELS} models)": lambda: charts.prediction_vs_actual(
             times, actual[:, 0], {k: v[:, 0] for k, v in forecasts.items()}, title="load", ylabel="MW", size=size
         ),
-        f"residual histogram ({samples * STEPS:,} residuals × {MODELS} models)": lambda: plots.residual_histogram(
+        f"residual histogram ({samples * STEPS:,} residuals × {MODELS} models)": lambda: charts.residual_histogram(
             {k: (actual - v).ravel() for k, v in forecasts.items()}, title="residuals", xlabel="MW", size=size
         ),
-        f"error per step ({STEPS} steps × {MODELS} models + 3 baselines)": lambda: plots.error_per_step(
+        f"error per step ({STEPS} steps × {MODELS} models + 3 baselines)": lambda: charts.error_per_step(
             {
                 k: list(np.abs(actual - v).mean(axis=0))
                 for k, v in {
@@ -63,8 +63,8 @@ def run(quick: bool = False) -> list[dict]:
             ylabel="RMSE",
             size=size,
         ),
-        f"loss curves ({MODELS} models × {EPOCHS} epochs)": lambda: plots.loss_curves(histories, size=size),
-        f"dataset violins ({VIOLINS} stored PNGs in a grid)": lambda: plots.image_grid(
+        f"loss curves ({MODELS} models × {EPOCHS} epochs)": lambda: charts.loss_curves(histories, size=size),
+        f"dataset violins ({VIOLINS} stored PNGs in a grid)": lambda: charts.image_grid(
             [(f"feature {i}", violin) for i in range(VIOLINS)], size=size
         ),
     }

@@ -250,9 +250,9 @@ def _inline(times, values):
 
 
 def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
-    from services.training.build import calendar_spec
-    from services.training.windowing import Feature, Series, WindowSpec, input_windows
     from tests.models.helpers import register
+    from tsforge.forecasting.protos import calendar_spec, feature_spec, scalers_from_protos
+    from tsforge.forecasting.windowing import Feature, Series, WindowSpec, input_windows
     from tsforge.models.v1 import models_resources_pb2 as mr
     from tsforge.models.v1 import models_service_pb2 as pb
 
@@ -296,8 +296,6 @@ def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
     )
     lineage = mr.ModelLineage.FromString(version.lineage)
     spec = lineage.dataset_spec
-    from services.models.prediction import scalers_of
-    from services.training.build import feature_spec
 
     X = input_windows(
         [Feature(feature_spec(spec.inputs[0]), Series(times.astype("datetime64[ns]"), values))],
@@ -305,7 +303,7 @@ def _predict(stub, tenant, server, source: str, sizes: dict) -> list[dict]:
         references.astype("datetime64[ns]").astype(np.int64),
         calendar=calendar_spec(spec.calendar),
     )
-    scalers_of(lineage).transform_inputs(X, copy=False)
+    scalers_from_protos(lineage.scalers).transform_inputs(X, copy=False)
     predictor = server.cache.get(version.storage_prefix, lambda: None).predictor
     # Alternate the two so that a noisy stretch of the machine hits both; medians.
     rpc, bare = [], []

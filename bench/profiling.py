@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from services.upload.profiling import profile_csv
+from tsforge.tabular.profiling import profile_csv
 
 BLOCK_BYTES = 1024 * 1024
 

@@ -12,7 +12,7 @@ number of threads here as in the worker (all CPUs for one worker).
   queue every services.training.worker.IDLE_POLL_SECONDS), loading the dataset from
   the store, one event transaction per epoch and per throttled batch report, and after
   the fit: the artifact, predictions on every split into the store, the closing events.
-- bare: services.training.models.trainer.train_model, as the worker calls it (same
+- bare: tsforge.forecasting.estimators.trainer.train_model, as the worker calls it (same
   resolved spec and seed, early-stopping callback, artifact serialisation) with a
   reporter that does nothing, on the same arrays, read beforehand from the dataset's
   stored .npz files. Only the call is timed.
@@ -34,10 +34,10 @@ import numpy as np
 
 from bench.harness import TrainingStack, tenant_metadata, training_stack
 from services.training.build import dataset_prefix, load_arrays
-from services.training.models.progress import NullReporter
-from services.training.models.specs import resolve_model_specs
-from services.training.models.trainer import TrainingData, train_model
 from tsforge.common.v1 import common_pb2
+from tsforge.forecasting.estimators.progress import NullReporter
+from tsforge.forecasting.estimators.specs import resolve_model_specs
+from tsforge.forecasting.estimators.trainer import TrainingData, train_model
 from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2 as upload_pb
@@ -197,7 +197,7 @@ def _bare_inputs(stack: TrainingStack, dataset: tr.Dataset, neural: tr.NeuralPar
 
 def _warm_up_here(stack: TrainingStack, dataset: tr.Dataset) -> None:
     """Imports TensorFlow in this process, with the worker's thread count, and trains once."""
-    from services.training.models.keras_models import configure_runtime
+    from tsforge.forecasting.estimators.keras_models import configure_runtime
 
     configure_runtime(os.cpu_count() or 1)  # what a lone worker uses (services.training.worker)
     data, resolved = _bare_inputs(stack, dataset, TINY_MODEL, 1)

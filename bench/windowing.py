@@ -11,7 +11,7 @@ from datetime import timedelta
 
 import numpy as np
 
-from services.training.windowing import (
+from tsforge.forecasting.windowing import (
     Feature,
     FeatureSpec,
     Series,

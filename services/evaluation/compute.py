@@ -12,9 +12,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.evaluation.messages import split_table_messages
+from services.evaluation.metric_tables import evaluate_split
 from services.evaluation.metrics import mase_scale
 from services.evaluation.predictions import SplitPredictions, TrainingSource, read_split
-from services.evaluation.tables import evaluate_split
 from tsforge.common.v1 import common_pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.training.v1 import training_resources_pb2 as tr

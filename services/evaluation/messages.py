@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 
 from services.evaluation.baselines import Baseline
 from services.evaluation.comparison import mean_over_features, rank
+from services.evaluation.metric_tables import MetricRow, SplitTables
 from services.evaluation.metrics import Metric, MetricValue
-from services.evaluation.tables import MetricRow, SplitTables
 from tsforge.common.v1 import common_pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 

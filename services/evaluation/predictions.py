@@ -13,8 +13,8 @@ from typing import Protocol
 
 import numpy as np
 
-from services.training.scaling import FeatureScaler
 from tsforge.core.errors import Unavailable
+from tsforge.forecasting.scaling import FeatureScaler
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.evaluation.evaluations import Evaluations
-from services.evaluation.plotting import Plots
+from services.evaluation.rendering import Plots
 from services.evaluation.servicer import EvaluationServicer
 from tsforge.core.clients import TrainingClient
 from tsforge.core.config import Config

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.evaluation.evaluations import Evaluations
-from services.evaluation.plotting import Plots
+from services.evaluation.rendering import Plots
 from tsforge.core import context
 from tsforge.evaluation.v1 import evaluation_service_pb2 as pb
 from tsforge.evaluation.v1 import evaluation_service_pb2_grpc as pb_grpc

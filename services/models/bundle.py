@@ -9,8 +9,8 @@ import zipfile
 
 from google.protobuf import json_format
 
-from services.training.scaling import FeatureScaler, MinMaxScalers
 from tsforge.common.v1 import common_pb2
+from tsforge.forecasting.protos import scalers_from_protos
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -45,22 +45,9 @@ def lineage_of(run: tr.Run, model: tr.ModelResult, dataset: tr.Dataset) -> mr.Mo
     return lineage
 
 
-def scalers_of(lineage: mr.ModelLineage) -> MinMaxScalers:
-    """The scalers fitted on the training split, from the lineage's snapshot of them."""
-
-    def scalers(role):
-        return tuple(
-            FeatureScaler(s.feature, s.data_min, s.data_max, s.data_mean, s.range.min, s.range.max)
-            for s in lineage.scalers
-            if s.role == role
-        )
-
-    return MinMaxScalers(inputs=scalers(common_pb2.FEATURE_ROLE_INPUT), outputs=scalers(common_pb2.FEATURE_ROLE_OUTPUT))
-
-
 def scalers_json(lineage: mr.ModelLineage) -> bytes:
     """The bundle's scalers.json: the same document the dataset build stores."""
-    return json.dumps(scalers_of(lineage).to_dict()).encode()
+    return json.dumps(scalers_from_protos(lineage.scalers).to_dict()).encode()
 
 
 def formats_for(model_type: int) -> tuple[int, ...]:
@@ -82,7 +69,7 @@ def bundle_model_file(model_type: int, artifact: bytes) -> tuple[str, str, bytes
     """
     if model_type in KERAS_TYPES:
         return "model.keras", "keras", artifact
-    from services.training.models import sklearn_models
+    from tsforge.forecasting.estimators import sklearn_models
 
     estimator = sklearn_models.from_bytes(artifact).estimator
     if type(estimator).__module__.startswith("sklearn."):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from services.training.models import keras_models
+from tsforge.forecasting.estimators import keras_models
 
 
 def keras_to_h5(artifact: bytes) -> bytes:

@@ -16,7 +16,7 @@ DIRECT_CALL_MAX_WINDOWS = 256
 
 
 class LoadedModel:
-    """A predictor from services.training.models.trainer.load_model, and its cost."""
+    """A predictor from tsforge.forecasting.estimators.trainer.load_model, and its cost."""
 
     def __init__(self, predictor, size_bytes: int):
         self.predictor = predictor

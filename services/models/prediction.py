@@ -1,6 +1,6 @@
-"""Forecasts from a registered version on new data, with the very code that built the
-training dataset: the same feature and calendar specs (services.training.build), the
-same resampling (windowing.input_windows) and the same scalers.
+"""Predict with a registered version: the caller's inputs (uploaded files or inline
+series) checked against the version's features, then tsforge.forecasting.prediction,
+the same code that cut the training dataset, around the cached model.
 
 TensorFlow is imported only when a Keras model is first loaded here.
 """
@@ -13,13 +13,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.models.artifacts import VersionObjects
-from services.models.bundle import scalers_of
 from services.models.domain import ModelVersion
 from services.models.model_cache import ModelCache
-from services.training.build import calendar_spec, feature_spec, read_feature
-from services.training.windowing import Feature, Series, UncoveredWindow, WindowSpec, input_windows, window_edges
 from tsforge.common.v1 import common_pb2
-from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument
+from tsforge.forecasting.prediction import Forecasts, forecasts_from, prediction_inputs
+from tsforge.forecasting.protos import feature_spec, scalers_from_protos
+from tsforge.forecasting.windowing import Feature, Series, UncoveredWindow
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -42,17 +42,6 @@ class InlineInput:
     values: np.ndarray  # float64
 
 
-@dataclass(frozen=True)
-class Forecasts:
-    """values[i, k, j]: output feature j at step k + 1 from reference_times[i] (int64 ns),
-    for the instant reference_times[i] + offsets[j, k]; original units."""
-
-    reference_times: np.ndarray
-    values: np.ndarray
-    offsets: np.ndarray
-    output_names: tuple[str, ...]
-
-
 class Forecaster:
     def __init__(self, objects: VersionObjects, uploads, cache: ModelCache):
         self._objects = objects
@@ -71,30 +60,22 @@ class Forecaster:
         cover a reference time's window, naming the feature and the range)."""
         lineage = mr.ModelLineage.FromString(version.lineage)
         spec = lineage.dataset_spec
-        window = WindowSpec(
-            spec.window.input_steps, spec.window.output_steps, spec.window.step_minutes, spec.window.offset_minutes
-        )
         if references is not None and len(references) > MAX_REFERENCE_TIMES:
             raise InvalidArgument(FieldViolation("reference_times", f"at most {MAX_REFERENCE_TIMES} per call"))
         features = self._features(tenant, spec, inputs)
         gap = lineage.gap_tolerance.ToTimedelta() if lineage.HasField("gap_tolerance") else None
-        if references is None or len(references) == 0:
-            references = np.array([_latest_reference(features, window)], dtype=np.int64)
+        scalers = scalers_from_protos(lineage.scalers)
         try:
-            X = input_windows(features, window, references, gap, calendar_spec(spec.calendar))
+            references, x = prediction_inputs(spec, scalers, features, references, gap)
         except UncoveredWindow as error:
             raise FailedPrecondition(str(error), error.feature, "COVERAGE") from None
         except ValueError as error:
             raise InvalidArgument(FieldViolation("inputs", str(error))) from None
-        scalers = scalers_of(lineage)
-        scalers.transform_inputs(X, copy=False)
         model = self._cache.get(version.storage_prefix, lambda: self._load(version))
-        y = scalers.inverse_transform_outputs(model.predict(X), copy=False)
-        offsets = np.stack([window_edges(feature_spec(o), window.output_steps)[1:] for o in spec.outputs])
-        return Forecasts(np.asarray(references, dtype=np.int64), y, offsets, tuple(o.feature for o in spec.outputs))
+        return forecasts_from(spec, scalers, references, model.predict(x))
 
     def _load(self, version: ModelVersion):
-        from services.training.models.trainer import load_model
+        from tsforge.forecasting.estimators.trainer import load_model
 
         artifact = self._objects.read_artifact(version)
         format = "keras" if version.artifact_format == common_pb2.ARTIFACT_FORMAT_KERAS else "joblib"
@@ -129,28 +110,9 @@ class Forecaster:
             if isinstance(item, InlineInput):
                 features.append(Feature(feature_spec(trained), Series(item.times, item.values)))
                 continue
-            source = tr.FeatureSpec()
-            source.CopyFrom(trained)
-            source.file, source.column = item.file, item.column or trained.column
             try:
-                features.append(read_feature(self._uploads, tenant, source))
-            except ValueError as error:
-                if "no longer exists" in str(error):
-                    raise NotFound(item.file) from None
+                series = self._uploads.read_series(tenant, item.file, item.column or trained.column)
+            except ValueError as error:  # the column cannot be read as the file's profile says
                 raise InvalidArgument(FieldViolation("files", f"{item.file}: {error}")) from None
+            features.append(Feature(feature_spec(trained), series))
         return features
-
-
-def _latest_reference(features: Sequence[Feature], window: WindowSpec) -> int:
-    """The latest reference time on the window's grid whose input windows end within
-    every input's data."""
-    latest = None
-    for feature in features:
-        values = np.asarray(feature.series.values, dtype=np.float64)
-        times = np.asarray(feature.series.times)[np.isfinite(values)].astype("datetime64[ns]").view(np.int64)
-        if len(times) == 0:
-            raise InvalidArgument(FieldViolation("inputs", f"input feature {feature.spec.name!r} has no values"))
-        end = int(times.max()) - int(window_edges(feature.spec, window.input_steps)[-1])
-        latest = end if latest is None else min(latest, end)
-    step, offset = window.step_minutes * _NS_PER_MINUTE, window.offset_minutes * _NS_PER_MINUTE
-    return latest - (latest - offset) % step

@@ -17,7 +17,7 @@ from sqlalchemy.exc import IntegrityError
 
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
 from services.models.names import model_version_name, registered_model_name
-from services.models.tables import AliasRow, ModelVersionRow, RegisteredModelRow
+from services.models.rows import AliasRow, ModelVersionRow, RegisteredModelRow
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, NotFound
 

@@ -15,27 +15,20 @@ from datetime import timedelta
 import numpy as np
 
 from services.training import queue
-from services.training.calendar_features import CalendarSpec
 from services.training.events import append_event
-from services.training.resampling import ResamplingMethod
 from services.training.resources import from_json
-from services.training.scaling import MinMaxScalers
-from services.training.series_io import read_series
-from services.training.splitting import split_indices
-from services.training.tables import DatasetRow
-from services.training.windowing import Feature, FeatureSpec, Series, WindowSpec, build_windows
+from services.training.rows import DatasetRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.errors import DomainError
-from tsforge.core.streams import file_chunks
+from tsforge.forecasting.protos import calendar_spec, feature_spec, scaler_protos, window_spec
+from tsforge.forecasting.scaling import MinMaxScalers
+from tsforge.forecasting.splitting import split_indices
+from tsforge.forecasting.windowing import Feature, build_windows
+from tsforge.tabular.streams import file_chunks
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)
 
-METHODS = {
-    common_pb2.RESAMPLING_METHOD_LINEAR: ResamplingMethod.LINEAR,
-    common_pb2.RESAMPLING_METHOD_MEAN: ResamplingMethod.MEAN,
-    common_pb2.RESAMPLING_METHOD_NEAREST: ResamplingMethod.NEAREST,
-}
 SPLITS = (
     ("train", common_pb2.DATA_SPLIT_TRAIN),
     ("validation", common_pb2.DATA_SPLIT_VALIDATION),
@@ -101,7 +94,7 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
     windows = build_windows(
         inputs,
         outputs,
-        WindowSpec(window.input_steps, window.output_steps, window.step_minutes, window.offset_minutes),
+        window_spec(window),
         gap_tolerance=document.gap_tolerance.ToTimedelta() if document.HasField("gap_tolerance") else None,
         calendar=calendar_spec(calendar),
     )
@@ -133,19 +126,7 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         test_sample_count=len(split.test),
         dropped_sample_count=windows.dropped,
     )
-    for role, fitted in (
-        (common_pb2.FEATURE_ROLE_INPUT, scalers.inputs),
-        (common_pb2.FEATURE_ROLE_OUTPUT, scalers.outputs),
-    ):
-        for s in fitted:
-            result.scalers.add(
-                feature=s.feature,
-                role=role,
-                data_min=s.data_min,
-                data_max=s.data_max,
-                data_mean=s.data_mean,
-                range=common_pb2.ScalingRange(min=s.range_min, max=s.range_max),
-            )
+    result.scalers.extend(scaler_protos(scalers))
     prefix = dataset_prefix(row.tenant, row.id)
     for number, (name, kind) in enumerate(SPLITS):
         progress("storing", number, len(SPLITS) + 1)
@@ -158,7 +139,7 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
     ref = _put_bytes(worker.store, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
     result.objects.add(id="scalers", kind=tr.DATASET_OBJECT_KIND_SCALERS, object=ref)
     progress("plots", 0, 1)
-    from services.training.plots import violin_plots  # matplotlib: only where plots are drawn
+    from services.training.violins import violin_plots  # matplotlib: only where plots are drawn
 
     for plot_id, feature, png in violin_plots(windows, split):
         ref = _put_bytes(worker.store, f"{prefix}{plot_id}.png", png, "image/png")
@@ -177,29 +158,14 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
 def read_feature(uploads, tenant: str, feature: tr.FeatureSpec) -> Feature:
     """A spec'd feature with its raw series, read through the upload service.
 
-    Raises ValueError when the file no longer exists; Unavailable from the client.
+    Raises NotFound when the file no longer exists; Unavailable from the client.
     """
-    file = uploads.get_file(tenant, feature.file)
-    if file is None:
-        raise ValueError(f"{feature.file} no longer exists")
-    times, values = read_series(uploads.read_file(tenant, feature.file), file.profile, feature.column)
-    return Feature(_feature_spec(feature), Series(times, values))
+    return Feature(feature_spec(feature), uploads.read_series(tenant, feature.file, feature.column))
 
 
 def append_warning(db, dataset_id: str, message: str) -> None:
     with db.transaction() as session:
         append_event(session, DatasetRow, dataset_id, tr.DatasetBuildEvent(warning=tr.JobWarning(message=message)))
-
-
-def _feature_spec(feature: tr.FeatureSpec) -> FeatureSpec:
-    return FeatureSpec(
-        name=feature.feature,
-        start_hours=feature.horizon.start,
-        end_hours=feature.horizon.end,
-        method=METHODS[feature.resampling],
-        scale_min=feature.scaling.min,
-        scale_max=feature.scaling.max,
-    )
 
 
 def _put_npz(store, key: str, **arrays) -> common_pb2.ObjectRef:
@@ -233,24 +199,3 @@ def load_arrays(store, key: str) -> dict[str, np.ndarray]:
         handle.seek(0)
         with np.load(handle) as data:
             return {name: data[name] for name in data.files}
-
-
-# Public so that the model registry's Predict turns a session's spec into windowing
-# specs exactly as a build does.
-def feature_spec(feature: tr.FeatureSpec) -> FeatureSpec:
-    """The windowing FeatureSpec of a session's feature (horizon, resampling, scaling)."""
-    return _feature_spec(feature)
-
-
-def calendar_spec(calendar: tr.CalendarFeatures) -> CalendarSpec:
-    """The CalendarSpec of a session's calendar settings (UTC when no zone is set)."""
-    return CalendarSpec(
-        year=calendar.year,
-        month=calendar.month,
-        week=calendar.week,
-        day=calendar.day,
-        holiday=calendar.holiday,
-        holiday_country=calendar.holiday_country,
-        holiday_subdivision=calendar.holiday_subdivision,
-        time_zone=calendar.time_zone or "UTC",
-    )

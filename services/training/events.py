@@ -22,7 +22,7 @@ import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from services.training.tables import EventRow
+from services.training.rows import EventRow
 
 log = logging.getLogger(__name__)
 

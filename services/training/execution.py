@@ -18,12 +18,12 @@ import sqlalchemy as sa
 from services.training.build import _put_npz, dataset_prefix, load_arrays
 from services.training.events import append_event
 from services.training.jobs import finish_run
-from services.training.models.specs import resolve_model_specs
-from services.training.models.trainer import TrainingCancelled, TrainingData, train_model
 from services.training.resources import from_json, to_json
-from services.training.scaling import MinMaxScalers
-from services.training.tables import RunRow
+from services.training.rows import RunRow
 from tsforge.common.v1 import common_pb2
+from tsforge.forecasting.estimators.specs import resolve_model_specs
+from tsforge.forecasting.estimators.trainer import TrainingCancelled, TrainingData, train_model
+from tsforge.forecasting.scaling import MinMaxScalers
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)

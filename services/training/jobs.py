@@ -11,8 +11,8 @@ from google.protobuf.duration_pb2 import Duration
 
 from services.training.events import EventHub, announce_work, append_event, events_after, follow
 from services.training.resources import dataset_message, from_json, run_message, to_json
+from services.training.rows import DatasetRow, RunRow
 from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session, now
-from services.training.tables import DatasetRow, RunRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded

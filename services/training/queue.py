@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from services.training.events import announce_work, append_event
 from services.training.jobs import finish_run
 from services.training.resources import from_json, to_json
-from services.training.tables import DatasetRow, RunRow
+from services.training.rows import DatasetRow, RunRow
 from tsforge.core.db import Database
 from tsforge.training.v1 import training_resources_pb2 as tr
 

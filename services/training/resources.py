@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from google.protobuf import json_format
 
-from services.training.tables import DatasetRow, RunRow, SessionRow
+from services.training.rows import DatasetRow, RunRow, SessionRow
 from tsforge.core.timestamps import timestamp
 from tsforge.training.v1 import training_resources_pb2 as tr
 

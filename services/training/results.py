@@ -7,7 +7,6 @@ from collections.abc import Iterator
 import numpy as np
 
 from services.training.build import load_arrays, read_feature
-from services.training.history import output_history
 from services.training.jobs import find_dataset, find_run, parse_dataset_name
 from services.training.resources import dataset_message, run_message
 from tsforge.common.v1 import common_pb2
@@ -15,6 +14,7 @@ from tsforge.core.clients import UploadClient
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from tsforge.core.storage import ObjectStore
+from tsforge.forecasting.history import output_history
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 DOWNLOAD_CHUNK_BYTES = 1 << 20

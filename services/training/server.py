@@ -8,7 +8,6 @@ from pathlib import Path
 from services.training import queue
 from services.training.events import EventHub
 from services.training.jobs import Jobs
-from services.training.models.specs import resolve_model_specs, to_proto
 from services.training.results import Results
 from services.training.servicer import TrainingServicer
 from services.training.sessions import Sessions
@@ -18,6 +17,7 @@ from tsforge.core.db import Database, migrate
 from tsforge.core.periodic import Periodic
 from tsforge.core.server import Registration, RunningServer, create_server
 from tsforge.core.storage import ObjectStore
+from tsforge.forecasting.estimators.specs import resolve_model_specs, to_proto
 from tsforge.training.v1 import training_service_pb2 as pb
 from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
 

@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from google.protobuf import field_mask_pb2
 
-from services.training import spec as dataset_spec
+from services.training import session_spec
 from services.training.resources import from_json, session_message, to_json
-from services.training.tables import DatasetRow, EventRow, RunRow, SessionRow
+from services.training.rows import DatasetRow, EventRow, RunRow, SessionRow
 from tsforge.core.clients import UploadClient
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -32,8 +32,8 @@ class Sessions:
         self._uploads = uploads
 
     def _checked_spec(self, tenant: str, spec: tr.DatasetSpec, extra: list[FieldViolation]) -> tr.DatasetSpec:
-        spec = dataset_spec.with_defaults(spec)
-        problems = extra + dataset_spec.validate(spec, lambda name: self._uploads.get_file(tenant, name))
+        spec = session_spec.with_defaults(spec)
+        problems = extra + session_spec.validate(spec, lambda name: self._uploads.get_file(tenant, name))
         if problems:
             raise InvalidArgument(problems)
         return spec

@@ -15,7 +15,7 @@ from collections.abc import Callable, Mapping
 
 from services.training import queue
 from services.training.events import WorkSignal
-from services.training.tables import DatasetRow, RunRow
+from services.training.rows import DatasetRow, RunRow
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config, load_config
 from tsforge.core.db import Database
@@ -70,7 +70,7 @@ class Worker:
         """Sizes TensorFlow's thread pools, once, before the first model trains."""
         if self._runtime_ready:
             return
-        from services.training.models.keras_models import configure_runtime
+        from tsforge.forecasting.estimators.keras_models import configure_runtime
 
         workers = max(1, self.config.training_workers)
         configure_runtime(self.config.worker_threads or max(1, (os.cpu_count() or 1) // workers))

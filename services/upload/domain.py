@@ -6,7 +6,7 @@ import enum
 from dataclasses import dataclass
 from datetime import datetime
 
-from services.upload.profiling import FileProfile
+from tsforge.tabular.profiling import FileProfile
 
 
 class Role(enum.IntEnum):

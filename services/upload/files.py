@@ -7,12 +7,12 @@ from dataclasses import replace
 
 from services.upload import repository as repo
 from services.upload.domain import Page, Role, StoredFile
-from services.upload.profiling import CsvProblem, preview_csv
 from services.upload.uploads import now
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from tsforge.core.pagination import decode_token, page_size, paginate
 from tsforge.core.storage import ObjectStore
+from tsforge.tabular.profiling import CsvProblem, preview_csv
 
 EDITABLE_FIELDS = ("display_name", "description", "role")
 MAX_PREVIEW_ROWS = 1000

@@ -11,9 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.upload.domain import Role, StoredFile, Upload, UploadState
-from services.upload.profiling import ColumnProfile, FileProfile
-from services.upload.tables import FileRow, PendingChunkRow, UploadPartRow, UploadRow
+from services.upload.rows import FileRow, PendingChunkRow, UploadPartRow, UploadRow
 from tsforge.core.db import newest_first
+from tsforge.tabular.profiling import ColumnProfile, FileProfile
 
 
 def insert_upload(session: Session, upload: Upload) -> None:

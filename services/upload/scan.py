@@ -17,7 +17,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from services.upload.profiling import FileProfile, profile_csv
+from tsforge.tabular.profiling import FileProfile, profile_csv
 
 QUEUED_PIECES = 8
 PIECE_BYTES = 1 << 20  # chunks are queued in pieces of at most this, so at most 8 MiB wait

@@ -6,12 +6,12 @@ import math
 
 from services.upload.domain import NewUpload, Role, StoredFile, Upload, UploadState
 from services.upload.files import Files
-from services.upload.profiling import FileProfile
 from services.upload.uploads import Uploads
 from tsforge.core import context
 from tsforge.core.errors import FieldViolation, InvalidArgument
 from tsforge.core.names import parse_name
 from tsforge.core.timestamps import duration, timestamp
+from tsforge.tabular.profiling import FileProfile
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 

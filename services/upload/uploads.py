@@ -21,12 +21,12 @@ from pathlib import PurePosixPath
 
 from services.upload import repository as repo
 from services.upload.domain import NewUpload, Page, Role, StoredFile, Upload, UploadState
-from services.upload.profiling import CsvProblem
 from services.upload.scan import LiveScans, Scan
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.pagination import decode_token, page_size, paginate
 from tsforge.core.storage import ObjectStore
+from tsforge.tabular.profiling import CsvProblem
 
 log = logging.getLogger(__name__)
 

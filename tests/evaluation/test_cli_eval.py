@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from click.testing import CliRunner
 
-from services.evaluation.tests.test_plots import assert_png
+from services.evaluation.tests.test_charts import assert_png
 from tests.platform_fixtures import JWT_SECRET
 from tsforge.cli.main import cli
 

@@ -11,7 +11,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 
-from services.evaluation.tests.test_plots import assert_png
+from services.evaluation.tests.test_charts import assert_png
 from tests.evaluation.conftest import FinishedRun
 from tests.training.helpers import expect_error, wait_for_run
 from tests.upload.helpers import status_details

@@ -58,10 +58,10 @@ def start_run(training: TrainingStack, tenant: Tenant, *specs: tr.ModelSpec, fil
 @pytest.fixture(scope="package")
 def models_stack(db, database_url, tmp_path_factory) -> Iterator[ModelsStack]:
     from services.models.server import ModelsServer
-    from services.training.models.keras_models import configure_runtime
+    from tsforge.forecasting.estimators.keras_models import configure_runtime
 
     # Predict runs TensorFlow in this process: set its threads as the Keras unit tests
-    # do (services/training/models/tests), which must happen before any TF operation.
+    # do (tsforge/forecasting/estimators/tests), which must happen before any TF operation.
     configure_runtime(2)
     store = LocalObjectStore(tmp_path_factory.mktemp("models-data") / "objects")
     with running_evaluation_stack(db, database_url, store) as evaluation:

@@ -84,8 +84,8 @@ def test_formats_and_wrong_formats(models_stack):
 
 
 def test_a_bundle_reproduces_the_test_predictions_in_a_fresh_process(models_stack, tmp_path):
-    from services.training.calendar_features import CalendarSpec
-    from services.training.windowing import Feature, FeatureSpec, Series, WindowSpec, input_windows
+    from tsforge.forecasting.calendar import CalendarSpec
+    from tsforge.forecasting.windowing import Feature, FeatureSpec, Series, WindowSpec, input_windows
 
     stack, tenant = models_stack, models_stack.tenant
     model = f"b-{uuid.uuid4().hex[:8]}"

@@ -101,7 +101,7 @@ def test_a_killed_worker_ends_its_run_failed_and_a_new_worker_carries_on(stack, 
 
 
 def _worker_pid(db, run) -> int:
-    from services.training.tables import RunRow
+    from services.training.rows import RunRow
 
     with db.transaction() as session:
         worker_id = session.get(RunRow, run.name.split("/")[1]).worker_id

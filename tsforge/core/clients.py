@@ -14,6 +14,8 @@ import grpc
 from tsforge.core.auth import issue_token
 from tsforge.core.errors import FailedPrecondition, NotFound, Unavailable
 from tsforge.core.server import client_channel
+from tsforge.forecasting.windowing import Series
+from tsforge.tabular.series import read_series
 from tsforge.training.v1 import training_resources_pb2
 from tsforge.training.v1 import training_service_pb2 as training_pb
 from tsforge.training.v1 import training_service_pb2_grpc as training_grpc
@@ -58,6 +60,17 @@ class UploadClient(ServiceClient):
             if error.code() in (grpc.StatusCode.NOT_FOUND, grpc.StatusCode.INVALID_ARGUMENT):
                 return None
             raise Unavailable(f"the upload service could not be asked about {name}: {error.details()}") from None
+
+    def read_series(self, tenant: str, name: str, column: str) -> Series:
+        """One value column of the tenant's file as a series, read as its profile says.
+
+        Raises NotFound (also for another tenant's file), Unavailable.
+        """
+        file = self.get_file(tenant, name)
+        if file is None:
+            raise NotFound(name)
+        times, values = read_series(self.read_file(tenant, name), file.profile, column)
+        return Series(times, values)
 
     def read_file(self, tenant: str, name: str) -> Iterator[bytes]:
         """The file's bytes in chunks. Raises NotFound, Unavailable."""

@@ -2,8 +2,8 @@
 
 import hashlib
 
-from services.upload.profiling import profile_csv
 from services.upload.scan import LiveScans
+from tsforge.tabular.profiling import profile_csv
 
 DATA = b"time;v\n" + b"".join(b"2000-06-05 %02d:00:00;%d\n" % (h, h) for h in range(24))
 
