@@ -3,8 +3,9 @@ watch them. Workers (worker.py) do the work; this module never imports TensorFlo
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import sqlalchemy as sa
 from google.protobuf.duration_pb2 import Duration
@@ -101,17 +102,27 @@ class Jobs:
             page, next_token = paginate(rows, limit)
             return [dataset_message(row) for row in page], next_token
 
-    def watch_dataset(self, tenant: str, name: str, after: int, is_active: Callable[[], bool]) -> Iterator:
+    async def watch_dataset(self, tenant: str, name: str, after: int) -> AsyncIterator[tr.DatasetBuildEvent]:
+        """The build's events after `after`, then live ones until it is READY or FAILED.
+
+        Raises InvalidArgument, NotFound (also another tenant's dataset).
+        """
         session_id, dataset_id = parse_dataset_name(name)
-        with self._db.transaction() as db:
-            find_dataset(db, tenant, session_id, dataset_id)
-        yield from self._follow(
+        if after < 0:
+            raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
+        await asyncio.to_thread(self._check_dataset, tenant, session_id, dataset_id)
+        async for event in self._follow(
+            DatasetRow,
             dataset_id,
             after,
             tr.DatasetBuildEvent,
-            is_active,
-            lambda e: e.WhichOneof("event") == "state_change" and e.state_change.state in TERMINAL_DATASET_STATES,
-        )
+            TERMINAL_DATASET_STATES,
+        ):
+            yield event
+
+    def _check_dataset(self, tenant: str, session_id: str, dataset_id: str) -> None:
+        with self._db.transaction() as db:
+            find_dataset(db, tenant, session_id, dataset_id)
 
     # -- runs ----------------------------------------------------------------------
 
@@ -198,26 +209,33 @@ class Jobs:
                 row.update_time = now()
             return run_message(row)
 
-    def watch_run(self, tenant: str, run_id: str, after: int, is_active: Callable[[], bool]) -> Iterator:
+    async def watch_run(self, tenant: str, run_id: str, after: int) -> AsyncIterator[tr.RunEvent]:
+        """The run's events after `after`, then live ones until it ends.
+
+        Raises InvalidArgument, NotFound (also another tenant's run).
+        """
         if after < 0:
             raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
-        with self._db.transaction() as db:
-            find_run(db, tenant, run_id)
-        yield from self._follow(
-            run_id,
-            after,
-            tr.RunEvent,
-            is_active,
-            lambda e: e.WhichOneof("event") == "state_change" and e.state_change.state in TERMINAL_RUN_STATES,
-        )
+        await asyncio.to_thread(self.get_run, tenant, run_id)
+        async for event in self._follow(RunRow, run_id, after, tr.RunEvent, TERMINAL_RUN_STATES):
+            yield event
 
-    def _follow(self, job_id: str, after: int, event_type, is_active, is_last) -> Iterator:
-        def read_after(sequence: int) -> list:
+    async def _follow(self, table, job_id: str, after: int, event_type, terminal_states) -> AsyncIterator:
+        def read_after(sequence: int) -> tuple[list, bool]:
             with self._db.transaction() as db:
-                return [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
+                events = [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
+                if events:
+                    return events, False
+                # Nothing new: a job that has ended (or is gone) will never send more.
+                state = db.scalar(sa.select(table.state).where(table.id == job_id))
+                return [], state is None or state in terminal_states
 
-        with self._hub.subscribe(job_id) as wake:
-            yield from follow(read_after, is_last, wake, after, is_active)
+        def is_last(event) -> bool:
+            return event.WhichOneof("event") == "state_change" and event.state_change.state in terminal_states
+
+        async with self._hub.subscribe(job_id) as wake:
+            async for event in follow(lambda sequence: asyncio.to_thread(read_after, sequence), is_last, wake, after):
+                yield event
 
 
 def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:

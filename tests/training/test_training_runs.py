@@ -131,6 +131,13 @@ def test_reconnecting_with_the_last_sequence_misses_nothing_and_repeats_nothing(
     assert rest[-1].state_change.state == tr.RUN_STATE_SUCCEEDED
     replay = [r.event for r in stack.stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata)]
     assert replay == first + rest
+    # A watcher that already saw the last event of the finished run is done at once.
+    last = sequences[-1]
+    for after in (last, last + 5):
+        request = pb.WatchRunRequest(name=run.name, after_sequence=after)
+        assert list(stack.stub.WatchRun(request, metadata=tenant.metadata, timeout=10)) == []
+    build = pb.WatchDatasetBuildRequest(name=dataset.name, after_sequence=10_000)
+    assert list(stack.stub.WatchDatasetBuild(build, metadata=tenant.metadata, timeout=10)) == []
 
 
 def test_a_watcher_on_another_replica_process_sees_the_workers_events(stack, ready, database_url, tmp_path):

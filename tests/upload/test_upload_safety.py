@@ -155,7 +155,7 @@ def test_a_dropped_connection_resumes_on_another_replica_to_identical_bytes(db, 
     with running_upload_service(db, store) as first:
         upload = create_upload(first.stub, tenant, data, declared_sha256=sha256(data))
         send_chunks(first.stub, tenant, upload.name, data, chunk=1 << 20, stop=(6 << 20) + 12345)
-        first.server.running.server.stop(grace=None)  # the connection drops mid-upload
+        first.server.running.stop(grace=0)  # the connection drops mid-upload
         with pytest.raises(grpc.RpcError) as dropped:
             send_chunks(first.stub, tenant, upload.name, data, chunk=1 << 20, start=(6 << 20) + 12345)
         assert dropped.value.code() == grpc.StatusCode.UNAVAILABLE

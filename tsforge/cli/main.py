@@ -49,7 +49,7 @@ def migrate() -> None:
     db = Database(url)
     try:
         for service in ("upload", "training", "evaluation", "models"):
-            version = import_module(f"services.{service}.server").migrate_schema(db)
+            version = import_module(f"services.{service}.server").DEFINITION.migrate(db)
             click.echo(f"{service} schema at version {version}")
     finally:
         db.dispose()

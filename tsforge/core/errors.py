@@ -1,6 +1,6 @@
 """Domain errors and their one mapping to gRPC statuses with rich details.
 
-Domain code raises these; the server interceptor turns them into a
+Domain code raises these; tsforge.core.rpc turns them into a
 google.rpc.Status carrying BadRequest / PreconditionFailure / QuotaFailure details.
 Anything else that escapes a handler is a bug: INTERNAL with a request id.
 """
