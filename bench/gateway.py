@@ -321,8 +321,7 @@ class _Watch:
 
 
 def _stream_delay(database_url: str, folder: Path, sizes: Sizes) -> list[dict]:
-    from tests.platform_fixtures import new_tenant
-    from tests.training.conftest import running_training_stack
+    from tests.plugin import new_tenant, running_training_stack
     from tests.training.helpers import (
         build_ready_dataset,
         create_session,

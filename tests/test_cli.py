@@ -14,7 +14,7 @@ import time
 import jwt
 from click.testing import CliRunner
 
-from tests.platform_fixtures import JWT_SECRET, running_upload_service
+from tests.plugin import JWT_SECRET, running_upload_service
 from tests.upload.helpers import csv_bytes
 from tsforge.cli.main import cli
 

@@ -20,7 +20,7 @@ from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config, load_config
 from tsforge.core.db import Database
 from tsforge.core.logs import configure_logging
-from tsforge.core.platform import open_store
+from tsforge.core.backends import open_store
 from tsforge.core.storage import ObjectStore
 
 log = logging.getLogger(__name__)

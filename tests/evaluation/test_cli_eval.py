@@ -5,7 +5,7 @@ from __future__ import annotations
 from click.testing import CliRunner
 
 from services.evaluation.tests.test_charts import assert_png
-from tests.platform_fixtures import JWT_SECRET
+from tests.plugin import JWT_SECRET
 from tsforge.cli.main import cli
 
 

@@ -12,7 +12,7 @@ import pytest
 from google.rpc import error_details_pb2
 
 from services.evaluation.tests.test_charts import assert_png
-from tests.evaluation.conftest import FinishedRun
+from tests.evaluation.helpers import FinishedRun
 from tests.training.helpers import expect_error, wait_for_run
 from tests.upload.helpers import status_details
 from tsforge.common.v1 import common_pb2

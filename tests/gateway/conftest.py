@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from gateway.server import GatewaySettings, RunningGateway, start_gateway
-from tests.platform_fixtures import running_upload_service
+from tests.plugin import running_upload_service
 from tsforge.core.storage import LocalObjectStore
 
 ALLOWED_ORIGIN = "http://app.example"
@@ -73,7 +73,7 @@ class Http:
 @dataclass
 class Stack:
     gateway: RunningGateway
-    upload: object  # tests.platform_fixtures.RunningUploadService
+    upload: object  # tests.plugin.RunningUploadService
     http: Http
     base_url: str
     page_port: int  # a free port for a test page; its origin is allowed by CORS

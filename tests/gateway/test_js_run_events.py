@@ -18,8 +18,7 @@ import pytest
 
 from gateway.server import start_gateway
 from tests.gateway.conftest import free_port, gateway_settings, run_js
-from tests.platform_fixtures import new_tenant
-from tests.training.conftest import running_training_stack
+from tests.plugin import new_tenant, running_training_stack
 from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair
 from tsforge.core.storage import LocalObjectStore
 

@@ -13,9 +13,8 @@ import grpc
 from click.testing import CliRunner
 from google.protobuf import field_mask_pb2
 
-from tests.models.conftest import LINEAR, start_run
-from tests.models.helpers import download, register
-from tests.platform_fixtures import make_config, new_tenant
+from tests.models.helpers import LINEAR, download, register, start_run
+from tests.plugin import make_config, new_tenant
 from tests.training.helpers import expect_error
 from tsforge.cli.main import cli
 from tsforge.common.v1 import common_pb2

@@ -12,8 +12,7 @@ import pytest
 from google.rpc import error_details_pb2
 from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
-from tests.platform_fixtures import new_tenant
-from tests.training.conftest import running_training_stack
+from tests.plugin import new_tenant, running_training_stack
 from tests.training.helpers import create_session, small_spec, upload_pair
 from tests.upload.helpers import status_details
 from tsforge.core.server import client_channel

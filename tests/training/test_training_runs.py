@@ -13,7 +13,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 
-from tests.training.conftest import running_training_stack
+from tests.plugin import running_training_stack
 from tests.training.helpers import (
     build_ready_dataset,
     create_session,
@@ -50,7 +50,7 @@ def stack(db, database_url, tmp_path_factory):
 @pytest.fixture(scope="module")
 def ready(stack):
     """A tenant with a READY dataset."""
-    from tests.platform_fixtures import new_tenant
+    from tests.plugin import new_tenant
 
     tenant = new_tenant()
     session = create_session(stack.stub, tenant, small_spec(*upload_pair(stack.upload.stub, tenant)))

@@ -14,7 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from services.upload import repository as repo
-from tests.platform_fixtures import running_upload_service
+from tests.plugin import running_upload_service
 from tests.upload.helpers import (
     create_upload,
     csv_bytes,

@@ -41,14 +41,15 @@ def migrate() -> None:
     """Apply every service's database migrations and exit."""
     from importlib import import_module
 
+    from tsforge.core.backends import database_url
     from tsforge.core.db import Database
-    from tsforge.core.platform import database_url
+    from tsforge.platform import SERVICES
 
     config = load_config()
     url, embedded = database_url(config)
     db = Database(url)
     try:
-        for service in ("upload", "training", "evaluation", "models"):
+        for service in SERVICES:
             version = import_module(f"services.{service}.server").DEFINITION.migrate(db)
             click.echo(f"{service} schema at version {version}")
     finally:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -63,6 +63,9 @@ class Config:
     worker_threads: int  # TensorFlow threads per worker; 0: the CPUs shared among the workers
     log_level: str
     log_json: bool
+    # The TSFORGE_* variables this config was read from: what a worker process needs to
+    # read the very same config (see environment()).
+    settings: Mapping[str, str] = field(repr=False)
 
     @property
     def object_dir(self) -> Path:
@@ -72,6 +75,18 @@ class Config:
     def embedded(self) -> bool:
         """Whether this install runs on its embedded PostgreSQL and local object store."""
         return self.database_url is None and self.s3 is None
+
+    def environment(self) -> dict[str, str]:
+        """TSFORGE_* variables that load_config turns back into this config."""
+        return dict(self.settings)
+
+    def with_address(self, service: str, address: str) -> Config:
+        """This config with `service` reached at `address` (e.g. a server bound to port 0)."""
+        return replace(
+            self,
+            addresses={**self.addresses, service: address},
+            settings={**self.settings, f"TSFORGE_{service.upper()}_ADDRESS": address},
+        )
 
     def secret_values(self) -> list[str]:
         """Every secret this config holds, for the logs to redact (the JWT secret only
@@ -210,6 +225,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         worker_threads=get("TSFORGE_WORKER_THREADS", 0, int, lambda v: 0 <= v <= 256, "0..256"),
         log_level=log_level,
         log_json=get("TSFORGE_LOG_JSON", True, _parse_bool, rule="true or false"),
+        settings={n: v for n, v in env.items() if n.startswith("TSFORGE_") and v and n != "TSFORGE_TOKEN"},
     )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

@@ -38,6 +38,7 @@ class Database:
     """An engine and a session factory for one service's schema."""
 
     def __init__(self, url: str, pool_size: int = 10):
+        self.url = url
         self.engine = sa.create_engine(
             normalize_url(url),
             pool_size=pool_size,
