@@ -8,7 +8,7 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 PROTO_PACKAGES := common upload training evaluation models
 GENERATED := $(foreach p,$(PROTO_PACKAGES),tsforge/$(p)/v1)
 
-.PHONY: up test setup gen gen-check gen-es lint proto-deps descriptors bench clean
+.PHONY: up test test-unit setup gen gen-check gen-es lint breaking proto-deps descriptors bench clean
 
 ## Start the whole platform on its embedded defaults and show it working.
 up: setup
@@ -18,8 +18,15 @@ up: setup
 test: setup
 	$(PY) -m pytest
 
-## Create the virtual environment, install everything, generate code from the protos.
-setup: $(VENV)/.installed node_modules/.installed gen gen-es
+## The fast tier: unit tests beside the code (no PostgreSQL, no S3, no Node, no browser).
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tsforge services tests/core/test_config_and_auth.py tests/core/test_secrets.py \
+	  tests/core/test_names_pages_lru.py
+
+## Create the virtual environment and install everything. The generated Python is
+## committed (`make gen` rewrites it, `make gen-check` proves it fresh); the JavaScript
+## clients the browser tests use are generated here.
+setup: $(VENV)/.installed node_modules/.installed gen-es
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -59,9 +66,23 @@ descriptors: proto-deps node_modules/.installed
 gen-es: proto-deps node_modules/.installed
 	$(BUF) generate --template tests/gateway/js/buf.gen.yaml --path protos/tsforge
 
-## buf lint (STANDARD) over protos/.
+## Every static check: ruff (lint and format), the import contracts, buf lint.
 lint: proto-deps node_modules/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(BUF) lint
+
+## buf breaking (FILE rules): protos/ against those of BREAKING_AGAINST (default: the
+## previous commit), built from `git archive` so the working tree is not touched.
+BREAKING_AGAINST ?= HEAD~1
+breaking: proto-deps node_modules/.installed
+	rm -rf .build/against && mkdir -p .build/against/.build
+	git archive $(BREAKING_AGAINST) protos buf.yaml | tar -x -C .build/against
+	cp -r .build/proto-deps .build/against/.build/
+	cd .build/against && ../../$(BUF) build --path protos/tsforge -o ../against.binpb
+	$(BUF) build --path protos/tsforge -o .build/now.binpb
+	$(BUF) breaking .build/now.binpb --against .build/against.binpb --config '{"version":"v2","breaking":{"use":["FILE"]}}'
 
 ## Benchmarks (numbers go to the README).
 bench: setup

@@ -7,15 +7,13 @@ process died leaves a COMPUTING row that goes stale and is taken over.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import logging
 import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from services.evaluation import repository as repo
 from services.evaluation.compute import (
@@ -34,9 +32,9 @@ from tsforge.core.errors import (
     InvalidArgument,
     NotFound,
 )
-from tsforge.core.names import parse_name
-from tsforge.core.pagination import decode_token, page_size, paginate
-from tsforge.core.timestamps import timestamp
+from tsforge.core.names import parse_model_name, parse_name
+from tsforge.core.pagination import decode_offset, decode_token, encode_offset, page_size, paginate
+from tsforge.core.timestamps import timestamp, utc_now
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -49,10 +47,6 @@ POLL_SECONDS = 0.2
 DEFAULT_TABLE_PAGE = 1000
 MAX_TABLE_PAGE = 10_000
 EXPORT_CHUNK_BYTES = 1 << 20
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -89,7 +83,7 @@ class Evaluations:
             if row is None:
                 models, dataset = self._evaluable(tenant, run_id, model)
                 evaluation_id = uuid.uuid4().hex
-                stamp = now()
+                stamp = utc_now()
                 with self._db.transaction() as session:
                     claimed = repo.insert_if_absent(
                         session,
@@ -112,9 +106,9 @@ class Evaluations:
                 continue  # someone else inserted it first: wait for theirs
             if row.state != er.EVALUATION_STATE_COMPUTING:
                 return self._message(row)
-            if now() - row.update_time > STALE_AFTER:
+            if utc_now() - row.update_time > STALE_AFTER:
                 with self._db.transaction() as session:
-                    claimed = repo.claim_stale(session, row.id, row.update_time, now())
+                    claimed = repo.claim_stale(session, row.id, row.update_time, utc_now())
                 if claimed:
                     log.warning("taking over stale evaluation %s", row.id)
                     models, dataset = self._evaluable(tenant, run_id, model)
@@ -153,7 +147,7 @@ class Evaluations:
                     str(error),
                     {"models": [m.name for m in models], "features": [], "season_steps": season},
                     [],
-                    now(),
+                    utc_now(),
                 )
                 return self._message(repo.get(session, tenant, evaluation_id))
         except BaseException:
@@ -167,7 +161,9 @@ class Evaluations:
             "season_steps": computed.season_steps,
         }
         with self._db.transaction() as session:
-            repo.finish(session, evaluation_id, er.EVALUATION_STATE_READY, "", document, list(computed.tables), now())
+            repo.finish(
+                session, evaluation_id, er.EVALUATION_STATE_READY, "", document, list(computed.tables), utc_now()
+            )
             row = repo.get(session, tenant, evaluation_id)
             message = self._message(row, session)
         log.info(
@@ -208,14 +204,14 @@ class Evaluations:
         """
         violations: list[FieldViolation] = []
         limit = _checked(violations, lambda: _table_page_size(requested_page_size))
-        offset = _checked(violations, lambda: _decode_offset(page_token))
+        offset = _checked(violations, lambda: decode_offset(page_token))
         table = self._table(tenant, name, selector, violations)
         rows = table.rows[offset : offset + limit]
         page = er.MetricTable(
             kind=table.kind, split=table.split, units=table.units, rank_metric=table.rank_metric, rows=rows
         )
         more = offset + limit < len(table.rows)
-        return page, _encode_offset(offset + limit) if more else ""
+        return page, encode_offset(offset + limit) if more else ""
 
     def export_table(self, tenant: str, name: str, selector) -> tuple[common_pb2.DownloadHeader, Iterator[bytes]]:
         """A READY evaluation's table as CSV (messages.table_csv): its header and chunks of
@@ -304,22 +300,6 @@ def _table_page_size(requested: int) -> int:
     return requested or DEFAULT_TABLE_PAGE
 
 
-def _encode_offset(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
-
-
-def _decode_offset(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["offset"]
-        if isinstance(offset, int) and offset >= 0:
-            return offset
-    except (ValueError, TypeError, KeyError):
-        pass
-    raise InvalidArgument(FieldViolation("page_token", "is not a token from a previous response"))
-
-
 def _selection(selector, evaluation: er.Evaluation | None, violations: list[FieldViolation]) -> TableSelection:
     """The MetricTableSelector with defaults filled in; problems go to `violations`."""
     field = "table."
@@ -380,13 +360,12 @@ def _validate_create(request: er.Evaluation) -> tuple[str, str, int, bool]:
         violations += error.violations
     model = request.model
     if model:
-        parts = model.split("/")
-        if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models" or not parts[3]:
-            violations.append(
-                FieldViolation("evaluation.model", f"must be 'runs/{{run}}/models/{{model}}', got {model!r}")
-            )
-        elif run_id and parts[1] != run_id:
-            violations.append(FieldViolation("evaluation.model", f"must be a model of {request.run}"))
+        try:
+            model_run, _ = parse_model_name(model, "evaluation.model")
+            if run_id and model_run != run_id:
+                violations.append(FieldViolation("evaluation.model", f"must be a model of {request.run}"))
+        except InvalidArgument as error:
+            violations += error.violations
     season = request.options.season_steps
     if not 0 <= season <= MAX_SEASON_STEPS:
         violations.append(

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.models import pages
 from services.models.artifacts import VersionObjects
 from services.models.messages import registered_model_message, version_message
 from services.models.names import check_alias, model_version_name, parse_model, parse_version
 from services.models.prediction import FileInput, Forecaster, Forecasts, InlineInput
 from services.models.registry import Registry
-from tsforge.core import context
+from tsforge.core import context, pagination
 from tsforge.core.errors import FieldViolation, InvalidArgument
 from tsforge.core.pagination import page_size
 from tsforge.models.v1 import models_service_pb2 as pb
@@ -57,9 +56,13 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
     def ListRegisteredModels(self, request, _context):
         limit = page_size(request.page_size)
         models = self._registry.list_models(
-            context.tenant(), limit + 1, pages.decode(request.page_token, "m", str), request.name_prefix, request.tag
+            context.tenant(),
+            limit + 1,
+            pagination.decode(request.page_token, "m", _text),
+            request.name_prefix,
+            request.tag,
         )
-        token = pages.encode("m", models[limit - 1].name) if len(models) > limit else ""
+        token = pagination.encode("m", models[limit - 1].name) if len(models) > limit else ""
         return pb.ListRegisteredModelsResponse(
             registered_models=[registered_model_message(m) for m in models[:limit]], next_page_token=token
         )
@@ -84,9 +87,9 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
         model = parse_model(request.parent, "parent")
         limit = page_size(request.page_size)
         versions = self._registry.list_versions(
-            context.tenant(), model, limit + 1, pages.decode(request.page_token, "v", int)
+            context.tenant(), model, limit + 1, pagination.decode(request.page_token, "v", _whole)
         )
-        token = pages.encode("v", versions[limit - 1].version) if len(versions) > limit else ""
+        token = pagination.encode("v", versions[limit - 1].version) if len(versions) > limit else ""
         return pb.ListModelVersionsResponse(
             model_versions=[version_message(v) for v in versions[:limit]], next_page_token=token
         )
@@ -168,3 +171,15 @@ def _predict_response(model_version: str, forecasts: Forecasts) -> pb.PredictRes
         for feature, row in zip(names, rows):
             add_feature(feature=feature).values.extend(row)
     return response
+
+
+def _text(position) -> str:
+    if not isinstance(position, str):
+        raise TypeError("a name")
+    return position
+
+
+def _whole(position) -> int:
+    if type(position) is not int or position < 1:
+        raise TypeError("a version number")
+    return position

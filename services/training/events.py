@@ -17,13 +17,13 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.training.rows import EventRow
+from tsforge.core.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ def append_event(session: Session, job_table, job_id: str, event) -> int:
         .values(last_event_sequence=job_table.last_event_sequence + 1)
         .returning(job_table.last_event_sequence)
     ).scalar_one()
-    stamp = datetime.now(UTC)
+    stamp = utc_now()
     event.sequence = sequence
     event.time.FromDatetime(stamp)
     session.add(EventRow(job_id=job_id, sequence=sequence, time=stamp, payload=event.SerializeToString()))

@@ -13,12 +13,14 @@ from google.protobuf.duration_pb2 import Duration
 from services.training.events import EventHub, announce_work, append_event, events_after, follow
 from services.training.resources import dataset_message, from_json, run_message, to_json
 from services.training.rows import DatasetRow, RunRow
-from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session, now
+from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
-from tsforge.core.names import parse_name
+from tsforge.core.names import parse_dataset_name, parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
+from tsforge.core.timestamps import utc_now
+from tsforge.core.validation import display_name_problems
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
@@ -32,16 +34,6 @@ MODEL_TYPES = {
     "svr_mimo": common_pb2.MODEL_TYPE_SVR_MIMO,
     "linear_regression": common_pb2.MODEL_TYPE_LINEAR_REGRESSION,
 }
-
-
-def parse_dataset_name(name: str, field: str = "name") -> tuple[str, str]:
-    """(session id, dataset id) of "sessions/{s}/datasets/{d}". Raises InvalidArgument."""
-    parts = name.split("/")
-    if len(parts) != 4 or parts[0] != "sessions" or parts[2] != "datasets":
-        raise InvalidArgument(
-            FieldViolation(field, f"must be 'sessions/{{session}}/datasets/{{dataset}}', got {name!r}")
-        )
-    return parse_name(f"sessions/{parts[1]}", "sessions", field), parse_name(f"datasets/{parts[3]}", "datasets", field)
 
 
 class Jobs:
@@ -67,7 +59,7 @@ class Jobs:
             document = tr.Dataset(spec=from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
-            stamp = now()
+            stamp = utc_now()
             row = DatasetRow(
                 id=uuid.uuid4().hex,
                 tenant=tenant,
@@ -130,8 +122,7 @@ class Jobs:
         """Queues a run. Raises InvalidArgument, NotFound, FailedPrecondition, QuotaExceeded."""
         session_id, dataset_id = parse_dataset_name(run.dataset, "run.dataset")
         problems = []
-        if len(run.display_name) > 200:
-            problems.append(FieldViolation("run.display_name", "at most 200 characters"))
+        problems += display_name_problems(run.display_name, "run.display_name", required=False)
         with self._db.transaction() as db:
             dataset = find_dataset(db, tenant, session_id, dataset_id)
             if dataset.state == tr.DATASET_STATE_FAILED:
@@ -162,7 +153,7 @@ class Jobs:
                 )
                 for s in specs
             ]
-            stamp = now()
+            stamp = utc_now()
             row = RunRow(
                 id=run_id,
                 tenant=tenant,
@@ -206,7 +197,7 @@ class Jobs:
                 finish_run(db, row, tr.RUN_STATE_CANCELLED, "cancelled by user")
             elif row.state == tr.RUN_STATE_RUNNING:
                 row.cancel_requested = True
-                row.update_time = now()
+                row.update_time = utc_now()
             return run_message(row)
 
     async def watch_run(self, tenant: str, run_id: str, after: int) -> AsyncIterator[tr.RunEvent]:
@@ -249,7 +240,7 @@ def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
     row.models = [to_json(m) for m in models]
     row.state = state
     row.failure_reason = reason if state == tr.RUN_STATE_FAILED else ""
-    row.end_time = row.update_time = now()
+    row.end_time = row.update_time = utc_now()
     db.flush()
     append_event(db, RunRow, row.id, tr.RunEvent(state_change=tr.RunStateChange(state=state, reason=reason)))
 

@@ -6,7 +6,7 @@ every worker looks), so no job stays BUILDING or RUNNING forever."""
 from __future__ import annotations
 
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import sqlalchemy as sa
 
@@ -15,6 +15,7 @@ from services.training.jobs import finish_run
 from services.training.resources import from_json, to_json
 from services.training.rows import DatasetRow, RunRow
 from tsforge.core.db import Database
+from tsforge.core.timestamps import utc_now
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)
@@ -23,10 +24,6 @@ log = logging.getLogger(__name__)
 def heartbeat_seconds(lost_after_seconds: float) -> float:
     """How often a worker heartbeats: often enough that two missed beats are not a loss."""
     return min(2.0, lost_after_seconds / 3)
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 def claim_dataset(db: Database, worker_id: str) -> DatasetRow | None:
@@ -41,7 +38,7 @@ def claim_dataset(db: Database, worker_id: str) -> DatasetRow | None:
         )
         if row is None:
             return None
-        stamp = now()
+        stamp = utc_now()
         row.state, row.worker_id, row.attempt_count = tr.DATASET_STATE_BUILDING, worker_id, row.attempt_count + 1
         row.start_time = row.heartbeat_time = row.update_time = stamp
         session.flush()
@@ -68,7 +65,7 @@ def claim_run(db: Database, worker_id: str) -> RunRow | None:
         )
         if row is None:
             return None
-        stamp = now()
+        stamp = utc_now()
         row.state, row.worker_id, row.attempt_count = tr.RUN_STATE_RUNNING, worker_id, row.attempt_count + 1
         row.start_time = row.start_time or stamp
         row.heartbeat_time = row.update_time = stamp
@@ -82,7 +79,7 @@ def heartbeat(db: Database, table, job_id: str, worker_id: str) -> bool:
     """Records that the worker is alive. Returns False when the job should stop: it
     was cancelled, deleted, or taken from this worker."""
     with db.transaction() as session:
-        values = {"heartbeat_time": now()}
+        values = {"heartbeat_time": utc_now()}
         query = sa.update(table).where(table.id == job_id, table.worker_id == worker_id).values(**values)
         if table is RunRow:
             still = session.execute(query.returning(RunRow.cancel_requested, RunRow.state)).first()
@@ -93,7 +90,7 @@ def heartbeat(db: Database, table, job_id: str, worker_id: str) -> bool:
 
 def fail_lost_jobs(db: Database, lost_after_seconds: float) -> int:
     """Fails builds and runs whose worker stopped heartbeating. Returns how many."""
-    cutoff = now() - timedelta(seconds=lost_after_seconds)
+    cutoff = utc_now() - timedelta(seconds=lost_after_seconds)
     count = 0
     with db.transaction() as session:
         runs = session.scalars(
@@ -125,7 +122,7 @@ def fail_lost_jobs(db: Database, lost_after_seconds: float) -> int:
 def fail_dataset(session, row: DatasetRow, reason: str) -> None:
     """Marks a build FAILED, and fails the runs that were waiting for it."""
     row.state, row.failure_reason = tr.DATASET_STATE_FAILED, reason
-    row.end_time = row.update_time = now()
+    row.end_time = row.update_time = utc_now()
     session.flush()
     append_event(
         session,
@@ -154,7 +151,7 @@ def complete_dataset(db: Database, dataset_id: str, worker_id: str, result: tr.D
         document.MergeFrom(result)
         row.document = to_json(document)
         row.state = tr.DATASET_STATE_READY
-        row.end_time = row.update_time = now()
+        row.end_time = row.update_time = utc_now()
         session.flush()
         append_event(
             session,

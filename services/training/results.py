@@ -7,12 +7,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from services.training.build import load_arrays, read_feature
-from services.training.jobs import find_dataset, find_run, parse_dataset_name
+from services.training.jobs import find_dataset, find_run
 from services.training.resources import dataset_message, run_message
 from tsforge.common.v1 import common_pb2
 from tsforge.core.clients import UploadClient
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.core.names import parse_dataset_name, parse_model_name
 from tsforge.core.storage import ObjectStore
 from tsforge.forecasting.history import output_history
 from tsforge.training.v1 import training_resources_pb2 as tr
@@ -42,11 +43,9 @@ class Results:
 
     def model(self, tenant: str, name: str) -> tuple[tr.Run, tr.ModelResult]:
         """The run and the SUCCEEDED model named "runs/{run}/models/{model}"."""
-        parts = name.split("/")
-        if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models":
-            raise InvalidArgument(FieldViolation("name", f"must be 'runs/{{run}}/models/{{model}}', got {name!r}"))
+        run_id, _ = parse_model_name(name)
         with self._db.transaction() as db:
-            run = run_message(find_run(db, tenant, parts[1]))
+            run = run_message(find_run(db, tenant, run_id))
         for model in run.models:
             if model.name == name:
                 if model.state != tr.MODEL_STATE_SUCCEEDED:

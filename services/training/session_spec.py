@@ -19,7 +19,7 @@ from tsforge.upload.v1 import upload_service_pb2 as upload_pb
 MAX_STEPS = 4096
 DEFAULT_WINDOW = (24, 24, 60, 0)  # input_steps, output_steps, step_minutes, offset_minutes
 DEFAULT_SPLIT = (0.7, 0.2, 0.1)
-FEATURE_NAME = re.compile(r"^[A-Za-z0-9_.:\- ]{1,100}$")
+FEATURE_NAME = re.compile(r"[A-Za-z0-9_.:\- ]{1,100}")
 
 FileLookup = Callable[[str], "upload_pb.File | None"]
 
@@ -121,7 +121,7 @@ def _validate_feature(feature: tr.FeatureSpec, path: str, lookup: FileLookup, ba
                 bad(f"{path}.column", f"{feature.column!r} is not a value column of the file ({columns})")
             if not feature.feature:
                 feature.feature = feature.column or found.display_name
-    if feature.feature and not FEATURE_NAME.match(feature.feature):
+    if feature.feature and not FEATURE_NAME.fullmatch(feature.feature):
         bad(f"{path}.feature", "1-100 letters, digits, spaces or _ . : -")
     if not feature.horizon.start < feature.horizon.end:
         bad(f"{path}.horizon", "start must be before end")

@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from services.training import queue
 from services.training.events import WorkSignal
 from services.training.rows import DatasetRow, RunRow
+from tsforge.core.backends import open_store
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config, load_config
 from tsforge.core.db import Database
 from tsforge.core.logs import configure_logging
-from tsforge.core.backends import open_store
 from tsforge.core.storage import ObjectStore
 
 log = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import PurePosixPath
 
 from services.upload import repository as repo
@@ -26,17 +26,15 @@ from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.pagination import decode_token, page_size, paginate
 from tsforge.core.storage import ObjectStore
+from tsforge.core.timestamps import utc_now
+from tsforge.core.validation import description_problems, display_name_problems
 from tsforge.tabular.profiling import CsvProblem
 
 log = logging.getLogger(__name__)
 
 # Room for a whole S3 part (5 MiB) in one chunk, within the 8 MiB gRPC message limit.
 MAX_CHUNK_BYTES = 6 << 20
-SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
 class Uploads:
@@ -62,7 +60,7 @@ class Uploads:
         upload_id = uuid.uuid4().hex
         key = f"files/{tenant}/{upload_id}"
         multipart_id = self._store.start_multipart(key)
-        stamp = now()
+        stamp = utc_now()
         upload = Upload(
             id=upload_id,
             tenant=tenant,
@@ -147,7 +145,7 @@ class Uploads:
             if pending >= self._part_bytes:
                 self._upload_part(session, upload, repo.take_pending(session, upload.id))
                 pending = 0
-        values = dict(received_bytes=upload.received_bytes + len(data), pending_bytes=pending, update_time=now())
+        values = dict(received_bytes=upload.received_bytes + len(data), pending_bytes=pending, update_time=utc_now())
         repo.update_upload(session, upload.id, **values)
         # Under the upload's row lock, so chunks are fed in order; should the commit
         # fail, the retried chunk no longer follows the scan's bytes and drops it.
@@ -167,7 +165,7 @@ class Uploads:
         NotFound, FailedPrecondition.
         """
         sha256 = sha256.lower()
-        if not SHA256_PATTERN.match(sha256):
+        if not SHA256_PATTERN.fullmatch(sha256):
             raise InvalidArgument(FieldViolation("sha256", "must be 64 hexadecimal digits"))
         with self._db.transaction() as session:
             upload = _found(repo.get_upload(session, tenant, upload_id, lock=True), f"uploads/{upload_id}")
@@ -189,7 +187,7 @@ class Uploads:
                 # A multipart upload needs one part; an empty file is refused below anyway.
                 self._upload_part(session, upload, b"")
             self._store.complete_multipart(upload.object_key, upload.multipart_id, repo.parts(session, upload.id))
-            repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=now())
+            repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=utc_now())
         return self._finish(
             upload, sha256, upload_row=True, scan=self._live_scans.take(upload.id, upload.received_bytes)
         )
@@ -212,7 +210,7 @@ class Uploads:
     def reap_expired(self, limit: int = 100) -> int:
         """Discards uploads idle for longer than the expiry. Returns how many."""
         with self._db.transaction() as session:
-            expired = repo.expired_uploads(session, now() - self.expiry, limit)
+            expired = repo.expired_uploads(session, utc_now() - self.expiry, limit)
             for upload in expired:
                 if upload.state == UploadState.COMPLETED:
                     repo.delete_upload(session, upload.id)  # its file lives on
@@ -232,7 +230,7 @@ class Uploads:
             used = repo.used_bytes(session, tenant)
         self._check_total(used + new.declared_size_bytes)
         upload_id = uuid.uuid4().hex
-        stamp = now()
+        stamp = utc_now()
         upload = Upload(
             id=upload_id,
             tenant=tenant,
@@ -291,7 +289,7 @@ class Uploads:
                 raise InvalidArgument(
                     FieldViolation("sha256", f"the received bytes have SHA-256 {sha256}, not {expected_sha256}")
                 )
-            stamp = now()
+            stamp = utc_now()
             stored = StoredFile(
                 id=upload.id,
                 tenant=upload.tenant,
@@ -343,13 +341,11 @@ def _validate_new_upload(new: NewUpload) -> None:
         violations.append(FieldViolation("file_name", "must be a plain file name of at most 255 characters"))
     if new.role not in (Role.INPUT, Role.OUTPUT):
         violations.append(FieldViolation("role", "must be FEATURE_ROLE_INPUT or FEATURE_ROLE_OUTPUT"))
-    if len(new.display_name) > 200:
-        violations.append(FieldViolation("display_name", "at most 200 characters"))
-    if len(new.description) > 10_000:
-        violations.append(FieldViolation("description", "at most 10000 characters"))
+    violations += display_name_problems(new.display_name, "display_name", required=False)
+    violations += description_problems(new.description, "description")
     if new.declared_size_bytes < 0:
         violations.append(FieldViolation("declared_size_bytes", "must not be negative"))
-    if new.declared_sha256 and not SHA256_PATTERN.match(new.declared_sha256.lower()):
+    if new.declared_sha256 and not SHA256_PATTERN.fullmatch(new.declared_sha256.lower()):
         violations.append(FieldViolation("declared_sha256", "must be 64 hexadecimal digits"))
     if violations:
         raise InvalidArgument(violations)

@@ -14,8 +14,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,13 +86,24 @@ def migrate(engine: sa.Engine, schema: str, migrations_dir: Path) -> str:
             )
         if head in current:
             return head
-
-        def upgrade(revision, _context):
-            return script._upgrade_revs(head, revision)
-
-        environment = EnvironmentContext(AlembicConfig(), script, fn=upgrade, destination_rev=head)
-        with environment:
-            environment.configure(connection=connection, version_table_schema=schema, transactional_ddl=True)
-            environment.run_migrations()
+        settings = AlembicConfig()
+        settings.set_main_option("script_location", str(migrations_dir))
+        settings.attributes.update(connection=connection, schema=schema)
+        command.upgrade(settings, "head")  # runs migrations_dir/env.py: run_migrations() below
         log.info("migrated schema %s to %s", schema, head)
     return head
+
+
+def run_migrations() -> None:
+    """The body of every service's migrations/env.py: Alembic calls it from
+    command.upgrade in migrate(), with the locked connection and the schema."""
+    from alembic import context
+
+    settings = context.config
+    context.configure(
+        connection=settings.attributes["connection"],
+        version_table_schema=settings.attributes["schema"],
+        transactional_ddl=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
