@@ -6,8 +6,9 @@ trailers), the bearer token checked BEFORE the request bytes are parsed (garbage
 an anonymous caller is UNAUTHENTICATED, not a parse error), the request parsed (bytes
 that are not the method's message are INVALID_ARGUMENT), the tenant and request id in
 context for the servicer and the logs, domain errors mapped to rich statuses
-(errors.to_grpc_status), anything unexpected INTERNAL with the request id and its
-traceback logged, and the call logged when it ends, also when the client left.
+(errors.to_grpc_status), an unreachable database or object store UNAVAILABLE with a
+retry hint (errors.dependency_failure), anything else INTERNAL with the request id and
+its traceback logged, and the call logged when it ends, also when the client left.
 
 Servicer methods may be plain functions (run on the server's bounded thread pool, so
 blocking database and object-store code stays as it is) or coroutines / async
@@ -39,6 +40,7 @@ from tsforge.core.errors import (
     FieldViolation,
     InvalidArgument,
     QuotaExceeded,
+    dependency_failure,
     internal_status,
     to_grpc_status,
 )
@@ -174,8 +176,13 @@ class ServiceHandler(grpc.GenericRpcHandler):
         except Exception as error:
             if isinstance(error, grpc.aio.AbortError) or call.context.code() is not None:
                 raise  # a servicer that aborted on its own: its status stands
-            log.exception("unexpected failure in %s", call.method, extra=call.fields())
-            status = internal_status(call.request_id)
+            outage = dependency_failure(error)
+            if outage is not None:
+                log.warning("rpc unavailable: %s (%s)", outage.message, error, extra=call.fields(code="Unavailable"))
+                status = to_grpc_status(outage)
+            else:
+                log.exception("unexpected failure in %s", call.method, extra=call.fields())
+                status = internal_status(call.request_id)
             await call.context.abort(status.code, status.details, call.trailers(tuple(status.trailing_metadata)))
         else:
             call.context.set_trailing_metadata(call.trailers())
