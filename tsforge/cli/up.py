@@ -65,12 +65,15 @@ class Platform:
         self.workers = WorkerPool(workers, env, url) if workers else None
         self.gateway = None
         if start_gateway:  # after the services, so its first requests find them
-            from gateway.server import GatewaySettings
-            from gateway.server import start_gateway as start
+            from gateway.edge import start_edge
 
+            # The services running here, at the ports they bound; the others where configured.
+            host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
+            upstreams = dict(config.addresses)
+            upstreams.update({name: f"{host}:{server.port}" for name, server in self.servers.items()})
             try:
-                self.gateway = start(GatewaySettings.from_config(config))
-            except RuntimeError:
+                self.gateway = start_edge(config, upstreams)
+            except RuntimeError:  # EnvoyUnavailable too: its message says how to get Envoy
                 self.stop()
                 raise
 
@@ -154,7 +157,10 @@ def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
         for name, server in platform.servers.items():
             stdout.print(f"  {name:<10} grpc://{config.host}:{server.port}")
         if platform.gateway is not None:
-            stdout.print(f"  {GATEWAY:<10} http://{config.host}:{platform.gateway.port} (grpc-web and REST/JSON)")
+            stdout.print(
+                f"  {GATEWAY:<10} http://{config.host}:{platform.gateway.port} "
+                "(Envoy: grpc-web, REST/JSON, the web console; API docs at /docs/)"
+            )
         if demo and "upload" in platform.servers:
             host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
             run_demo(config, f"{host}:{platform.servers['upload'].port}")
