@@ -115,6 +115,7 @@ class EnvoyProcess:
         log_level: str = "warning",
         work_dir: Path | None = None,
         restart_delays: tuple[float, ...] = (0.2, 0.5, 1.0, 2.0, 5.0),
+        concurrency: int | None = None,
     ):
         self.binary = binary
         self._render = render
@@ -124,6 +125,7 @@ class EnvoyProcess:
         self._own_dir = work_dir is None
         self._dir = Path(tempfile.mkdtemp(prefix="tsforge-envoy-")) if work_dir is None else work_dir
         self._delays = restart_delays
+        self._concurrency = concurrency or max(1, min(4, (os.cpu_count() or 2) // 2))
         self._process: subprocess.Popen[bytes] | None = None
         self._stopping = threading.Event()
         self._first_start = threading.Event()
@@ -187,6 +189,9 @@ class EnvoyProcess:
             "-c",
             str(config_path),
             "--disable-hot-restart",  # several Envoys on one machine share nothing
+            # Worker threads: Envoy shares this machine with the services it fronts.
+            "--concurrency",
+            str(self._concurrency),
             "--log-level",
             self._log_level,
             "--log-format",
