@@ -1,10 +1,11 @@
 """Edge benchmarks: what going through Envoy (the edge `tsforge up` and production run)
-costs a client, against calling the service directly with gRPC in the same run; and,
-while it still exists, the retired Python gateway measured the same way. Loopback only.
+costs a client, against calling the service directly with gRPC in the same run.
+Loopback only. (The Python gateway Envoy replaced was measured the same way, in the same
+runs, before it was removed: the README keeps its numbers.)
 
 Envoy runs as `python -m tsforge.cli gateway --port 0` (the supervisor and its Envoy
-child), the upload service as a process of its own (bench.service_process), the Python
-gateway as bench.python_gateway; the clients run in this process.
+child), the upload service as a process of its own (bench.service_process); the clients
+run in this process.
 
 - unary latency: GetFile of one stored file, one call at a time, every way interleaved
   (direct gRPC; through each edge with grpc-web binary POST and REST GET /v1/files/{id};
@@ -31,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
-import importlib.util
 import json
 import os
 import re
@@ -65,7 +65,7 @@ GET_FILE = "/tsforge.upload.v1.UploadService/GetFile"
 WATCH_RUN = "/tsforge.training.v1.TrainingService/WatchRun"
 _GRPC_WEB = {"content-type": "application/grpc-web+proto", "x-grpc-web": "1"}
 _START_TIMEOUT_S = 60.0
-ENVOY, PYTHON = "Envoy", "Python gateway"
+ENVOY = "Envoy"
 
 
 @dataclass(frozen=True)
@@ -94,11 +94,6 @@ def run(quick: bool) -> list[dict]:
     return rows
 
 
-def edge_kinds() -> list[str]:
-    """Envoy, and the Python gateway while its code is still in the tree."""
-    return [ENVOY, PYTHON] if importlib.util.find_spec("gateway.server") else [ENVOY]
-
-
 # --- the edge processes ---------------------------------------------------------------
 
 
@@ -119,7 +114,7 @@ class Edge:
 
 @contextlib.contextmanager
 def edge_process(kind: str, upstreams: dict[str, str], log_path: Path) -> Iterator[Edge]:
-    """Envoy (`tsforge gateway --port 0`) or the Python gateway in front of `upstreams`."""
+    """Envoy (`tsforge gateway --port 0`) in front of `upstreams`."""
     env = {name: value for name, value in os.environ.items() if not name.startswith("TSFORGE_")}
     down = "127.0.0.1:1"  # every service needs an address; these are not benchmarked
     for service in ("upload", "training", "evaluation", "models"):
@@ -133,10 +128,7 @@ def edge_process(kind: str, upstreams: dict[str, str], log_path: Path) -> Iterat
             "COLUMNS": "200",
         }
     )
-    if kind == ENVOY:
-        command = [sys.executable, "-m", "tsforge.cli", "gateway", "--port", "0"]
-    else:
-        command = [sys.executable, "-m", "bench.python_gateway", *(f"{k}={v}" for k, v in upstreams.items())]
+    command = [sys.executable, "-m", "tsforge.cli", "gateway", "--port", "0"]
     with log_path.open("ab") as log:
         process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=log)
     try:
@@ -162,7 +154,7 @@ def edges(upstreams: dict[str, str], folder: Path, label: str) -> Iterator[list[
     with contextlib.ExitStack() as stack:
         yield [
             stack.enter_context(edge_process(kind, upstreams, folder / f"{label}-{kind.split()[0].lower()}.log"))
-            for kind in edge_kinds()
+            for kind in (ENVOY,)
         ]
 
 
@@ -329,15 +321,14 @@ def _unary_rows(latency: dict[str, np.ndarray], calls: int) -> list[dict]:
             continue
         p50, p99 = np.percentile(values, [50, 99])
         added = p50 - d50
-        envoy = way.startswith(ENVOY)
         rows.append(
             _row(
                 f"unary GetFile through {way}: added p50 (p99 {p99:.2f} ms)",
                 f"+{added:.2f} ms (p50 {p50:.2f} ms)",
                 f"p50 {d50:.2f} ms direct",
                 f"{p50 / d50:.2f}",
-                f"<= +{ADDED_P50_GOAL_MS:g} ms" if envoy else "(reference)",
-                _yes_no(added <= ADDED_P50_GOAL_MS) if envoy else "",
+                f"<= +{ADDED_P50_GOAL_MS:g} ms",
+                _yes_no(added <= ADDED_P50_GOAL_MS),
             )
         )
     return rows
@@ -355,7 +346,6 @@ def _load_rows(loads: list[Load]) -> list[dict]:
     ]
     for load in loads[1:]:
         ratio = load.per_second / direct.per_second
-        envoy = load.way.startswith(ENVOY)
         client = "grpc.aio" if "native" in load.way else "aiohttp"
         rows.append(
             _row(
@@ -364,8 +354,8 @@ def _load_rows(loads: list[Load]) -> list[dict]:
                 f"{load.per_second:.0f} req/s, {load.errors} errors",
                 f"{direct.per_second:.0f} req/s",
                 f"{ratio:.2f}",
-                f">= {LOAD_RATIO_GOAL}, 0 errors" if envoy else "0 errors",
-                _yes_no((ratio >= LOAD_RATIO_GOAL or not envoy) and load.errors == 0),
+                f">= {LOAD_RATIO_GOAL}, 0 errors",
+                _yes_no(ratio >= LOAD_RATIO_GOAL and load.errors == 0),
             )
         )
     return rows
@@ -500,7 +490,6 @@ def _stream_rows(watches: list[_Watch], epochs: int, run_s: float) -> list[dict]
         missing = [s for s in direct.arrivals if s not in watch.arrivals]
         delays = np.array([watch.arrivals[s] - direct.arrivals[s] for s in live if s in watch.arrivals]) * 1000
         p50, p99, worst = np.percentile(delays, [50, 99, 100])
-        envoy = watch.way.startswith(ENVOY)
         rows.append(
             _row(
                 f"run event delay through {watch.way} vs direct WatchRun "
@@ -509,8 +498,8 @@ def _stream_rows(watches: list[_Watch], epochs: int, run_s: float) -> list[dict]
                 f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
                 "direct arrival",
                 "-",
-                f"p99 <= {STREAM_P99_GOAL_MS:g} ms" if envoy else "(reference)",
-                _yes_no(p99 <= STREAM_P99_GOAL_MS and not missing) if envoy else "",
+                f"p99 <= {STREAM_P99_GOAL_MS:g} ms",
+                _yes_no(p99 <= STREAM_P99_GOAL_MS and not missing),
             )
         )
     return rows

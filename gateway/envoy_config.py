@@ -271,6 +271,8 @@ def connection_manager(layout: EdgeLayout, services: Sequence[Service]) -> dict:
         "codec_type": "AUTO",
         # Watch streams can be quiet between epochs; an hour without a byte ends them.
         "stream_idle_timeout": "3600s",
+        # HTTP/1.1 clients get a REST stream's final grpc-status as chunked trailers.
+        "http_protocol_options": {"enable_trailers": True},
         "request_id_extension": {"typed_config": {"@type": UUID_REQUEST_ID}},
         # A client's x-request-id reaches the service and comes back in the response.
         "preserve_external_request_id": True,

@@ -5,6 +5,7 @@ cancels the upstream call, and metadata and deadlines reach the service."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -41,6 +42,8 @@ class ControlledUploads(pb_grpc.UploadServiceServicer):
         self.sent = 0
         context.add_callback(self.terminated.set)
         yield pb.DownloadFileResponse(header=pb.DownloadFileHeader(file_name=request.name))
+        if request.name == "files/failing":
+            context.abort(grpc.StatusCode.DATA_LOSS, "the object went away")
         if request.name == "files/endless":
             while context.is_active():
                 yield pb.DownloadFileResponse(chunk=CHUNK)
@@ -155,3 +158,28 @@ def test_authorization_request_id_and_deadline_reach_the_service(controlled):
     assert pb.GetFileResponse.FromString(message).file.name == "files/f2" and trailers["grpc-status"] == "0"
     assert servicer.seen["metadata"]["authorization"] == "Bearer abc"
     assert 1 < servicer.seen["time_remaining"] <= 2.1
+
+
+def test_a_stream_that_fails_midway_ends_with_its_status(controlled):
+    _, base_url = controlled
+    request = frame(pb.DownloadFileRequest(name="files/failing").SerializeToString())
+    with post(
+        base_url, "/tsforge.upload.v1.UploadService/DownloadFile", request, {"Content-Type": "application/grpc-web"}
+    ) as response:
+        messages, trailers = parse_body(response.read())
+    assert len(messages) == 1 and trailers["grpc-status"] == "15" and trailers["grpc-message"]
+
+    # REST: the lines sent so far, then the status as HTTP trailers of the chunked body.
+    host, port = base_url.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port)), timeout=10) as connection:
+        connection.sendall(b"GET /v1/files/failing:download HTTP/1.1\r\nHost: x\r\nTE: trailers\r\n\r\n")
+        raw = b""
+        while not raw.endswith(b"\r\n\r\n") or b"0\r\n" not in raw:
+            chunk = connection.recv(65536)
+            if not chunk:
+                break
+            raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert b"transfer-encoding: chunked" in head.lower()
+    assert b'"fileName":"files/failing"' in body
+    assert body.endswith(b"0\r\ngrpc-status: 15\r\ngrpc-message: the object went away\r\n\r\n"), body[-200:]
