@@ -138,6 +138,7 @@ def edge_process(kind: str, upstreams: dict[str, str], log_path: Path) -> Iterat
 
 
 def _read_gateway_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
+    assert process.stdout is not None  # Popen(stdout=PIPE)
     deadline = time.monotonic() + _START_TIMEOUT_S
     while time.monotonic() < deadline:
         ready, _, _ = select.select([process.stdout], [], [], max(0.0, deadline - time.monotonic()))
@@ -208,9 +209,11 @@ def _unary_latency(stub, metadata, running: list[Edge], token: str, name: str, c
         ways[f"{edge.kind}, REST"] = via_rest
         if edge.kind == ENVOY:  # the same grpc C client as direct, one hop more
             through = pb_grpc.UploadServiceStub(client_channel(f"127.0.0.1:{edge.port}"))
-            ways[f"{edge.kind}, native gRPC"] = lambda through=through: through.GetFile(
-                request, metadata=metadata, timeout=30
-            )
+
+            def via_envoy_grpc(stub=through) -> None:
+                stub.GetFile(request, metadata=metadata, timeout=30)
+
+            ways[f"{edge.kind}, native gRPC"] = via_envoy_grpc
     for call in ways.values():  # connections, caches, the edges' upstream connections
         for _ in range(50):
             call()

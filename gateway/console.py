@@ -66,8 +66,8 @@ NOT_BUILT = """<!doctype html>
 <html lang="en"><meta charset="utf-8"><title>tsforge</title>
 <body style="font-family: system-ui, sans-serif; max-width: 40rem; margin: 4rem auto; line-height: 1.5">
 <h1>tsforge</h1>
-<p>The web console is not built. Build it into <code>web/dist</code> (see the README's
-"Web console"), or point <code>TSFORGE_CONSOLE_DIR</code> at a built copy, and reload.</p>
+<p>The web console is not built. Build it into <code>web/dist</code> (see the README),
+or point <code>TSFORGE_CONSOLE_DIR</code> at a built copy, and reload.</p>
 <p>The API is here already: <a href="/docs/">REST API docs</a>, <code>/v1/...</code> (REST/JSON)
 and grpc-web on this port.</p>
 </body></html>

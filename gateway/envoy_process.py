@@ -157,6 +157,7 @@ class EnvoyProcess:
         failures = 0
         while not self._stopping.is_set():
             started = time.monotonic()
+            process: subprocess.Popen[bytes] | None
             try:
                 process = self._spawn()
             except EnvoyUnavailable as error:
@@ -250,6 +251,7 @@ class EnvoyProcess:
         return " | ".join(list(self.stderr_tail)[-count:]) or "(no output)"
 
     def _forward_stderr(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stderr is not None  # Popen(stderr=PIPE)
         for raw in process.stderr:
             line = raw.decode(errors="replace").rstrip()
             self.stderr_tail.append(line)
@@ -257,6 +259,7 @@ class EnvoyProcess:
             envoy_log.log(_LEVELS.get(level, logging.INFO), "%s", rest or line)
 
     def _forward_access_log(self, process: subprocess.Popen[bytes]) -> None:
+        assert process.stdout is not None  # Popen(stdout=PIPE)
         for raw in process.stdout:
             try:
                 entry = json.loads(raw)
@@ -272,14 +275,8 @@ class EnvoyProcess:
                 extra={"envoy": entry, "request_id": entry.get("request_id")},
             )
 
-    def kill_for_test(self) -> None:
-        """Kills the running Envoy (SIGKILL) as a crash would; the monitor restarts it."""
-        process = self._process
-        if process is not None:
-            process.kill()
-
     def wait_restarted(self, previous_pid: int, timeout: float = 30.0) -> bool:
-        """Whether a new Envoy (not `previous_pid`) is ready within `timeout` seconds."""
+        """Whether an Envoy other than `previous_pid` (the one that died) is ready within `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             pid = self.pid

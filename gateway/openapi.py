@@ -24,7 +24,7 @@ _UINT32 = {FieldProto.TYPE_UINT32, FieldProto.TYPE_FIXED32}
 _INT64 = {FieldProto.TYPE_INT64, FieldProto.TYPE_SINT64, FieldProto.TYPE_SFIXED64}
 _UINT64 = {FieldProto.TYPE_UINT64, FieldProto.TYPE_FIXED64}
 # Well-known types have JSON forms of their own.
-_WELL_KNOWN = {
+_WELL_KNOWN: dict[str, dict] = {
     "google.protobuf.Timestamp": {"type": "string", "format": "date-time", "example": "2024-01-31T12:00:00Z"},
     "google.protobuf.Duration": {"type": "string", "description": "seconds with an `s`, e.g. `3600s`"},
     "google.protobuf.FieldMask": {"type": "string", "description": "comma-separated field paths"},

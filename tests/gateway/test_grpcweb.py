@@ -114,3 +114,15 @@ def test_grpc_web_body_with_several_frames_streams_a_client_streaming_upload(sta
         [message], trailers = parse_body(response.read())
     assert trailers["grpc-status"] == "0"
     assert pb.UploadFileResponse.FromString(message).file.size_bytes == len(data)
+
+
+def test_grpc_web_text_server_stream_decodes_to_every_message_and_the_trailers(stack, tenant):
+    data = csv_bytes(40_000)  # > 1 MiB: several chunks
+    file = upload_whole(stack.upload.stub, tenant, data, chunk=1 << 20)
+    body = base64.b64encode(frame(pb.DownloadFileRequest(name=file.name).SerializeToString()))
+    text = _headers(tenant, "application/grpc-web-text", Accept="application/grpc-web-text")
+    with post(stack.base_url, "/tsforge.upload.v1.UploadService/DownloadFile", body, text) as response:
+        messages, trailers = parse_body(response.read(), text=True)
+    decoded = [pb.DownloadFileResponse.FromString(m) for m in messages]
+    assert decoded[0].header.size_bytes == len(data) and b"".join(m.chunk for m in decoded[1:]) == data
+    assert trailers["grpc-status"] == "0"
