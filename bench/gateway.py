@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import http.client
 import json
 import os
@@ -175,7 +176,9 @@ def _unary_and_load(database_url: str, folder: Path, sizes: Sizes) -> list[dict]
         file, _ = upload_streaming(stub, csv_chunks(64 << 10), csv_size(64 << 10))
         with edges({"upload": upload.address}, folder, "unary") as running:
             latency = _unary_latency(stub, metadata, running, token, file.name, sizes.unary_calls)
-            load = asyncio.run(_load(upload.address, metadata, running, token, file.name, sizes))
+            processes = {"service": psutil.Process(upload.pid), "client": psutil.Process()}
+            processes.update({edge.kind: psutil.Process(edge.envoy_pid()) for edge in running})
+            load = asyncio.run(_load(upload.address, metadata, running, token, file.name, sizes, processes))
     return _unary_rows(latency, sizes.unary_calls) + _load_rows(load)
 
 
@@ -232,13 +235,16 @@ class Load:
     requests: int
     errors: int
     seconds: float
+    cpu_us: dict[str, float]  # CPU time per request of the service, Envoy and this (client) process
 
     @property
     def per_second(self) -> float:
         return self.requests / self.seconds
 
 
-async def _load(address: str, metadata, running: list[Edge], token: str, name: str, sizes: Sizes) -> list[Load]:
+async def _load(
+    address: str, metadata, running: list[Edge], token: str, name: str, sizes: Sizes, processes: dict
+) -> list[Load]:
     import aiohttp
     import grpc
 
@@ -283,7 +289,13 @@ async def _load(address: str, metadata, running: list[Edge], token: str, name: s
                 ways.append((f"{edge.kind}, native gRPC", through))
         for way, call in ways:
             await asyncio.gather(*(call() for _ in range(CONCURRENCY)))  # open the connections
-            results.append(await _hammer(way, call, sizes.load_requests, sizes.load_seconds))
+            before = {label: sum(p.cpu_times()[:2]) for label, p in processes.items()}
+            load = await _hammer(way, call, sizes.load_requests, sizes.load_seconds)
+            cpu_us = {
+                label: (sum(p.cpu_times()[:2]) - before[label]) / max(load.requests, 1) * 1e6
+                for label, p in processes.items()
+            }
+            results.append(dataclasses.replace(load, cpu_us=cpu_us))
     return results
 
 
@@ -306,7 +318,7 @@ async def _hammer(way: str, call, budget: int, seconds: float) -> Load:
             errors += not ok
 
     await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
-    return Load(way, done, errors, time.perf_counter() - started)
+    return Load(way, done, errors, time.perf_counter() - started, {})
 
 
 def _unary_rows(latency: dict[str, np.ndarray], calls: int) -> list[dict]:
@@ -337,12 +349,16 @@ def _unary_rows(latency: dict[str, np.ndarray], calls: int) -> list[dict]:
     return rows
 
 
+def _cpu(load: Load) -> str:
+    return ", ".join(f"{label} {us:.0f}" for label, us in load.cpu_us.items() if us >= 1)
+
+
 def _load_rows(loads: list[Load]) -> list[dict]:
     direct = loads[0]
     rows = [
         _row(
             f"GetFile at {CONCURRENCY} concurrent clients, direct gRPC (grpc.aio, {direct.requests} "
-            f"requests in {direct.seconds:.1f} s)",
+            f"requests in {direct.seconds:.1f} s; CPU µs a request: {_cpu(direct)})",
             f"{direct.per_second:.0f} req/s, {direct.errors} errors",
             goal="(baseline)",
         )
@@ -353,7 +369,7 @@ def _load_rows(loads: list[Load]) -> list[dict]:
         rows.append(
             _row(
                 f"GetFile at {CONCURRENCY} concurrent clients through {load.way} ({client}, "
-                f"{load.requests} requests in {load.seconds:.1f} s)",
+                f"{load.requests} requests in {load.seconds:.1f} s; CPU µs a request: {_cpu(load)})",
                 f"{load.per_second:.0f} req/s, {load.errors} errors",
                 f"{direct.per_second:.0f} req/s",
                 f"{ratio:.2f}",

