@@ -16,15 +16,21 @@ run in this process.
 - throughput: 50 concurrent clients (aiohttp tasks on one pooled session for grpc-web and
   REST; grpc.aio tasks on one channel for direct gRPC and gRPC through Envoy), GetFile
   until a request budget or a time limit is spent; requests per second and errors.
-- streamed event delay: real training run events. A run of many short epochs is watched
-  at once directly and through each edge (grpc-web and REST), each reader on a thread of
-  its own; per event, the delay it picks up is its arrival there minus its arrival on the
-  direct stream (same event, same clock). Only events written while every stream is open
-  count (a WatchRun first replays what is already written, in one burst).
+- streamed event delay, end to end: real training run events. A run of many short epochs is watched
+  at once directly and through Envoy (grpc-web and REST), each reader in a process of its
+  own; per event, the delay it picks up is its arrival there minus its arrival on the
+  direct stream (same event, the same monotonic clock). Only events written while every stream is open
+  count (a WatchRun first replays what is already written, in one burst). Each stream is
+  its own WatchRun call, woken and read by the service separately, so this includes the
+  service's skew between its watchers.
+- event delay, the edge alone: a grpc.aio stand-in training service sends 2,000 events
+  10 ms apart on every stream, each stamped with time.monotonic() as it is sent; a reader
+  process per way (direct gRPC, grpc-web and REST through Envoy) records each event's
+  arrival minus its stamp. "added p99" is a way's p99 minus the direct p99.
 - Envoy's memory: its RSS idle (after a warm-up), then with 1,000 grpc-web WatchRun
-  streams open at once (one HTTP/1.1 connection each, as browsers hold them), against a
-  grpc.aio stand-in training service that sends one event and then keeps every stream
-  open (the real one holds a worker thread per stream).
+  streams open at once (one HTTP/1.1 connection each, as browsers hold them), against the
+  same stand-in, which sends one event and then keeps every stream open (the real
+  service holds a worker thread per stream).
 """
 
 from __future__ import annotations
@@ -34,6 +40,7 @@ import contextlib
 import dataclasses
 import http.client
 import json
+import multiprocessing
 import os
 import re
 import select
@@ -45,6 +52,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -62,6 +70,7 @@ LOAD_RATIO_GOAL = 0.9
 STREAM_P99_GOAL_MS = 5.0
 CONCURRENCY = 50
 OPEN_STREAMS = 1000
+TICKS = "runs/ticks"  # the stand-in's stamped stream
 GET_FILE = "/tsforge.upload.v1.UploadService/GetFile"
 WATCH_RUN = "/tsforge.training.v1.TrainingService/WatchRun"
 _GRPC_WEB = {"content-type": "application/grpc-web+proto", "x-grpc-web": "1"}
@@ -75,10 +84,12 @@ class Sizes:
     load_requests: int  # per way, across the 50 clients
     load_seconds: float  # per way, at most
     epochs: int  # of the watched run: one epoch_end event each
+    ticks: int  # stamped events a stand-in stream sends
+    tick_ms: int  # apart
 
 
-QUICK = Sizes(unary_calls=300, load_requests=2_000, load_seconds=10, epochs=30)
-FULL = Sizes(unary_calls=2_000, load_requests=8_000, load_seconds=20, epochs=150)
+QUICK = Sizes(unary_calls=300, load_requests=2_000, load_seconds=10, epochs=30, ticks=200, tick_ms=10)
+FULL = Sizes(unary_calls=2_000, load_requests=8_000, load_seconds=20, epochs=150, ticks=2_000, tick_ms=10)
 
 
 def run(quick: bool) -> list[dict]:
@@ -91,7 +102,7 @@ def run(quick: bool) -> list[dict]:
         folder = Path(temporary)
         rows = _unary_and_load(database_url, folder, sizes)
         rows += _stream_delay(database_url, folder, sizes)
-        rows += _envoy_memory(folder)
+        rows += _stand_in_rows(folder, sizes)
     return rows
 
 
@@ -385,11 +396,10 @@ def _load_rows(loads: list[Load]) -> list[dict]:
 
 @dataclass
 class _Watch:
-    """Arrival times (perf_counter) of one reader's events, by sequence."""
+    """Arrival times (time.monotonic) of one reader's events, by sequence."""
 
     way: str
     arrivals: dict[int, float]
-    error: BaseException | None = None
 
 
 def _stream_delay(database_url: str, folder: Path, sizes: Sizes) -> list[dict]:
@@ -423,80 +433,103 @@ def _stream_delay(database_url: str, folder: Path, sizes: Sizes) -> list[dict]:
 
                 wait_for_run(stub, tenant, create_run(1), timeout=300)  # the worker imports TensorFlow
                 name = create_run(sizes.epochs)
-                request = tpb.WatchRunRequest(name=name)
-
-                def direct(watch: _Watch) -> None:
-                    for reply in stub.WatchRun(request, metadata=tenant.metadata, timeout=600):
-                        _arrived(watch, reply.event.sequence)
-
-                readers = [(direct, _Watch("direct", {}))]
+                # Each reader in a process of its own (the training services run in this one,
+                # and Python threads would add each other's GIL waits to the delays).
+                specs = [_ReaderSpec("direct", "grpc", training.address, name, tenant.token)]
                 for edge in running:
-                    readers += [
-                        (_grpc_web_reader(edge.port, request, tenant.token), _Watch(f"{edge.kind}, grpc-web", {})),
-                        (_rest_reader(edge.port, name, tenant.token), _Watch(f"{edge.kind}, REST", {})),
+                    target = f"127.0.0.1:{edge.port}"
+                    specs += [
+                        _ReaderSpec(f"{edge.kind}, grpc-web", "grpc-web", target, name, tenant.token),
+                        _ReaderSpec(f"{edge.kind}, REST", "rest", target, name, tenant.token),
                     ]
-                threads = [threading.Thread(target=_reader(read, watch), daemon=True) for read, watch in readers]
-                for thread in threads:
-                    thread.start()
-                for thread in threads:
-                    thread.join(timeout=600)
-                watches = [watch for _, watch in readers]
-                for watch in watches:
-                    if watch.error:
-                        raise RuntimeError(f"the {watch.way} WatchRun reader failed") from watch.error
+                watches = _read_in_processes(specs)
                 run_s = max(watches[0].arrivals.values()) - min(watches[0].arrivals.values())
     finally:
         db.dispose()
     return _stream_rows(watches, sizes.epochs, run_s)
 
 
-def _grpc_web_reader(port: int, request, token: str):
+@dataclass(frozen=True)
+class _ReaderSpec:
+    way: str
+    protocol: str  # "grpc", "grpc-web" or "rest"
+    target: str  # host:port
+    run: str
+    token: str
+    # The stand-in stamps each event's `time` with time.monotonic() as it sends it: record
+    # arrival minus that (the event's own delay) instead of the arrival.
+    stamped: bool = False
+
+
+def _read_in_processes(specs: list[_ReaderSpec]) -> list[_Watch]:
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    processes = [context.Process(target=_watch_run, args=(spec, results), daemon=True) for spec in specs]
+    for process in processes:
+        process.start()
+    found = {}
+    for _ in processes:
+        way, arrivals, error = results.get(timeout=900)
+        if error:
+            raise RuntimeError(f"the {way} WatchRun reader failed: {error}")
+        found[way] = _Watch(way, arrivals)
+    for process in processes:
+        process.join(timeout=30)
+    return [found[spec.way] for spec in specs]
+
+
+def _watch_run(spec: _ReaderSpec, results) -> None:
+    """A reader process: follows the run to its end, then reports each event's arrival
+    (time.monotonic, the same clock in every process)."""
+    arrivals: dict[int, float] = {}
+    try:
+        if spec.protocol == "grpc":
+            from tsforge.training.v1 import training_service_pb2 as tpb
+            from tsforge.training.v1 import training_service_pb2_grpc as tpb_grpc
+
+            with client_channel(spec.target) as channel:
+                stub = tpb_grpc.TrainingServiceStub(channel)
+                request = tpb.WatchRunRequest(name=spec.run)
+                for reply in stub.WatchRun(request, metadata=(("authorization", f"Bearer {spec.token}"),), timeout=600):
+                    arrivals[reply.event.sequence] = _arrival(spec, reply.event.time.ToNanoseconds() / 1e9)
+        else:
+            host, port = spec.target.split(":")
+            read = _read_grpc_web if spec.protocol == "grpc-web" else _read_rest
+            read(http.client.HTTPConnection(host, int(port), timeout=600), spec, arrivals)
+        results.put((spec.way, arrivals, None))
+    except Exception as error:  # noqa: BLE001 (reported by the parent)
+        results.put((spec.way, arrivals, repr(error)))
+
+
+def _read_grpc_web(connection: http.client.HTTPConnection, spec: _ReaderSpec, arrivals: dict) -> None:
     from tsforge.training.v1 import training_service_pb2 as tpb
 
-    def read(watch: _Watch) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        connection.request(
-            "POST",
-            WATCH_RUN,
-            body=_frame(request.SerializeToString()),
-            headers={**_GRPC_WEB, "authorization": f"Bearer {token}"},
-        )
-        response = connection.getresponse()
-        while True:
-            flag, length = struct.unpack(">BI", response.read(5))
-            payload = response.read(length)
-            if flag & 0x80:
-                break
-            _arrived(watch, tpb.WatchRunResponse.FromString(payload).event.sequence)
-        connection.close()
-
-    return read
+    body = _frame(tpb.WatchRunRequest(name=spec.run).SerializeToString())
+    connection.request("POST", WATCH_RUN, body=body, headers={**_GRPC_WEB, "authorization": f"Bearer {spec.token}"})
+    response = connection.getresponse()
+    while True:
+        flag, length = struct.unpack(">BI", response.read(5))
+        payload = response.read(length)
+        if flag & 0x80:
+            break
+        event = tpb.WatchRunResponse.FromString(payload).event
+        arrivals[event.sequence] = _arrival(spec, event.time.ToNanoseconds() / 1e9)
+    connection.close()
 
 
-def _rest_reader(port: int, name: str, token: str):
-    def read(watch: _Watch) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
-        connection.request("GET", f"/v1/{name}:watch", headers={"authorization": f"Bearer {token}"})
-        response = connection.getresponse()
-        while line := response.readline():
-            _arrived(watch, int(json.loads(line)["event"]["sequence"]))
-        connection.close()
-
-    return read
+def _read_rest(connection: http.client.HTTPConnection, spec: _ReaderSpec, arrivals: dict) -> None:
+    connection.request("GET", f"/v1/{spec.run}:watch", headers={"authorization": f"Bearer {spec.token}"})
+    response = connection.getresponse()
+    while line := response.readline():
+        event = json.loads(line)["event"]
+        sent = datetime.fromisoformat(event["time"].replace("Z", "+00:00")).timestamp() if spec.stamped else 0.0
+        arrivals[int(event["sequence"])] = _arrival(spec, sent)
+    connection.close()
 
 
-def _reader(read, watch: _Watch):
-    def target() -> None:
-        try:
-            read(watch)
-        except BaseException as error:  # noqa: BLE001 (reported by the caller)
-            watch.error = error
-
-    return target
-
-
-def _arrived(watch: _Watch, sequence: int) -> None:
-    watch.arrivals[sequence] = time.perf_counter()
+def _arrival(spec: _ReaderSpec, sent: float) -> float:
+    now = time.monotonic()
+    return now - sent if spec.stamped else now
 
 
 def _stream_rows(watches: list[_Watch], epochs: int, run_s: float) -> list[dict]:
@@ -517,8 +550,10 @@ def _stream_rows(watches: list[_Watch], epochs: int, run_s: float) -> list[dict]
                 f"p50 {p50:.2f} ms, p99 {p99:.2f} ms",
                 "direct arrival",
                 "-",
-                f"p99 <= {STREAM_P99_GOAL_MS:g} ms",
-                _yes_no(p99 <= STREAM_P99_GOAL_MS and not missing),
+                # Three WatchRun calls, each woken and read by the service on its own: their
+                # skew is the service's, so the goal is checked on the stand-in rows.
+                "(end to end, info)",
+                "NO (missing)" if missing else "",
             )
         )
     return rows
@@ -527,22 +562,35 @@ def _stream_rows(watches: list[_Watch], epochs: int, run_s: float) -> list[dict]
 # --- Envoy's memory --------------------------------------------------------------------
 
 
-def _envoy_memory(folder: Path) -> list[dict]:
-    _progress(f"Envoy RSS idle and with {OPEN_STREAMS} open WatchRun streams")
+def _stand_in_rows(folder: Path, sizes: Sizes) -> list[dict]:
+    """Envoy in front of a grpc.aio stand-in training service: each event's own delay
+    (stamped by the stand-in as it sends it, read by a process of its own per way),
+    directly and through Envoy; then Envoy's RSS idle and with OPEN_STREAMS streams open."""
     started = threading.Event()
     holder: dict = {}
-    thread = threading.Thread(target=_held_streams_server, args=(holder, started), daemon=True)
+    thread = threading.Thread(target=_stand_in_training, args=(holder, started, sizes), daemon=True)
     thread.start()
     started.wait(30)
+    stand_in = f"127.0.0.1:{holder['port']}"
     try:
-        with edge_process(ENVOY, {"training": f"127.0.0.1:{holder['port']}"}, folder / "memory-envoy.log") as edge:
+        with edge_process(ENVOY, {"training": stand_in}, folder / "stand-in-envoy.log") as edge:
+            _progress(f"edge event delay, {sizes.ticks} stamped events a stream (stand-in service)")
+            through = f"127.0.0.1:{edge.port}"
+            specs = [
+                _ReaderSpec("direct", "grpc", stand_in, TICKS, "-", stamped=True),
+                _ReaderSpec(f"{ENVOY}, grpc-web", "grpc-web", through, TICKS, "-", stamped=True),
+                _ReaderSpec(f"{ENVOY}, REST", "rest", through, TICKS, "-", stamped=True),
+            ]
+            delays = _read_in_processes(specs)
+            _progress(f"Envoy RSS idle and with {OPEN_STREAMS} open WatchRun streams")
             envoy = psutil.Process(edge.envoy_pid())
             idle, held, opened, seconds = asyncio.run(_open_streams(edge, envoy))
     finally:
         holder["loop"].call_soon_threadsafe(holder["stop"].set)
         thread.join(timeout=30)
+    rows = _stamped_rows(delays, sizes)
     mib = 1 << 20
-    return [
+    return rows + [
         _row("Envoy RSS, idle (after 200 warm-up calls)", f"{idle / mib:.0f} MiB", goal="(report)"),
         _row(
             f"Envoy RSS with {opened} grpc-web WatchRun streams open ({seconds:.1f} s to open them all)",
@@ -553,8 +601,40 @@ def _envoy_memory(folder: Path) -> list[dict]:
     ]
 
 
-def _held_streams_server(holder: dict, started: threading.Event) -> None:
+def _stamped_rows(watches: list[_Watch], sizes: Sizes) -> list[dict]:
+    direct, *through = watches
+    d50, d99 = np.percentile(np.array(list(direct.arrivals.values())) * 1000, [50, 99])
+    rows = [
+        _row(
+            f"event delay, stand-in WatchRun -> client, direct gRPC ({len(direct.arrivals)} events, "
+            f"one each {sizes.tick_ms} ms)",
+            f"p50 {d50:.2f} ms, p99 {d99:.2f} ms",
+            goal="(baseline)",
+        )
+    ]
+    for watch in through:
+        values = np.array(list(watch.arrivals.values())) * 1000
+        p50, p99, worst = np.percentile(values, [50, 99, 100])
+        complete = len(watch.arrivals) == sizes.ticks
+        rows.append(
+            _row(
+                f"event delay through {watch.way}, same stand-in: added p99 ({len(values)} events, max {worst:.1f} ms)",
+                f"{p99 - d99:+.2f} ms (p50 {p50:.2f}, p99 {p99:.2f} ms)",
+                f"p99 {d99:.2f} ms direct",
+                "-",
+                f"p99 <= +{STREAM_P99_GOAL_MS:g} ms",
+                _yes_no(p99 - d99 <= STREAM_P99_GOAL_MS and complete),
+            )
+        )
+    return rows
+
+
+def _stand_in_training(holder: dict, started: threading.Event, sizes: Sizes) -> None:
+    """A grpc.aio TrainingService with WatchRun only: for TICKS, `sizes.ticks` events
+    `sizes.tick_ms` apart, each stamped with time.monotonic() as it is sent; for any other
+    run, one event and then the stream stays open until the client leaves."""
     import grpc
+    from google.protobuf import timestamp_pb2
 
     from tsforge.training.v1 import training_resources_pb2 as tr
     from tsforge.training.v1 import training_service_pb2 as tpb
@@ -562,8 +642,14 @@ def _held_streams_server(holder: dict, started: threading.Event) -> None:
     first = tpb.WatchRunResponse(event=tr.RunEvent(sequence=1)).SerializeToString()
 
     async def watch(request: bytes, context) -> object:
-        yield first
-        await asyncio.Event().wait()  # open until the client leaves (the call is cancelled)
+        if tpb.WatchRunRequest.FromString(request).name != TICKS:
+            yield first
+            await asyncio.Event().wait()  # open until the client leaves (the call is cancelled)
+        for sequence in range(1, sizes.ticks + 1):
+            await asyncio.sleep(sizes.tick_ms / 1000)
+            stamp = timestamp_pb2.Timestamp()
+            stamp.FromNanoseconds(time.monotonic_ns())
+            yield tpb.WatchRunResponse(event=tr.RunEvent(sequence=sequence, time=stamp)).SerializeToString()
 
     async def serve() -> None:
         server = grpc.aio.server()
