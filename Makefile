@@ -8,7 +8,7 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 PROTO_PACKAGES := common upload training evaluation models
 GENERATED := $(foreach p,$(PROTO_PACKAGES),tsforge/$(p)/v1)
 
-.PHONY: up test test-unit setup gen gen-check gen-es lint breaking proto-deps descriptors bench clean
+.PHONY: up test test-unit setup gen gen-check gen-es lint breaking proto-deps edge-config edge-check docs-assets bench clean
 
 ## Start the whole platform on its embedded defaults and show it working.
 up: setup
@@ -25,8 +25,8 @@ test-unit: $(VENV)/.installed
 
 ## Create the virtual environment and install everything. The generated Python is
 ## committed (`make gen` rewrites it, `make gen-check` proves it fresh); the JavaScript
-## clients the browser tests use are generated here.
-setup: $(VENV)/.installed node_modules/.installed gen-es
+## clients the browser tests use and the docs page's assets are laid out here.
+setup: $(VENV)/.installed node_modules/.installed gen-es docs-assets
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,11 +55,24 @@ gen-check: gen
 	git diff --exit-code --stat -- $(GENERATED) || { echo "generated code is stale: run 'make gen' and commit"; exit 1; }
 	test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "generated code is not committed"; exit 1; }
 
-## Build the descriptor set Envoy's gRPC-JSON transcoder reads, and the Envoy Gateway
-## patch that inlines it. Both are committed; tests/deploy fail when they are stale.
-descriptors: proto-deps node_modules/.installed
-	$(BUF) build --path protos/tsforge --as-file-descriptor-set --exclude-source-info -o deploy/envoy/tsforge.pb
-	$(PY) deploy/render_transcoder_policy.py
+## Every committed edge file from protos/: the descriptor set Envoy's transcoder reads
+## (buf), then deploy/envoy/envoy.yaml, the Envoy Gateway patch policy and the OpenAPI
+## description (gateway/render.py). All are committed; the tests fail when one is stale.
+edge-config: proto-deps node_modules/.installed
+	$(BUF) build --path protos/tsforge --path .build/proto-deps/google/rpc/error_details.proto \
+	  --path .build/proto-deps/google/rpc/status.proto --as-file-descriptor-set --exclude-source-info \
+	  -o deploy/envoy/tsforge.pb
+	$(PY) -m gateway.render
+
+## Fail when a committed edge file is stale or Envoy refuses a rendered configuration.
+edge-check: $(VENV)/.installed
+	$(PY) -m gateway.render --check
+	$(PY) -m gateway.validate
+
+## Swagger UI for the edge's /docs/ page, from npm's swagger-ui-dist (never a CDN).
+docs-assets: node_modules/.installed
+	mkdir -p gateway/docs/vendor
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css gateway/docs/vendor/
 
 ## JavaScript for the gateway's grpc-web client tests (protoc-gen-es from node_modules,
 ## offline) into .build/es/; never committed. The tests regenerate it too.

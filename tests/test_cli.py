@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import jwt
@@ -69,13 +70,14 @@ def test_token_names_the_tenant():
 
 def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_path):
     """The README's first command: no database URL, no S3, just a data directory."""
-    port = _free_port()
+    port, gateway_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "TSFORGE_DATA_DIR": str(tmp_path / "data"),
         "TSFORGE_UPLOAD_PORT": str(port),
         "TSFORGE_TRAINING_PORT": str(_free_port()),
-        "TSFORGE_GATEWAY_PORT": str(_free_port()),
+        "TSFORGE_GATEWAY_PORT": str(gateway_port),
+        "TSFORGE_GATEWAY_ADMIN_PORT": str(_free_port()),
     }
     for key in ("TSFORGE_DATABASE_URL", "TSFORGE_S3_ENDPOINT", "TSFORGE_UPLOAD_ADDRESS", "TSFORGE_TRAINING_ADDRESS"):
         env.pop(key, None)
@@ -100,6 +102,11 @@ def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_
         assert "press Ctrl-C" in text, text
         assert f"upload     grpc://127.0.0.1:{port}" in text
         assert "1344 rows from 2000-06-05T00:00:00Z" in text and "load_mw" in text
+        # The edge (Envoy) answered before the address was printed.
+        assert f"gateway    http://127.0.0.1:{gateway_port}" in text
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"http://127.0.0.1:{gateway_port}/healthz", timeout=10) as health:
+            assert health.read() == b"ok\n"
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     finally:

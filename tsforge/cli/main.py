@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from tsforge.cli.console import console
 from tsforge.cli.evaluation import evaluate
 from tsforge.cli.files import file, files, upload
 from tsforge.cli.gateway import gateway
@@ -64,6 +65,7 @@ cli.add_command(upload)
 cli.add_command(files)
 cli.add_command(file)
 cli.add_command(gateway)
+cli.add_command(console)
 cli.add_command(worker)
 for command in (session, sessions, train, watch, runs, cancel):
     cli.add_command(command)

@@ -98,7 +98,10 @@ def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
         if WORKERS in platform.running:
             stdout.print(f"  {WORKERS:<10} {platform.worker_count} training worker process(es)")
         if EDGE in platform.running:
-            stdout.print(f"  {GATEWAY:<10} http://{config.host}:{platform.port(EDGE)} (grpc-web and REST/JSON)")
+            stdout.print(
+                f"  {GATEWAY:<10} http://{config.host}:{platform.port(EDGE)} "
+                "(Envoy: grpc-web, REST/JSON, the web console; API docs at /docs/)"
+            )
         if demo and "upload" in platform.running:
             run_demo(config, platform.address("upload"))
         stdout.print("\nserving; press Ctrl-C to stop")

