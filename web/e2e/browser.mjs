@@ -2,20 +2,16 @@
 // driven by playwright-core (no browser download), axe-core injected from node_modules.
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
-import { mkdtempSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import { chromium } from "playwright-core";
 
 const require = createRequire(import.meta.url);
 const AXE = readFileSync(require.resolve("axe-core/axe.min.js"), "utf8");
 
+// playwright's launch() gives the browser a fresh, temporary --user-data-dir itself.
 export async function launch() {
-  const userDataDir = mkdtempSync(join(tmpdir(), "tsforge-chromium-"));
   const args = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    `--user-data-dir=${userDataDir}`,
   ];
   return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args });
 }

@@ -48,14 +48,21 @@ try {
   const reason = await page.getByRole("alert").filter({ hasText: "Signed out" }).textContent();
   result.badTokenReason = reason;
 
-  const navigationStart = Date.now();
+  await page.goto("about:blank");
   await page.goto(`${BASE}/#token=${encodeURIComponent(TOKEN)}`);
   await page.getByTestId("file-list").waitFor();
-  const firstList = await page.evaluate(() => window.__tsforgeMetrics?.firstFileListMs ?? null);
-  result.metrics.navigationToFileListMs = firstList;
-  result.metrics.navigationToFileListWallMs = Date.now() - navigationStart;
   const hash = await page.evaluate(() => window.location.hash);
   if (hash.includes("token")) throw new Error(`the token stayed in the address bar: ${hash}`);
+  result.metrics.coldNavigationToFileListMs = await page.evaluate(() => window.__tsforgeMetrics?.firstFileListMs ?? null);
+  // Navigation → first file list, signed in (the token in sessionStorage), page cache
+  // warm as for a returning user: the page's own clock from navigation start.
+  const navigations = [];
+  for (let i = 0; i < 5; i++) {
+    await page.reload();
+    await page.getByTestId("file-list").waitFor();
+    navigations.push(await page.evaluate(() => window.__tsforgeMetrics?.firstFileListMs ?? null));
+  }
+  result.metrics.navigationToFileListMs = navigations;
 
   // Keyboard: the skip link comes first and moves focus to the page.
   await page.keyboard.press("Tab");
@@ -68,7 +75,8 @@ try {
   step("upload with a reload");
   where = "files";
   await page.evaluate(() => localStorage.setItem("tsforge.uploadChunkBytes", "8192"));
-  const slow = async (route) => { await sleep(250); await route.continue(); };
+  // A request cut off by the reload is already gone when its delay ends.
+  const slow = async (route) => { await sleep(250); await route.continue().catch(() => {}); };
   await page.route("**/tsforge.upload.v1.UploadService/WriteUploadChunk", slow);
   const uploadPanel = page.locator("section[aria-labelledby=upload-heading]");
   await uploadPanel.getByLabel("Role").selectOption("OUTPUT");
@@ -113,8 +121,8 @@ try {
   const input1 = form.getByRole("group", { name: "Input 1" });
   const output1 = form.getByRole("group", { name: "Output 1" });
   await until("files in the form", async () => (await input1.getByLabel("File").locator("option").count()) > 1);
-  await input1.getByLabel("File").selectOption({ label: /temperature/ });
-  await output1.getByLabel("File").selectOption({ label: /load/ });
+  await input1.getByLabel("File").selectOption({ label: "temperature (temperature.csv)" });
+  await output1.getByLabel("File").selectOption({ label: "load (load.csv)" });
   await input1.getByLabel("Horizon start (h)").fill("-6");
   await output1.getByLabel("Horizon end (h)").fill("3");
   await form.getByLabel("Input steps (I_N)").fill("5000");
@@ -267,11 +275,9 @@ try {
   }
 
   result.consoleErrors = errors;
-  result.delays = {
-    p50: percentile(result.metrics.chartDelaysMs, 50),
-    p99: percentile(result.metrics.chartDelaysMs, 99),
-    count: result.metrics.chartDelaysMs.length,
-  };
+  // Live epochs before the reload and after it (the page's own list restarts with it).
+  const delays = [...result.metrics.chartDelaysMs, ...result.metrics.chartDelaysMsAfterReload];
+  result.delays = { p50: percentile(delays, 50), p99: percentile(delays, 99), max: Math.max(...delays), count: delays.length };
   result.ok = true;
 } finally {
   await browser.close();

@@ -24,16 +24,19 @@ interface Props {
   height?: number;
   onDraw?: () => void; // after each redraw (for the event → chart delay measurement)
   logY?: boolean;
+  integerX?: boolean; // ticks only at whole numbers (epochs, forecast steps)
 }
+
+const INTEGER_STEPS = [1, 2, 5, 10, 20, 50, 100, 200, 500, 1000];
 
 export const PALETTE = ["#1f5fbf", "#b8420f", "#137333", "#7b3fb2", "#a3161d", "#0b7285", "#6b5e00", "#c2185b"];
 
-export function LineChart({ title, xLabel, yLabel, x, series, values, time = false, height = 280, onDraw, logY }: Props) {
+export function LineChart({ title, xLabel, yLabel, x, series, values, time = false, height = 280, onDraw, logY, integerX }: Props) {
   const host = useRef<HTMLDivElement>(null);
   const chart = useRef<uPlot | null>(null);
   const drawHook = useRef(onDraw);
   drawHook.current = onDraw;
-  const shape = `${time}|${logY}|${series.map((s) => s.label).join("|")}`;
+  const shape = `${time}|${logY}|${integerX}|${series.map((s) => s.label).join("|")}`;
 
   useEffect(() => {
     const el = host.current!;
@@ -41,7 +44,12 @@ export function LineChart({ title, xLabel, yLabel, x, series, values, time = fal
       width: Math.max(280, el.clientWidth),
       height,
       scales: { x: { time }, y: logY ? { distr: 3 } : {} },
-      axes: [{ label: xLabel, stroke: "#333" }, { label: yLabel, stroke: "#333", size: 60 }],
+      // Times are shown in UTC, as everywhere else in the console.
+      tzDate: (ts) => uPlot.tzDate(new Date(ts * 1000), "Etc/UTC"),
+      axes: [
+        { label: xLabel, stroke: "#333", ...(integerX ? { incrs: INTEGER_STEPS } : {}) },
+        { label: yLabel, stroke: "#333", size: 60 },
+      ],
       series: [
         { label: xLabel },
         ...series.map((s) => ({

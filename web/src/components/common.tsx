@@ -26,9 +26,11 @@ export function ErrorNotice({ error, title }: { error: unknown; title?: string }
 export function FieldProblems({ id, problems }: { id: string; problems: FieldProblem[] }) {
   if (!problems.length) return null;
   return (
-    <ul id={id} className="field-error" role="alert">
-      {problems.map((p, i) => <li key={i}>{p.description}</li>)}
-    </ul>
+    <div id={id} role="alert">
+      <ul className="field-error">
+        {problems.map((p, i) => <li key={i}>{p.description}</li>)}
+      </ul>
+    </div>
   );
 }
 

@@ -318,7 +318,7 @@ function PerStepChart({ ev, split, units, metric }: { ev: Evaluation; split: Dat
       <h2 id="perstep-heading">Error per forecast step</h2>
       <FeaturePicker ev={ev} value={feature} onChange={setFeature} />
       <ErrorNotice error={q.error} />
-      {chart.x.length > 0 && <LineChart title={`${label} of ${feature} per forecast step`} xLabel="forecast step" yLabel={label} {...chart} />}
+      {chart.x.length > 0 && <LineChart title={`${label} of ${feature} per forecast step`} xLabel="forecast step" yLabel={label} integerX {...chart} />}
       <ExportButton ev={ev} kind={MetricTableKind.PER_STEP} split={split} units={units} label="per-step table" />
     </section>
   );

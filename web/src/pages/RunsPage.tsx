@@ -162,7 +162,7 @@ function NewRun({ dataset: initialDataset }: { dataset: string }) {
       </div>
       <ErrorNotice error={error} title="The run was not started" />
       {unclaimed(problems, shown).length > 0 && (
-        <ul className="field-error" role="alert">{unclaimed(problems, shown).map((f, i) => <li key={i}><code>{f.field}</code>: {f.description}</li>)}</ul>
+        <div role="alert"><ul className="field-error">{unclaimed(problems, shown).map((f, i) => <li key={i}><code>{f.field}</code>: {f.description}</li>)}</ul></div>
       )}
       <button type="submit" disabled={busy}>{busy ? "Starting…" : "Start run"}</button>
     </form>
@@ -228,8 +228,8 @@ function RunDetail({ name }: { name: string }) {
   const run = q.data?.run;
   // Event time (service) of each epoch end not drawn yet; the chart's draw hook takes them.
   const undrawn = useRef<number[]>([]);
-  const onEvent = useCallback((e: SequencedEvent) => {
-    if (e.data.kind === "epochEnd") undrawn.current.push(e.timeMs);
+  const onEvent = useCallback((e: SequencedEvent, live: boolean) => {
+    if (e.data.kind === "epochEnd" && live) undrawn.current.push(e.timeMs);
     if (e.data.kind === "stateChange" && isTerminal({ state: e.data.state } as never)) {
       queryClient.invalidateQueries({ queryKey: ["run", name] });
       queryClient.invalidateQueries({ queryKey: ["runs"] });

@@ -29,7 +29,7 @@ export function LossChart({ models, onDraw }: { models: ModelView[]; onDraw?: ()
   return (
     <>
       <LineChart title="Loss and validation loss by epoch" xLabel="epoch" yLabel="loss (MSE, scaled)" x={x}
-        series={series} values={values} onDraw={onDraw} />
+        series={series} values={values} onDraw={onDraw} integerX />
       <details>
         <summary>Loss values as a table</summary>
         <table aria-label="Loss by epoch" data-testid="loss-table">

@@ -18,7 +18,9 @@ export interface WatchStatus {
   error: string | null;
 }
 
-export function useRunWatch(run: Run | undefined, onEvent?: (e: SequencedEvent) => void) {
+// onEvent gets each event folded, and whether it is live: it happened after the watch
+// that delivered it was opened (a replay of the past is not).
+export function useRunWatch(run: Run | undefined, onEvent?: (e: SequencedEvent, live: boolean) => void) {
   const clients = useClients();
   const name = run?.name ?? "";
   const [view, setView] = useState<RunView | null>(null);
@@ -42,6 +44,7 @@ export function useRunWatch(run: Run | undefined, onEvent?: (e: SequencedEvent) 
         attaches++;
         setStatus({ connected: true, attaches, attachedAfter: after, error: null });
         let gap = false;
+        const openedAt = Date.now();
         try {
           const stream = clients.training.watchRun({ name: run.name, afterSequence: BigInt(after) }, { signal: abort.signal });
           for await (const { event } of stream) {
@@ -54,7 +57,7 @@ export function useRunWatch(run: Run | undefined, onEvent?: (e: SequencedEvent) 
             failures = 0;
             saveRunView(sessionStorage, current);
             setView(current);
-            onEventRef.current?.(sequenced);
+            onEventRef.current?.(sequenced, sequenced.timeMs >= openedAt);
           }
           if (!gap && !isTerminal(current)) failures++;
         } catch (error) {

@@ -198,7 +198,7 @@ export function SessionFormView({ onCreated }: { onCreated: (s: Session) => void
       </fieldset>
       {error != null && <ErrorNotice error={error} title="The session was not created" />}
       {unclaimed(problems, shown).length > 0 && (
-        <ul className="field-error" role="alert">{unclaimed(problems, shown).map((f, i) => <li key={i}><code>{f.field}</code>: {f.description}</li>)}</ul>
+        <div role="alert"><ul className="field-error">{unclaimed(problems, shown).map((f, i) => <li key={i}><code>{f.field}</code>: {f.description}</li>)}</ul></div>
       )}
       <button type="submit" disabled={busy}>{busy ? "Creating…" : "Create session"}</button>
     </form>
