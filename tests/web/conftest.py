@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import os
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -107,6 +108,12 @@ def running_edge(upstreams: dict[str, str], dist: Path = DIST) -> Iterator[str]:
         asyncio.run_coroutine_threadsafe(state["runner"].cleanup(), loop).result(timeout=15)
         loop.call_soon_threadsafe(loop.stop)
         thread.join(timeout=10)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
 
 
 def build_console() -> None:

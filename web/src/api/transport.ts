@@ -50,10 +50,24 @@ function noteUnauthenticated(error: unknown, hooks: AuthHooks): void {
   if (e.code === Code.Unauthenticated) hooks.onUnauthenticated(e.rawMessage || "the token was refused");
 }
 
+// Chromium sends a fetch body given as a Uint8Array many times slower than the same bytes
+// as a Blob (measured here: 5 MiB in ~860 ms against ~130 ms, most of it blocking the
+// page); upload chunks are megabytes, so large bodies go out as Blobs.
+const BLOB_BODY_BYTES = 64 * 1024;
+
+export const blobBodyFetch: typeof fetch = (input, init) => {
+  const body = init?.body;
+  if (body instanceof Uint8Array && body.byteLength >= BLOB_BODY_BYTES) {
+    return globalThis.fetch(input, { ...init, body: new Blob([body as BlobPart]) });
+  }
+  return globalThis.fetch(input, init);
+};
+
 export function createTransport(hooks: AuthHooks, baseUrl = apiBaseUrl()): Transport {
   return createGrpcWebTransport({
     baseUrl,
     useBinaryFormat: true,
     interceptors: [authInterceptor(hooks)],
+    fetch: blobBodyFetch,
   });
 }

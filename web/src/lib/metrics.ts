@@ -3,7 +3,7 @@
 // took from the service to the chart.
 export interface ConsoleMetrics {
   firstFileListMs: number | null; // performance.now() when the file list first drew
-  uploads: { name: string; bytes: number; seconds: number }[];
+  uploads: { name: string; bytes: number; seconds: number; readMs: number; hashMs: number; writeWaitMs: number; sendMs: number }[];
   chartDelaysMs: number[]; // event time (service) → chart drawn (Date.now())
 }
 

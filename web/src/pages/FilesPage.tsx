@@ -12,6 +12,7 @@ import { href, navigate, type Route } from "../lib/router";
 import { ResumeStore } from "../upload/resumeStore";
 import { isTransient, uploadCalls } from "../upload/uploadCalls";
 import { Uploader, type UploadProgress } from "../upload/uploader";
+import { browserHasher } from "../upload/hashing";
 import { describeError, type FieldProblem } from "../api/errors";
 
 const resumeStore = new ResumeStore(localStorage);
@@ -66,7 +67,7 @@ function UploadPanel() {
         role: FeatureRole[role], displayName: files.length === 1 ? displayName.trim() : "", description,
       });
       const uploader = new Uploader(file, calls, resumeStore, (progress) => update(id, { progress }), {
-        chunkBytes: chunkBytes(), isTransient,
+        chunkBytes: chunkBytes(), isTransient, hasher: browserHasher,
       });
       const job: Job = {
         id, file, uploader, error: null, result: null, paused: false,
@@ -76,7 +77,7 @@ function UploadPanel() {
       const began = performance.now();
       uploader.run().then(
         (result) => {
-          metrics().uploads.push({ name: file.name, bytes: file.size, seconds: (performance.now() - began) / 1000 });
+          metrics().uploads.push({ name: file.name, bytes: file.size, seconds: (performance.now() - began) / 1000, ...uploader.timings });
           update(id, { result });
           queryClient.invalidateQueries();
         },

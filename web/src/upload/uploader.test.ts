@@ -71,8 +71,9 @@ describe("Uploader", () => {
     const file = await new Uploader(source(bytes, reads), service, store, (p) => progress.push(p), { chunkBytes: 3000, ...fast }).run();
     expect(file.sha256).toBe(sha(bytes));
     expect(service.writes).toEqual([[0, 3000], [3000, 3000], [6000, 3000], [9000, 1000]]);
-    // Never more than a chunk read at once, each byte read once.
-    expect(reads).toEqual([[0, 3000], [3000, 6000], [6000, 9000], [9000, 10000]]);
+    // Never more than a chunk read at once; each chunk read once to send it and once to hash it.
+    const chunks = [[0, 3000], [3000, 6000], [6000, 9000], [9000, 10000]];
+    expect([...reads].sort((a, b) => a[0] - b[0])).toEqual(chunks.flatMap((c) => [c, c]));
     expect(progress.at(-1)!.phase).toBe("done");
     expect(store.get(source(bytes))).toBeNull();
   });
@@ -103,7 +104,7 @@ describe("Uploader", () => {
     expect(file.sha256).toBe(sha(bytes));
     expect(service.created).toBe(1);
     expect(progress.find((p) => p.phase === "uploading")!.resumedFrom).toBe(5000);
-    expect(reads[0]).toEqual([5000, 7500]); // nothing before the offset read again
+    expect(Math.min(...reads.map((r) => r[0]))).toBe(5000); // nothing before the offset read again
   });
 
   it("re-hashes from the start when the saved state does not cover the server's offset", async () => {

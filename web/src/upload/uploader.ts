@@ -6,8 +6,9 @@
 // flight at a time (the server takes chunks in offset order) while the next chunk is
 // read and hashed. After each acknowledged chunk the upload's name and the hasher state
 // are saved, so a reload resumes at the offset GetUpload reports; a dropped connection
-// is retried, re-synchronised with GetUpload.
-import { createSHA256, type IHasher } from "hash-wasm";
+// is retried, re-synchronised with GetUpload. In the page the hashing runs in a Web
+// Worker (hashing.ts), so it overlaps with sending.
+import { SerialHasher, type IncrementalHash } from "./hashing";
 import { fromBase64, ResumeStore, toBase64 } from "./resumeStore";
 
 export const DEFAULT_CHUNK_BYTES = 5 * 1024 * 1024; // an S3 multipart part of its own
@@ -50,6 +51,7 @@ export interface UploaderOptions {
   isTransient?: (error: unknown) => boolean;
   now?: () => number;
   sleep?: (ms: number) => Promise<void>;
+  hasher?: () => IncrementalHash; // default: in this thread
 }
 
 export class Uploader<F> {
@@ -59,6 +61,8 @@ export class Uploader<F> {
   private readonly speed: SpeedMeter;
   private progress: UploadProgress;
   uploadName: string | null = null;
+  // Where the time went (ms), for the bench: waiting for reads, hashing, waiting for writes.
+  readonly timings = { readMs: 0, hashMs: 0, writeWaitMs: 0, sendMs: 0 };
 
   constructor(
     private readonly file: UploadSource,
@@ -92,7 +96,15 @@ export class Uploader<F> {
   // Uploads the file (resuming a saved upload of it when the server still has it) and
   // returns the created file. Throws the server's error when it is not transient.
   async run(): Promise<F> {
-    const hasher = await createSHA256();
+    const hasher = (this.options.hasher ?? (() => new SerialHasher()))();
+    try {
+      return await this.upload(hasher);
+    } finally {
+      hasher.close();
+    }
+  }
+
+  private async upload(hasher: IncrementalHash): Promise<F> {
     let offset = await this.attach();
     const hashed = await this.catchUpHash(hasher, offset);
     offset = Math.max(offset, hashed);
@@ -101,28 +113,42 @@ export class Uploader<F> {
     this.speed.reset(offset);
 
     const size = this.file.size;
+    const clock = this.options.now ?? (() => performance.now());
     let pending: Promise<void> | null = null;
+    let hashing: Promise<void> = Promise.resolve();
     let nextRead: Promise<Uint8Array> | null = offset < size ? this.read(offset) : null;
     let position = offset; // start of the chunk being prepared
     while (nextRead) {
+      let t = clock();
       const data = await nextRead;
+      this.timings.readMs += clock() - t;
       const start = position;
       position += data.length;
       nextRead = position < size ? this.read(position) : null;
       // The hasher state before this chunk matches the server's offset once the
-      // previous write is acknowledged: that is the point worth saving.
-      const before: [number, Uint8Array] = [start, hasher.save()];
-      hasher.update(data);
+      // previous write is acknowledged: that is the point worth saving. The chunk is
+      // hashed (from its own slice of the file) while it is sent.
+      const before = hasher.save();
+      const update = hasher.update(this.file.slice(start, position));
+      hashing = hashing.then(() => update);
+      t = clock();
       if (pending) await pending;
-      this.save(before[0], before[1]);
+      this.timings.writeWaitMs += clock() - t;
+      t = clock();
+      const state = await before;
+      this.timings.hashMs += clock() - t;
+      t = clock();
+      this.save(start, state);
       if (this.paused) await this.waitWhilePaused();
       pending = this.writeChunk(start, data);
+      this.timings.sendMs += clock() - t;
     }
     if (pending) await pending;
-    this.save(size, hasher.save());
+    await hashing;
+    this.save(size, await hasher.save());
 
     this.report({ phase: "completing", sentBytes: size, etaSeconds: 0 });
-    const sha256 = hasher.digest("hex");
+    const sha256 = await hasher.digest();
     const created = await this.calls.complete(this.uploadName!, sha256);
     this.store.remove(this.file);
     this.report({ phase: "done" });
@@ -148,23 +174,19 @@ export class Uploader<F> {
 
   // Brings the hasher to `offset`: from the saved state when it covers a prefix of the
   // received bytes, else from the start; reads the local file only, sends nothing.
-  private async catchUpHash(hasher: IHasher, offset: number): Promise<number> {
+  private async catchUpHash(hasher: IncrementalHash, offset: number): Promise<number> {
     const saved = this.store.get(this.file);
     let hashed = 0;
-    hasher.init();
     if (saved?.hasherState && saved.hashedOffset <= offset) {
-      try {
-        hasher.load(fromBase64(saved.hasherState));
-        hashed = saved.hashedOffset;
-      } catch {
-        hasher.init();
-      }
+      if (await hasher.reset(fromBase64(saved.hasherState))) hashed = saved.hashedOffset;
+    } else {
+      await hasher.reset();
     }
     if (hashed < offset) this.report({ phase: "hashing", sentBytes: offset });
     while (hashed < offset) {
-      const data = await this.read(hashed, Math.min(this.chunkBytes, offset - hashed));
-      hasher.update(data);
-      hashed += data.length;
+      const end = Math.min(offset, hashed + this.chunkBytes);
+      await hasher.update(this.file.slice(hashed, end));
+      hashed = end;
     }
     return hashed;
   }
