@@ -54,7 +54,10 @@ def cli_upload(path: Path, address: str, token: str) -> float:
     started = time.perf_counter()
     done = subprocess.run(
         [sys.executable, "-m", "tsforge.cli", "upload", str(path), "--role", "input", "--json"],
-        env=env, capture_output=True, text=True, timeout=1800,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     seconds = time.perf_counter() - started
     assert done.returncode == 0, done.stderr[-3000:]
@@ -64,8 +67,11 @@ def cli_upload(path: Path, address: str, token: str) -> float:
 def browser_upload(path: Path, url: str, token: str) -> dict:
     done = subprocess.run(
         ["node", str(WEB / "e2e" / "bench_upload.mjs")],
-        cwd=WEB, env={**os.environ, "CHROMIUM": CHROMIUM, "CONSOLE_URL": url, "TSFORGE_TOKEN": token, "FILE": str(path)},
-        capture_output=True, text=True, timeout=1800,
+        cwd=WEB,
+        env={**os.environ, "CHROMIUM": CHROMIUM, "CONSOLE_URL": url, "TSFORGE_TOKEN": token, "FILE": str(path)},
+        capture_output=True,
+        text=True,
+        timeout=1800,
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
@@ -108,6 +114,11 @@ def main() -> None:
             "tab memory during the upload (renderer RSS)",
             f"{last['before']['rendererRssMiB']:.0f} → peak {last['peakRendererRssMiB']:.0f} MiB",
             "flat",
+        ),
+        (
+            "  its peak in the first / last quarter of the upload",
+            f"{last['rssPeakFirstQuarterMiB']:.0f} / {last['rssPeakLastQuarterMiB']:.0f} MiB",
+            "no growth",
         ),
         ("JS heap during the upload", f"{last['before']['heapMiB']:.0f} → peak {last['peakHeapMiB']:.0f} MiB", "flat"),
     ]

@@ -61,7 +61,9 @@ def _console_files(dist: Path):
             if dist.resolve() in file.parents and file.is_file():
                 response = web.FileResponse(file)
                 # index.html is always revalidated; hashed assets never change.
-                response.headers["Cache-Control"] = "no-cache" if file.name == "index.html" else "max-age=31536000, immutable"
+                response.headers["Cache-Control"] = (
+                    "no-cache" if file.name == "index.html" else "max-age=31536000, immutable"
+                )
                 return response
             raise web.HTTPNotFound()
         return await handler(request)
@@ -159,8 +161,14 @@ def running_platform(db, database_url: str, store: LocalObjectStore) -> Iterator
         try:
             with running_edge(upstreams) as url:
                 yield Platform(
-                    url, training.upload.address, training.address, evaluation.address, models_address,
-                    training.stub, models_grpc.ModelsServiceStub(channel), store,
+                    url,
+                    training.upload.address,
+                    training.address,
+                    evaluation.address,
+                    models_address,
+                    training.stub,
+                    models_grpc.ModelsServiceStub(channel),
+                    store,
                 )
         finally:
             channel.close()
@@ -177,8 +185,12 @@ def platform(db, database_url, tmp_path_factory, console_dist) -> Iterator[Platf
 def run_node(script: Path, env: dict[str, str], timeout: float) -> dict:
     """Runs a Node script of web/e2e; its last stdout line is its JSON result."""
     done = subprocess.run(
-        ["node", str(script)], cwd=WEB, env={**os.environ, "CHROMIUM": CHROMIUM, **env},
-        capture_output=True, text=True, timeout=timeout,
+        ["node", str(script)],
+        cwd=WEB,
+        env={**os.environ, "CHROMIUM": CHROMIUM, **env},
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
     assert done.returncode == 0, f"{script.name} failed:\n{done.stdout[-6000:]}\n{done.stderr[-6000:]}"
     return json.loads(done.stdout.strip().splitlines()[-1])

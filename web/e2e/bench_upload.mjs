@@ -46,9 +46,12 @@ try {
     await sleep(500);
   }
   const upload = await page.evaluate(() => window.__tsforgeMetrics.uploads.at(-1));
-  const peak = (key) => Math.max(...samples.map((s) => s[key] ?? 0));
+  const peak = (key, from = 0, to = 1) =>
+    Math.max(...samples.slice(Math.floor(from * samples.length), Math.max(1, Math.ceil(to * samples.length))).map((s) => s[key] ?? 0));
   process.stdout.write(JSON.stringify({
     upload, before, peakHeapMiB: peak("heapMiB"), peakRendererRssMiB: peak("rendererRssMiB"), samples: samples.length,
+    // Flat means bounded by the chunks in flight, not growing with the bytes sent.
+    rssPeakFirstQuarterMiB: peak("rendererRssMiB", 0, 0.25), rssPeakLastQuarterMiB: peak("rendererRssMiB", 0.75, 1),
   }) + "\n");
 } finally {
   await browser.close();

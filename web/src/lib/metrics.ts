@@ -4,7 +4,7 @@
 export interface ConsoleMetrics {
   firstFileListMs: number | null; // performance.now() when the file list first drew
   uploads: { name: string; bytes: number; seconds: number; readMs: number; hashMs: number; writeWaitMs: number; sendMs: number }[];
-  chartDelaysMs: number[]; // event time (service) → chart drawn (Date.now())
+  chartDraws: { eventMs: number; drawnMs: number }[]; // event time (service), chart drawn (Date.now())
 }
 
 declare global {
@@ -14,6 +14,6 @@ declare global {
 }
 
 export function metrics(): ConsoleMetrics {
-  if (typeof window === "undefined") return { firstFileListMs: null, uploads: [], chartDelaysMs: [] };
-  return (window.__tsforgeMetrics ??= { firstFileListMs: null, uploads: [], chartDelaysMs: [] });
+  if (typeof window === "undefined") return { firstFileListMs: null, uploads: [], chartDraws: [] };
+  return (window.__tsforgeMetrics ??= { firstFileListMs: null, uploads: [], chartDraws: [] });
 }

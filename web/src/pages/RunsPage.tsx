@@ -237,7 +237,7 @@ function RunDetail({ name }: { name: string }) {
   }, [name, queryClient]);
   const onDraw = useCallback(() => {
     const now = Date.now();
-    for (const t of undrawn.current.splice(0)) metrics().chartDelaysMs.push(now - t);
+    for (const t of undrawn.current.splice(0)) metrics().chartDraws.push({ eventMs: t, drawnMs: now });
   }, []);
   const { view, status } = useRunWatch(run, onEvent);
   const models = useMemo(() => view?.models ?? [], [view]);
