@@ -111,6 +111,8 @@ def test_the_whole_workflow_in_headless_chromium(platform, tmp_path):
     assert "Signed out" in result["badTokenReason"]
     assert result["focusAfterSkip"] == "main"
     assert "resumed at" in result["resumedAt"]
+    assert result["savedDescription"] == "hourly load, kW"
+    assert result["cancelled"] == "CANCELLED"
     assert all("4096" in e or "step" in e for e in result["fieldErrors"]), result["fieldErrors"]
 
     # The chart grew while the run was RUNNING, in several steps spread over time.

@@ -16,11 +16,11 @@ export async function launch() {
   return chromium.launch({ executablePath: process.env.CHROMIUM || "/usr/bin/chromium", args });
 }
 
-// Console errors and uncaught exceptions of a page, as they happen.
+// Console errors and uncaught exceptions of a page, as they happen: { at, text }.
 export function watchErrors(page, label = () => "") {
   const errors = [];
-  page.on("console", (m) => { if (m.type() === "error") errors.push(`${label()}: console: ${m.text()}`); });
-  page.on("pageerror", (e) => errors.push(`${label()}: exception: ${e.message}`));
+  page.on("console", (m) => { if (m.type() === "error") errors.push({ at: Date.now(), text: `${label()}: console: ${m.text()}` }); });
+  page.on("pageerror", (e) => errors.push({ at: Date.now(), text: `${label()}: exception: ${e.message}` }));
   return errors;
 }
 

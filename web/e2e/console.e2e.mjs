@@ -25,6 +25,7 @@ const result = { steps: [], axe: {}, overflow390: {}, metrics: {} };
 // While the harness audits or photographs a page it holds the page's thread: events
 // that arrive then are delayed by the test, not by the console, and are left out.
 const harnessBusy = [];
+
 const step = (name) => { result.steps.push({ name, at: Date.now() }); process.stderr.write(`e2e: ${name}\n`); };
 let where = "start";
 
@@ -115,6 +116,15 @@ try {
   const serverSha = (await page.locator("[data-testid=file-detail] dd.mono").textContent()).trim();
   if (serverSha !== sha256(LOAD)) throw new Error(`load.csv: service SHA-256 ${serverSha} ≠ local ${sha256(LOAD)}`);
   result.uploadedSha256 = serverSha;
+  const detailCard = page.getByTestId("file-detail");
+  await detailCard.getByLabel("Description").fill("hourly load, kW");
+  await Promise.all([
+    page.waitForResponse((r) => r.url().endsWith("/UpdateFile")),
+    detailCard.getByRole("button", { name: "Save" }).click(),
+  ]);
+  await page.reload();
+  await page.getByTestId("preview").waitFor();
+  result.savedDescription = await page.getByTestId("file-detail").getByLabel("Description").inputValue();
   await audit("files");
 
   // --- Sessions: an invalid window first (every violation beside its field), then valid.
@@ -172,6 +182,7 @@ try {
   await detail.waitFor();
   where = "run";
   result.run = await page.evaluate(() => "runs/" + window.location.hash.split("/")[2]);
+  result.dataset = new URLSearchParams((await detail.getByRole("link").first().getAttribute("href")).split("?")[1]).get("dataset");
   const denseRows = () => page.locator("[data-testid=loss-table] tr[data-model=dense]").count();
   const seen = [];
   await until("the loss chart growing while RUNNING", async () => {
@@ -259,6 +270,23 @@ try {
   };
   await audit("registry");
 
+  // --- Cancel: a long run stops at its next batch and ends CANCELLED.
+  step("cancel");
+  await page.goto(`${BASE}/#/runs?dataset=${encodeURIComponent(result.dataset)}`);
+  where = "run-form";
+  const long = page.locator("fieldset[data-model-index='0']");
+  await long.locator("input[data-param=units]").fill("8");
+  await long.locator("input[data-param=epochs]").fill("2000");
+  await long.locator("input[data-param=early_stopping_patience]").fill("2000");
+  await page.getByRole("button", { name: "Remove model 2" }).click();
+  await page.getByRole("button", { name: "Start run" }).click();
+  await page.locator("[data-testid=run-detail][data-state=RUNNING]").waitFor({ timeout: 120_000 });
+  where = "run-cancel";
+  await page.getByRole("button", { name: "Cancel run" }).click();
+  await page.getByRole("button", { name: "Cancel this run" }).click();
+  await page.locator("[data-testid=run-detail][data-state=CANCELLED]").waitFor({ timeout: 60_000 });
+  result.cancelled = await page.locator("[data-testid=run-models] tr[data-model=dense]").getAttribute("data-state");
+
   // --- Runs list and the narrow viewport: nothing wider than 390 px.
   step("narrow viewport");
   await page.goto(`${BASE}/#/runs`);
@@ -280,7 +308,7 @@ try {
     if (SHOTS && name === "run") await page.screenshot({ path: join(SHOTS, "run-390.png"), fullPage: true });
   }
 
-  result.consoleErrors = errors;
+  result.consoleErrors = errors.map((e) => e.text);
   // Live epochs before the reload and after it (the page's own list restarts with it),
   // less those the harness held up.
   const held = (d) => harnessBusy.some(([from, to]) => d.drawnMs >= from && d.eventMs <= to);

@@ -1,22 +1,24 @@
-// Follows a run with WatchRun. The folded view is kept in sessionStorage, so after a
-// reload (or a dropped stream) the watch re-attaches with after_sequence = the last
-// event folded: nothing is replayed twice and nothing is missed. Events that still
-// arrive twice, or out of order, are dropped or answered by a new watch (see runEvents).
+// Follows a run with WatchRun (see followRun). The folded view is kept in
+// sessionStorage, so after a reload the watch re-attaches with after_sequence = the
+// last event folded: nothing is replayed twice and nothing is missed.
 import { useEffect, useRef, useState } from "react";
 import { Code, ConnectError } from "@connectrpc/connect";
 import { useClients } from "../app/context";
 import { ModelType } from "../gen/tsforge/common/v1/common_pb";
 import type { Run } from "../gen/tsforge/training/v1/training_resources_pb";
 import { enumName } from "../lib/format";
+import { followRun } from "./followRun";
 import { runEventFromProto } from "./fromProto";
-import { applyEvent, emptyRunView, isTerminal, loadRunView, saveRunView, type RunView, type SequencedEvent } from "./runEvents";
+import { emptyRunView, isTerminal, loadRunView, saveRunView, type RunView, type SequencedEvent } from "./runEvents";
 
 export interface WatchStatus {
   connected: boolean;
-  attaches: number; // watches opened so far (1 + reconnects)
+  attaches: number; // watches opened so far (1 + re-attaches)
   attachedAfter: number; // after_sequence of the current watch
   error: string | null;
 }
+
+const TRANSIENT = [Code.Unavailable, Code.Unknown, Code.DeadlineExceeded, Code.Internal, Code.Aborted];
 
 // onEvent gets each event folded, and whether it is live: it happened after the watch
 // that delivered it was opened (a replay of the past is not).
@@ -30,50 +32,27 @@ export function useRunWatch(run: Run | undefined, onEvent?: (e: SequencedEvent, 
 
   useEffect(() => {
     if (!run) return;
-    let current =
+    const start =
       loadRunView(sessionStorage, run.name) ??
       emptyRunView(run.name, run.models.map((m) => ({ name: m.name, modelType: enumName(ModelType, m.modelType) })));
-    setView(current);
-    if (isTerminal(current)) return;
+    setView(start);
+    if (isTerminal(start)) return;
     const abort = new AbortController();
-    (async () => {
-      let failures = 0;
-      let attaches = 0;
-      while (!abort.signal.aborted && !isTerminal(current)) {
-        const after = current.lastSequence;
-        attaches++;
-        setStatus({ connected: true, attaches, attachedAfter: after, error: null });
-        let gap = false;
-        const openedAt = Date.now();
-        try {
-          const stream = clients.training.watchRun({ name: run.name, afterSequence: BigInt(after) }, { signal: abort.signal });
-          for await (const { event } of stream) {
-            if (!event) continue;
-            const sequenced = runEventFromProto(event);
-            const { view: next, outcome } = applyEvent(current, sequenced);
-            if (outcome === "gap") { gap = true; break; }
-            if (outcome === "duplicate") continue;
-            current = next;
-            failures = 0;
-            saveRunView(sessionStorage, current);
-            setView(current);
-            onEventRef.current?.(sequenced, sequenced.timeMs >= openedAt);
-          }
-          if (!gap && !isTerminal(current)) failures++;
-        } catch (error) {
-          if (abort.signal.aborted) return;
-          const e = ConnectError.from(error);
-          if (e.code !== Code.Unavailable && e.code !== Code.Unknown && e.code !== Code.DeadlineExceeded && e.code !== Code.Internal) {
-            setStatus((s) => ({ ...s, connected: false, error: `${e.rawMessage} (${Code[e.code]})` }));
-            return;
-          }
-          failures++;
-          setStatus((s) => ({ ...s, connected: false, error: `connection lost, re-attaching after event ${current.lastSequence}` }));
+    followRun(start, {
+      async *watch(afterSequence, signal) {
+        for await (const { event } of clients.training.watchRun({ name: run.name, afterSequence: BigInt(afterSequence) }, { signal })) {
+          if (event) yield runEventFromProto(event);
         }
-        if (failures) await new Promise((r) => setTimeout(r, Math.min(500 * 2 ** failures, 10_000)));
-      }
-      setStatus((s) => ({ ...s, connected: false }));
-    })();
+      },
+      isTransient: (error) => TRANSIENT.includes(ConnectError.from(error).code),
+      onView(next, event, live) {
+        saveRunView(sessionStorage, next);
+        setView(next);
+        onEventRef.current?.(event, live);
+      },
+      onAttach: (attaches, afterSequence) => setStatus({ connected: true, attaches, attachedAfter: afterSequence, error: null }),
+      onTrouble: (message, fatal) => setStatus((s) => ({ ...s, connected: !fatal && s.connected, error: message })),
+    }, abort.signal).then(() => setStatus((s) => ({ ...s, connected: false })));
     return () => abort.abort();
   }, [name]); // eslint-disable-line react-hooks/exhaustive-deps
 
