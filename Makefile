@@ -8,7 +8,8 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 PROTO_PACKAGES := common upload training evaluation models
 GENERATED := $(foreach p,$(PROTO_PACKAGES),tsforge/$(p)/v1)
 
-.PHONY: up test test-unit setup gen gen-check gen-es lint breaking proto-deps edge-config edge-check docs-assets bench clean
+.PHONY: up test test-unit setup gen gen-check gen-es lint breaking proto-deps edge-config edge-check docs-assets bench \
+  clean web web-gen web-test web-e2e web-screenshots web-bench
 
 ## Start the whole platform on its embedded defaults and show it working.
 up: setup
@@ -26,7 +27,7 @@ test-unit: $(VENV)/.installed
 ## Create the virtual environment and install everything. The generated Python is
 ## committed (`make gen` rewrites it, `make gen-check` proves it fresh); the JavaScript
 ## clients the browser tests use and the docs page's assets are laid out here.
-setup: $(VENV)/.installed node_modules/.installed gen-es docs-assets
+setup: $(VENV)/.installed node_modules/.installed gen-es docs-assets web
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -101,5 +102,34 @@ breaking: proto-deps node_modules/.installed
 bench: setup
 	$(PY) -m bench
 
+## The web console (web/): its own npm packages, clients generated from protos/ into
+## web/src/gen (ignored), type-checked and built by vite into web/dist, which the edge serves.
+WEB_NPM := web/node_modules/.installed
+$(WEB_NPM): web/package.json web/package-lock.json
+	cd web && npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+web-gen: proto-deps $(WEB_NPM)
+	cd web && npm run --silent gen
+
+web: web-gen
+	cd web && npm run --silent build
+
+## vitest: the console's client logic (chunking and resume, event replay, form mapping).
+web-test: web-gen
+	cd web && npx vitest run
+
+## The console end to end in headless Chromium against the whole platform (tests/web).
+web-e2e: web
+	$(PY) -m pytest -q tests/web
+
+## Screenshots of every page, from the end-to-end run, into docs/screenshots/.
+web-screenshots: web
+	TSFORGE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/web -k workflow
+
+## Browser upload of a 256 MiB file against `tsforge upload`, with the tab's memory.
+web-bench: web
+	$(PY) -m tests.web.bench_console
+
 clean:
-	rm -rf .build $(VENV) node_modules
+	rm -rf .build $(VENV) node_modules web/node_modules web/dist web/src/gen
