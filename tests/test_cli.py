@@ -14,6 +14,7 @@ import urllib.request
 from pathlib import Path
 
 import jwt
+import psutil
 from click.testing import CliRunner
 
 from tests.plugin import JWT_SECRET, running_upload_service
@@ -123,7 +124,56 @@ def _free_port() -> int:
 
 
 def _postgres_running(pgdata) -> bool:
+    """Whether any process still has the data directory open (a postmaster or a backend)."""
+    for process in psutil.process_iter(["cmdline"]):
+        if str(pgdata) in " ".join(process.info["cmdline"] or ()):
+            return True
     return (pgdata / "postmaster.pid").exists()
+
+
+def _start_up(env: dict, *args: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tsforge.cli", "up", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if "press Ctrl-C" in line:
+            break
+    return process, "".join(output)
+
+
+def test_up_stops_its_embedded_postgres_on_sigterm_even_after_a_crashed_run(tmp_path):
+    env = {**os.environ, "TSFORGE_DATA_DIR": str(tmp_path / "data"), "TSFORGE_UPLOAD_PORT": str(_free_port())}
+    for key in ("TSFORGE_DATABASE_URL", "TSFORGE_S3_ENDPOINT", "TSFORGE_UPLOAD_ADDRESS"):
+        env.pop(key, None)
+    pgdata = tmp_path / "data" / "postgres"
+    crashed, text = _start_up(env, "--only", "upload")
+    try:
+        assert "press Ctrl-C" in text, text
+        crashed.kill()  # no clean-up at all: its PostgreSQL is left running
+        crashed.wait()
+        assert _postgres_running(pgdata)
+        again, text = _start_up(env, "--only", "upload")  # adopts the running server
+        assert "press Ctrl-C" in text, text
+        again.send_signal(signal.SIGTERM)
+        assert again.wait(timeout=60) == 0
+        assert not _postgres_running(pgdata)
+    finally:
+        for process in (crashed, locals().get("again")):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+        for process in psutil.process_iter(["cmdline"]):  # never leave a server behind
+            if str(pgdata) in " ".join(process.info["cmdline"] or ()):
+                process.kill()
 
 
 def test_migrate_brings_every_service_schema_up_to_date(database_url):

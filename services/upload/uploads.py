@@ -11,6 +11,7 @@ upload does not read the file again unless its chunks went to several replicas.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import uuid
@@ -18,6 +19,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import timedelta
 from pathlib import PurePosixPath
+from typing import NoReturn
 
 from services.upload import repository as repo
 from services.upload.domain import NewUpload, Page, Role, StoredFile, Upload, UploadState
@@ -25,7 +27,7 @@ from services.upload.scan import LiveScans, Scan
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.pagination import decode_token, page_size, paginate
-from tsforge.core.storage import ObjectStore
+from tsforge.core.storage import ObjectNotFound, ObjectStore
 from tsforge.core.timestamps import utc_now
 from tsforge.core.validation import description_problems, display_name_problems
 from tsforge.tabular.profiling import CsvProblem
@@ -34,6 +36,7 @@ log = logging.getLogger(__name__)
 
 # Room for a whole S3 part (5 MiB) in one chunk, within the 8 MiB gRPC message limit.
 MAX_CHUNK_BYTES = 6 << 20
+UPLOAD_LOST = "UPLOAD_LOST"  # PreconditionFailure type: start the upload again
 SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
@@ -156,6 +159,8 @@ class Uploads:
         except QuotaExceeded:
             self.abort(tenant, upload_id)
             raise
+        except ObjectNotFound:
+            self._lost(tenant, upload_id)
 
     def _append(self, session, upload: Upload, data: bytes) -> Upload:
         pending = upload.pending_bytes
@@ -189,6 +194,19 @@ class Uploads:
         sha256 = sha256.lower()
         if not SHA256_PATTERN.fullmatch(sha256):
             raise InvalidArgument(FieldViolation("sha256", "must be 64 hexadecimal digits"))
+        try:
+            upload = self._assemble(tenant, upload_id, sha256)
+        except ObjectNotFound:
+            self._lost(tenant, upload_id)
+        if isinstance(upload, StoredFile):
+            return upload
+        return self._finish(
+            upload, sha256, upload_row=True, scan=self._live_scans.take(upload.id, upload.received_bytes)
+        )
+
+    def _assemble(self, tenant: str, upload_id: str, sha256: str) -> Upload | StoredFile:
+        """Joins the upload's parts into its object and marks it COMPLETING; the File when
+        it was completed before."""
         with self._db.transaction() as session:
             upload = _found(repo.get_upload(session, tenant, upload_id, lock=True), f"uploads/{upload_id}")
             if upload.state == UploadState.COMPLETED:
@@ -210,8 +228,18 @@ class Uploads:
                 self._upload_part(session, upload, b"")
             self._store.complete_multipart(upload.object_key, upload.multipart_id, repo.parts(session, upload.id))
             repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=utc_now())
-        return self._finish(
-            upload, sha256, upload_row=True, scan=self._live_scans.take(upload.id, upload.received_bytes)
+        return upload
+
+    def _lost(self, tenant: str, upload_id: str) -> NoReturn:
+        """The store no longer has the upload's parts (it was restarted, or its multipart
+        upload expired there): the upload is discarded, and the caller must start anew."""
+        with contextlib.suppress(NotFound, FailedPrecondition):
+            self.abort(tenant, upload_id)
+        raise FailedPrecondition(
+            "the object store no longer holds this upload's parts (was it restarted?); the upload was "
+            "discarded: start it again (tsforge upload does so by itself)",
+            f"uploads/{upload_id}",
+            UPLOAD_LOST,
         )
 
     def abort(self, tenant: str, upload_id: str) -> None:

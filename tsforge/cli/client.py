@@ -95,6 +95,17 @@ def describe_rpc_error(error: grpc.RpcError) -> str:
     return "\n".join(lines)
 
 
+def precondition_type(error: grpc.RpcError) -> str:
+    """The type of the first PreconditionFailure violation of a failed call, or ""."""
+    status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+            failure = error_details_pb2.PreconditionFailure()
+            detail.Unpack(failure)
+            return failure.violations[0].type if failure.violations else ""
+    return ""
+
+
 def save_download(client: Client, messages: Iterable, destination: Path, label: str = ""):
     """Writes a download stream (a header with size_bytes and sha256, then chunks) to
     DESTINATION with a progress bar: through DESTINATION.part, renamed only when the

@@ -6,7 +6,7 @@ import click
 
 from tsforge.cli.console import console
 from tsforge.cli.evaluation import evaluate
-from tsforge.cli.files import file, files, upload
+from tsforge.cli.files import file, files, upload, uploads
 from tsforge.cli.gateway import gateway
 from tsforge.cli.models import models
 from tsforge.cli.training import cancel, runs, session, sessions, train, watch
@@ -62,6 +62,7 @@ def migrate() -> None:
 cli.add_command(up)
 cli.add_command(models)
 cli.add_command(upload)
+cli.add_command(uploads)
 cli.add_command(files)
 cli.add_command(file)
 cli.add_command(gateway)
