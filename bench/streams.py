@@ -29,8 +29,8 @@ def run(quick: bool) -> list[dict]:
     from bench.harness import temporary_database
     from tests.plugin import new_tenant, running_training_stack
     from tests.training.helpers import create_session, small_spec, upload_pair
+    from tsforge.core.channels import client_channel
     from tsforge.core.db import Database
-    from tsforge.core.server import client_channel
     from tsforge.core.storage import LocalObjectStore
     from tsforge.training.v1 import training_service_pb2 as pb
     from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
