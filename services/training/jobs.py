@@ -229,12 +229,13 @@ class Jobs:
     async def _follow(self, table, job_id: str, after: int, event_type, terminal_states) -> AsyncIterator:
         def read_after(sequence: int) -> tuple[list, bool]:
             with self._db.transaction() as db:
-                events = [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
-                if events:
-                    return events, False
-                # Nothing new: a job that has ended (or is gone) will never send more.
+                # The state first: a job's last event commits together with its terminal
+                # state, so a terminal state read here means the events read next (each
+                # statement sees every commit before it) include the last one.
                 state = db.scalar(sa.select(table.state).where(table.id == job_id))
-                return [], state is None or state in terminal_states
+                events = [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
+                # Nothing new from a job that has ended (or is gone): it will send no more.
+                return events, not events and (state is None or state in terminal_states)
 
         def is_last(event) -> bool:
             return event.WhichOneof("event") == "state_change" and event.state_change.state in terminal_states
