@@ -116,13 +116,58 @@ class Unavailable(DomainError):
 
 
 def to_grpc_status(error: DomainError) -> grpc.Status:
-    """The gRPC status (code, message and packed details) for a domain error."""
+    """The gRPC status (code, message and packed details) for a domain error.
+
+    Bounded, whatever the error holds: the status travels in the trailers, and trailers
+    past the peer's metadata limit (8-16 KiB) lose the whole response. So the message
+    keeps its first MAX_MESSAGE_CHARS characters, each field violation's field and
+    description their first MAX_FIELD_CHARS / MAX_DESCRIPTION_CHARS, and the
+    violations stop at MAX_DETAIL_BYTES (a last one says how many were left out).
+    """
     details = []
     for detail in error.details():
         packed = any_pb2.Any()
-        packed.Pack(detail)
+        packed.Pack(_bounded_detail(detail))
         details.append(packed)
-    return rpc_status.to_status(status_pb2.Status(code=error.code, message=error.message, details=details))
+    message = _cut(error.message, MAX_MESSAGE_CHARS)
+    return rpc_status.to_status(status_pb2.Status(code=error.code, message=message, details=details))
+
+
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 150
+MAX_DESCRIPTION_CHARS = 300
+MAX_DETAIL_BYTES = 2500
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def _bounded_detail(detail):
+    if isinstance(detail, error_details_pb2.BadRequest):
+        bounded = error_details_pb2.BadRequest()
+        size = 0
+        violations = detail.field_violations
+        for index, violation in enumerate(violations):
+            field = _cut(violation.field, MAX_FIELD_CHARS)
+            description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
+            size += len(field.encode()) + len(description.encode()) + 8
+            if size > MAX_DETAIL_BYTES:
+                bounded.field_violations.add(
+                    field="request", description=f"{len(violations) - index} more problems are not listed"
+                )
+                break
+            bounded.field_violations.add(field=field, description=description)
+        return bounded
+    if isinstance(detail, (error_details_pb2.PreconditionFailure, error_details_pb2.QuotaFailure)):
+        bounded = type(detail)()
+        bounded.CopyFrom(detail)
+        for violation in bounded.violations[:10]:
+            violation.subject = _cut(violation.subject, MAX_FIELD_CHARS)
+            violation.description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
+        del bounded.violations[10:]
+        return bounded
+    return detail
 
 
 def internal_status(request_id: str) -> grpc.Status:
