@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 import numpy as np
 import pandas as pd
@@ -25,6 +25,10 @@ MAX_HEAD_BYTES = 1024 * 1024
 MAX_SAMPLE_LINES = 1000
 
 UTF8_BOM = b"\xef\xbb\xbf"
+# Times are computed in nanoseconds (datetime64[ns]: 1677-09-21 to 2262-04-11), windows
+# reach up to a year around a time: every timestamp lies in [FIRST_TIME, END_TIME).
+FIRST_TIME = datetime(1680, 1, 1, tzinfo=UTC)
+END_TIME = datetime(2261, 1, 1, tzinfo=UTC)
 _CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r")
 ISO8601 = "ISO8601"
 # Most specific first: the first format that parses a column's sample wins ties.
