@@ -107,11 +107,12 @@ def request_problems(request: protobuf_message.Message) -> list[FieldViolation]:
 
 
 def shown(value: str) -> str:
-    """A value as an error message may repeat it: its first SHOWN_CHARS characters, quoted,
-    then the length of the rest."""
-    if len(value) <= SHOWN_CHARS:
-        return repr(value)
-    return f"{value[:SHOWN_CHARS]!r}… ({len(value)} characters)"
+    """A value as an error message may repeat it: quoted, at most about SHOWN_CHARS
+    characters of it (escapes count), then the length of the whole."""
+    text = repr(value[:SHOWN_CHARS])
+    if len(value) <= SHOWN_CHARS and len(text) <= SHOWN_CHARS + 2:
+        return text
+    return f"{text[: SHOWN_CHARS + 1]}… ({len(value)} characters)"
 
 
 def _key_text(key) -> str:
