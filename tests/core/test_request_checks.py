@@ -6,6 +6,7 @@ past the trailers' limit."""
 from __future__ import annotations
 
 import math
+import re
 import time
 
 import pytest
@@ -28,6 +29,7 @@ from tsforge.core.request_checks import (
     MAX_REFERENCE_TIMES,
     MAX_VIOLATIONS,
     NAN_ALLOWED,
+    REPEATED_LIMITS,
     request_problems,
     shown,
 )
@@ -245,3 +247,20 @@ def _timed(call) -> float:
     started = time.perf_counter()
     call()
     return time.perf_counter() - started
+
+
+def test_every_cap_and_limit_setting_is_in_the_table_of_limits():
+    from pathlib import Path
+
+    import tsforge.core.config as config
+
+    table = (Path(__file__).parents[2] / "docs" / "limits.md").read_text()
+    for field in REPEATED_LIMITS:
+        message, name = field.split(".")[-2:]
+        assert f"`{message}.{name}`" in table, field
+    settings = re.findall(
+        r'"(TSFORGE_\w*(?:QUOTA|MAX|EXPIRY|MESSAGE|THREADS|WORKERS|LOST)\w*)"', Path(config.__file__).read_text()
+    )
+    assert len(settings) >= 7
+    for setting in settings:
+        assert f"`{setting}`" in table, setting
