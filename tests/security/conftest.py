@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import grpc
 import pytest
@@ -36,13 +37,15 @@ class Secured:
 @pytest.fixture(scope="package")
 def secured(db, database_url, tmp_path_factory) -> Iterator[Secured]:
     store = LocalObjectStore(tmp_path_factory.mktemp("security") / "objects")
-    with running_models_stack(db, database_url, store) as (evaluation, _server, models_stub, models_address):
+    with running_models_stack(db, database_url, store) as (evaluation, _server, stub, models_address):
         training = evaluation.training
+        evaluation_stub: Any = evaluation.stub
+        models_stub: Any = stub
         owner = new_tenant()
         files = upload_pair(training.upload.stub, owner)
         run = start_run(training, owner, LINEAR, files=files)
         upload = create_upload(training.upload.stub, owner, b"time;v\n")
-        stored = evaluation.stub.CreateEvaluation(
+        stored = evaluation_stub.CreateEvaluation(
             evaluation_pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=run.name)), metadata=owner.metadata
         ).evaluation
         model = "secured"

@@ -73,7 +73,7 @@ EXTRAS: dict[str, Callable] = {
     ),
     "ModelsService.UpdateRegisteredModel": _mask("update_mask"),
     "ModelsService.UpdateModelVersion": _mask("update_mask"),
-    "ModelsService.SetAlias": lambda r, _: (setattr(r, "alias", "staging"), setattr(r, "version", 1)),
+    "ModelsService.SetAlias": lambda r, _: r.MergeFrom(type(r)(alias="staging", version=1)),
     "ModelsService.DeleteAlias": lambda r, _: setattr(r, "alias", "production"),
     "ModelsService.Predict": _predict,
 }

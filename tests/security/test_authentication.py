@@ -4,6 +4,8 @@ garbage bytes are INVALID_ARGUMENT."""
 
 from __future__ import annotations
 
+import base64
+import json
 import time
 
 import grpc
@@ -22,6 +24,15 @@ def _token(claims: dict, secret: str = JWT_SECRET, algorithm: str = "HS256") -> 
     return jwt.encode(claims, secret, algorithm=algorithm)
 
 
+def _unsigned(claims: dict) -> str:
+    """A JWT with "alg": "none" and no signature."""
+
+    def part(value: dict) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
+
+
 def _authorizations() -> dict[str, str | None]:
     now = int(time.time())
     return {
@@ -33,7 +44,7 @@ def _authorizations() -> dict[str, str | None]:
         "not a JWT": "Bearer not-a-token",
         "expired": "Bearer " + issue_token(JWT_SECRET, "tenant-a", ttl_seconds=-60),
         "wrong secret": "Bearer " + issue_token("another-secret-that-is-long-enough-0123456789", "tenant-a"),
-        "alg none": "Bearer " + jwt.encode({"sub": "tenant-a", "exp": now + 600}, None, algorithm="none"),
+        "alg none": "Bearer " + _unsigned({"sub": "tenant-a", "exp": now + 600}),
         "no expiry": "Bearer " + _token({"sub": "tenant-a"}),
         "subject with newline": "Bearer " + _token({"sub": "tenant-a\n", "exp": now + 600}),
         "subject not text": "Bearer " + _token({"sub": 42, "exp": now + 600}),

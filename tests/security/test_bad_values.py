@@ -11,6 +11,7 @@ NOT_FOUND and changes nothing):
 from __future__ import annotations
 
 import math
+from typing import cast
 
 import grpc
 import pytest
@@ -20,6 +21,7 @@ from tests.plugin import new_tenant
 from tests.security.calls import SERVER_FAILURES
 from tests.security.descriptors import (
     FieldPath,
+    Rpc,
     all_rpcs,
     container_of,
     field_paths,
@@ -175,7 +177,7 @@ def test_a_bad_value_gets_a_documented_code_fast(secured, module_prober, rpc, pa
     assert len(outcome.message) <= 500
 
 
-OWNER_CASES = [case for case in CASES if case.values[4] is None and safe_for_the_owner(case.values[0])]
+OWNER_CASES = [c for c in CASES if c.values[4] is None and safe_for_the_owner(cast(Rpc, c.values[0]))]
 
 
 @pytest.mark.parametrize(("rpc", "path", "label", "mutate", "field"), OWNER_CASES)

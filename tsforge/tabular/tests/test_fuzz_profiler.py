@@ -110,7 +110,7 @@ def _check(data: bytes, size: int) -> None:
         for column in result.columns:
             assert column.numeric_count + column.missing_count + column.non_finite_count <= result.row_count
             assert (column.min is None) == (column.numeric_count == 0)
-            assert column.min is None or column.min <= column.max
+            assert column.min is None or column.max is not None and column.min <= column.max
         preview_csv(_chunks(data, size), result, 5)
 
 
