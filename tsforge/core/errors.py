@@ -14,6 +14,17 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+# Every status goes out in the trailers: past the peer's metadata limit (8-16 KiB) the
+# whole response is lost, so no error carries more than these (to_grpc_status).
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 150
+MAX_DESCRIPTION_CHARS = 300
+MAX_DETAIL_BYTES = 2500
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class FieldViolation:
@@ -41,17 +52,29 @@ class InvalidArgument(DomainError):
 
     def __init__(self, violations: list[FieldViolation] | FieldViolation, message: str | None = None):
         self.violations = [violations] if isinstance(violations, FieldViolation) else list(violations)
-        super().__init__(message or "; ".join(f"{v.field}: {v.description}" for v in self.violations))
+        # The message sums up the first few (the details carry them all, bounded when sent).
+        summary = "; ".join(
+            f"{_cut(v.field, MAX_FIELD_CHARS)}: {_cut(v.description, MAX_DESCRIPTION_CHARS)}"
+            for v in self.violations[:20]
+        )
+        super().__init__(message or summary)
 
     def details(self) -> list:
-        return [
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                    for v in self.violations
-                ]
-            )
-        ]
+        """One BadRequest, bounded: fields and descriptions cut to MAX_FIELD_CHARS and
+        MAX_DESCRIPTION_CHARS, violations up to MAX_DETAIL_BYTES, then one saying how
+        many more there were."""
+        bounded = error_details_pb2.BadRequest()
+        size = 0
+        for index, violation in enumerate(self.violations):
+            field = _cut(violation.field, MAX_FIELD_CHARS)
+            description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
+            size += len(field.encode()) + len(description.encode()) + 8
+            if size > MAX_DETAIL_BYTES:
+                more = len(self.violations) - index
+                bounded.field_violations.add(field="request", description=f"{more} more problems are not listed")
+                break
+            bounded.field_violations.add(field=field, description=description)
+        return [bounded]
 
 
 class NotFound(DomainError):
@@ -133,32 +156,8 @@ def to_grpc_status(error: DomainError) -> grpc.Status:
     return rpc_status.to_status(status_pb2.Status(code=error.code, message=message, details=details))
 
 
-MAX_MESSAGE_CHARS = 500
-MAX_FIELD_CHARS = 150
-MAX_DESCRIPTION_CHARS = 300
-MAX_DETAIL_BYTES = 2500
-
-
-def _cut(text: str, limit: int) -> str:
-    return text if len(text) <= limit else text[: limit - 1] + "…"
-
-
 def _bounded_detail(detail):
-    if isinstance(detail, error_details_pb2.BadRequest):
-        bounded = error_details_pb2.BadRequest()
-        size = 0
-        violations = detail.field_violations
-        for index, violation in enumerate(violations):
-            field = _cut(violation.field, MAX_FIELD_CHARS)
-            description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
-            size += len(field.encode()) + len(description.encode()) + 8
-            if size > MAX_DETAIL_BYTES:
-                bounded.field_violations.add(
-                    field="request", description=f"{len(violations) - index} more problems are not listed"
-                )
-                break
-            bounded.field_violations.add(field=field, description=description)
-        return bounded
+    """PreconditionFailure and QuotaFailure cut like BadRequest (InvalidArgument.details)."""
     if isinstance(detail, (error_details_pb2.PreconditionFailure, error_details_pb2.QuotaFailure)):
         bounded = type(detail)()
         bounded.CopyFrom(detail)
