@@ -25,9 +25,9 @@ import pytest
 
 from tests.moto_server import start_moto, stop_process
 from tsforge.core.auth import issue_token
+from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, load_config
 from tsforge.core.db import Database
-from tsforge.core.server import client_channel
 from tsforge.core.storage import LocalObjectStore, S3ObjectStore
 from tsforge.core.storage.s3 import S3_MIN_PART_SIZE
 from tsforge.platform import WORKERS, Platform

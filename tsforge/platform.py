@@ -78,12 +78,12 @@ def _workers(platform: Platform):
 
 
 def _edge(platform: Platform):
-    from gateway.server import GatewaySettings, start_gateway
+    from gateway.edge import start_edge
 
-    settings = GatewaySettings.from_config(platform.config)
-    if platform.any_port:
-        settings = GatewaySettings(**{**settings.__dict__, "port": 0})
-    return start_gateway(settings)
+    # Envoy in front of every service: those started here at the ports they bound
+    # (already in the config), the others where configured.
+    port = 0 if platform.any_port else None
+    return start_edge(platform.config, port=port, admin_port=port)
 
 
 PARTS: dict[str, Part] = {

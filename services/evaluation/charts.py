@@ -28,6 +28,15 @@ class PlotSize:
 
 
 @dataclass(frozen=True)
+class Band:
+    """A prediction interval of nominal coverage `level` (0..1) per sample."""
+
+    level: float
+    lower: np.ndarray
+    upper: np.ndarray
+
+
+@dataclass(frozen=True)
 class LossHistory:
     epochs: Sequence[int]
     loss: Sequence[float]
@@ -43,14 +52,30 @@ def prediction_vs_actual(
     title: str,
     ylabel: str,
     size: PlotSize,
+    bands: Mapping[str, Sequence[Band]] | None = None,
 ) -> bytes:
-    """Actual values and each forecast against time (datetime64 values, one per sample)."""
+    """Actual values and each forecast against time (datetime64 values, one per sample);
+    a forecast with bands gets one shaded interval per level in its own colour, the
+    widest (highest level) palest."""
     figure, axes = _figure(size)
     if len(times) == 0:
         return _empty(figure, axes, title, "no samples in this time range")
-    axes.plot(times, actual, color="black", linewidth=1.4, label="actual")
+    bands = bands or {}
+    axes.plot(times, actual, color="black", linewidth=1.4, label="actual", zorder=3)
     for label, values in forecasts.items():
-        axes.plot(times, values, linewidth=1.0, alpha=0.85, label=label)
+        (line,) = axes.plot(times, values, linewidth=1.0, alpha=0.85, label=label, zorder=2)
+        levels = sorted(bands.get(label, ()), key=lambda band: band.level, reverse=True)
+        for depth, band in enumerate(levels, start=1):
+            axes.fill_between(
+                times,
+                band.lower,
+                band.upper,
+                color=line.get_color(),
+                alpha=0.12 + 0.1 * depth / len(levels),
+                linewidth=0,
+                label=f"{label} {band.level:.0%} interval",
+                zorder=1,
+            )
     axes.set_title(title)
     axes.set_ylabel(ylabel)
     axes.grid(alpha=0.3)

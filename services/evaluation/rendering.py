@@ -170,11 +170,21 @@ class Plots:
             _short(model): (r.predicted_scaled if scaled else r.predicted)[keep, k - 1, f]
             for model, r in zip(request.models, rows)
         }
+        bands = {}
+        for model, r in zip(request.models, rows):
+            bounds = r.bounds(scaled)
+            if bounds is not None:
+                lower, upper = bounds
+                bands[_short(model)] = [
+                    charts.Band(level, lower[keep, index, k - 1, f], upper[keep, index, k - 1, f])
+                    for index, level in enumerate(r.interval_levels)
+                ]
         times = target[keep].astype("datetime64[s]")
         return charts.prediction_vs_actual(
             times,
             actual,
             forecasts,
+            bands=bands,
             size=size,
             ylabel=_units_label(request.units, request.feature),
             title=f"{request.feature}: forecast step {k} ({_minutes(k * feature.step_minutes)} ahead), "
@@ -202,11 +212,7 @@ class Plots:
         for row in table.rows:
             if row.feature != request.feature or (row.model and row.model not in models):
                 continue
-            label = (
-                _short(row.model)
-                if row.model
-                else "baseline " + er.Baseline.Name(row.baseline).removeprefix("BASELINE_").lower().replace("_", " ")
-            )
+            label = _short(row.model) if row.model else f"baseline {row.baseline_label or _baseline_name(row.baseline)}"
             score = next(s.value for s in row.scores if s.metric == request.metric)
             series.setdefault(label, []).append(score.value if score.HasField("value") else np.nan)
         metric = er.Metric.Name(request.metric).removeprefix("METRIC_")
@@ -264,6 +270,11 @@ class Plots:
 def _short(model: str) -> str:
     """ "runs/ab12/models/dense" -> "dense"."""
     return model.rsplit("/", 1)[-1]
+
+
+def _baseline_name(baseline: int) -> str:
+    """For tables stored before rows had labels."""
+    return er.Baseline.Name(baseline).removeprefix("BASELINE_").lower().replace("_", " ")
 
 
 def _split_name(split: int) -> str:

@@ -9,7 +9,7 @@ from typing import Protocol
 from services.models.artifacts import VersionObjects
 from services.models.bundle import bundle_zip, formats_for, lineage_of, scalers_json
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
-from services.models.evaluation_client import model_metrics
+from services.models.evaluation_client import model_comparison, model_metrics
 from services.models.names import VersionRef, registered_model_name
 from services.models.repository import ModelRepository
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -121,6 +121,9 @@ class Registry:
         if evaluation is not None:
             lineage.evaluation = evaluation.name
             lineage.metrics.extend(model_metrics(evaluation, source_model))
+            comparison = model_comparison(evaluation, source_model)
+            if comparison is not None:
+                lineage.baseline_comparison.CopyFrom(comparison)
         # The dataset's scaler records are the numbers its scalers.json holds: no third RPC.
         scalers = scalers_json(lineage)
         # The run names its artifact's object: copy it straight from the store (checked

@@ -24,6 +24,7 @@ from tsforge.core.validation import display_name_problems
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
+ACTIVE_BUILD_STATES = (tr.DATASET_STATE_QUEUED, tr.DATASET_STATE_BUILDING)
 TERMINAL_DATASET_STATES = (tr.DATASET_STATE_READY, tr.DATASET_STATE_FAILED)
 MODEL_TYPES = {
     "dense": common_pb2.MODEL_TYPE_DENSE,
@@ -43,10 +44,12 @@ class Jobs:
         hub: EventHub,
         max_active_runs: int,
         resolve_models: Callable[[list, int], tuple[list[tr.ModelSpec], list[FieldViolation]]],
+        max_active_builds: int = 4,
     ):
         self._db = db
         self._hub = hub
         self._max_active_runs = max_active_runs
+        self._max_active_builds = max_active_builds
         self._resolve_models = resolve_models
 
     # -- datasets ------------------------------------------------------------------
@@ -56,6 +59,18 @@ class Jobs:
             raise InvalidArgument(FieldViolation("gap_tolerance", "must be positive"))
         with self._db.transaction() as db:
             session = find_session(db, tenant, session_id)
+            db.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"builds:{tenant}"))))
+            active = db.scalar(
+                sa.select(sa.func.count())
+                .select_from(DatasetRow)
+                .where(DatasetRow.tenant == tenant, DatasetRow.state.in_(ACTIVE_BUILD_STATES))
+            )
+            if active >= self._max_active_builds:
+                raise QuotaExceeded(
+                    f"{active} dataset builds of this tenant are queued or building; the limit is "
+                    f"{self._max_active_builds} (TSFORGE_TENANT_MAX_ACTIVE_BUILDS)",
+                    subject="tenant:active_builds",
+                )
             document = tr.Dataset(spec=from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)

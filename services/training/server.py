@@ -45,7 +45,7 @@ class TrainingServer:
         self._lost_after = config.worker_lost_seconds
         servicer = TrainingServicer(
             Sessions(db, self.uploads),
-            Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models),
+            Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models, config.tenant_max_active_builds),
             Results(db, store, self.uploads),
             self._delete_objects,
         )

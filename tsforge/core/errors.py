@@ -8,6 +8,7 @@ Anything else that escapes a handler is a bug: INTERNAL with a request id.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import grpc
 from google.protobuf import any_pb2
@@ -133,9 +134,36 @@ class Unauthenticated(DomainError):
 
 
 class Unavailable(DomainError):
-    """A dependency (database, object store, another service) cannot be reached."""
+    """A dependency (database, object store, another service) cannot be reached: the
+    caller may retry the same request, after `retry_seconds` (sent as RetryInfo)."""
 
     code = code_pb2.UNAVAILABLE
+
+    def __init__(self, message: str, retry_seconds: float = 1.0):
+        super().__init__(message)
+        self.retry_seconds = retry_seconds
+
+    def details(self) -> list:
+        info = error_details_pb2.RetryInfo()
+        info.retry_delay.FromTimedelta(timedelta(seconds=self.retry_seconds))
+        return [info]
+
+
+def dependency_failure(error: BaseException) -> Unavailable | None:
+    """The UNAVAILABLE an infrastructure failure is to the caller (the object store or
+    PostgreSQL cannot be reached), or None for any other exception. The one mapping of
+    outages: every service, every RPC, every stream goes through it."""
+    from sqlalchemy import exc as sqlalchemy_errors
+
+    from tsforge.core.storage import ObjectStoreError
+
+    if isinstance(error, ObjectStoreError):
+        return Unavailable("the object store is unavailable; retry shortly")
+    if isinstance(error, sqlalchemy_errors.DBAPIError) and error.connection_invalidated:
+        return Unavailable("the database connection was lost; retry shortly")
+    if isinstance(error, sqlalchemy_errors.OperationalError | sqlalchemy_errors.InterfaceError):
+        return Unavailable("the database is unavailable; retry shortly")
+    return None
 
 
 def to_grpc_status(error: DomainError) -> grpc.Status:

@@ -7,8 +7,9 @@ an anonymous caller is UNAUTHENTICATED, not a parse error), the request parsed (
 that are not the method's message are INVALID_ARGUMENT) and checked (request_checks: text,
 enums, numbers, times and list sizes of every field), the tenant and request id in
 context for the servicer and the logs, domain errors mapped to rich statuses
-(errors.to_grpc_status), anything unexpected INTERNAL with the request id and its
-traceback logged, and the call logged when it ends, also when the client left.
+(errors.to_grpc_status), an unreachable database or object store UNAVAILABLE with a
+retry hint (errors.dependency_failure), anything else INTERNAL with the request id and
+its traceback logged, and the call logged when it ends, also when the client left.
 
 Servicer methods may be plain functions (run on the server's bounded thread pool, so
 blocking database and object-store code stays as it is) or coroutines / async
@@ -40,6 +41,7 @@ from tsforge.core.errors import (
     FieldViolation,
     InvalidArgument,
     QuotaExceeded,
+    dependency_failure,
     internal_status,
     to_grpc_status,
 )
@@ -154,13 +156,17 @@ class ServiceHandler(grpc.GenericRpcHandler):
             return grpc.stream_unary_rpc_method_handler(
                 self._client_stream(path, behavior, request_class), response_serializer=serialize
             )
+        # Single-request methods are served as if the request streamed: grpc.aio drops a
+        # unary call whose request never completes (a truncated frame, then end of
+        # stream) without any status, which left the client waiting until its deadline.
+        # Reading the request ourselves, such a call is INVALID_ARGUMENT at once.
         if method.server_streaming and not method.client_streaming:
-            return grpc.unary_stream_rpc_method_handler(
+            return grpc.stream_stream_rpc_method_handler(
                 self._server_stream(path, behavior, request_class), response_serializer=serialize
             )
         if method.client_streaming:
             raise ValueError(f"{path}: bidirectional streams are not served")
-        return grpc.unary_unary_rpc_method_handler(
+        return grpc.stream_unary_rpc_method_handler(
             self._unary(path, behavior, request_class), response_serializer=serialize
         )
 
@@ -181,8 +187,13 @@ class ServiceHandler(grpc.GenericRpcHandler):
         except Exception as error:
             if isinstance(error, grpc.aio.AbortError) or call.context.code() is not None:
                 raise  # a servicer that aborted on its own: its status stands
-            log.exception("unexpected failure in %s", call.method, extra=call.fields())
-            status = internal_status(call.request_id)
+            outage = dependency_failure(error)
+            if outage is not None:
+                log.warning("rpc unavailable: %s (%s)", outage.message, error, extra=call.fields(code="Unavailable"))
+                status = to_grpc_status(outage)
+            else:
+                log.exception("unexpected failure in %s", call.method, extra=call.fields())
+                status = internal_status(call.request_id)
             await call.context.abort(status.code, status.details, call.trailers(tuple(status.trailing_metadata)))
         else:
             call.context.set_trailing_metadata(call.trailers())
@@ -192,10 +203,10 @@ class ServiceHandler(grpc.GenericRpcHandler):
                 context.reset(token)
 
     def _unary(self, path: str, behavior: Callable, request_class: type) -> Callable:
-        async def handle(data: bytes, call_context: grpc.aio.ServicerContext):
+        async def handle(request_iterator, call_context: grpc.aio.ServicerContext):
             call = _Call(path, call_context, self._jwt_secret)
             async with self._guard(call):
-                request = parse_request(request_class, data)
+                request = parse_request(request_class, await _only_message(request_iterator))
                 if inspect.iscoroutinefunction(behavior):
                     return await behavior(request, call_context)
                 return await asyncio.to_thread(behavior, request, ThreadContext(call_context))
@@ -203,10 +214,10 @@ class ServiceHandler(grpc.GenericRpcHandler):
         return handle
 
     def _server_stream(self, path: str, behavior: Callable, request_class: type) -> Callable:
-        async def handle(data: bytes, call_context: grpc.aio.ServicerContext):
+        async def handle(request_iterator, call_context: grpc.aio.ServicerContext):
             call = _Call(path, call_context, self._jwt_secret)
             async with self._guard(call):
-                request = parse_request(request_class, data)
+                request = parse_request(request_class, await _only_message(request_iterator))
                 assert call.tenant is not None
                 with self._streams.opened(call.tenant):
                     if inspect.isasyncgenfunction(behavior):
@@ -239,6 +250,15 @@ class ServiceHandler(grpc.GenericRpcHandler):
                 return await asyncio.to_thread(behavior, requests(), ThreadContext(call_context))
 
         return handle
+
+
+async def _only_message(request_iterator) -> bytes:
+    """The one request message of a single-request call. Raises InvalidArgument when the
+    call ended without a whole message."""
+    data = await _next(request_iterator)
+    if data is _DONE:
+        raise InvalidArgument(FieldViolation("request", "the call ended before a whole request message arrived"))
+    return data
 
 
 async def _next(iterator) -> Any:

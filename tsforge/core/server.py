@@ -165,14 +165,3 @@ def serve(definition: ServiceDefinition, servicer: object, address: str, config:
         threads=config.server_threads,
         max_streams_per_tenant=config.tenant_max_streams,
     )
-
-
-def client_channel(address: str, max_message_bytes: int = 8 << 20) -> grpc.Channel:
-    """An insecure channel with tsforge's message limits, for clients and tests."""
-    return grpc.insecure_channel(
-        address,
-        options=[
-            ("grpc.max_receive_message_length", max_message_bytes),
-            ("grpc.max_send_message_length", max_message_bytes),
-        ],
-    )

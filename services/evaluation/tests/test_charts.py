@@ -69,3 +69,24 @@ generator = np.random.default_rng(3)
 )
 def test_each_plot_is_a_png_of_the_size_asked_for_and_not_blank(render):
     assert_png(render(), SIZE.width_px, SIZE.height_px)
+
+
+def test_prediction_intervals_are_drawn_as_bands():
+    times = np.arange(50).astype("datetime64[h]")
+    forecast = np.sin(np.arange(50) / 5)
+
+    def render(bands):
+        return charts.prediction_vs_actual(
+            times, forecast + 0.05, {"dense": forecast}, bands=bands, title="load", ylabel="MW", size=SIZE
+        )
+
+    plain = np.asarray(Image.open(io.BytesIO(render({}))).convert("RGB"), dtype=np.int16)
+    banded_png = render(
+        {"dense": [charts.Band(0.8, forecast - 0.3, forecast + 0.3), charts.Band(0.95, forecast - 0.5, forecast + 0.5)]}
+    )
+    assert_png(banded_png, SIZE.width_px, SIZE.height_px)
+    banded = np.asarray(Image.open(io.BytesIO(banded_png)).convert("RGB"), dtype=np.int16)
+    # The bands tint many pixels the plain chart left white.
+    white = (plain == 255).all(axis=2)
+    tinted = white & ~(banded == 255).all(axis=2)
+    assert tinted.mean() > 0.05
