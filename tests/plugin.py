@@ -277,8 +277,10 @@ def running_evaluation_stack(db, database_url: str, store, **settings) -> Iterat
 
 
 @contextlib.contextmanager
-def running_models_stack(db, database_url: str, store, **settings) -> Iterator[tuple[EvaluationStack, object, object]]:
-    """The evaluation stack and a models service: (evaluation stack, models server, its stub)."""
+def running_models_stack(
+    db, database_url: str, store, **settings
+) -> Iterator[tuple[EvaluationStack, object, object, str]]:
+    """The evaluation stack and a models service: (evaluation stack, models server, its stub, its address)."""
     parts = ["upload", "training", WORKERS, "evaluation", "models"]
     with running_platform(db, database_url, store, parts, **settings) as platform:
         with _stubs(platform, _stub_classes("upload", "training", "evaluation", "models")) as stubs:
