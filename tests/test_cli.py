@@ -57,6 +57,8 @@ def test_client_errors_are_readable(db, local_store, tenant, tmp_path):
         result = CliRunner().invoke(cli, ["upload", str(path), "--role", "input"], env=_env(service, tenant))
         assert result.exit_code == 1
         assert "INVALID_ARGUMENT" in result.output and "- file:" in result.output
+        problem = next(line for line in result.output.splitlines() if line.strip().startswith("- file:"))
+        assert result.output.count(problem.split(": ", 1)[1]) == 1  # each problem said once
         result = CliRunner().invoke(cli, ["files"], env={**_env(service, tenant), "TSFORGE_TOKEN": ""})
         assert result.exit_code == 2 and "tsforge token --tenant" in result.output
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 from pathlib import Path
 
 from services.models.artifacts import VersionObjects
@@ -18,6 +20,8 @@ from tsforge.core.db import Database
 from tsforge.core.server import ServiceDefinition, serve
 from tsforge.core.storage import ObjectStore
 from tsforge.models.v1 import models_service_pb2 as pb
+
+log = logging.getLogger(__name__)
 
 DEFINITION = ServiceDefinition(
     name="models",
@@ -49,9 +53,19 @@ class ModelsServer:
         servicer = ModelsServicer(self.registry, self.objects, Forecaster(self.objects, self.uploads, self.cache))
         self.running = serve(DEFINITION, servicer, address, config)
         self.port = self.running.port
+        # The first Predict of a Keras model would import TensorFlow (~10-40 s on a busy
+        # machine): done in the background now, so it is as fast as any cold Predict.
+        threading.Thread(target=_import_tensorflow, name="tensorflow-warm-up", daemon=True).start()
 
     def stop(self, grace: float = 5.0) -> None:
         self.running.stop(grace)
         self.training.close()
         self.evaluations.close()
         self.uploads.close()
+
+
+def _import_tensorflow() -> None:
+    try:
+        from tsforge.forecasting.estimators import keras_models  # noqa: F401 (imports TensorFlow)
+    except Exception:  # a broken TensorFlow shows on the first Keras Predict, where it matters
+        log.warning("warming up TensorFlow failed", exc_info=True)

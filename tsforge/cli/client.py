@@ -18,6 +18,7 @@ from grpc_status import rpc_status
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from tsforge.client.errors import from_rpc_error
 from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
 
@@ -74,24 +75,21 @@ def client_options(command: Callable) -> Callable:
 
 
 def describe_rpc_error(error: grpc.RpcError) -> str:
-    """One readable paragraph for a failed call, with its field violations."""
-    code = error.code().name if hasattr(error, "code") else "UNKNOWN"
-    lines = [f"{code}: {error.details() if hasattr(error, 'details') else error}"]
-    status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
-    for detail in status.details if status else ():
-        for kind in (
-            error_details_pb2.BadRequest,
-            error_details_pb2.QuotaFailure,
-            error_details_pb2.PreconditionFailure,
-        ):
-            if detail.Is(kind.DESCRIPTOR):
-                unpacked = kind()
-                detail.Unpack(unpacked)
-                for violation in getattr(unpacked, "field_violations", None) or unpacked.violations:
-                    subject = getattr(violation, "field", "") or getattr(violation, "subject", "")
-                    lines.append(f"  - {subject}: {violation.description}")
-    if code == "UNAVAILABLE":
+    """One readable paragraph for a failed call: what went wrong, each problem once (a
+    field, quota or precondition violation per line when the service named them)."""
+    failure = from_rpc_error(error)
+    if failure.violations:
+        count = len(failure.violations)
+        lines = [f"{failure.code.name}: {count} problem{'s' if count > 1 else ''}"]
+        lines += [
+            f"  - {v.subject}: {v.description}" if v.subject else f"  - {v.description}" for v in failure.violations
+        ]
+    else:
+        lines = [f"{failure.code.name}: {failure.message}"]
+    if failure.code == grpc.StatusCode.UNAVAILABLE:
         lines.append("  is the platform running? start it with 'tsforge up'")
+    if failure.code == grpc.StatusCode.INTERNAL and failure.request_id:
+        lines.append(f"  request id {failure.request_id} (the service's log has the details)")
     return "\n".join(lines)
 
 
