@@ -41,6 +41,9 @@ def test_upload_then_files_list_and_show_with_json(db, local_store, tenant, tmp_
 
         listed = json.loads(runner.invoke(cli, ["files", "--json"], env=env).stdout)
         assert [f["name"] for f in listed["files"]] == [uploaded["name"]]
+        # Into a pipe the table is whole: seven columns, and no name cut short ("files/161…").
+        table = runner.invoke(cli, ["files"], env=env).output
+        assert uploaded["name"] in table and "…" not in table, table
         shown = runner.invoke(cli, ["file", "show", uploaded["name"]], env=env)
         assert shown.exit_code == 0 and "120 rows" in shown.output and "temperature" in shown.output
 

@@ -17,15 +17,33 @@ from google.rpc import error_details_pb2
 from grpc_status import rpc_status
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
+from rich.table import Table
 
 from tsforge.client.errors import from_rpc_error
 from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
 
+
+class _Console(Console):
+    """A console whose tables never cut a cell short: on a terminal a long cell (a
+    resource name) wraps onto the next line instead of ending in "…", and into a pipe
+    or file the table is as wide as its widest row."""
+
+    def print(self, *objects, **kwargs) -> None:
+        for thing in objects:
+            if isinstance(thing, Table):
+                for column in thing.columns:
+                    column.overflow = "fold"
+        # A pipe, a file, a test's capture: no width to fit into (None: a terminal's own).
+        self.width = None if self.is_terminal else 100_000
+        super().print(*objects, **kwargs)
+
+
 # Results go to stdout; progress, tables meant for people and errors go to stderr
-# when --json is given, so stdout stays machine-readable.
-stdout = Console(soft_wrap=True)
-stderr = Console(stderr=True, soft_wrap=True)
+# when --json is given, so stdout stays machine-readable. (No file is bound: each print
+# goes to the sys.stdout / sys.stderr of the moment.)
+stdout = _Console(soft_wrap=True)
+stderr = _Console(stderr=True, soft_wrap=True)
 
 
 @dataclass
