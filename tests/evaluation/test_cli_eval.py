@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from click.testing import CliRunner
 
 from services.evaluation.compute import compute_evaluation, plan_baselines
@@ -25,6 +27,9 @@ def test_eval_prints_the_ranking_and_overall_table_and_writes_every_plot(stack, 
     run_id = finished.run.name.split("/")[1]
     result = CliRunner().invoke(cli, ["eval", run_id, "--metric", "mae", "--plots", str(tmp_path / "plots")], env=env)
     assert result.exit_code == 0, result.output
+    # Queued, followed live (WatchEvaluation), then printed.
+    states = re.findall(r"^evaluations/\w+ (queued|computing|ready|failed)$", result.output, re.MULTILINE)
+    assert states == ["queued", "computing", "ready"], result.output
     assert "ranking by MAE" in result.output
     for label in ("linear", "dense", "svr", "baseline: naive", "baseline: seasonal naive", "baseline: training mean"):
         assert label in result.output
