@@ -2,7 +2,7 @@
 
     python -m bench                 # full sizes, a few minutes on 2 cores
     python -m bench --quick         # small sizes, a smoke run
-    python -m bench --only upload   # or rss, profiling, gateway, windowing, training, evaluation, models
+    python -m bench --only upload   # or rss, profiling, gateway, streams, windowing, training, evaluation, models
                                     # (--only may be repeated)
 
 Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import evaluation_job, evaluation_metrics, evaluation_plots, gateway, profiling, training, windowing
+from bench import evaluation_job, evaluation_metrics, evaluation_plots, gateway, profiling, streams, training, windowing
 from bench import models as models_bench
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
@@ -30,7 +30,7 @@ RSS_GROWTH_GOAL_MIB = 100
 PROFILE_GOAL_MB_S = 50
 PLATFORM_OVERHEAD_GOAL = 1.15
 EVENT_LATENCY_GOAL_MS = 100
-BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training", "evaluation", "models")
+BENCHMARKS = ("upload", "rss", "profiling", "gateway", "streams", "windowing", "training", "evaluation", "models")
 # From the issue, measured on this kind of machine; printed for scale, not measured here.
 MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
 NOTES = """\
@@ -113,6 +113,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(_profiling_row(profile_rows, profiling.run(profile_rows)))
         if "gateway" in only:
             rows += [Row(**row) for row in gateway.run(quick)]
+        if "streams" in only:
+            _progress("unary latency with 0, 100 and 1,000 open streams")
+            rows += [Row(**row) for row in streams.run(quick)]
         if "windowing" in only:
             _progress(f"windowing, {window_rows} rows")
             rows += [_windowing_row(result) for result in windowing.run(window_rows)]

@@ -61,7 +61,7 @@ import psutil
 from bench.csv_data import csv_chunks, csv_size
 from bench.harness import StoreSpec, service_process, stop_process, temporary_database, tenant_metadata
 from bench.upload import TENANT, upload_streaming
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 

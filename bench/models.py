@@ -19,7 +19,7 @@ import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from bench.harness import temporary_database
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 
 QUICK = {
     "cold": 3,

@@ -25,9 +25,9 @@ import pytest
 
 from tests.moto_server import start_moto, stop_process
 from tsforge.core.auth import issue_token
+from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, load_config
 from tsforge.core.db import Database
-from tsforge.core.server import client_channel
 from tsforge.core.storage import LocalObjectStore, S3ObjectStore
 from tsforge.core.storage.s3 import S3_MIN_PART_SIZE
 from tsforge.platform import WORKERS, Platform
@@ -277,8 +277,10 @@ def running_evaluation_stack(db, database_url: str, store, **settings) -> Iterat
 
 
 @contextlib.contextmanager
-def running_models_stack(db, database_url: str, store, **settings) -> Iterator[tuple[EvaluationStack, object, object]]:
-    """The evaluation stack and a models service: (evaluation stack, models server, its stub)."""
+def running_models_stack(
+    db, database_url: str, store, **settings
+) -> Iterator[tuple[EvaluationStack, object, object, str]]:
+    """The evaluation stack and a models service: (evaluation stack, models server, its stub, its address)."""
     parts = ["upload", "training", WORKERS, "evaluation", "models"]
     with running_platform(db, database_url, store, parts, **settings) as platform:
         with _stubs(platform, _stub_classes("upload", "training", "evaluation", "models")) as stubs:

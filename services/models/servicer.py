@@ -14,6 +14,7 @@ from tsforge.core.errors import FieldViolation, InvalidArgument
 from tsforge.core.pagination import page_size
 from tsforge.models.v1 import models_service_pb2 as pb
 from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
+from tsforge.tabular.dialect import END_TIME, FIRST_TIME
 
 _EDITABLE = {"description", "tags"}
 
@@ -137,18 +138,39 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
         elif which == "series":
             inputs = [
                 InlineInput(
-                    s.feature, _timestamps_ns(s.times).view("datetime64[ns]"), np.asarray(s.values, dtype=np.float64)
+                    s.feature,
+                    _timestamps_ns(s.times, f"series.series[{i}].times").view("datetime64[ns]"),
+                    np.asarray(s.values, dtype=np.float64),
                 )
-                for s in request.series.series
+                for i, s in enumerate(request.series.series)
             ]
         else:
             raise InvalidArgument(FieldViolation("inputs", "give files or series"))
-        forecasts = self._forecaster.predict(tenant, version, inputs, _timestamps_ns(request.reference_times))
+        references = _timestamps_ns(request.reference_times, "reference_times")
+        forecasts = self._forecaster.predict(tenant, version, inputs, references)
         return _predict_response(model_version_name(version.model_name, version.version), forecasts)
 
 
-def _timestamps_ns(stamps) -> np.ndarray:
-    return np.fromiter((s.seconds * 10**9 + s.nanos for s in stamps), dtype=np.int64, count=len(stamps))
+_FIRST_SECOND, _END_SECOND = int(FIRST_TIME.timestamp()), int(END_TIME.timestamp())
+
+
+def _timestamps_ns(stamps, field: str) -> np.ndarray:
+    """Nanoseconds since the epoch. Raises InvalidArgument naming `field`[i] for a time
+    outside the years the forecasting code computes in (tsforge.tabular.dialect.FIRST_TIME
+    up to END_TIME; the request check has already refused years past 9999)."""
+    seconds = np.fromiter((s.seconds for s in stamps), dtype=np.int64, count=len(stamps))
+    outside = np.flatnonzero((seconds < _FIRST_SECOND) | (seconds >= _END_SECOND))
+    if outside.size:
+        first = int(outside[0])
+        raise InvalidArgument(
+            FieldViolation(
+                f"{field}[{first}]",
+                f"must lie within the years {FIRST_TIME.year}..{END_TIME.year - 1}, got {stamps[first].ToJsonString()}"
+                + (f" ({outside.size} times are outside)" if outside.size > 1 else ""),
+            )
+        )
+    nanos = np.fromiter((s.nanos for s in stamps), dtype=np.int64, count=len(stamps))
+    return seconds * 10**9 + nanos
 
 
 def _predict_response(model_version: str, forecasts: Forecasts) -> pb.PredictResponse:

@@ -17,6 +17,8 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.upload.v1 import upload_service_pb2 as upload_pb
 
 MAX_STEPS = 4096
+# Scaled values are float32 arrays fed to the models: a range far wider has no use and overflows.
+MAX_SCALED = 1e6
 DEFAULT_WINDOW = (24, 24, 60, 0)  # input_steps, output_steps, step_minutes, offset_minutes
 DEFAULT_SPLIT = (0.7, 0.2, 0.1)
 FEATURE_NAME = re.compile(r"[A-Za-z0-9_.:\- ]{1,100}")
@@ -138,6 +140,8 @@ def _validate_feature(feature: tr.FeatureSpec, path: str, lookup: FileLookup, ba
         bad(f"{path}.resampling", "must be LINEAR, MEAN or NEAREST")
     if not feature.scaling.min < feature.scaling.max:
         bad(f"{path}.scaling", "min must be less than max")
+    elif max(abs(feature.scaling.min), abs(feature.scaling.max)) > MAX_SCALED:
+        bad(f"{path}.scaling", f"min and max must lie within -{MAX_SCALED:g}..{MAX_SCALED:g}")
 
 
 def _validate_holidays(calendar: tr.CalendarFeatures, bad) -> None:

@@ -72,6 +72,7 @@ class Files:
         with self._db.transaction() as session:
             stored = _found(repo.get_file(session, tenant, file_id, lock=True), file_id)
             repo.delete_file(session, file_id)
+            repo.record_usage(session, tenant)
             # Deleted under the row lock, before the commit: if the store fails the
             # row stays, so a file is never listed without its bytes.
             self._store.delete(stored.object_key)

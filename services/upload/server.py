@@ -8,6 +8,7 @@ from pathlib import Path
 from services.upload.files import Files
 from services.upload.servicer import UploadServicer
 from services.upload.uploads import Uploads
+from tsforge.core import usage
 from tsforge.core.config import Config
 from tsforge.core.db import Database
 from tsforge.core.periodic import Periodic
@@ -28,6 +29,7 @@ class UploadServer:
 
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
         DEFINITION.migrate(db)
+        usage.migrate_ledger(db)
         self.uploads = Uploads(
             db,
             store,

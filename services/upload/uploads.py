@@ -24,6 +24,7 @@ from typing import NoReturn
 from services.upload import repository as repo
 from services.upload.domain import NewUpload, Page, Role, StoredFile, Upload, UploadState
 from services.upload.scan import LiveScans, Scan
+from tsforge.core import usage
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.pagination import decode_token, page_size, paginate
@@ -256,6 +257,7 @@ class Uploads:
         if upload.state != UploadState.ACTIVE:
             self._store.delete(upload.object_key)
         repo.delete_upload(session, upload.id)
+        repo.record_usage(session, upload.tenant)
 
     def reap_expired(self, limit: int = 100) -> int:
         """Discards uploads idle for longer than the expiry. Returns how many."""
@@ -277,8 +279,8 @@ class Uploads:
         bytes as they pass to the store. Same errors as create + complete."""
         _validate_new_upload(new)
         with self._db.transaction() as session:
-            used = repo.used_bytes(session, tenant)
-        self._check_total(used + new.declared_size_bytes)
+            used = self._used(session, tenant)
+        usage.check(used + new.declared_size_bytes, self._quota_bytes)
         upload_id = uuid.uuid4().hex
         stamp = utc_now()
         upload = Upload(
@@ -304,7 +306,7 @@ class Uploads:
             received = 0
             for chunk in chunks:
                 received += len(chunk)
-                self._check_total(used + received)
+                usage.check(used + received, self._quota_bytes)
                 scan.feed(chunk)
                 yield chunk
 
@@ -364,6 +366,7 @@ class Uploads:
                 repo.lock_quota(session, upload.tenant)
                 self._check_quota(session, upload.tenant, stored.size_bytes)
                 repo.insert_file(session, stored)
+                repo.record_usage(session, upload.tenant)
             return stored
         except BaseException:
             self._store.delete(upload.object_key)
@@ -373,14 +376,13 @@ class Uploads:
             raise
 
     def _check_quota(self, session, tenant: str, more_bytes: int) -> None:
-        self._check_total(repo.used_bytes(session, tenant) + more_bytes)
+        usage.check(self._used(session, tenant) + more_bytes, self._quota_bytes)
 
-    def _check_total(self, total: int) -> None:
-        if total > self._quota_bytes:
-            raise QuotaExceeded(
-                f"storing this would use {total} bytes, over the tenant's quota of {self._quota_bytes} bytes",
-                subject="tenant:stored_bytes",
-            )
+    @staticmethod
+    def _used(session, tenant: str) -> int:
+        """What counts against the tenant's quota: its files and unfinished uploads here,
+        plus what the other services store for it (datasets, run artifacts, versions)."""
+        return repo.used_bytes(session, tenant) + usage.others(session, tenant, repo.USAGE_OWNER)
 
 
 def _validate_new_upload(new: NewUpload) -> None:

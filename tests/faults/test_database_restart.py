@@ -8,6 +8,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import warnings
 from pathlib import Path
@@ -47,7 +48,16 @@ class RestartablePostgres:
         os.kill(info.pid, signal.SIGINT)  # PostgreSQL's fast shutdown: every connection is cut
         process.wait(30)
         time.sleep(down_seconds)
-        self.server.ensure_postgres_running()
+        for attempt in range(5):  # pg_ctl start can fail while the old server's files are let go
+            try:
+                self.server.ensure_postgres_running()
+                return
+            except subprocess.CalledProcessError as error:
+                if attempt == 4:
+                    raise AssertionError(
+                        "PostgreSQL did not start again:\n" + (self.pgdata / "log").read_text()[-3000:]
+                    ) from error
+                time.sleep(2)
 
     def stop(self) -> None:
         self.server.cleanup()
@@ -71,7 +81,7 @@ def test_a_database_restart_during_a_watched_run_loses_nothing(postgres, tmp_pat
             model = tr.ModelSpec(
                 model_id="dense",
                 dense=tr.DenseParams(
-                    neural=tr.NeuralParams(layers=1, units=8, epochs=150, batch_size=8, early_stopping_patience=500)
+                    neural=tr.NeuralParams(layers=1, units=8, epochs=300, batch_size=8, early_stopping_patience=500)
                 ),
             )
             run = stack.stub.CreateRun(
@@ -91,9 +101,16 @@ def test_a_database_restart_during_a_watched_run_loses_nothing(postgres, tmp_pat
                 stderr=subprocess.STDOUT,
                 text=True,
             )
+            lines: list[str] = []
+            reader = threading.Thread(target=lambda: lines.extend(watcher.stdout), daemon=True)
+            reader.start()
+            _wait_for(lambda: any("run running" in line for line in lines), "the watcher to follow the run")
             _wait_for_epochs(stack, tenant, run.name, 3)
-            postgres.restart(down_seconds=3)
-            output, _ = watcher.communicate(timeout=300)
+            # Down longer than a watcher's safety poll (5 s): its stream does break then.
+            postgres.restart(down_seconds=7)
+            watcher.wait(timeout=300)
+            reader.join(timeout=30)
+            output = "".join(lines)
 
             assert watcher.returncode == 0, output
             assert "re-attaching after" in output, output  # the watch did break, and came back
@@ -105,6 +122,13 @@ def test_a_database_restart_during_a_watched_run_loses_nothing(postgres, tmp_pat
             assert epochs == list(range(1, len(epochs) + 1)) and len(epochs) == len(done.models[0].history)
     finally:
         db.dispose()
+
+
+def _wait_for(condition, what: str, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.1)
 
 
 def _wait_for_epochs(stack, tenant, run_name: str, count: int, timeout: float = 120) -> None:

@@ -19,7 +19,7 @@ from tests.upload.helpers import status_details
 from tsforge.cli.files import CHUNK_BYTES
 from tsforge.cli.main import cli
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.core.storage import S3ObjectStore
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc

@@ -19,7 +19,7 @@ from tests.plugin import make_config, new_tenant
 from tests.training.helpers import expect_error
 from tsforge.cli.main import cli
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.models.v1 import models_service_pb2 as pb

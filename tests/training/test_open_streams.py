@@ -15,7 +15,7 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 from tests.plugin import new_tenant, running_training_stack
 from tests.training.helpers import create_session, small_spec, upload_pair
 from tests.upload.helpers import status_details
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.core.storage import LocalObjectStore
 from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as pb

@@ -24,7 +24,7 @@ from tests.training.helpers import (
 )
 from tests.upload.helpers import status_details
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.core.storage import LocalObjectStore
 from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as pb

@@ -29,7 +29,7 @@ from tests.upload.helpers import (
 )
 from tsforge.cli.files import upload_file
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.upload.v1 import upload_service_pb2 as pb
 
 BAD_FILES = {

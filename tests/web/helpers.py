@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.plugin import running_platform
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.core.storage import LocalObjectStore
 from tsforge.platform import ALL
 

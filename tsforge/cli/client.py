@@ -18,8 +18,8 @@ from grpc_status import rpc_status
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
-from tsforge.core.server import client_channel
 
 # Results go to stdout; progress, tables meant for people and errors go to stderr
 # when --json is given, so stdout stays machine-readable.

@@ -5,14 +5,14 @@ write its plots."""
 from __future__ import annotations
 
 import time
-from pathlib import Path
 
 import click
 import grpc
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
-from tsforge.cli.client import Client, client_options, describe_rpc_error
+from tsforge.cli.client import Client, client_options
+from tsforge.cli.plots import PlotOptions, plot_options, write_plots
 from tsforge.common.v1 import common_pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.evaluation.v1 import evaluation_service_pb2 as pb
@@ -82,13 +82,7 @@ def _interval_cell(row: er.MetricTableRow, metric: str) -> str:
     show_default=True,
     help="Units of the tables (rank in scaled units to compare features of different units).",
 )
-@click.option(
-    "--plots",
-    "plots_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write every plot as PNG into this folder.",
-)
+@plot_options
 @client_options
 def evaluate(
     client: Client,
@@ -97,7 +91,7 @@ def evaluate(
     metric: str,
     seasons: tuple[int, ...],
     units: str,
-    plots_dir: Path | None,
+    plots: PlotOptions,
 ) -> None:
     """Evaluate RUN (computed once and stored), print the ranking and the overall test
     table, and warn when no model beats the strongest baseline on the validation split."""
@@ -156,8 +150,8 @@ def evaluate(
         people.print(interval_table(intervals, f"prediction intervals over every step, test split, {units} units"))
     for line in baseline_verdict(evaluation):
         people.print(line)
-    if plots_dir is not None:
-        _write_plots(client, stub, metadata, evaluation, plots_dir, rank_metric, value_units)
+    if plots.folder is not None:
+        write_plots(client, stub, metadata, evaluation, plots, rank_metric, value_units)
 
 
 def follow_evaluation(client: Client, stub, name: str) -> None:
@@ -280,35 +274,3 @@ def _plainly(baseline: er.BaselineForecast) -> str:
     if baseline.baseline == er.BASELINE_NAIVE:
         return "Repeating the last value before the forecast"
     return "Forecasting the training mean everywhere"
-
-
-def _write_plots(
-    client: Client, stub, metadata, evaluation: er.Evaluation, folder: Path, metric: int, units: int
-) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    requests = {
-        "dataset-violins.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_DATASET_VIOLINS),
-        "loss-curves.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_LOSS_CURVES),
-    }
-    for feature in evaluation.features:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in feature)
-        requests[f"{safe}-prediction-vs-actual.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_PREDICTION_VS_ACTUAL, feature=feature, units=units
-        )
-        requests[f"{safe}-residuals.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_RESIDUAL_HISTOGRAM, feature=feature, units=units
-        )
-        requests[f"{safe}-error-per-step.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_ERROR_PER_STEP, feature=feature, metric=metric, units=units
-        )
-    for file_name, request in requests.items():
-        request.name = evaluation.name
-        try:
-            image = stub.RenderPlot(request, metadata=metadata)
-        except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:  # e.g. no loss curves for scikit-learn models
-                raise
-            client.people.print(f"skipped {file_name}: {describe_rpc_error(error)}")
-            continue
-        (folder / file_name).write_bytes(image.data)
-        client.people.print(f"wrote {folder / file_name}")

@@ -42,6 +42,7 @@ def migrate() -> None:
     """Apply every service's database migrations and exit."""
     from importlib import import_module
 
+    from tsforge.core import usage
     from tsforge.core.backends import database_url
     from tsforge.core.db import Database
     from tsforge.platform import SERVICES
@@ -50,6 +51,7 @@ def migrate() -> None:
     url, embedded = database_url(config)
     db = Database(url)
     try:
+        click.echo(f"accounting schema at version {usage.migrate_ledger(db)}")
         for service in SERVICES:
             version = import_module(f"services.{service}.server").DEFINITION.migrate(db)
             click.echo(f"{service} schema at version {version}")

@@ -15,9 +15,9 @@ import click
 from tsforge.cli.client import stdout
 from tsforge.cli.files import ROLES, print_profile, sha256_of, upload_file
 from tsforge.core.auth import issue_token
+from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
 from tsforge.core.logs import configure_logging
-from tsforge.core.server import client_channel
 from tsforge.platform import ALL, EDGE, SERVICES, WORKERS, Platform
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc

@@ -15,6 +15,17 @@ from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
+# Every status goes out in the trailers: past the peer's metadata limit (8-16 KiB) the
+# whole response is lost, so no error carries more than these (to_grpc_status).
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 150
+MAX_DESCRIPTION_CHARS = 300
+MAX_DETAIL_BYTES = 2500
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
 
 @dataclass(frozen=True)
 class FieldViolation:
@@ -42,17 +53,29 @@ class InvalidArgument(DomainError):
 
     def __init__(self, violations: list[FieldViolation] | FieldViolation, message: str | None = None):
         self.violations = [violations] if isinstance(violations, FieldViolation) else list(violations)
-        super().__init__(message or "; ".join(f"{v.field}: {v.description}" for v in self.violations))
+        # The message sums up the first few (the details carry them all, bounded when sent).
+        summary = "; ".join(
+            f"{_cut(v.field, MAX_FIELD_CHARS)}: {_cut(v.description, MAX_DESCRIPTION_CHARS)}"
+            for v in self.violations[:20]
+        )
+        super().__init__(message or summary)
 
     def details(self) -> list:
-        return [
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                    for v in self.violations
-                ]
-            )
-        ]
+        """One BadRequest, bounded: fields and descriptions cut to MAX_FIELD_CHARS and
+        MAX_DESCRIPTION_CHARS, violations up to MAX_DETAIL_BYTES, then one saying how
+        many more there were."""
+        bounded = error_details_pb2.BadRequest()
+        size = 0
+        for index, violation in enumerate(self.violations):
+            field = _cut(violation.field, MAX_FIELD_CHARS)
+            description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
+            size += len(field.encode()) + len(description.encode()) + 8
+            if size > MAX_DETAIL_BYTES:
+                more = len(self.violations) - index
+                bounded.field_violations.add(field="request", description=f"{more} more problems are not listed")
+                break
+            bounded.field_violations.add(field=field, description=description)
+        return [bounded]
 
 
 class NotFound(DomainError):
@@ -144,13 +167,34 @@ def dependency_failure(error: BaseException) -> Unavailable | None:
 
 
 def to_grpc_status(error: DomainError) -> grpc.Status:
-    """The gRPC status (code, message and packed details) for a domain error."""
+    """The gRPC status (code, message and packed details) for a domain error.
+
+    Bounded, whatever the error holds: the status travels in the trailers, and trailers
+    past the peer's metadata limit (8-16 KiB) lose the whole response. So the message
+    keeps its first MAX_MESSAGE_CHARS characters, each field violation's field and
+    description their first MAX_FIELD_CHARS / MAX_DESCRIPTION_CHARS, and the
+    violations stop at MAX_DETAIL_BYTES (a last one says how many were left out).
+    """
     details = []
     for detail in error.details():
         packed = any_pb2.Any()
-        packed.Pack(detail)
+        packed.Pack(_bounded_detail(detail))
         details.append(packed)
-    return rpc_status.to_status(status_pb2.Status(code=error.code, message=error.message, details=details))
+    message = _cut(error.message, MAX_MESSAGE_CHARS)
+    return rpc_status.to_status(status_pb2.Status(code=error.code, message=message, details=details))
+
+
+def _bounded_detail(detail):
+    """PreconditionFailure and QuotaFailure cut like BadRequest (InvalidArgument.details)."""
+    if isinstance(detail, (error_details_pb2.PreconditionFailure, error_details_pb2.QuotaFailure)):
+        bounded = type(detail)()
+        bounded.CopyFrom(detail)
+        for violation in bounded.violations[:10]:
+            violation.subject = _cut(violation.subject, MAX_FIELD_CHARS)
+            violation.description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
+        del bounded.violations[10:]
+        return bounded
+    return detail
 
 
 def internal_status(request_id: str) -> grpc.Status:

@@ -4,7 +4,8 @@ the service's descriptor and its servicer, for the grpc.aio server.
 Per call: a request id (the caller's x-request-id or a new one, sent back in the
 trailers), the bearer token checked BEFORE the request bytes are parsed (garbage from
 an anonymous caller is UNAUTHENTICATED, not a parse error), the request parsed (bytes
-that are not the method's message are INVALID_ARGUMENT), the tenant and request id in
+that are not the method's message are INVALID_ARGUMENT) and checked (request_checks: text,
+enums, numbers, times and list sizes of every field), the tenant and request id in
 context for the servicer and the logs, domain errors mapped to rich statuses
 (errors.to_grpc_status), an unreachable database or object store UNAVAILABLE with a
 retry hint (errors.dependency_failure), anything else INTERNAL with the request id and
@@ -44,6 +45,7 @@ from tsforge.core.errors import (
     internal_status,
     to_grpc_status,
 )
+from tsforge.core.request_checks import check_request
 
 log = logging.getLogger(__name__)
 
@@ -119,12 +121,17 @@ class _Call:
 
 
 def parse_request(message_class: type, data: bytes) -> protobuf_message.Message:
-    """The request message of raw bytes. Raises InvalidArgument for bytes that are not one."""
+    """The request message of raw bytes, checked as every request is (request_checks).
+
+    Raises InvalidArgument for bytes that are not one, or a message with bad values.
+    """
     try:
-        return message_class.FromString(data)
+        request = message_class.FromString(data)
     except (protobuf_message.DecodeError, RecursionError, ValueError):
         name = message_class.DESCRIPTOR.full_name
         raise InvalidArgument(FieldViolation("request", f"the request body is not a valid {name} message")) from None
+    check_request(request)
+    return request
 
 
 class ServiceHandler(grpc.GenericRpcHandler):

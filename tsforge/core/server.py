@@ -10,7 +10,6 @@ a slow downloader) hold no thread, so open streams cannot starve the other calls
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import threading
 from collections.abc import Sequence
@@ -166,37 +165,3 @@ def serve(definition: ServiceDefinition, servicer: object, address: str, config:
         threads=config.server_threads,
         max_streams_per_tenant=config.tenant_max_streams,
     )
-
-
-# Every client (the CLI, service-to-service calls, the tests) retries a call that got
-# UNAVAILABLE before any response: a restarting service or a dependency outage of a
-# few seconds is ridden out. gRPC replays only calls the server answered with no
-# response message, and our handlers fail whole, so this is safe for every RPC.
-RETRY_SERVICE_CONFIG = json.dumps(
-    {
-        "methodConfig": [
-            {
-                "name": [{}],
-                "retryPolicy": {
-                    "maxAttempts": 5,
-                    "initialBackoff": "0.2s",
-                    "maxBackoff": "4s",
-                    "backoffMultiplier": 2,
-                    "retryableStatusCodes": ["UNAVAILABLE"],
-                },
-            }
-        ]
-    }
-)
-
-
-def client_channel(address: str, max_message_bytes: int = 8 << 20, retries: bool = True) -> grpc.Channel:
-    """An insecure channel with tsforge's message limits and UNAVAILABLE retries."""
-    options = [
-        ("grpc.max_receive_message_length", max_message_bytes),
-        ("grpc.max_send_message_length", max_message_bytes),
-        ("grpc.enable_retries", int(retries)),
-    ]
-    if retries:
-        options.append(("grpc.service_config", RETRY_SERVICE_CONFIG))
-    return grpc.insecure_channel(address, options=options)
