@@ -22,7 +22,7 @@ from services.evaluation.server import EvaluationServer
 from services.evaluation.worker import EvaluationWorkers
 from tests.evaluation.helpers import FinishedRun, finished_evaluation, watch_evaluation
 from tests.plugin import EvaluationStack, make_config, running_evaluation_stack
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.core.storage import LocalObjectStore
 from tsforge.core.timestamps import utc_now
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
