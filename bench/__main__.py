@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import evaluation_metrics, evaluation_plots, gateway, profiling, streams, training, windowing
+from bench import evaluation_job, evaluation_metrics, evaluation_plots, gateway, profiling, streams, training, windowing
 from bench import models as models_bench
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
@@ -129,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
         if "evaluation" in only:
             _progress("evaluation metrics against plain numpy, and plot rendering")
             rows += [_evaluation_row(result) for result in evaluation_metrics.run(quick) + evaluation_plots.run(quick)]
+            _progress("evaluations as jobs: CreateEvaluation's latency, the wall time until READY")
+            rows += [Row(**row) for row in evaluation_job.run(quick)]
     print(_table(rows))
     if only & {"upload", "rss"}:
         print("\n" + NOTES)

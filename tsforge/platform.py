@@ -61,7 +61,9 @@ def _training(platform: Platform):
 def _evaluation(platform: Platform):
     from services.evaluation.server import EvaluationServer
 
-    return EvaluationServer(platform.config, platform.db, platform.store, platform.bind_address("evaluation"))
+    return EvaluationServer(
+        platform.config, platform.db, platform.store, platform.bind_address("evaluation"), platform.database_url
+    )
 
 
 def _models(platform: Platform):

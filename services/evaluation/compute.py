@@ -12,7 +12,7 @@ the evaluation says which models beat it (BaselineComparison).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -30,6 +30,7 @@ from services.evaluation.metric_tables import (
 from services.evaluation.metrics import Metric, mase_scale
 from services.evaluation.predictions import SplitPredictions, TrainingSource, read_split
 from tsforge.common.v1 import common_pb2
+from tsforge.core.errors import FailedPrecondition, NotFound
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -61,6 +62,32 @@ class BaselinePlan:
     @property
     def history_steps(self) -> int:
         return max((*self.seasons, self.mase_season or 1, 1))
+
+
+@dataclass(frozen=True)
+class Step:
+    """One unit of a computation's work, just done: a model's predictions of a split read
+    (READING), or the tables of a split computed (SCORING)."""
+
+    stage: str
+    model: str = ""
+    split: int = common_pb2.DATA_SPLIT_UNSPECIFIED
+
+
+READING = "reading predictions"
+SCORING = "computing tables"
+Progress = Callable[[Step], None]
+
+
+def work_units(model_count: int) -> int:
+    """How many Steps compute_evaluation reports for `model_count` models: the training
+    split once, each evaluated split per model, the validation comparison, and each
+    evaluated split in each unit."""
+    return 1 + len(EVALUATED_SPLITS) * model_count + 1 + len(EVALUATED_SPLITS) * len(UNITS)
+
+
+def _ignore(_step: Step) -> None:
+    pass
 
 
 @dataclass(frozen=True)
@@ -123,21 +150,51 @@ def plan_baselines(season_steps: int, seasons: Sequence[int], metric: Metric, da
     )
 
 
+def evaluable_models(
+    source: TrainingSource, tenant: str, run_id: str, model: str
+) -> tuple[list[tr.ModelResult], tr.Dataset]:
+    """The SUCCEEDED models of the run (only `model`, when given) and its dataset.
+
+    Raises NotFound (the run or model, also another tenant's), FailedPrecondition (the
+    run or the model is not SUCCEEDED), Unavailable.
+    """
+    run_name = f"runs/{run_id}"
+    run = source.get_run(tenant, run_name)
+    if run.state != tr.RUN_STATE_SUCCEEDED:
+        raise FailedPrecondition(
+            f"{run_name} is {tr.RunState.Name(run.state)}, not SUCCEEDED: only finished runs can be evaluated",
+            run_name,
+        )
+    models = [m for m in run.models if m.state == tr.MODEL_STATE_SUCCEEDED and (not model or m.name == model)]
+    if model and not models:
+        if not any(m.name == model for m in run.models):
+            raise NotFound(model)
+        state = next(m.state for m in run.models if m.name == model)
+        raise FailedPrecondition(f"{model} is {tr.ModelState.Name(state)}, not SUCCEEDED", model)
+    return models, source.get_dataset(tenant, run.dataset)
+
+
 def compute_evaluation(
-    source: TrainingSource, tenant: str, models: Sequence[tr.ModelResult], plan: BaselinePlan
+    source: TrainingSource,
+    tenant: str,
+    models: Sequence[tr.ModelResult],
+    plan: BaselinePlan,
+    progress: Progress = _ignore,
 ) -> ComputedEvaluation:
     """Every metric table of `models` (SUCCEEDED models of one run) on the test and
     validation splits, in original and scaled units, with the planned baselines, and
-    the INTERVALS tables of the models that have intervals.
+    the INTERVALS tables of the models that have intervals. `progress` hears of each
+    unit of work as it is done (work_units(len(models)) of them).
 
-    Raises what the source raises (NotFound, FailedPrecondition, Unavailable), and
-    ValueError when the models' predictions disagree in shape (not one dataset) or
-    their intervals cannot be scored.
+    Raises what the source raises (NotFound, FailedPrecondition, Unavailable), what
+    `progress` raises, and ValueError when the models' predictions disagree in shape
+    (not one dataset) or their intervals cannot be scored.
     """
     names = tuple(model.name for model in models)
     model_types = {model.name: model.model_type for model in models}
     history_steps = plan.history_steps
     train = read_split(source, tenant, names[0], common_pb2.DATA_SPLIT_TRAIN, history_steps)
+    progress(Step(READING, names[0], common_pb2.DATA_SPLIT_TRAIN))
     features = train.feature_names
     empty_training = len(train.reference_times) == 0
     means_original = np.array([np.nan if empty_training else f.scaler.data_mean for f in train.features])
@@ -148,7 +205,10 @@ def compute_evaluation(
         ),
     }
     step_minutes = [feature.step_minutes for feature in train.features]
-    splits = {split: _read_models(source, tenant, names, split, history_steps, features) for split in EVALUATED_SPLITS}
+    splits = {
+        split: _read_models(source, tenant, names, split, history_steps, features, progress)
+        for split in EVALUATED_SPLITS
+    }
 
     def tables_of(split: int, units: int, **options):
         rows = splits[split]
@@ -167,6 +227,7 @@ def compute_evaluation(
     comparison_units = er.VALUE_UNITS_SCALED if plan.metric in SCALE_DEPENDENT else er.VALUE_UNITS_ORIGINAL
     validation = tables_of(common_pb2.DATA_SPLIT_VALIDATION, comparison_units, max_aggregation_steps=1)
     comparison = compare_with_baselines(validation, plan.metric)
+    progress(Step(SCORING, split=common_pb2.DATA_SPLIT_VALIDATION))
     season = plan.mase_season or strongest_season(validation, plan.metric)
     scales = {
         er.VALUE_UNITS_ORIGINAL: mase_scale(train.actual, train.history, season),
@@ -187,6 +248,7 @@ def compute_evaluation(
                     actual = r.actual_scaled if scaled else r.actual
                     intervals[name] = score_intervals(actual, *bounds, r.interval_levels, shared)
             tables.append(interval_table_message(intervals, features, split, units, model_types))
+            progress(Step(SCORING, split=split))
     baselines = tuple(sorted({row.baseline for row in validation.overall if row.baseline is not None}))
     return ComputedEvaluation(names, features, season, baselines, comparison, comparison_units, tuple(tables))
 
@@ -198,11 +260,16 @@ def _read_models(
     split: int,
     history_steps: int,
     features: tuple[str, ...],
+    progress: Progress,
 ) -> list[SplitPredictions]:
     """Every model's rows of one split; the first model's with the history."""
     first = read_split(source, tenant, names[0], split, history_steps)
-    others = [read_split(source, tenant, name, split) for name in names[1:]]
-    for name, other in zip(names[1:], others):
+    progress(Step(READING, names[0], split))
+    others = []
+    for name in names[1:]:
+        other = read_split(source, tenant, name, split)
         if other.actual.shape != first.actual.shape or other.feature_names != features:
             raise ValueError(f"{name}'s predictions do not match {names[0]}'s: not one dataset")
+        others.append(other)
+        progress(Step(READING, name, split))
     return [first, *others]

@@ -1,31 +1,26 @@
-"""Evaluations: computed once per (tenant, run, model, options), stored, read back.
+"""Evaluations: queued once per (tenant, run, model, options), computed by a worker
+(worker.py, execution.py), followed through their events, read back.
 
 CreateEvaluation may arrive twice at once, on two replicas: the unique identity index
-decides who computes; the other waits for the stored result. A computation whose
-process died leaves a COMPUTING row that goes stale and is taken over.
+decides whose row is queued; the other returns that row. Whether the run can be
+evaluated at all (SUCCEEDED, the tenant's) is checked before anything is queued, so
+those errors stay the caller's own.
 """
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
-import logging
-import time
 import uuid
-from collections.abc import Iterator
-from datetime import timedelta
+from collections.abc import AsyncIterator, Iterator
 
 from google.protobuf import json_format
 
 from services.evaluation import repository as repo
-from services.evaluation.compute import (
-    compute_evaluation,
-    plan_baselines,
-)
-from services.evaluation.messages import baseline_message, comparison_message, table_csv
-from services.evaluation.metrics import Metric
+from services.evaluation.compute import evaluable_models
+from services.evaluation.messages import table_csv
 from services.evaluation.predictions import TrainingSource
 from services.evaluation.requests import (
-    RequestedOptions,
     checked,
     keep,
     selection,
@@ -33,6 +28,7 @@ from services.evaluation.requests import (
     validate_create,
 )
 from tsforge.common.v1 import common_pb2
+from tsforge.core import events
 from tsforge.core.db import Database
 from tsforge.core.errors import (
     FailedPrecondition,
@@ -44,28 +40,24 @@ from tsforge.core.names import parse_name
 from tsforge.core.pagination import decode_offset, decode_token, encode_offset, page_size, paginate
 from tsforge.core.timestamps import timestamp, utc_now
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
-from tsforge.training.v1 import training_resources_pb2 as tr
-
-log = logging.getLogger(__name__)
 
 COLLECTION = "evaluations"
-WAIT_SECONDS = 120.0  # how long a second request waits for another's computation
-STALE_AFTER = timedelta(minutes=10)  # a COMPUTING row untouched this long lost its computer
-POLL_SECONDS = 0.2
 EXPORT_CHUNK_BYTES = 1 << 20
 # 2: every implied season a baseline, the strongest named (1: one season, none named).
 METHOD_VERSION = 2
 
 
 class Evaluations:
-    def __init__(self, db: Database, training: TrainingSource):
+    def __init__(self, db: Database, training: TrainingSource, hub: events.EventHub):
         self._db = db
         self._training = training
+        self._hub = hub
 
     # -- creating -------------------------------------------------------------------
 
     def create(self, tenant: str, request: er.Evaluation) -> er.Evaluation:
-        """The stored evaluation of (run, model, options), computed now if there is none.
+        """The evaluation of (run, model, options): the stored one in whatever state it is
+        (queued again when it FAILED for a passing reason), else a new one, QUEUED.
 
         Raises InvalidArgument, NotFound (the run or model, also another tenant's),
         FailedPrecondition (the run or model is not SUCCEEDED), Unavailable.
@@ -81,115 +73,65 @@ class Evaluations:
             "baseline_metric": options.baseline_metric,
             "method_version": METHOD_VERSION,
         }
-        deadline = time.monotonic() + WAIT_SECONDS
-        while True:
-            with self._db.transaction() as session:
-                row = repo.find(session, identity)
-            if row is None:
-                models, dataset = self._evaluable(tenant, run_id, model)
-                evaluation_id = uuid.uuid4().hex
-                stamp = utc_now()
-                with self._db.transaction() as session:
-                    claimed = repo.insert_if_absent(
-                        session,
-                        {
-                            **identity,
-                            "id": evaluation_id,
-                            "state": er.EVALUATION_STATE_COMPUTING,
-                            "failure_reason": "",
-                            "document": {},
-                            "create_time": stamp,
-                            "update_time": stamp,
-                        },
-                    )
-                if claimed:
-                    return self._compute(tenant, evaluation_id, models, options, dataset)
-                continue  # someone else inserted it first: wait for theirs
-            if row.state != er.EVALUATION_STATE_COMPUTING:
-                return self._message(row)
-            if utc_now() - row.update_time > STALE_AFTER:
-                with self._db.transaction() as session:
-                    claimed = repo.claim_stale(session, row.id, row.update_time, utc_now())
-                if claimed:
-                    log.warning("taking over stale evaluation %s", row.id)
-                    models, dataset = self._evaluable(tenant, run_id, model)
-                    return self._compute(tenant, row.id, models, options, dataset)
-            if time.monotonic() > deadline:
-                return self._message(row)
-            time.sleep(POLL_SECONDS)
-
-    def _evaluable(self, tenant: str, run_id: str, model: str) -> tuple[list[tr.ModelResult], tr.Dataset]:
-        run_name = f"runs/{run_id}"
-        run = self._training.get_run(tenant, run_name)
-        if run.state != tr.RUN_STATE_SUCCEEDED:
-            raise FailedPrecondition(
-                f"{run_name} is {tr.RunState.Name(run.state)}, not SUCCEEDED: only finished runs can be evaluated",
-                run_name,
-            )
-        models = [m for m in run.models if m.state == tr.MODEL_STATE_SUCCEEDED and (not model or m.name == model)]
-        if model and not models:
-            if not any(m.name == model for m in run.models):
-                raise NotFound(model)
-            state = next(m.state for m in run.models if m.name == model)
-            raise FailedPrecondition(f"{model} is {tr.ModelState.Name(state)}, not SUCCEEDED", model)
-        return models, self._training.get_dataset(tenant, run.dataset)
-
-    def _compute(
-        self,
-        tenant: str,
-        evaluation_id: str,
-        models: list[tr.ModelResult],
-        options: RequestedOptions,
-        dataset: tr.Dataset,
-    ) -> er.Evaluation:
-        started = time.perf_counter()
-        plan = plan_baselines(options.season_steps, options.seasons, Metric(options.baseline_metric), dataset)
-        season = plan.mase_season or 1
-        try:
-            computed = compute_evaluation(self._training, tenant, models, plan)
-        except ValueError as error:
-            # The stored predictions cannot be scored together: a lasting fact, stored.
-            with self._db.transaction() as session:
-                repo.finish(
-                    session,
-                    evaluation_id,
-                    er.EVALUATION_STATE_FAILED,
-                    str(error),
-                    {"models": [m.name for m in models], "features": [], "season_steps": season},
-                    [],
-                    utc_now(),
-                )
-                return self._message(repo.get(session, tenant, evaluation_id))
-        except BaseException:
-            # Passing (training unreachable, the run deleted meanwhile): the next request retries.
-            with self._db.transaction() as session:
-                repo.delete(session, evaluation_id)
-            raise
-        document = {
-            "models": list(computed.models),
-            "features": list(computed.features),
-            "season_steps": computed.season_steps,
-            "baselines": [_as_dict(baseline_message(key, plan.step_minutes)) for key in computed.baselines],
-            "baseline_comparison": _as_dict(
-                comparison_message(computed.comparison, computed.comparison_units, plan.step_minutes)
-            ),
-        }
         with self._db.transaction() as session:
-            repo.finish(
-                session, evaluation_id, er.EVALUATION_STATE_READY, "", document, list(computed.tables), utc_now()
+            row = repo.find(session, identity)
+        if row is not None:
+            if row.state == er.EVALUATION_STATE_FAILED and row.failure_retryable:
+                evaluable_models(self._training, tenant, run_id, model)  # still there, still SUCCEEDED
+                with self._db.transaction() as session:
+                    repo.queue_again(session, row.id, utc_now())
+                    row = _found(repo.get(session, tenant, row.id), f"{COLLECTION}/{row.id}")
+            return self._message(row)
+        models, _ = evaluable_models(self._training, tenant, run_id, model)
+        stamp = utc_now()
+        with self._db.transaction() as session:
+            queued = repo.queue(
+                session,
+                {
+                    **identity,
+                    "id": uuid.uuid4().hex,
+                    "failure_reason": "",
+                    # What will be evaluated; the worker replaces it with what was.
+                    "document": {"models": [m.name for m in models], "features": []},
+                    "create_time": stamp,
+                    "update_time": stamp,
+                },
             )
-            row = repo.get(session, tenant, evaluation_id)
-            message = self._message(row, session)
-        comparison = computed.comparison
-        log.info(
-            "evaluated %d models of run %s in %.2f s; strongest baseline %s, beaten by %d",
-            len(computed.models),
-            row.run_id,
-            time.perf_counter() - started,
-            comparison.best_baseline.label(plan.step_minutes) if comparison.best_baseline else "none",
-            len(comparison.models_beating),
-        )
-        return message
+        if queued is None:  # another request queued it first: theirs is the one
+            with self._db.transaction() as session:
+                queued = _found(repo.find(session, identity), request.run)
+        return self._message(queued)
+
+    # -- watching -------------------------------------------------------------------
+
+    async def watch(self, tenant: str, name: str, after: int) -> AsyncIterator[er.EvaluationEvent]:
+        """The evaluation's events after `after`, then live ones until it is READY or
+        FAILED (at once when the caller has seen that already).
+
+        Raises InvalidArgument, NotFound (also another tenant's evaluation).
+        """
+        violations: list[FieldViolation] = []
+        evaluation_id = checked(violations, lambda: parse_name(name, COLLECTION))
+        if after < 0:
+            violations.append(FieldViolation("after_sequence", "must not be negative"))
+        if violations:
+            raise InvalidArgument(violations)
+        await asyncio.to_thread(self._check_exists, tenant, evaluation_id, name)
+        async for event in events.watch(
+            self._db,
+            self._hub,
+            repo.EVENTS,
+            repo.EvaluationRow,
+            evaluation_id,
+            after,
+            er.EvaluationEvent,
+            repo.TERMINAL,
+        ):
+            yield event
+
+    def _check_exists(self, tenant: str, evaluation_id: str, name: str) -> None:
+        with self._db.transaction() as session:
+            _found(repo.get(session, tenant, evaluation_id), name)
 
     # -- reading --------------------------------------------------------------------
 
@@ -305,6 +247,8 @@ class Evaluations:
             models=document.get("models", []),
             features=document.get("features", []),
             create_time=timestamp(row.create_time),
+            start_time=timestamp(row.start_time),
+            end_time=timestamp(row.end_time),
             baselines=[json_format.ParseDict(b, er.BaselineForecast()) for b in document.get("baselines", [])],
         )
         if "baseline_comparison" in document:
@@ -322,10 +266,6 @@ def _require_ready(evaluation: er.Evaluation) -> None:
     if evaluation.state != er.EVALUATION_STATE_READY:
         state = er.EvaluationState.Name(evaluation.state)
         raise FailedPrecondition(f"{evaluation.name} is {state}, not READY", evaluation.name)
-
-
-def _as_dict(message) -> dict:
-    return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
 def _found(row, name: str):

@@ -17,6 +17,10 @@ class EvaluationServicer(pb_grpc.EvaluationServiceServicer):
     def CreateEvaluation(self, request, _context):
         return pb.CreateEvaluationResponse(evaluation=self._evaluations.create(context.tenant(), request.evaluation))
 
+    async def WatchEvaluation(self, request, _context):
+        async for event in self._evaluations.watch(context.tenant(), request.name, request.after_sequence):
+            yield pb.WatchEvaluationResponse(event=event)
+
     def GetEvaluation(self, request, _context):
         return pb.GetEvaluationResponse(evaluation=self._evaluations.get(context.tenant(), request.name))
 

@@ -10,11 +10,12 @@ from collections.abc import AsyncIterator, Callable
 import sqlalchemy as sa
 from google.protobuf.duration_pb2 import Duration
 
-from services.training.events import EventHub, announce_work, append_event, events_after, follow
+from services.training.events import LOG, EventHub, announce_work, append_event
 from services.training.resources import dataset_message, from_json, run_message, to_json
 from services.training.rows import DatasetRow, RunRow
 from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session
 from tsforge.common.v1 import common_pb2
+from tsforge.core import events
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
 from tsforge.core.names import parse_dataset_name, parse_name
@@ -227,22 +228,8 @@ class Jobs:
             yield event
 
     async def _follow(self, table, job_id: str, after: int, event_type, terminal_states) -> AsyncIterator:
-        def read_after(sequence: int) -> tuple[list, bool]:
-            with self._db.transaction() as db:
-                # The state first: a job's last event commits together with its terminal
-                # state, so a terminal state read here means the events read next (each
-                # statement sees every commit before it) include the last one.
-                state = db.scalar(sa.select(table.state).where(table.id == job_id))
-                events = [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
-                # Nothing new from a job that has ended (or is gone): it will send no more.
-                return events, not events and (state is None or state in terminal_states)
-
-        def is_last(event) -> bool:
-            return event.WhichOneof("event") == "state_change" and event.state_change.state in terminal_states
-
-        async with self._hub.subscribe(job_id) as wake:
-            async for event in follow(lambda sequence: asyncio.to_thread(read_after, sequence), is_last, wake, after):
-                yield event
+        async for event in events.watch(self._db, self._hub, LOG, table, job_id, after, event_type, terminal_states):
+            yield event
 
 
 def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:

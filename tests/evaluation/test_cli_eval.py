@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from datetime import UTC, datetime
 
 import pytest
@@ -37,6 +38,9 @@ def test_eval_prints_the_ranking_and_overall_table_and_writes_every_plot(stack, 
     run_id = finished.run.name.split("/")[1]
     result = CliRunner().invoke(cli, ["eval", run_id, "--metric", "mae", "--plots", str(tmp_path / "plots")], env=env)
     assert result.exit_code == 0, result.output
+    # Queued, followed live (WatchEvaluation), then printed.
+    states = re.findall(r"^evaluations/\w+ (queued|computing|ready|failed)$", result.output, re.MULTILINE)
+    assert states == ["queued", "computing", "ready"], result.output
     assert "ranking by MAE" in result.output
     for label in ("linear", "dense", "svr", "baseline: naive", "baseline: seasonal naive", "baseline: training mean"):
         assert label in result.output

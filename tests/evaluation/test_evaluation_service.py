@@ -12,7 +12,7 @@ import pytest
 from google.rpc import error_details_pb2
 
 from services.evaluation.tests.test_charts import assert_png
-from tests.evaluation.helpers import FinishedRun
+from tests.evaluation.helpers import FinishedRun, evaluate
 from tests.training.helpers import expect_error, wait_for_run
 from tests.upload.helpers import status_details
 from tsforge.common.v1 import common_pb2
@@ -24,9 +24,7 @@ from tsforge.training.v1 import training_service_pb2 as training_pb
 
 @pytest.fixture(scope="module")
 def evaluation(stack, finished: FinishedRun) -> er.Evaluation:
-    return stack.stub.CreateEvaluation(
-        pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=finished.run.name)), metadata=finished.tenant.metadata
-    ).evaluation
+    return evaluate(stack.stub, finished.tenant, finished.run.name)
 
 
 def _read(stack, tenant, name, **selector) -> er.MetricTable:
@@ -80,14 +78,7 @@ def test_a_run_is_evaluated_once_and_asking_again_returns_the_stored_evaluation(
 
 def test_one_model_with_an_inferred_season_is_another_evaluation(stack, finished, evaluation):
     model = finished.run.models[0].name
-    single = stack.stub.CreateEvaluation(
-        pb.CreateEvaluationRequest(
-            evaluation=er.Evaluation(
-                run=finished.run.name, model=model, options=er.EvaluationOptions(infer_season=True)
-            )
-        ),
-        metadata=finished.tenant.metadata,
-    ).evaluation
+    single = evaluate(stack.stub, finished.tenant, finished.run.name, model, infer_season=True)
     assert single.state == er.EVALUATION_STATE_READY, single.failure_reason
     assert single.name != evaluation.name and list(single.models) == [model]
     assert single.options.season_steps == 24  # hourly forecast steps: a day
@@ -276,6 +267,9 @@ def test_every_rpc_keeps_another_tenants_evaluations_and_runs_out_of_reach(stack
             pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=finished.run.name)), metadata=other
         ),
         "GetEvaluation": lambda: stack.stub.GetEvaluation(pb.GetEvaluationRequest(name=name), metadata=other),
+        "WatchEvaluation": lambda: list(
+            stack.stub.WatchEvaluation(pb.WatchEvaluationRequest(name=name), metadata=other, timeout=20)
+        ),
         "ReadMetricTable": lambda: stack.stub.ReadMetricTable(
             pb.ReadMetricTableRequest(name=name, table=pb.MetricTableSelector(kind=er.METRIC_TABLE_KIND_OVERALL)),
             metadata=other,

@@ -13,6 +13,7 @@ import grpc
 from click.testing import CliRunner
 from google.protobuf import field_mask_pb2
 
+from tests.evaluation.helpers import evaluate
 from tests.models.helpers import LINEAR, download, register, start_run
 from tests.plugin import make_config, new_tenant
 from tests.training.helpers import expect_error
@@ -20,7 +21,6 @@ from tsforge.cli.main import cli
 from tsforge.common.v1 import common_pb2
 from tsforge.core.channels import client_channel
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
-from tsforge.evaluation.v1 import evaluation_service_pb2 as evaluation_pb
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.models.v1 import models_service_pb2 as pb
 from tsforge.models.v1 import models_service_pb2_grpc as models_grpc
@@ -69,12 +69,7 @@ def test_register_numbers_versions_per_name_with_full_lineage(models_stack):
 
 
 def _evaluate(stack, tenant, run: str, model: str = "", **options) -> er.Evaluation:
-    evaluation = stack.evaluation.stub.CreateEvaluation(
-        evaluation_pb.CreateEvaluationRequest(
-            evaluation=er.Evaluation(run=run, model=model, options=er.EvaluationOptions(**options))
-        ),
-        metadata=tenant.metadata,
-    ).evaluation
+    evaluation = evaluate(stack.evaluation.stub, tenant, run, model, **options)
     assert evaluation.state == er.EVALUATION_STATE_READY, evaluation.failure_reason
     return evaluation
 

@@ -12,14 +12,13 @@ from typing import Any
 import grpc
 import pytest
 
+from tests.evaluation.helpers import evaluate
 from tests.models.helpers import LINEAR, register, start_run
 from tests.plugin import Tenant, new_tenant, running_models_stack
 from tests.security.calls import Caller
 from tests.training.helpers import upload_pair
 from tests.upload.helpers import create_upload
 from tsforge.core.storage import LocalObjectStore
-from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
-from tsforge.evaluation.v1 import evaluation_service_pb2 as evaluation_pb
 from tsforge.models.v1 import models_service_pb2 as models_pb
 
 
@@ -45,9 +44,7 @@ def secured(db, database_url, tmp_path_factory) -> Iterator[Secured]:
         files = upload_pair(training.upload.stub, owner)
         run = start_run(training, owner, LINEAR, files=files)
         upload = create_upload(training.upload.stub, owner, b"time;v\n")
-        stored = evaluation_stub.CreateEvaluation(
-            evaluation_pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=run.name)), metadata=owner.metadata
-        ).evaluation
+        stored = evaluate(evaluation_stub, owner, run.name)  # READY: the owner's watches of it end at once
         model = "secured"
         version = register(models_stub, owner, model, f"{run.name}/models/linear")
         models_stub.SetAlias(

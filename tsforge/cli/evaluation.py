@@ -1,9 +1,14 @@
-"""`tsforge eval RUN`: evaluate a run, print its ranking and overall table, say whether
-any model beats the strongest baseline, and write its plots."""
+"""`tsforge eval RUN`: evaluate a run (queued, its progress followed live), print its
+ranking and overall table, say whether any model beats the strongest baseline, and
+write its plots."""
 
 from __future__ import annotations
 
+import time
+
 import click
+import grpc
+from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
 from tsforge.cli.client import Client, client_options
@@ -17,6 +22,9 @@ METRICS = tuple(name.removeprefix("METRIC_").lower() for name in er.Metric.keys(
 SHOWN = ("mae", "mape", "rmse", "nrmse_mean", "wape", "smape", "mase")
 INTERVAL_SHOWN = ("coverage", "mean_width", "pinball", "winkler")
 MAX_SEASON_STEPS = 4096
+# How long following an evaluation keeps re-attaching while the platform is unreachable.
+REATTACH_SECONDS = 300.0
+TERMINAL = (er.EVALUATION_STATE_READY, er.EVALUATION_STATE_FAILED)
 
 
 def _label(row: er.MetricTableRow) -> str:
@@ -100,6 +108,9 @@ def evaluate(
         pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=run_name, model=model, options=options)),
         metadata=metadata,
     ).evaluation
+    if evaluation.state not in TERMINAL:
+        follow_evaluation(client, stub, evaluation.name)
+        evaluation = stub.GetEvaluation(pb.GetEvaluationRequest(name=evaluation.name), metadata=metadata).evaluation
     if evaluation.state != er.EVALUATION_STATE_READY:
         state = er.EvaluationState.Name(evaluation.state)
         raise click.ClickException(f"{evaluation.name} is {state}: {evaluation.failure_reason or 'try again later'}")
@@ -141,6 +152,56 @@ def evaluate(
         people.print(line)
     if plots.folder is not None:
         write_plots(client, stub, metadata, evaluation, plots, rank_metric, value_units)
+
+
+def follow_evaluation(client: Client, stub, name: str) -> None:
+    """Shows the evaluation's progress (WatchEvaluation) until it is READY or FAILED,
+    re-attaching after the last event seen when the stream breaks. Ctrl-C stops
+    following (the evaluation goes on) and exits."""
+    last = 0
+    broken_since: float | None = None
+    try:
+        with Progress(
+            TextColumn("{task.description}"),
+            BarColumn(),
+            TextColumn("{task.fields[info]}"),
+            console=client.people,
+            transient=True,
+        ) as progress:
+            task = progress.add_task(f"{name}: queued", total=None, info="")
+            while True:
+                try:
+                    for response in stub.WatchEvaluation(
+                        pb.WatchEvaluationRequest(name=name, after_sequence=last), metadata=client.metadata()
+                    ):
+                        broken_since = None
+                        last = response.event.sequence
+                        _show(progress, task, name, response.event)
+                    return  # it has ended
+                except grpc.RpcError as error:
+                    if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL):
+                        raise
+                    broken_since = broken_since or time.monotonic()
+                    if time.monotonic() - broken_since > REATTACH_SECONDS:
+                        raise
+                    client.people.print(f"[yellow]connection lost ({error.code().name}); re-attaching after {last}…")
+                    time.sleep(2)  # a pause before re-attaching, not a poll: the stream brings the news
+    except KeyboardInterrupt:
+        client.people.print(f"\nstopped following {name}; it goes on. The same command follows it again.")
+        raise click.exceptions.Exit(130) from None
+
+
+def _show(progress: Progress, task, name: str, event: er.EvaluationEvent) -> None:
+    if event.WhichOneof("event") == "progress":
+        p = event.progress
+        eta = f"about {p.eta.ToTimedelta().total_seconds():.0f} s left" if p.HasField("eta") else ""
+        progress.update(task, description=f"{name}: {p.stage}", completed=p.done, total=p.total or None, info=eta)
+    elif event.WhichOneof("event") == "state_change":
+        change = event.state_change
+        state = er.EvaluationState.Name(change.state).removeprefix("EVALUATION_STATE_").lower()
+        progress.update(task, description=f"{name}: {state}")
+        reason = f" ({change.reason})" if change.reason else ""
+        progress.console.print(f"{name} {state}{reason}")
 
 
 def overall_table(overall: er.MetricTable, title: str, skill_metric: str = "mae") -> Table:

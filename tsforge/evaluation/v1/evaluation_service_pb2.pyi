@@ -40,6 +40,20 @@ class CreateEvaluationResponse(_message.Message):
     evaluation: _evaluation_resources_pb2.Evaluation
     def __init__(self, evaluation: _Optional[_Union[_evaluation_resources_pb2.Evaluation, _Mapping]] = ...) -> None: ...
 
+class WatchEvaluationRequest(_message.Message):
+    __slots__ = ("name", "after_sequence")
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    AFTER_SEQUENCE_FIELD_NUMBER: _ClassVar[int]
+    name: str
+    after_sequence: int
+    def __init__(self, name: _Optional[str] = ..., after_sequence: _Optional[int] = ...) -> None: ...
+
+class WatchEvaluationResponse(_message.Message):
+    __slots__ = ("event",)
+    EVENT_FIELD_NUMBER: _ClassVar[int]
+    event: _evaluation_resources_pb2.EvaluationEvent
+    def __init__(self, event: _Optional[_Union[_evaluation_resources_pb2.EvaluationEvent, _Mapping]] = ...) -> None: ...
+
 class GetEvaluationRequest(_message.Message):
     __slots__ = ("name",)
     NAME_FIELD_NUMBER: _ClassVar[int]

@@ -44,6 +44,11 @@ class EvaluationServiceStub:
                 request_serializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.CreateEvaluationRequest.SerializeToString,
                 response_deserializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.CreateEvaluationResponse.FromString,
                 _registered_method=True)
+        self.WatchEvaluation = channel.unary_stream(
+                '/tsforge.evaluation.v1.EvaluationService/WatchEvaluation',
+                request_serializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.WatchEvaluationRequest.SerializeToString,
+                response_deserializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.WatchEvaluationResponse.FromString,
+                _registered_method=True)
         self.GetEvaluation = channel.unary_unary(
                 '/tsforge.evaluation.v1.EvaluationService/GetEvaluation',
                 request_serializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.GetEvaluationRequest.SerializeToString,
@@ -80,11 +85,24 @@ class EvaluationServiceServicer:
     """
 
     def CreateEvaluation(self, request, context):
-        """Evaluates a run, or one model of it, and returns the stored evaluation.
-        An evaluation is computed once per (run, model, options): asking again
-        returns the stored one. The run must be SUCCEEDED (and a named model
-        SUCCEEDED too), otherwise FAILED_PRECONDITION; another tenant's run is
-        NOT_FOUND.
+        """Queues the evaluation of a run, or of one model of it, and returns at once:
+        the new evaluation is QUEUED, and a worker of the evaluation service
+        computes it (follow it with WatchEvaluation). An evaluation is computed
+        once per (run, model, options): asking again returns the stored one, in
+        whatever state it is (one that FAILED for a passing reason, e.g. the
+        training service was unreachable, is queued again). The run must be
+        SUCCEEDED (and a named model SUCCEEDED too), otherwise FAILED_PRECONDITION,
+        checked before anything is queued; another tenant's run is NOT_FOUND.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def WatchEvaluation(self, request, context):
+        """Streams an evaluation's progress events after after_sequence (replaying
+        what the caller missed), then live ones, and ends with the event that made
+        it READY or FAILED (at once when the caller has already seen that event).
+        Any replica serves any watcher.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -138,6 +156,11 @@ def add_EvaluationServiceServicer_to_server(servicer, server):
                     servicer.CreateEvaluation,
                     request_deserializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.CreateEvaluationRequest.FromString,
                     response_serializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.CreateEvaluationResponse.SerializeToString,
+            ),
+            'WatchEvaluation': grpc.unary_stream_rpc_method_handler(
+                    servicer.WatchEvaluation,
+                    request_deserializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.WatchEvaluationRequest.FromString,
+                    response_serializer=tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.WatchEvaluationResponse.SerializeToString,
             ),
             'GetEvaluation': grpc.unary_unary_rpc_method_handler(
                     servicer.GetEvaluation,
@@ -197,6 +220,33 @@ class EvaluationService:
             '/tsforge.evaluation.v1.EvaluationService/CreateEvaluation',
             tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.CreateEvaluationRequest.SerializeToString,
             tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.CreateEvaluationResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def WatchEvaluation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_stream(
+            request,
+            target,
+            '/tsforge.evaluation.v1.EvaluationService/WatchEvaluation',
+            tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.WatchEvaluationRequest.SerializeToString,
+            tsforge_dot_evaluation_dot_v1_dot_evaluation__service__pb2.WatchEvaluationResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -1,10 +1,11 @@
-// Evaluation: evaluate a finished run, rank its models, compare them with the baselines
-// (overall, per feature, per step, skill), look at predictions against actual values
-// and at residuals, export any table as CSV, and get the service's PNG plots.
+// Evaluation: evaluate a finished run (queued, then followed live with WatchEvaluation),
+// rank its models, compare them with the baselines (overall, per feature, per step,
+// skill), look at predictions against actual values and at residuals, export any table
+// as CSV, and get the service's PNG plots.
 import { useEffect, useMemo, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useClients } from "../app/context";
-import { ErrorNotice, Field, Pager, StateBadge, usePager } from "../components/common";
+import { ErrorNotice, Field, Pager, Progress, StateBadge, usePager } from "../components/common";
 import { LineChart, PALETTE } from "../charts/LineChart";
 import { DataSplit } from "../gen/tsforge/common/v1/common_pb";
 import {
@@ -13,7 +14,7 @@ import {
 import { PlotKind } from "../gen/tsforge/evaluation/v1/evaluation_service_pb";
 import { RunState } from "../gen/tsforge/training/v1/training_resources_pb";
 import { collectDownload, saveBlob } from "../lib/download";
-import { enumName, formatNumber, formatTime, lastSegment, timestampMs } from "../lib/format";
+import { enumName, formatDuration, formatNumber, formatTime, lastSegment, timestampMs } from "../lib/format";
 import { downloads } from "../lib/limit";
 import { href, navigate, type Route } from "../lib/router";
 import {
@@ -21,6 +22,7 @@ import {
   type Predictions,
 } from "../evaluation/tables";
 import { shortModel } from "../runs/runEvents";
+import { useEvaluationWatch } from "../evaluation/useEvaluationWatch";
 
 export default function EvaluationPage({ route }: { route: Route }) {
   const run = route.id ? `runs/${route.id}` : "";
@@ -71,9 +73,9 @@ function RunEvaluations({ run, selected }: { run: string; selected: string }) {
     setBusy(true);
     setError(null);
     try {
+      // Returns at once: the evaluation is queued (or the stored one of these options).
       const r = await clients.evaluation.createEvaluation(
         { evaluation: { run, model, options: { seasonSteps: Number(season) || 0, inferSeason } } },
-        { timeoutMs: 600_000 },
       );
       await queryClient.invalidateQueries({ queryKey: ["evaluations", run] });
       navigate("evaluation", lastSegment(run), { evaluation: r.evaluation!.name });
@@ -100,7 +102,7 @@ function RunEvaluations({ run, selected }: { run: string; selected: string }) {
             {(p) => <input {...p} inputMode="numeric" value={season} placeholder="0" onChange={(e) => setSeason(e.target.value)} />}
           </Field>
           <label className="check"><input type="checkbox" checked={inferSeason} onChange={(e) => setInferSeason(e.target.checked)} /> infer one day</label>
-          <button type="submit" disabled={busy}>{busy ? "Evaluating…" : "Evaluate"}</button>
+          <button type="submit" disabled={busy}>{busy ? "Queuing…" : "Evaluate"}</button>
         </form>
         <ErrorNotice error={error} title="Not evaluated" />
         {evaluations.length > 0 && (
@@ -122,6 +124,7 @@ function RunEvaluations({ run, selected }: { run: string; selected: string }) {
 
 function EvaluationView({ name }: { name: string }) {
   const clients = useClients();
+  const queryClient = useQueryClient();
   const q = useQuery({ queryKey: ["evaluation", name], queryFn: () => clients.evaluation.getEvaluation({ name }) });
   const [split, setSplit] = useState(DataSplit.TEST);
   const [units, setUnits] = useState(ValueUnits.ORIGINAL);
@@ -129,6 +132,13 @@ function EvaluationView({ name }: { name: string }) {
   const ev = q.data?.evaluation;
   if (q.error) return <ErrorNotice error={q.error} />;
   if (!ev) return <p role="status">Loading evaluation…</p>;
+  if (ev.state === EvaluationState.QUEUED || ev.state === EvaluationState.COMPUTING) {
+    const finished = () => {
+      q.refetch();
+      queryClient.invalidateQueries({ queryKey: ["evaluations", ev.run] });
+    };
+    return <Computing ev={ev} onFinished={finished} />;
+  }
   if (ev.state === EvaluationState.FAILED) return <p role="alert" className="error">The evaluation failed: {ev.failureReason}</p>;
   const overall = ev.overallTables.find((t) => t.split === split && t.units === units);
   return (
@@ -167,6 +177,24 @@ function EvaluationView({ name }: { name: string }) {
       <PredictionsView ev={ev} />
       <ServicePlots ev={ev} />
     </div>
+  );
+}
+
+// A queued or computing evaluation, followed live until it is READY or FAILED.
+function Computing({ ev, onFinished }: { ev: Evaluation; onFinished: () => void }) {
+  const { view, trouble } = useEvaluationWatch(ev.name, enumName(EvaluationState, ev.state), onFinished);
+  const state = view?.state ?? enumName(EvaluationState, ev.state);
+  const eta = view?.etaSeconds != null ? `, about ${formatDuration(view.etaSeconds)} left` : "";
+  return (
+    <section className="card" aria-labelledby="computing-heading" data-testid="evaluation-progress" data-state={state}>
+      <h2 id="computing-heading">Evaluating <StateBadge state={state} /></h2>
+      <p role="status">
+        {state === "QUEUED" ? "Waiting for a worker of the evaluation service." : `${view?.stage || "starting"}${view?.model ? ` (${shortModel(view.model)})` : ""}${eta}`}
+      </p>
+      {view && view.total > 0 && <Progress label="Evaluation progress" value={view.done} max={view.total} text={`${view.done} of ${view.total}`} />}
+      {view?.reason && <p className="muted">{view.reason}</p>}
+      {trouble && <p className="muted" role="alert">{trouble}</p>}
+    </section>
   );
 }
 
