@@ -13,24 +13,17 @@ from services.training.events import EventHub, announce_work, append_event, even
 from services.training.resources import dataset_message, from_json, run_message, to_json
 from services.training.rows import DatasetRow, RunRow
 from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session, now
-from tsforge.common.v1 import common_pb2
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
 from tsforge.core.names import parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
+from tsforge.forecasting.estimators.specs import ModelKind
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
 TERMINAL_DATASET_STATES = (tr.DATASET_STATE_READY, tr.DATASET_STATE_FAILED)
-MODEL_TYPES = {
-    "dense": common_pb2.MODEL_TYPE_DENSE,
-    "cnn": common_pb2.MODEL_TYPE_CNN,
-    "lstm": common_pb2.MODEL_TYPE_LSTM,
-    "ar_lstm": common_pb2.MODEL_TYPE_AR_LSTM,
-    "svr_direct": common_pb2.MODEL_TYPE_SVR_DIRECT,
-    "svr_mimo": common_pb2.MODEL_TYPE_SVR_MIMO,
-    "linear_regression": common_pb2.MODEL_TYPE_LINEAR_REGRESSION,
-}
+# ModelSpec's `params` field name -> tsforge.common.v1.ModelType.
+MODEL_TYPES = {kind.value: kind.proto for kind in ModelKind}
 
 
 def parse_dataset_name(name: str, field: str = "name") -> tuple[str, str]:

@@ -19,7 +19,7 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 
 ACTIVE_RUN_STATES = (tr.RUN_STATE_QUEUED, tr.RUN_STATE_RUNNING)
 EDITABLE = ("display_name", "description", "spec")
-SPEC_FIELDS = ("inputs", "outputs", "window", "calendar", "split")
+SPEC_FIELDS = ("inputs", "outputs", "window", "calendar", "split", "lags", "future_calendar")
 
 
 def now() -> datetime:
@@ -93,7 +93,7 @@ class Sessions:
             for field in SPEC_FIELDS:
                 if f"spec.{field}" in paths:
                     spec.ClearField(field)
-                    if field in ("inputs", "outputs"):
+                    if field in ("inputs", "outputs", "lags"):
                         getattr(spec, field).extend(getattr(session.spec, field))
                     else:
                         getattr(spec, field).CopyFrom(getattr(session.spec, field))

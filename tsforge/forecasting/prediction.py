@@ -107,12 +107,22 @@ def prediction_inputs(
     first_output = feature_spec(spec.outputs[0])
     future = future_windows(lags, first_output, window, references, gap_tolerance, future_calendar_spec(spec))
     scalers.transform_future(future, copy=False)
-    history = None
-    if needs_history:
-        outputs = [Feature(feature_spec(f), series[f.feature]) for f in spec.outputs]
-        grid = target_history(outputs, window, gap_tolerance)
-        history = grid.scaled(lambda values: scalers.transform_outputs(values, copy=False)).at(references)
+    history = output_history_at(spec, scalers, series, references, gap_tolerance) if needs_history else None
     return ModelInputs(references, x, future, history)
+
+
+def output_history_at(
+    spec: tr.DatasetSpec,
+    scalers: MinMaxScalers,
+    series: Mapping[str, Series],
+    references: np.ndarray,
+    gap_tolerance: timedelta | None,
+) -> HistoryWindows:
+    """The output features' scaled history grid at the reference times (for models that
+    forecast from it). Raises KeyError (an output series missing), ValueError (no grid)."""
+    outputs = [Feature(feature_spec(f), series[f.feature]) for f in spec.outputs]
+    grid = target_history(outputs, window_spec(spec.window), gap_tolerance)
+    return grid.scaled(lambda values: scalers.transform_outputs(values, copy=False)).at(references)
 
 
 def forecasts_from(

@@ -56,6 +56,7 @@ CHILD_SAMPLES_RANGE = (1, 100000)
 HISTORY_STEPS_RANGE = (2, 100000)
 FIT_STEPS_RANGE = (2, 1000000)
 MAX_SEASON_HOURS = 24 * 366
+TIME_LIMIT_RANGE = (1.0, 86400.0)
 
 
 class ModelKind(enum.StrEnum):
@@ -263,6 +264,8 @@ class ResolvedModel:
     display_name: str
     seed: int
     params: ModelParams
+    # Wall-time budget in seconds (ModelSpec.time_limit), or None.
+    time_limit: float | None = None
 
     @property
     def kind(self) -> ModelKind:
@@ -448,8 +451,13 @@ def resolve_model_specs(
         else:
             first_index_of[model_id] = index
         params = _resolve_params(spec, input_steps, check, earlier)
+        time_limit = None
+        if spec.HasField("time_limit"):
+            time_limit = spec.time_limit.ToTimedelta().total_seconds()
+            if not TIME_LIMIT_RANGE[0] <= time_limit <= TIME_LIMIT_RANGE[1]:
+                check.report("time_limit", f"time_limit must be between 1 s and 24 h, got {time_limit:g} s")
         if params is not None:
-            resolved.append(ResolvedModel(model_id, spec.display_name, spec.seed, params))
+            resolved.append(ResolvedModel(model_id, spec.display_name, spec.seed, params, time_limit))
             earlier.setdefault(model_id, params.kind)
     return ([] if violations else resolved), violations
 
@@ -483,6 +491,8 @@ def _svr_proto(svr: SvrSpec) -> pb.SvrParams:
 def to_proto(model: ResolvedModel) -> pb.ModelSpec:
     """The ModelSpec with every default written out (ModelResult.spec)."""
     spec = pb.ModelSpec(model_id=model.model_id, display_name=model.display_name, seed=model.seed)
+    if model.time_limit is not None:
+        spec.time_limit.FromNanoseconds(round(model.time_limit * 1e9))
     params = model.params
     match params:
         case DenseSpec():

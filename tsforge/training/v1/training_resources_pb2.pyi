@@ -414,10 +414,11 @@ class EnsembleParams(_message.Message):
     def __init__(self, members: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ModelSpec(_message.Message):
-    __slots__ = ("model_id", "display_name", "seed", "dense", "cnn", "lstm", "ar_lstm", "svr_direct", "svr_mimo", "linear_regression", "lightgbm", "mstl", "auto_ets", "auto_arima", "seasonal_naive", "ensemble")
+    __slots__ = ("model_id", "display_name", "seed", "time_limit", "dense", "cnn", "lstm", "ar_lstm", "svr_direct", "svr_mimo", "linear_regression", "lightgbm", "mstl", "auto_ets", "auto_arima", "seasonal_naive", "ensemble")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    TIME_LIMIT_FIELD_NUMBER: _ClassVar[int]
     DENSE_FIELD_NUMBER: _ClassVar[int]
     CNN_FIELD_NUMBER: _ClassVar[int]
     LSTM_FIELD_NUMBER: _ClassVar[int]
@@ -434,6 +435,7 @@ class ModelSpec(_message.Message):
     model_id: str
     display_name: str
     seed: int
+    time_limit: _duration_pb2.Duration
     dense: DenseParams
     cnn: CnnParams
     lstm: LstmParams
@@ -447,7 +449,7 @@ class ModelSpec(_message.Message):
     auto_arima: StatisticalParams
     seasonal_naive: StatisticalParams
     ensemble: EnsembleParams
-    def __init__(self, model_id: _Optional[str] = ..., display_name: _Optional[str] = ..., seed: _Optional[int] = ..., dense: _Optional[_Union[DenseParams, _Mapping]] = ..., cnn: _Optional[_Union[CnnParams, _Mapping]] = ..., lstm: _Optional[_Union[LstmParams, _Mapping]] = ..., ar_lstm: _Optional[_Union[ArLstmParams, _Mapping]] = ..., svr_direct: _Optional[_Union[SvrParams, _Mapping]] = ..., svr_mimo: _Optional[_Union[SvrParams, _Mapping]] = ..., linear_regression: _Optional[_Union[LinearRegressionParams, _Mapping]] = ..., lightgbm: _Optional[_Union[LightGbmParams, _Mapping]] = ..., mstl: _Optional[_Union[StatisticalParams, _Mapping]] = ..., auto_ets: _Optional[_Union[StatisticalParams, _Mapping]] = ..., auto_arima: _Optional[_Union[StatisticalParams, _Mapping]] = ..., seasonal_naive: _Optional[_Union[StatisticalParams, _Mapping]] = ..., ensemble: _Optional[_Union[EnsembleParams, _Mapping]] = ...) -> None: ...
+    def __init__(self, model_id: _Optional[str] = ..., display_name: _Optional[str] = ..., seed: _Optional[int] = ..., time_limit: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dense: _Optional[_Union[DenseParams, _Mapping]] = ..., cnn: _Optional[_Union[CnnParams, _Mapping]] = ..., lstm: _Optional[_Union[LstmParams, _Mapping]] = ..., ar_lstm: _Optional[_Union[ArLstmParams, _Mapping]] = ..., svr_direct: _Optional[_Union[SvrParams, _Mapping]] = ..., svr_mimo: _Optional[_Union[SvrParams, _Mapping]] = ..., linear_regression: _Optional[_Union[LinearRegressionParams, _Mapping]] = ..., lightgbm: _Optional[_Union[LightGbmParams, _Mapping]] = ..., mstl: _Optional[_Union[StatisticalParams, _Mapping]] = ..., auto_ets: _Optional[_Union[StatisticalParams, _Mapping]] = ..., auto_arima: _Optional[_Union[StatisticalParams, _Mapping]] = ..., seasonal_naive: _Optional[_Union[StatisticalParams, _Mapping]] = ..., ensemble: _Optional[_Union[EnsembleParams, _Mapping]] = ...) -> None: ...
 
 class EpochMetrics(_message.Message):
     __slots__ = ("epoch", "loss", "val_loss", "rmse", "val_rmse", "duration")
@@ -530,7 +532,7 @@ class ModelResult(_message.Message):
     def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[ModelSpec, _Mapping]] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., state: _Optional[_Union[ModelState, str]] = ..., failure_reason: _Optional[str] = ..., artifact_format: _Optional[_Union[_common_pb2.ArtifactFormat, str]] = ..., artifact: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ..., history: _Optional[_Iterable[_Union[EpochMetrics, _Mapping]]] = ..., best_epoch: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[PredictionSet, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., intervals: _Optional[_Union[PredictionIntervals, _Mapping]] = ..., validation: _Optional[_Union[ValidationScore, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
-    __slots__ = ("name", "display_name", "dataset", "session", "model_specs", "state", "failure_reason", "models", "attempt_count", "last_event_sequence", "create_time", "start_time", "end_time", "update_time", "time_limit")
+    __slots__ = ("name", "display_name", "dataset", "session", "model_specs", "state", "failure_reason", "models", "attempt_count", "last_event_sequence", "create_time", "start_time", "end_time", "update_time")
     NAME_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
@@ -545,7 +547,6 @@ class Run(_message.Message):
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
-    TIME_LIMIT_FIELD_NUMBER: _ClassVar[int]
     name: str
     display_name: str
     dataset: str
@@ -560,8 +561,7 @@ class Run(_message.Message):
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    time_limit: _duration_pb2.Duration
-    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., dataset: _Optional[str] = ..., session: _Optional[str] = ..., model_specs: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., state: _Optional[_Union[RunState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelResult, _Mapping]]] = ..., attempt_count: _Optional[int] = ..., last_event_sequence: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., time_limit: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., dataset: _Optional[str] = ..., session: _Optional[str] = ..., model_specs: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., state: _Optional[_Union[RunState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelResult, _Mapping]]] = ..., attempt_count: _Optional[int] = ..., last_event_sequence: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RunStateChange(_message.Message):
     __slots__ = ("state", "reason")
