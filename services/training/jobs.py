@@ -51,12 +51,16 @@ class Jobs:
 
     # -- datasets ------------------------------------------------------------------
 
-    def build_dataset(self, tenant: str, session_id: str, gap_tolerance: Duration | None) -> tr.Dataset:
+    def build_dataset(
+        self, tenant: str, session_id: str, gap_tolerance: Duration | None, spec: tr.DatasetSpec | None = None
+    ) -> tr.Dataset:
+        """Queues a build of the session's spec (or of `spec`, already checked, as the
+        automatic preset derives it)."""
         if gap_tolerance is not None and gap_tolerance.ToTimedelta().total_seconds() <= 0:
             raise InvalidArgument(FieldViolation("gap_tolerance", "must be positive"))
         with self._db.transaction() as db:
             session = find_session(db, tenant, session_id)
-            document = tr.Dataset(spec=from_json(session.spec, tr.DatasetSpec))
+            document = tr.Dataset(spec=spec if spec is not None else from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
             stamp = now()

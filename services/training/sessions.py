@@ -38,6 +38,10 @@ class Sessions:
             raise InvalidArgument(problems)
         return spec
 
+    def check_spec(self, tenant: str, spec: tr.DatasetSpec) -> tr.DatasetSpec:
+        """`spec` with its defaults, or InvalidArgument listing every problem."""
+        return self._checked_spec(tenant, spec, [])
+
     def create(self, tenant: str, session: tr.Session) -> tr.Session:
         """Raises InvalidArgument listing every problem, Unavailable."""
         extra = _name_problems(session.display_name, session.description)
