@@ -246,8 +246,10 @@ _LOAD_CODE = {
         "import lightgbm\n"
         'boosters = [lightgbm.Booster(model_file=f) for f in m["model"]["files"]]\n'
         'steps, outputs = m["model"]["output_shape"]\n'
-        "def rows(k, with_step):  # flattened X, then step k's row of F (and the step index)\n"
-        "    parts = [X.reshape(len(X), -1), F[:, k, :]] + ([np.full((len(X), 1), k)] if with_step else [])\n"
+        'c = m["model"]["n_calendar"]  # X\'s calendar columns, read at the last input step only\n'
+        "def rows(k, with_step):  # X's feature columns flattened, its calendar at the last step, F's row k\n"
+        "    parts = [X[:, :, : X.shape[2] - c].reshape(len(X), -1), X[:, -1, X.shape[2] - c :], F[:, k, :]]\n"
+        "    parts += [np.full((len(X), 1), k)] if with_step else []\n"
         "    return np.hstack(parts).astype(np.float64)\n"
         "y = np.zeros((len(X), steps, outputs))\n"
         'if m["model"]["strategy"] == "direct":  # booster k * outputs + j: feature j at step k\n'

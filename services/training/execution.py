@@ -252,6 +252,8 @@ def _make_ensemble(run: _RunContext, result: tr.ModelResult, model: ResolvedMode
     validation = run.arrays["validation"]["y"]
     weights = ensemble.fit_weights(stored["validation"], validation)
     predictions = {name: ensemble.combine(stored[name], weights) for name, _ in SPLITS}
+    # Scored and calibrated out of sample: each half of validation with the other's weights.
+    honest = ensemble.cross_fitted(stored["validation"], validation)
     artifact = ensemble.to_bytes(
         [
             ensemble.Member(
@@ -264,7 +266,7 @@ def _make_ensemble(run: _RunContext, result: tr.ModelResult, model: ResolvedMode
         ],
         weights,
     )
-    _store_results(run, result, artifact, "ensemble", predictions)
+    _store_results(run, result, artifact, "ensemble", predictions, honest)
     result.spec.ensemble.ClearField("members")
     result.spec.ensemble.members.extend(m.name.rsplit("/", 1)[1] for m in members)
 
@@ -274,9 +276,18 @@ def _stored_predictions(run: _RunContext, member: tr.ModelResult, split: str) ->
     return load_arrays(run.worker.store, ref.object.key)["predicted_scaled"]
 
 
-def _store_results(run: _RunContext, result: tr.ModelResult, artifact: bytes, format: str, predictions: dict) -> None:
+def _store_results(
+    run: _RunContext,
+    result: tr.ModelResult,
+    artifact: bytes,
+    format: str,
+    predictions: dict,
+    validation_forecasts: np.ndarray | None = None,
+) -> None:
     """Stores the artifact and, per split, the predictions with their intervals; records
-    the intervals and the validation score on `result`."""
+    the intervals and the validation score on `result`, both from the validation
+    predictions (or from `validation_forecasts`, scaled, when the stored ones are
+    in-sample)."""
     worker, scalers = run.worker, run.scalers
     prefix = run.prefix(result)
     artifact_format, file_name, content_type = FORMATS[ArtifactFormat(format).value]
@@ -293,8 +304,11 @@ def _store_results(run: _RunContext, result: tr.ModelResult, artifact: bytes, fo
     intervals = None
     result.ClearField("intervals")
     result.ClearField("validation")
+    scored = original["validation"]
+    if validation_forecasts is not None:
+        scored = scalers.inverse_transform_outputs(np.asarray(validation_forecasts, dtype=np.float32))
     if len(actual["validation"]):
-        intervals = ConformalIntervals.calibrate(original["validation"], actual["validation"])
+        intervals = ConformalIntervals.calibrate(scored, actual["validation"])
         result.intervals.CopyFrom(
             tr.PredictionIntervals(
                 levels=list(intervals.levels),
@@ -303,7 +317,7 @@ def _store_results(run: _RunContext, result: tr.ModelResult, artifact: bytes, fo
                 calibration_sample_count=intervals.calibration_count,
             )
         )
-        errors = original["validation"].astype(np.float64) - actual["validation"]
+        errors = scored.astype(np.float64) - actual["validation"]
         result.validation.CopyFrom(
             tr.ValidationScore(
                 mae=float(np.abs(errors).mean()),
@@ -354,6 +368,7 @@ def _load_dataset(worker, row: RunRow) -> tuple[TrainingData, MinMaxScalers, dic
         history=history,
         train_references=arrays["train"]["reference_times"].astype(np.int64) * 10**9,
         val_references=arrays["validation"]["reference_times"].astype(np.int64) * 10**9,
+        n_calendar=arrays["train"]["x"].shape[2] - len(scalers.inputs),
     )
     return data, scalers, arrays
 

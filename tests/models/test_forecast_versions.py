@@ -148,8 +148,10 @@ FRESH_PROCESS = textwrap.dedent("""
             boosters = [lightgbm.Booster(model_file=path(f)) for f in m["model"]["files"]]
             assert m["model"]["strategy"] == "direct"
             y = np.zeros((len(X), steps, outputs))
+            c = m["model"]["n_calendar"]
             for k in range(steps):
-                rows = np.hstack([X.reshape(len(X), -1), F[:, k, :]]).astype(np.float64)
+                parts = [X[:, :, : X.shape[2] - c].reshape(len(X), -1), X[:, -1, X.shape[2] - c :], F[:, k, :]]
+                rows = np.hstack(parts).astype(np.float64)
                 for j in range(outputs):
                     y[:, k, j] = boosters[k * outputs + j].predict(rows)
         y = y.astype(np.float64)

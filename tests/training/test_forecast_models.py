@@ -122,15 +122,19 @@ def test_every_new_model_trains_with_intervals_and_a_validation_score(lag_run, t
     assert by_id["mstl"].artifact_format == common_pb2.ARTIFACT_FORMAT_JOBLIB
     assert by_id["blend"].artifact_format == common_pb2.ARTIFACT_FORMAT_ENSEMBLE
     assert list(by_id["blend"].spec.ensemble.members) == ["naive-day", "linear", "gbm", "mstl", "ets", "svr", "dense"]
-    assert list(by_id["ets"].spec.auto_ets.season_hours) == [24.0] and by_id["ets"].spec.auto_ets.history_steps == 192
+    assert (
+        list(by_id["ets"].spec.auto_ets.season_hours) == [24.0] and by_id["ets"].spec.auto_ets.history_steps == 100_000
+    )
     for model in run.models:
         assert list(model.intervals.levels) == [0.8, 0.95], model.name
         assert model.intervals.calibration_sample_count == dataset.validation_sample_count
         assert len(model.intervals.half_widths) == 2 * 3 * 1
         assert model.validation.sample_count == dataset.validation_sample_count and model.validation.mae > 0
     scores = {k: m.validation.mae for k, m in by_id.items()}
-    # The ensemble is fitted on validation: it is at least as good as its best member there.
-    assert scores["blend"] <= min(scores.values()) + 1e-9
+    # The ensemble's weights are fitted on validation, its score is cross-fitted (each half
+    # with the other half's weights): not always the best, but no worse than its worst member.
+    assert scores["blend"] <= max(v for k, v in scores.items() if k != "blend")
+    best = min(scores, key=scores.get)
     summary = [
         e.summary
         for e in (
@@ -138,7 +142,7 @@ def test_every_new_model_trains_with_intervals_and_a_validation_score(lag_run, t
         )
         if e.WhichOneof("event") == "summary"
     ][0]
-    assert summary.best_model == f"{run.name}/models/blend" and summary.succeeded_count == len(MODELS)
+    assert summary.best_model == f"{run.name}/models/{best}" and summary.succeeded_count == len(MODELS)
 
     stored = _predictions(training_stack, by_id["mstl"], common_pb2.DATA_SPLIT_TEST)
     widths = np.array(by_id["mstl"].intervals.half_widths).reshape(2, 3, 1)
@@ -154,6 +158,31 @@ def test_every_new_model_trains_with_intervals_and_a_validation_score(lag_run, t
     day_before = (arrays["future"][:, :, 0] - scaler.range.min) / (scaler.range.max - scaler.range.min)
     day_before = day_before * (scaler.data_max - scaler.data_min) + scaler.data_min
     np.testing.assert_allclose(naive["predicted"][:, :, 0], day_before, rtol=1e-5)
+
+
+def test_lags_not_known_at_the_reference_time_and_bad_lags_are_refused(training_stack, tenant):
+    import grpc
+
+    from tests.training.helpers import expect_error
+    from tests.upload.helpers import field_violations
+
+    temperature, load = noisy_pair(training_stack.upload.stub, tenant, hours=48)
+    spec = lag_spec(temperature, load)
+    del spec.lags[:]
+    spec.lags.add(lag_hours=2)  # the outputs reach 3 h ahead: a 2-hour lag is not known yet
+    spec.lags.add(lag_hours=24, feature="same")
+    spec.lags.add(lag_hours=48, feature="same")
+    spec.lags.add(file="files/0123456789abcdef", lag_hours=24)
+    spec.future_calendar.holiday_country = "XX"
+    error = expect_error(lambda: create_session(training_stack.stub, tenant, spec), grpc.StatusCode.INVALID_ARGUMENT)
+    violations = field_violations(error)
+    assert set(violations) == {
+        "session.spec.lags[0].lag_hours",
+        "session.spec.lags[2].feature",
+        "session.spec.lags[3].file",
+        "session.spec.future_calendar.holiday_country",
+    }
+    assert "use at least 3 h" in violations["session.spec.lags[0].lag_hours"]
 
 
 def test_time_budgets_stop_fits_early_and_skip_models_whose_time_has_passed(training_stack):

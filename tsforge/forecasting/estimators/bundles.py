@@ -50,7 +50,13 @@ def model_files(format: str, artifact: bytes, prefix: str = "") -> ModelFiles:
         return ModelFiles(
             "lightgbm",
             files,
-            {"file": next(iter(files)), "files": list(files), "strategy": model.strategy, "n_future": model.n_future},
+            {
+                "file": next(iter(files)),
+                "files": list(files),
+                "strategy": model.strategy,
+                "n_future": model.n_future,
+                "n_calendar": model.n_calendar,
+            },
         )
     if format == "ensemble":
         from tsforge.forecasting.estimators import ensemble

@@ -6,6 +6,13 @@ error, in scaled units. Convex weights cannot extrapolate beyond the members (un
 unconstrained stacking regression) and shrink to the best member when the others add
 nothing. Without a validation split every member weighs the same.
 
+Weights fitted on the validation split make the ensemble's own validation forecasts
+in-sample: its validation error would always look the best of the run and its
+intervals too narrow. `cross_fitted` gives honest ones: each half of the validation
+split (in time order) forecast with weights fitted on the other half. The platform
+scores and calibrates an ensemble on those, and uses the weights from the whole
+validation split for everything else.
+
 The artifact is a zip holding ensemble.json (the members in order, each with its
 model_id, model type, artifact format and file; the weights, one row per member, one
 column per output feature) and each member's own artifact, so an ensemble is
@@ -63,6 +70,19 @@ def fit_weights(member_predictions: np.ndarray, actual: np.ndarray) -> np.ndarra
         w = np.clip(result.x, 0.0, None)
         weights[:, j] = w / w.sum() if w.sum() > 0 else 1.0 / members
     return weights
+
+
+def cross_fitted(member_predictions: np.ndarray, actual: np.ndarray) -> np.ndarray:
+    """(n, output_steps, n_outputs): the ensemble's validation forecasts, each half (in
+    time order) combined with the weights fitted on the other half; with fewer than two
+    samples, the in-sample combination."""
+    predictions = np.asarray(member_predictions, dtype=np.float64)
+    half = predictions.shape[1] // 2
+    if half < 1:
+        return combine(predictions, fit_weights(predictions, actual))
+    first = combine(predictions[:, :half], fit_weights(predictions[:, half:], actual[half:]))
+    second = combine(predictions[:, half:], fit_weights(predictions[:, :half], actual[:half]))
+    return np.concatenate([first, second])
 
 
 def combine(member_predictions: np.ndarray, weights: np.ndarray) -> np.ndarray:

@@ -1,12 +1,14 @@
 """LightGBM on flattened windows: direct per step, or one booster per output feature with
 the step index as a feature.
 
-A booster for step k reads the flattened input window (input_steps * n_inputs columns,
-row-major) followed by step k's row of the future window (n_future columns: lags and
-calendar at that step), and for the step-feature strategy then the step index k
-(0-based). Direct: boosters[k * n_outputs + j] forecasts feature j at step k.
-Step-feature: boosters[j] forecasts feature j at every step, from rows ordered
-sample-major (row i * output_steps + k is window i at step k).
+A booster for step k reads the input window's feature columns flattened
+(input_steps * (n_inputs - n_calendar) columns, row-major), the calendar columns at the
+last input step (n_calendar: at the other steps they only repeat it, shifted in phase),
+step k's row of the future window (n_future columns: lags and calendar at that step),
+and for the step-feature strategy then the step index k (0-based). Direct:
+boosters[k * n_outputs + j] forecasts feature j at step k. Step-feature: boosters[j]
+forecasts feature j at every step, from rows ordered sample-major (row i * output_steps
++ k is window i at step k).
 
 Boosting stops early when the validation split's L2 error has not improved for
 early_stopping_rounds rounds; the best round is kept. Artifacts are JSON documents
@@ -31,9 +33,13 @@ FORMAT_VERSION = 1
 ShouldStop = Callable[[], bool]
 
 
-def booster_rows(x: np.ndarray, future: np.ndarray | None, step: int, with_step: bool) -> np.ndarray:
+def booster_rows(
+    x: np.ndarray, future: np.ndarray | None, step: int, with_step: bool, n_calendar: int = 0
+) -> np.ndarray:
     """The feature rows of every window for one forecast step (see the module docstring)."""
-    parts = [np.asarray(x, dtype=np.float64).reshape(len(x), -1)]
+    x = np.asarray(x, dtype=np.float64)
+    features = x.shape[2] - n_calendar
+    parts = [x[:, :, :features].reshape(len(x), -1), x[:, -1, features:]]
     if future is not None and future.shape[2]:
         parts.append(np.asarray(future[:, step, :], dtype=np.float64))
     if with_step:
@@ -41,9 +47,9 @@ def booster_rows(x: np.ndarray, future: np.ndarray | None, step: int, with_step:
     return np.concatenate(parts, axis=1)
 
 
-def step_feature_rows(x: np.ndarray, future: np.ndarray | None, output_steps: int) -> np.ndarray:
+def step_feature_rows(x: np.ndarray, future: np.ndarray | None, output_steps: int, n_calendar: int = 0) -> np.ndarray:
     """All steps' rows, sample-major: row i * output_steps + k is window i at step k."""
-    per_step = [booster_rows(x, future, k, True) for k in range(output_steps)]
+    per_step = [booster_rows(x, future, k, True, n_calendar) for k in range(output_steps)]
     return np.stack(per_step, axis=1).reshape(len(x) * output_steps, -1)
 
 
@@ -61,11 +67,13 @@ class LightGbmForecaster:
         output_steps: int,
         n_outputs: int,
         n_future: int,
+        n_calendar: int = 0,
     ):
         self.strategy = strategy
         self.boosters = boosters
         self.input_steps, self.n_inputs = input_steps, n_inputs
         self.output_steps, self.n_outputs, self.n_future = output_steps, n_outputs, n_future
+        self.n_calendar = n_calendar
 
     def predict(self, x: np.ndarray, future: np.ndarray | None = None, history=None) -> np.ndarray:
         """Scaled output windows (n, output_steps, n_outputs), float32. Raises ValueError
@@ -81,11 +89,11 @@ class LightGbmForecaster:
             return result
         if self.strategy == "direct":
             for k in range(self.output_steps):
-                rows = booster_rows(x, future, k, False)
+                rows = booster_rows(x, future, k, False, self.n_calendar)
                 for j in range(self.n_outputs):
                     result[:, k, j] = self.boosters[k * self.n_outputs + j].predict(rows)
         else:
-            rows = step_feature_rows(x, future, self.output_steps)
+            rows = step_feature_rows(x, future, self.output_steps, self.n_calendar)
             for j in range(self.n_outputs):
                 result[:, :, j] = self.boosters[j].predict(rows).reshape(len(x), self.output_steps)
         return result
@@ -104,7 +112,7 @@ def fit_lightgbm(
     out evenly among the boosters still to fit; each stops at its share."""
     n, input_steps, n_inputs = data.x_train.shape
     _, output_steps, n_outputs = data.y_train.shape
-    n_future = data.n_future
+    n_future, n_calendar = data.n_future, data.n_calendar
     params = {
         "objective": "regression",
         "learning_rate": spec.learning_rate,
@@ -119,13 +127,13 @@ def fit_lightgbm(
     jobs = []  # (train rows, train target, validation rows, validation target)
     if spec.strategy == "direct":
         for k in range(output_steps):
-            rows = booster_rows(data.x_train, data.future_train, k, False)
-            val_rows = booster_rows(data.x_val, data.future_val, k, False)
+            rows = booster_rows(data.x_train, data.future_train, k, False, n_calendar)
+            val_rows = booster_rows(data.x_val, data.future_val, k, False, n_calendar)
             for j in range(n_outputs):
                 jobs.append((rows, data.y_train[:, k, j], val_rows, data.y_val[:, k, j]))
     else:
-        rows = step_feature_rows(data.x_train, data.future_train, output_steps)
-        val_rows = step_feature_rows(data.x_val, data.future_val, output_steps)
+        rows = step_feature_rows(data.x_train, data.future_train, output_steps, n_calendar)
+        val_rows = step_feature_rows(data.x_val, data.future_val, output_steps, n_calendar)
         for j in range(n_outputs):
             jobs.append((rows, data.y_train[:, :, j].reshape(-1), val_rows, data.y_val[:, :, j].reshape(-1)))
     boosters = []
@@ -135,7 +143,9 @@ def fit_lightgbm(
             now = time.monotonic()
             share = now + max(0.0, deadline - now) / (len(jobs) - index)
         boosters.append(_fit_one(params, spec, rows, target, val_rows, val_target, should_stop, share))
-    return LightGbmForecaster(spec.strategy, boosters, input_steps, n_inputs, output_steps, n_outputs, n_future)
+    return LightGbmForecaster(
+        spec.strategy, boosters, input_steps, n_inputs, output_steps, n_outputs, n_future, n_calendar
+    )
 
 
 def _fit_one(params, spec: LightGbmSpec, rows, target, val_rows, val_target, should_stop, deadline):
@@ -175,6 +185,7 @@ def to_bytes(model: LightGbmForecaster) -> bytes:
             "input_shape": [model.input_steps, model.n_inputs],
             "output_shape": [model.output_steps, model.n_outputs],
             "n_future": model.n_future,
+            "n_calendar": model.n_calendar,
             "models": [booster.model_to_string() for booster in model.boosters],
         }
     ).encode()
@@ -190,7 +201,14 @@ def from_bytes(artifact: bytes) -> LightGbmForecaster:
         input_steps, n_inputs = document["input_shape"]
         output_steps, n_outputs = document["output_shape"]
         return LightGbmForecaster(
-            document["strategy"], boosters, input_steps, n_inputs, output_steps, n_outputs, document["n_future"]
+            document["strategy"],
+            boosters,
+            input_steps,
+            n_inputs,
+            output_steps,
+            n_outputs,
+            document["n_future"],
+            document.get("n_calendar", 0),
         )
     except (KeyError, TypeError, UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"not a tsforge LightGBM artifact: {error}") from error

@@ -91,6 +91,9 @@ class TrainingData:
     history: TargetHistory | None = None
     train_references: np.ndarray | None = None
     val_references: np.ndarray | None = None
+    # How many of x's last columns are calendar columns (the same at every input step
+    # but for their phase): tree models read them at the last input step only.
+    n_calendar: int = 0
 
     def __post_init__(self):
         self.x_train = _windows("x_train", self.x_train)
@@ -111,6 +114,8 @@ class TrainingData:
                 )
         if self.future_val.shape[2] != self.future_train.shape[2]:
             raise ValueError("future_val and future_train have different feature counts")
+        if not 0 <= self.n_calendar < self.x_train.shape[2]:
+            raise ValueError(f"n_calendar {self.n_calendar} must leave at least one input column")
 
     @property
     def input_steps(self) -> int:

@@ -213,6 +213,20 @@ def test_ensemble_weights_are_convex_and_favour_the_better_member():
     assert np.allclose(ensemble.fit_weights(np.stack([good, other]), actual[:0]), 0.5)
 
 
+def test_cross_fitted_validation_forecasts_are_out_of_sample():
+    rng = np.random.default_rng(2)
+    actual = rng.normal(0, 1, (100, 2, 1))
+    # Member 0 is good on the first half only, member 1 on the second only: in-sample
+    # weights look fine, each half's weights are wrong for the other half.
+    first = np.concatenate([actual[:50], rng.normal(0, 1, (50, 2, 1))])
+    second = np.concatenate([rng.normal(0, 1, (50, 2, 1)), actual[50:]])
+    members = np.stack([first, second])
+    in_sample = ensemble.combine(members, ensemble.fit_weights(members, actual))
+    honest = ensemble.cross_fitted(members, actual)
+    assert honest.shape == actual.shape
+    assert np.abs(honest - actual).mean() > 1.5 * np.abs(in_sample - actual).mean()
+
+
 def test_ensemble_artifact_reads_its_members_and_weights():
     data = rich_data()
     member = train_model(_model(LightGbmSpec(n_estimators=5, min_child_samples=5)), data, NullReporter())
