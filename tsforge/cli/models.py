@@ -21,6 +21,8 @@ FORMATS = {
     "keras": common_pb2.ARTIFACT_FORMAT_KERAS,
     "h5": common_pb2.ARTIFACT_FORMAT_H5,
     "joblib": common_pb2.ARTIFACT_FORMAT_JOBLIB,
+    "lightgbm": common_pb2.ARTIFACT_FORMAT_LIGHTGBM,
+    "ensemble": common_pb2.ARTIFACT_FORMAT_ENSEMBLE,
 }
 
 
