@@ -8,7 +8,8 @@ SITE = $(shell $(PY) -c 'import sysconfig; print(sysconfig.get_paths()["purelib"
 PROTO_PACKAGES := common upload training evaluation models
 GENERATED := $(foreach p,$(PROTO_PACKAGES),tsforge/$(p)/v1)
 
-.PHONY: up test setup gen gen-check gen-es lint proto-deps descriptors bench clean
+.PHONY: up test test-unit setup gen gen-check gen-es lint breaking proto-deps edge-config edge-check docs-assets bench \
+  clean web web-gen web-test web-e2e web-screenshots web-bench
 
 ## Start the whole platform on its embedded defaults and show it working.
 up: setup
@@ -18,8 +19,15 @@ up: setup
 test: setup
 	$(PY) -m pytest
 
-## Create the virtual environment, install everything, generate code from the protos.
-setup: $(VENV)/.installed node_modules/.installed gen gen-es
+## The fast tier: unit tests beside the code (no PostgreSQL, no S3, no Node, no browser).
+test-unit: $(VENV)/.installed
+	$(PY) -m pytest tsforge services tests/core/test_config_and_auth.py tests/core/test_secrets.py \
+	  tests/core/test_names_pages_lru.py
+
+## Create the virtual environment and install everything. The generated Python is
+## committed (`make gen` rewrites it, `make gen-check` proves it fresh); the JavaScript
+## clients the browser tests use and the docs page's assets are laid out here.
+setup: $(VENV)/.installed node_modules/.installed gen-es docs-assets web
 
 $(VENV)/.installed: pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,24 +56,80 @@ gen-check: gen
 	git diff --exit-code --stat -- $(GENERATED) || { echo "generated code is stale: run 'make gen' and commit"; exit 1; }
 	test -z "$$(git status --porcelain -- $(GENERATED))" || { git status --porcelain -- $(GENERATED); echo "generated code is not committed"; exit 1; }
 
-## Build the descriptor set Envoy's gRPC-JSON transcoder reads, and the Envoy Gateway
-## patch that inlines it. Both are committed; tests/deploy fail when they are stale.
-descriptors: proto-deps node_modules/.installed
-	$(BUF) build --path protos/tsforge --as-file-descriptor-set --exclude-source-info -o deploy/envoy/tsforge.pb
-	$(PY) deploy/render_transcoder_policy.py
+## Every committed edge file from protos/: the descriptor set Envoy's transcoder reads
+## (buf), then deploy/envoy/envoy.yaml, the Envoy Gateway patch policy and the OpenAPI
+## description (gateway/render.py). All are committed; the tests fail when one is stale.
+edge-config: proto-deps node_modules/.installed
+	$(BUF) build --path protos/tsforge --path .build/proto-deps/google/rpc/error_details.proto \
+	  --path .build/proto-deps/google/rpc/status.proto --as-file-descriptor-set --exclude-source-info \
+	  -o deploy/envoy/tsforge.pb
+	$(PY) -m gateway.render
+
+## Fail when a committed edge file is stale or Envoy refuses a rendered configuration.
+edge-check: $(VENV)/.installed
+	$(PY) -m gateway.render --check
+	$(PY) -m gateway.validate
+
+## Swagger UI for the edge's /docs/ page, from npm's swagger-ui-dist (never a CDN).
+docs-assets: node_modules/.installed
+	mkdir -p gateway/docs/vendor
+	cp node_modules/swagger-ui-dist/swagger-ui-bundle.js node_modules/swagger-ui-dist/swagger-ui.css gateway/docs/vendor/
 
 ## JavaScript for the gateway's grpc-web client tests (protoc-gen-es from node_modules,
 ## offline) into .build/es/; never committed. The tests regenerate it too.
 gen-es: proto-deps node_modules/.installed
 	$(BUF) generate --template tests/gateway/js/buf.gen.yaml --path protos/tsforge
 
-## buf lint (STANDARD) over protos/.
+## Every static check: ruff (lint and format), the import contracts, buf lint.
 lint: proto-deps node_modules/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 	$(BUF) lint
+
+## buf breaking (FILE rules): protos/ against those of BREAKING_AGAINST (default: the
+## previous commit), built from `git archive` so the working tree is not touched.
+BREAKING_AGAINST ?= HEAD~1
+breaking: proto-deps node_modules/.installed
+	rm -rf .build/against && mkdir -p .build/against/.build
+	git archive $(BREAKING_AGAINST) protos buf.yaml | tar -x -C .build/against
+	cp -r .build/proto-deps .build/against/.build/
+	cd .build/against && ../../$(BUF) build --path protos/tsforge -o ../against.binpb
+	$(BUF) build --path protos/tsforge -o .build/now.binpb
+	$(BUF) breaking .build/now.binpb --against .build/against.binpb --config '{"version":"v2","breaking":{"use":["FILE"]}}'
 
 ## Benchmarks (numbers go to the README).
 bench: setup
 	$(PY) -m bench
 
+## The web console (web/): its own npm packages, clients generated from protos/ into
+## web/src/gen (ignored), type-checked and built by vite into web/dist, which the edge serves.
+WEB_NPM := web/node_modules/.installed
+$(WEB_NPM): web/package.json web/package-lock.json
+	cd web && npm ci --no-fund --no-audit --loglevel=error
+	touch $@
+
+web-gen: proto-deps $(WEB_NPM)
+	cd web && npm run --silent gen
+
+web: web-gen
+	cd web && npm run --silent build
+
+## vitest: the console's client logic (chunking and resume, event replay, form mapping).
+web-test: web-gen
+	cd web && npx vitest run
+
+## The console end to end in headless Chromium against the whole platform (tests/web).
+web-e2e: web
+	$(PY) -m pytest -q tests/web
+
+## Screenshots of every page, from the end-to-end run, into docs/screenshots/.
+web-screenshots: web
+	TSFORGE_SCREENSHOTS=$(CURDIR)/docs/screenshots $(PY) -m pytest -q tests/web -k workflow
+
+## Browser upload of a 256 MiB file against `tsforge upload`, with the tab's memory.
+web-bench: web
+	$(PY) -m tests.web.bench_console
+
 clean:
-	rm -rf .build $(VENV) node_modules
+	rm -rf .build $(VENV) node_modules web/node_modules web/dist web/src/gen

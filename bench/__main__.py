@@ -2,7 +2,7 @@
 
     python -m bench                 # full sizes, a few minutes on 2 cores
     python -m bench --quick         # small sizes, a smoke run
-    python -m bench --only upload   # or rss, profiling, gateway, windowing, training, evaluation, models
+    python -m bench --only upload   # or rss, profiling, gateway, streams, windowing, training, evaluation, models
                                     # (--only may be repeated)
     python -m bench --only forecast # forecast quality: the automatic preset on three series
                                     # against baselines and peers (about 30 minutes; not in the default set)
@@ -21,7 +21,16 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import evaluation_metrics, evaluation_plots, forecast_quality, gateway, profiling, training, windowing
+from bench import (
+    evaluation_metrics,
+    evaluation_plots,
+    forecast_quality,
+    gateway,
+    profiling,
+    streams,
+    training,
+    windowing,
+)
 from bench import models as models_bench
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
@@ -32,7 +41,18 @@ RSS_GROWTH_GOAL_MIB = 100
 PROFILE_GOAL_MB_S = 50
 PLATFORM_OVERHEAD_GOAL = 1.15
 EVENT_LATENCY_GOAL_MS = 100
-BENCHMARKS = ("upload", "rss", "profiling", "gateway", "windowing", "training", "evaluation", "models", "forecast")
+BENCHMARKS = (
+    "upload",
+    "rss",
+    "profiling",
+    "gateway",
+    "streams",
+    "windowing",
+    "training",
+    "evaluation",
+    "models",
+    "forecast",
+)
 DEFAULT_BENCHMARKS = tuple(b for b in BENCHMARKS if b != "forecast")
 # From the issue, measured on this kind of machine; printed for scale, not measured here.
 MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
@@ -116,6 +136,9 @@ def main(argv: list[str] | None = None) -> int:
             rows.append(_profiling_row(profile_rows, profiling.run(profile_rows)))
         if "gateway" in only:
             rows += [Row(**row) for row in gateway.run(quick)]
+        if "streams" in only:
+            _progress("unary latency with 0, 100 and 1,000 open streams")
+            rows += [Row(**row) for row in streams.run(quick)]
         if "windowing" in only:
             _progress(f"windowing, {window_rows} rows")
             rows += [_windowing_row(result) for result in windowing.run(window_rows)]

@@ -41,7 +41,7 @@ def run(quick: bool = False) -> list[dict]:
     features = [f"output_{f}" for f in range(OUTPUTS)]
     tables_seconds = _best(
         lambda: evaluate_split(
-            actual, models, features, 15, history=history, train_mean=means, mase_scales=scales, season_steps=96
+            actual, models, features, 15, history=history, train_mean=means, mase_scales=scales, seasons=(96,)
         ),
         repeats=1,
     )

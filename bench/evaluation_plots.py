@@ -39,10 +39,18 @@ def run(quick: bool = False) -> list[dict]:
         )
         for name in forecasts
     }
-    violin = charts.residual_histogram(
-        {"x": generator.normal(size=1000)}, title="violin stand-in", xlabel="x", size=PlotSize(600, 400, 100)
+    violin = charts.to_png(
+        charts.residual_histogram(
+            {"x": generator.normal(size=1000)}, title="violin stand-in", xlabel="x", size=PlotSize(500, 350, 100)
+        )
     )
-    renders = {
+    baselines = {
+        "baseline: naive": actual[::-1],
+        "baseline: seasonal naive": actual[::-1] + 1,
+        "baseline: training mean": actual * 0 + 500,
+    }
+    # Each render is drawn and encoded: the chart functions return Figures.
+    figures = {
         f"prediction vs actual ({samples:,} points × {MODELS} models)": lambda: charts.prediction_vs_actual(
             times, actual[:, 0], {k: v[:, 0] for k, v in forecasts.items()}, title="load", ylabel="MW", size=size
         ),
@@ -50,24 +58,20 @@ def run(quick: bool = False) -> list[dict]:
             {k: (actual - v).ravel() for k, v in forecasts.items()}, title="residuals", xlabel="MW", size=size
         ),
         f"error per step ({STEPS} steps × {MODELS} models + 3 baselines)": lambda: charts.error_per_step(
-            {
-                k: list(np.abs(actual - v).mean(axis=0))
-                for k, v in {
-                    **forecasts,
-                    "baseline naive": actual[::-1],
-                    "baseline seasonal naive": actual[::-1] + 1,
-                    "baseline training mean": actual * 0 + 500,
-                }.items()
-            },
+            {k: list(np.abs(actual - v).mean(axis=0)) for k, v in forecasts.items()},
+            {k: list(np.abs(actual - v).mean(axis=0)) for k, v in baselines.items()},
             title="RMSE per step",
             ylabel="RMSE",
             size=size,
         ),
-        f"loss curves ({MODELS} models × {EPOCHS} epochs)": lambda: charts.loss_curves(histories, size=size),
+        f"loss curves ({MODELS} models × {EPOCHS} epochs)": lambda: charts.loss_curves(
+            histories, title="loss per epoch", size=size
+        ),
         f"dataset violins ({VIOLINS} stored PNGs in a grid)": lambda: charts.image_grid(
-            [(f"feature {i}", violin) for i in range(VIOLINS)], size=size
+            [violin] * VIOLINS, title="dataset", size=size
         ),
     }
+    renders = {name: (lambda draw=draw: charts.to_png(draw())) for name, draw in figures.items()}
     results = []
     for name, render in renders.items():
         best = float("inf")

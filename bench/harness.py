@@ -20,9 +20,9 @@ import psycopg
 
 from tests.moto_server import start_moto, stop_process
 from tsforge.core.auth import issue_token
+from tsforge.core.channels import client_channel
 from tsforge.core.config import load_config
 from tsforge.core.db import Database
-from tsforge.core.server import client_channel
 from tsforge.core.storage import LocalObjectStore, ObjectStore, S3ObjectStore
 from tsforge.training.v1 import training_service_pb2_grpc as training_grpc
 from tsforge.upload.v1 import upload_service_pb2_grpc as upload_grpc

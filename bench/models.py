@@ -19,7 +19,7 @@ import numpy as np
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from bench.harness import temporary_database
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 
 QUICK = {
     "cold": 3,
@@ -64,10 +64,8 @@ def _yes(ok: bool) -> str:
 def run(quick: bool) -> list[dict]:
     """Every models benchmark; rows with bench.__main__.Row's fields."""
     from services.models.server import ModelsServer
-    from tests.evaluation.conftest import running_evaluation_stack
-    from tests.models.conftest import LINEAR
-    from tests.models.helpers import register
-    from tests.platform_fixtures import make_config, new_tenant
+    from tests.models.helpers import LINEAR, register
+    from tests.plugin import make_config, new_tenant, running_evaluation_stack
     from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
     from tsforge.core.db import Database
     from tsforge.core.storage import LocalObjectStore
@@ -402,7 +400,7 @@ def _registrations_in_own_process(
     deployed: its work then does not share this process's GIL with the other services
     and the clients (which stay here)."""
     from bench.harness import StoreSpec, service_process
-    from tests.platform_fixtures import JWT_SECRET
+    from tests.plugin import JWT_SECRET
     from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
 
     spec = StoreSpec(local_root=folder / "objects")

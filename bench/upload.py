@@ -36,7 +36,7 @@ from bench.csv_data import CHUNK_BYTES, csv_chunks, csv_size, write_csv
 from bench.harness import StoreSpec, service_process, tenant_metadata
 from tsforge.cli.files import CHUNK_BYTES as CLI_CHUNK_BYTES
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.core.storage import ObjectStore
 from tsforge.tabular.profiling import profile_csv
 from tsforge.upload.v1 import upload_service_pb2 as pb

@@ -10,13 +10,18 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.request
+from pathlib import Path
 
 import jwt
+import psutil
 from click.testing import CliRunner
 
-from tests.platform_fixtures import JWT_SECRET, running_upload_service
+from tests.plugin import JWT_SECRET, running_upload_service
 from tests.upload.helpers import csv_bytes
 from tsforge.cli.main import cli
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _env(service, tenant) -> dict[str, str]:
@@ -66,13 +71,14 @@ def test_token_names_the_tenant():
 
 def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_path):
     """The README's first command: no database URL, no S3, just a data directory."""
-    port = _free_port()
+    port, gateway_port = _free_port(), _free_port()
     env = {
         **os.environ,
         "TSFORGE_DATA_DIR": str(tmp_path / "data"),
         "TSFORGE_UPLOAD_PORT": str(port),
         "TSFORGE_TRAINING_PORT": str(_free_port()),
-        "TSFORGE_GATEWAY_PORT": str(_free_port()),
+        "TSFORGE_GATEWAY_PORT": str(gateway_port),
+        "TSFORGE_GATEWAY_ADMIN_PORT": str(_free_port()),
     }
     for key in ("TSFORGE_DATABASE_URL", "TSFORGE_S3_ENDPOINT", "TSFORGE_UPLOAD_ADDRESS", "TSFORGE_TRAINING_ADDRESS"):
         env.pop(key, None)
@@ -97,6 +103,11 @@ def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_
         assert "press Ctrl-C" in text, text
         assert f"upload     grpc://127.0.0.1:{port}" in text
         assert "1344 rows from 2000-06-05T00:00:00Z" in text and "load_mw" in text
+        # The edge (Envoy) answered before the address was printed.
+        assert f"gateway    http://127.0.0.1:{gateway_port}" in text
+        opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+        with opener.open(f"http://127.0.0.1:{gateway_port}/healthz", timeout=10) as health:
+            assert health.read() == b"ok\n"
         process.send_signal(signal.SIGINT)
         assert process.wait(timeout=60) == 0
     finally:
@@ -113,11 +124,62 @@ def _free_port() -> int:
 
 
 def _postgres_running(pgdata) -> bool:
+    """Whether any process still has the data directory open (a postmaster or a backend)."""
+    for process in psutil.process_iter(["cmdline"]):
+        if str(pgdata) in " ".join(process.info["cmdline"] or ()):
+            return True
     return (pgdata / "postmaster.pid").exists()
+
+
+def _start_up(env: dict, *args: str) -> tuple[subprocess.Popen, str]:
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tsforge.cli", "up", *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    output, deadline = [], time.monotonic() + 120
+    while time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        output.append(line)
+        if "press Ctrl-C" in line:
+            break
+    return process, "".join(output)
+
+
+def test_up_stops_its_embedded_postgres_on_sigterm_even_after_a_crashed_run(tmp_path):
+    env = {**os.environ, "TSFORGE_DATA_DIR": str(tmp_path / "data"), "TSFORGE_UPLOAD_PORT": str(_free_port())}
+    for key in ("TSFORGE_DATABASE_URL", "TSFORGE_S3_ENDPOINT", "TSFORGE_UPLOAD_ADDRESS"):
+        env.pop(key, None)
+    pgdata = tmp_path / "data" / "postgres"
+    crashed, text = _start_up(env, "--only", "upload")
+    try:
+        assert "press Ctrl-C" in text, text
+        crashed.kill()  # no clean-up at all: its PostgreSQL is left running
+        crashed.wait()
+        assert _postgres_running(pgdata)
+        again, text = _start_up(env, "--only", "upload")  # adopts the running server
+        assert "press Ctrl-C" in text, text
+        again.send_signal(signal.SIGTERM)
+        assert again.wait(timeout=60) == 0
+        assert not _postgres_running(pgdata)
+    finally:
+        for process in (crashed, locals().get("again")):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+        for process in psutil.process_iter(["cmdline"]):  # never leave a server behind
+            if str(pgdata) in " ".join(process.info["cmdline"] or ()):
+                process.kill()
 
 
 def test_migrate_brings_every_service_schema_up_to_date(database_url):
     result = CliRunner().invoke(cli, ["migrate"], env={"TSFORGE_DATABASE_URL": database_url})
     assert result.exit_code == 0, result.output
     for service in ("upload", "training", "evaluation", "models"):
-        assert f"{service} schema at version 0001" in result.output
+        # The newest revision file of the service (0001_initial.py, 0002_....py, ...).
+        newest = max(path.name[:4] for path in (ROOT / "services" / service / "migrations" / "versions").glob("0*.py"))
+        assert f"{service} schema at version {newest}" in result.output

@@ -9,8 +9,12 @@ reach that far back. The forecasts keep those NaNs (the tables leave such pairs 
 from __future__ import annotations
 
 import enum
+from dataclasses import dataclass
 
 import numpy as np
+
+MINUTES_PER_DAY = 24 * 60
+MINUTES_PER_WEEK = 7 * MINUTES_PER_DAY
 
 
 class Baseline(enum.IntEnum):
@@ -19,6 +23,53 @@ class Baseline(enum.IntEnum):
     NAIVE = 1
     SEASONAL_NAIVE = 2
     TRAINING_MEAN = 3
+
+
+@dataclass(frozen=True, order=True, slots=True)
+class BaselineKey:
+    """One baseline forecast of an evaluation: SEASONAL_NAIVE with its season m (> 1),
+    the others with season 0. Ordered as tables list them: naive, seasonal naive by
+    ascending season, training mean."""
+
+    baseline: Baseline
+    season_steps: int = 0
+
+    def label(self, step_minutes: float) -> str:
+        """For people: "naive", "seasonal naive (1 week = 336 steps)", "training mean".
+        step_minutes is the width of one forecast step (of the first output feature)."""
+        if self.baseline is not Baseline.SEASONAL_NAIVE:
+            return self.baseline.name.lower().replace("_", " ")
+        return f"seasonal naive ({season_label(self.season_steps, step_minutes)})"
+
+
+def naive_key() -> BaselineKey:
+    return BaselineKey(Baseline.NAIVE)
+
+
+def seasonal_key(season_steps: int) -> BaselineKey:
+    """SEASONAL_NAIVE with season m; m = 1 is the naive forecast and gets its key."""
+    return naive_key() if season_steps == 1 else BaselineKey(Baseline.SEASONAL_NAIVE, season_steps)
+
+
+def training_mean_key() -> BaselineKey:
+    return BaselineKey(Baseline.TRAINING_MEAN)
+
+
+def season_label(season_steps: int, step_minutes: float) -> str:
+    """ "1 week = 336 steps", "2 days = 96 steps", "12 h = 24 steps", or "7 steps" when
+    the season is not a whole number of hours (or the step width is unknown)."""
+    minutes = season_steps * step_minutes
+    steps = f"{season_steps} steps"
+    for unit, singular, plural in (
+        (MINUTES_PER_WEEK, "week", "weeks"),
+        (MINUTES_PER_DAY, "day", "days"),
+        (60, "h", "h"),
+    ):
+        count = minutes / unit if minutes > 0 else 0.0
+        if count >= 1 and abs(count - round(count)) < 1e-9:
+            whole = round(count)
+            return f"{whole} {singular if whole == 1 else plural} = {steps}"
+    return steps
 
 
 def naive_forecast(history: np.ndarray, output_steps: int) -> np.ndarray:

@@ -7,25 +7,31 @@ process died leaves a COMPUTING row that goes stale and is taken over.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-import json
 import logging
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
+
+from google.protobuf import json_format
 
 from services.evaluation import repository as repo
 from services.evaluation.compute import (
-    EVALUATED_SPLITS,
-    MAX_SEASON_STEPS,
     compute_evaluation,
-    resolve_season,
+    plan_baselines,
 )
-from services.evaluation.messages import table_csv
+from services.evaluation.messages import baseline_message, comparison_message, table_csv
+from services.evaluation.metrics import Metric
 from services.evaluation.predictions import TrainingSource
+from services.evaluation.requests import (
+    RequestedOptions,
+    checked,
+    keep,
+    selection,
+    table_page_size,
+    validate_create,
+)
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import Database
 from tsforge.core.errors import (
@@ -35,8 +41,8 @@ from tsforge.core.errors import (
     NotFound,
 )
 from tsforge.core.names import parse_name
-from tsforge.core.pagination import decode_token, page_size, paginate
-from tsforge.core.timestamps import timestamp
+from tsforge.core.pagination import decode_offset, decode_token, encode_offset, page_size, paginate
+from tsforge.core.timestamps import timestamp, utc_now
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -46,26 +52,9 @@ COLLECTION = "evaluations"
 WAIT_SECONDS = 120.0  # how long a second request waits for another's computation
 STALE_AFTER = timedelta(minutes=10)  # a COMPUTING row untouched this long lost its computer
 POLL_SECONDS = 0.2
-DEFAULT_TABLE_PAGE = 1000
-MAX_TABLE_PAGE = 10_000
 EXPORT_CHUNK_BYTES = 1 << 20
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
-
-
-@dataclass(frozen=True)
-class TableSelection:
-    """A validated MetricTableSelector."""
-
-    kind: int
-    split: int
-    units: int
-    rank_metric: int
-    models: frozenset[str]
-    features: frozenset[str]
-    exclude_baselines: bool
+# 2: every implied season a baseline, the strongest named (1: one season, none named).
+METHOD_VERSION = 2
 
 
 class Evaluations:
@@ -81,25 +70,31 @@ class Evaluations:
         Raises InvalidArgument, NotFound (the run or model, also another tenant's),
         FailedPrecondition (the run or model is not SUCCEEDED), Unavailable.
         """
-        run_id, model, season, infer = _validate_create(request)
+        run_id, model, options = validate_create(request)
+        identity = {
+            "tenant": tenant,
+            "run_id": run_id,
+            "model": model,
+            "season_steps": options.season_steps,
+            "infer_season": options.infer_season,
+            "seasons": list(options.seasons),
+            "baseline_metric": options.baseline_metric,
+            "method_version": METHOD_VERSION,
+        }
         deadline = time.monotonic() + WAIT_SECONDS
         while True:
             with self._db.transaction() as session:
-                row = repo.find(session, tenant, run_id, model, season, infer)
+                row = repo.find(session, identity)
             if row is None:
                 models, dataset = self._evaluable(tenant, run_id, model)
                 evaluation_id = uuid.uuid4().hex
-                stamp = now()
+                stamp = utc_now()
                 with self._db.transaction() as session:
                     claimed = repo.insert_if_absent(
                         session,
                         {
+                            **identity,
                             "id": evaluation_id,
-                            "tenant": tenant,
-                            "run_id": run_id,
-                            "model": model,
-                            "season_steps": season,
-                            "infer_season": infer,
                             "state": er.EVALUATION_STATE_COMPUTING,
                             "failure_reason": "",
                             "document": {},
@@ -108,17 +103,17 @@ class Evaluations:
                         },
                     )
                 if claimed:
-                    return self._compute(tenant, evaluation_id, models, resolve_season(season, infer, dataset))
+                    return self._compute(tenant, evaluation_id, models, options, dataset)
                 continue  # someone else inserted it first: wait for theirs
             if row.state != er.EVALUATION_STATE_COMPUTING:
                 return self._message(row)
-            if now() - row.update_time > STALE_AFTER:
+            if utc_now() - row.update_time > STALE_AFTER:
                 with self._db.transaction() as session:
-                    claimed = repo.claim_stale(session, row.id, row.update_time, now())
+                    claimed = repo.claim_stale(session, row.id, row.update_time, utc_now())
                 if claimed:
                     log.warning("taking over stale evaluation %s", row.id)
                     models, dataset = self._evaluable(tenant, run_id, model)
-                    return self._compute(tenant, row.id, models, resolve_season(season, infer, dataset))
+                    return self._compute(tenant, row.id, models, options, dataset)
             if time.monotonic() > deadline:
                 return self._message(row)
             time.sleep(POLL_SECONDS)
@@ -139,10 +134,19 @@ class Evaluations:
             raise FailedPrecondition(f"{model} is {tr.ModelState.Name(state)}, not SUCCEEDED", model)
         return models, self._training.get_dataset(tenant, run.dataset)
 
-    def _compute(self, tenant: str, evaluation_id: str, models: list[tr.ModelResult], season: int) -> er.Evaluation:
+    def _compute(
+        self,
+        tenant: str,
+        evaluation_id: str,
+        models: list[tr.ModelResult],
+        options: RequestedOptions,
+        dataset: tr.Dataset,
+    ) -> er.Evaluation:
         started = time.perf_counter()
+        plan = plan_baselines(options.season_steps, options.seasons, Metric(options.baseline_metric), dataset)
+        season = plan.mase_season or 1
         try:
-            computed = compute_evaluation(self._training, tenant, models, season)
+            computed = compute_evaluation(self._training, tenant, models, plan)
         except ValueError as error:
             # The stored predictions cannot be scored together: a lasting fact, stored.
             with self._db.transaction() as session:
@@ -153,7 +157,7 @@ class Evaluations:
                     str(error),
                     {"models": [m.name for m in models], "features": [], "season_steps": season},
                     [],
-                    now(),
+                    utc_now(),
                 )
                 return self._message(repo.get(session, tenant, evaluation_id))
         except BaseException:
@@ -165,13 +169,25 @@ class Evaluations:
             "models": list(computed.models),
             "features": list(computed.features),
             "season_steps": computed.season_steps,
+            "baselines": [_as_dict(baseline_message(key, plan.step_minutes)) for key in computed.baselines],
+            "baseline_comparison": _as_dict(
+                comparison_message(computed.comparison, computed.comparison_units, plan.step_minutes)
+            ),
         }
         with self._db.transaction() as session:
-            repo.finish(session, evaluation_id, er.EVALUATION_STATE_READY, "", document, list(computed.tables), now())
+            repo.finish(
+                session, evaluation_id, er.EVALUATION_STATE_READY, "", document, list(computed.tables), utc_now()
+            )
             row = repo.get(session, tenant, evaluation_id)
             message = self._message(row, session)
+        comparison = computed.comparison
         log.info(
-            "evaluated %d models of run %s in %.2f s", len(computed.models), row.run_id, time.perf_counter() - started
+            "evaluated %d models of run %s in %.2f s; strongest baseline %s, beaten by %d",
+            len(computed.models),
+            row.run_id,
+            time.perf_counter() - started,
+            comparison.best_baseline.label(plan.step_minutes) if comparison.best_baseline else "none",
+            len(comparison.models_beating),
         )
         return message
 
@@ -189,9 +205,9 @@ class Evaluations:
         Raises InvalidArgument naming every bad field.
         """
         violations: list[FieldViolation] = []
-        limit = _checked(violations, lambda: page_size(requested_page_size))
-        after = _checked(violations, lambda: decode_token(page_token))
-        run_id = _checked(violations, lambda: parse_name(run, "runs", "run")) if run else ""
+        limit = checked(violations, lambda: page_size(requested_page_size))
+        after = checked(violations, lambda: decode_token(page_token))
+        run_id = checked(violations, lambda: parse_name(run, "runs", "run")) if run else ""
         if violations:
             raise InvalidArgument(violations)
         with self._db.transaction() as session:
@@ -207,15 +223,20 @@ class Evaluations:
         InvalidArgument, NotFound, FailedPrecondition (not READY).
         """
         violations: list[FieldViolation] = []
-        limit = _checked(violations, lambda: _table_page_size(requested_page_size))
-        offset = _checked(violations, lambda: _decode_offset(page_token))
+        limit = checked(violations, lambda: table_page_size(requested_page_size))
+        offset = checked(violations, lambda: decode_offset(page_token))
         table = self._table(tenant, name, selector, violations)
         rows = table.rows[offset : offset + limit]
         page = er.MetricTable(
-            kind=table.kind, split=table.split, units=table.units, rank_metric=table.rank_metric, rows=rows
+            kind=table.kind,
+            split=table.split,
+            units=table.units,
+            rank_metric=table.rank_metric,
+            rows=rows,
+            reference_baseline=table.reference_baseline if table.HasField("reference_baseline") else None,
         )
         more = offset + limit < len(table.rows)
-        return page, _encode_offset(offset + limit) if more else ""
+        return page, encode_offset(offset + limit) if more else ""
 
     def export_table(self, tenant: str, name: str, selector) -> tuple[common_pb2.DownloadHeader, Iterator[bytes]]:
         """A READY evaluation's table as CSV (messages.table_csv): its header and chunks of
@@ -254,19 +275,24 @@ class Evaluations:
             evaluation = self.get(tenant, name)
         except InvalidArgument as error:
             violations += error.violations
-        selection = _selection(selector, evaluation, violations)
+        chosen = selection(selector, evaluation, violations)
         if violations:
             raise InvalidArgument(violations)
         _require_ready(evaluation)
-        table = self.stored_table(evaluation, selection.kind, selection.split, selection.units, selection.rank_metric)
-        kept = [row for row in table.rows if _keep(row, selection)]
+        table = self.stored_table(evaluation, chosen.kind, chosen.split, chosen.units, chosen.rank_metric)
+        kept = [row for row in table.rows if keep(row, chosen)]
         del table.rows[:]
         table.rows.extend(kept)
         return table
 
     def _message(self, row: repo.EvaluationRow, session=None) -> er.Evaluation:
         document = row.document or {}
-        requested = er.EvaluationOptions(season_steps=row.season_steps, infer_season=row.infer_season)
+        requested = er.EvaluationOptions(
+            season_steps=row.season_steps,
+            infer_season=row.infer_season,
+            seasons=row.seasons or [],
+            baseline_metric=row.baseline_metric,
+        )
         if document.get("season_steps"):
             requested.season_steps = document["season_steps"]
         model = er.Evaluation(
@@ -279,7 +305,10 @@ class Evaluations:
             models=document.get("models", []),
             features=document.get("features", []),
             create_time=timestamp(row.create_time),
+            baselines=[json_format.ParseDict(b, er.BaselineForecast()) for b in document.get("baselines", [])],
         )
+        if "baseline_comparison" in document:
+            json_format.ParseDict(document["baseline_comparison"], model.baseline_comparison)
         if row.state == er.EVALUATION_STATE_READY:
             if session is None:
                 with self._db.transaction() as own:
@@ -289,114 +318,14 @@ class Evaluations:
         return model
 
 
-def _checked(violations: list[FieldViolation], check):
-    """check()'s value, or None with its violations added to `violations`."""
-    try:
-        return check()
-    except InvalidArgument as error:
-        violations += error.violations
-        return None
-
-
-def _table_page_size(requested: int) -> int:
-    if not 0 <= requested <= MAX_TABLE_PAGE:
-        raise InvalidArgument(FieldViolation("page_size", f"must be between 0 and {MAX_TABLE_PAGE}"))
-    return requested or DEFAULT_TABLE_PAGE
-
-
-def _encode_offset(offset: int) -> str:
-    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode().rstrip("=")
-
-
-def _decode_offset(token: str) -> int:
-    if not token:
-        return 0
-    try:
-        offset = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))["offset"]
-        if isinstance(offset, int) and offset >= 0:
-            return offset
-    except (ValueError, TypeError, KeyError):
-        pass
-    raise InvalidArgument(FieldViolation("page_token", "is not a token from a previous response"))
-
-
-def _selection(selector, evaluation: er.Evaluation | None, violations: list[FieldViolation]) -> TableSelection:
-    """The MetricTableSelector with defaults filled in; problems go to `violations`."""
-    field = "table."
-    if selector.kind == er.METRIC_TABLE_KIND_UNSPECIFIED or selector.kind not in er.MetricTableKind.values():
-        violations.append(
-            FieldViolation(field + "kind", "is required: OVERALL, PER_STEP, AGGREGATED, SKILL or RANKING")
-        )
-    split = selector.split or common_pb2.DATA_SPLIT_TEST
-    if split not in EVALUATED_SPLITS:
-        violations.append(FieldViolation(field + "split", "must be TEST or VALIDATION (unspecified: TEST)"))
-    units = selector.units or er.VALUE_UNITS_ORIGINAL
-    if units not in er.ValueUnits.values():
-        violations.append(FieldViolation(field + "units", "must be ORIGINAL or SCALED"))
-    rank_metric = 0
-    if selector.kind == er.METRIC_TABLE_KIND_RANKING:
-        rank_metric = selector.rank_metric or er.METRIC_RMSE
-        if rank_metric not in er.Metric.values():
-            violations.append(FieldViolation(field + "rank_metric", "is not a metric"))
-    if evaluation is not None:
-        unknown = sorted(set(selector.models) - set(evaluation.models))
-        if unknown:
-            violations.append(FieldViolation(field + "models", f"not evaluated here: {', '.join(unknown)}"))
-        unknown = sorted(set(selector.features) - set(evaluation.features))
-        if unknown:
-            violations.append(FieldViolation(field + "features", f"not output features here: {', '.join(unknown)}"))
-    return TableSelection(
-        selector.kind,
-        split,
-        units,
-        rank_metric,
-        frozenset(selector.models),
-        frozenset(selector.features),
-        selector.exclude_baselines,
-    )
-
-
-def _keep(row: er.MetricTableRow, selection: TableSelection) -> bool:
-    if row.baseline and not row.model:
-        if selection.exclude_baselines:
-            return False
-    elif selection.models and row.model not in selection.models:
-        return False
-    return not (selection.features and row.feature and row.feature not in selection.features)
-
-
 def _require_ready(evaluation: er.Evaluation) -> None:
     if evaluation.state != er.EVALUATION_STATE_READY:
         state = er.EvaluationState.Name(evaluation.state)
         raise FailedPrecondition(f"{evaluation.name} is {state}, not READY", evaluation.name)
 
 
-def _validate_create(request: er.Evaluation) -> tuple[str, str, int, bool]:
-    violations = []
-    run_id = ""
-    try:
-        run_id = parse_name(request.run, "runs", "evaluation.run")
-    except InvalidArgument as error:
-        violations += error.violations
-    model = request.model
-    if model:
-        parts = model.split("/")
-        if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models" or not parts[3]:
-            violations.append(
-                FieldViolation("evaluation.model", f"must be 'runs/{{run}}/models/{{model}}', got {model!r}")
-            )
-        elif run_id and parts[1] != run_id:
-            violations.append(FieldViolation("evaluation.model", f"must be a model of {request.run}"))
-    season = request.options.season_steps
-    if not 0 <= season <= MAX_SEASON_STEPS:
-        violations.append(
-            FieldViolation(
-                "evaluation.options.season_steps", f"must be between 0 and {MAX_SEASON_STEPS} (0: 1, or inferred)"
-            )
-        )
-    if violations:
-        raise InvalidArgument(violations)
-    return run_id, model, season, request.options.infer_season and season == 0
+def _as_dict(message) -> dict:
+    return json_format.MessageToDict(message, preserving_proto_field_name=True)
 
 
 def _found(row, name: str):

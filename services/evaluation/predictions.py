@@ -46,7 +46,10 @@ class OutputFeature:
 class SplitPredictions:
     """One model's rows of one split, ordered by reference time. Value arrays have shape
     (n, output_steps, n_features); history (n, history_steps, n_features), original units,
-    newest first, NaN where the data does not reach back, None when not asked for."""
+    newest first, NaN where the data does not reach back, None when not asked for.
+    Prediction intervals: lower and upper (n, n_levels, output_steps, n_features),
+    original units, for the nominal levels interval_levels (ascending); None and () when
+    the model has none."""
 
     features: tuple[OutputFeature, ...]
     reference_times: np.ndarray  # int64 seconds since the epoch, UTC
@@ -55,6 +58,24 @@ class SplitPredictions:
     predicted_scaled: np.ndarray
     actual_scaled: np.ndarray
     history: np.ndarray | None
+    interval_levels: tuple[float, ...] = ()
+    lower: np.ndarray | None = None
+    upper: np.ndarray | None = None
+
+    def bounds(self, scaled: bool) -> tuple[np.ndarray, np.ndarray] | None:
+        """(lower, upper) in original or scaled units; None without intervals. Scalers
+        are increasing, so scaled bounds still bound the scaled actuals."""
+        if self.lower is None or self.upper is None:
+            return None
+        if not scaled:
+            return self.lower, self.upper
+        return self._scaled(self.lower), self._scaled(self.upper)
+
+    def _scaled(self, values: np.ndarray) -> np.ndarray:
+        scaled = np.empty_like(values)
+        for f, feature in enumerate(self.features):
+            scaled[..., f] = feature.scaler.transform(values[..., f])
+        return scaled
 
     @property
     def feature_names(self) -> tuple[str, ...]:
@@ -82,6 +103,8 @@ def read_split(source: TrainingSource, tenant: str, model: str, split: int, hist
         key: np.full((n, steps, width), np.nan) for key in ("predicted", "actual", "predicted_scaled", "actual_scaled")
     }
     history = np.full((n, history_steps, width), np.nan) if history_steps else None
+    levels = tuple(header.interval_levels)
+    bounds = {key: np.full((n, len(levels), steps, width), np.nan) for key in ("lower", "upper")} if levels else {}
     times = np.zeros(n, dtype=np.int64)
     row = 0
     for chunk in chunks:
@@ -92,10 +115,19 @@ def read_split(source: TrainingSource, tenant: str, model: str, split: int, hist
             values[rows] = np.asarray(getattr(chunk, key), dtype=np.float64).reshape(count, steps, width)
         if history is not None:
             history[rows] = np.asarray(chunk.history, dtype=np.float64).reshape(count, history_steps, width)
+        for key, values in bounds.items():
+            values[rows] = np.asarray(getattr(chunk, key), dtype=np.float64).reshape(count, len(levels), steps, width)
         row += count
     if row != n:
         raise Unavailable(f"the predictions of {model} ended after {row} of {n} rows")
-    return SplitPredictions(tuple(_feature(f, steps) for f in header.features), times, history=history, **arrays)
+    return SplitPredictions(
+        tuple(_feature(f, steps) for f in header.features),
+        times,
+        history=history,
+        interval_levels=levels,
+        **arrays,
+        **bounds,
+    )
 
 
 def _feature(message: tr.OutputFeature, steps: int) -> OutputFeature:

@@ -1,8 +1,9 @@
 """RenderPlot: validate the request, serve the cached PNG or gather the data and draw it.
 
-A plot is rendered once per (evaluation, normalized request) and kept in the object
-store under plots/{evaluation}/; the evaluation's tables never change, and neither do
-the run's predictions, history or the dataset's violins, so the cache never goes stale.
+A plot is rendered once per (evaluation, normalized request, charts.VERSION) and kept
+in the object store under plots/{evaluation}/; the evaluation's tables never change, and
+neither do the run's predictions, history or the dataset's violins, so the cache goes
+stale only when the charts change, and their VERSION with them.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import logging
 from collections.abc import Sequence
 
 import numpy as np
+from matplotlib.figure import Figure
 
 from services.evaluation import charts
 from services.evaluation.charts import LossHistory, PlotSize
@@ -47,7 +49,9 @@ class Plots:
         """
         normalized, evaluation = self._normalize(tenant, request)
         evaluation_id = evaluation.name.split("/")[1]
-        digest = hashlib.sha256(normalized.SerializeToString(deterministic=True)).hexdigest()[:32]
+        digest = hashlib.sha256(
+            b"charts-%d:" % charts.VERSION + normalized.SerializeToString(deterministic=True)
+        ).hexdigest()[:32]
         kind = pb.PlotKind.Name(normalized.kind).removeprefix("PLOT_KIND_").lower()
         key = f"{PLOTS_PREFIX}{evaluation_id}/{kind}-{digest}.png"
         try:
@@ -134,6 +138,9 @@ class Plots:
         return normalized, evaluation
 
     def _draw(self, tenant: str, evaluation: er.Evaluation, request: pb.RenderPlotRequest) -> bytes:
+        return charts.to_png(self._figure(tenant, evaluation, request))
+
+    def _figure(self, tenant: str, evaluation: er.Evaluation, request: pb.RenderPlotRequest) -> Figure:
         size = PlotSize(request.width_px, request.height_px, request.dpi)
         kind = request.kind
         if kind == pb.PLOT_KIND_ERROR_PER_STEP:
@@ -149,7 +156,7 @@ class Plots:
 
     def _prediction_vs_actual(
         self, request: pb.RenderPlotRequest, rows: Sequence[SplitPredictions], size: PlotSize
-    ) -> bytes:
+    ) -> Figure:
         first = rows[0]
         f = first.feature_names.index(request.feature)
         steps = first.actual.shape[1]
@@ -170,18 +177,28 @@ class Plots:
             _short(model): (r.predicted_scaled if scaled else r.predicted)[keep, k - 1, f]
             for model, r in zip(request.models, rows)
         }
+        bands = {}
+        for model, r in zip(request.models, rows):
+            bounds = r.bounds(scaled)
+            if bounds is not None:
+                lower, upper = bounds
+                bands[_short(model)] = [
+                    charts.Band(level, lower[keep, index, k - 1, f], upper[keep, index, k - 1, f])
+                    for index, level in enumerate(r.interval_levels)
+                ]
         times = target[keep].astype("datetime64[s]")
         return charts.prediction_vs_actual(
             times,
             actual,
             forecasts,
+            bands=bands,
             size=size,
             ylabel=_units_label(request.units, request.feature),
             title=f"{request.feature}: forecast step {k} ({_minutes(k * feature.step_minutes)} ahead), "
             f"{_split_name(request.split)} split",
         )
 
-    def _residuals(self, request: pb.RenderPlotRequest, rows: Sequence[SplitPredictions], size: PlotSize) -> bytes:
+    def _residuals(self, request: pb.RenderPlotRequest, rows: Sequence[SplitPredictions], size: PlotSize) -> Figure:
         scaled = request.units == er.VALUE_UNITS_SCALED
         f = rows[0].feature_names.index(request.feature)
         residuals = {}
@@ -195,29 +212,31 @@ class Plots:
             title=f"{request.feature}: residuals, every forecast step, {_split_name(request.split)} split",
         )
 
-    def _error_per_step(self, evaluation: er.Evaluation, request: pb.RenderPlotRequest, size: PlotSize) -> bytes:
+    def _error_per_step(self, evaluation: er.Evaluation, request: pb.RenderPlotRequest, size: PlotSize) -> Figure:
         table = self._evaluations.stored_table(evaluation, er.METRIC_TABLE_KIND_PER_STEP, request.split, request.units)
-        models = set(request.models)
-        series: dict[str, list[float]] = {}
-        for row in table.rows:
-            if row.feature != request.feature or (row.model and row.model not in models):
+        # Models in the request's order, so each keeps its colour across the plots.
+        models: dict[str, list[float]] = {_short(model): [] for model in request.models}
+        baselines: dict[str, list[float]] = {}
+        for row in sorted(table.rows, key=lambda row: row.step):
+            if row.feature != request.feature or (row.model and _short(row.model) not in models):
                 continue
-            label = (
-                _short(row.model)
-                if row.model
-                else "baseline " + er.Baseline.Name(row.baseline).removeprefix("BASELINE_").lower().replace("_", " ")
-            )
             score = next(s.value for s in row.scores if s.metric == request.metric)
-            series.setdefault(label, []).append(score.value if score.HasField("value") else np.nan)
+            value = score.value if score.HasField("value") else np.nan
+            if row.model:
+                models[_short(row.model)].append(value)
+            else:
+                label = f"baseline: {row.baseline_label or _baseline_name(row.baseline)}"
+                baselines.setdefault(label, []).append(value)
         metric = er.Metric.Name(request.metric).removeprefix("METRIC_")
         return charts.error_per_step(
-            series,
+            {label: values for label, values in models.items() if values},
+            baselines,
             size=size,
             ylabel=f"{metric} ({_units_name(request.units)})",
             title=f"{request.feature}: {metric} per forecast step, {_split_name(request.split)} split",
         )
 
-    def _loss_curves(self, tenant: str, evaluation: er.Evaluation, models: Sequence[str], size: PlotSize) -> bytes:
+    def _loss_curves(self, tenant: str, evaluation: er.Evaluation, models: Sequence[str], size: PlotSize) -> Figure:
         run = self._training.get_run(tenant, evaluation.run)
         chosen = set(models)
         histories = {
@@ -234,9 +253,9 @@ class Plots:
             raise FailedPrecondition(
                 "none of these models has a training history (scikit-learn models have none)", evaluation.name
             )
-        return charts.loss_curves(histories, size=size)
+        return charts.loss_curves(histories, title="loss per epoch", size=size)
 
-    def _violins(self, tenant: str, evaluation: er.Evaluation, feature: str, size: PlotSize) -> bytes:
+    def _violins(self, tenant: str, evaluation: er.Evaluation, feature: str, size: PlotSize) -> Figure:
         run = self._training.get_run(tenant, evaluation.run)
         dataset = self._training.get_dataset(tenant, run.dataset)
         objects = [
@@ -251,19 +270,20 @@ class Plots:
                     "feature", f"the dataset has no violin plot of {feature!r} ({', '.join(known) or 'none'})"
                 )
             )
-        images = [
-            (
-                f"{o.feature} ({o.id.split('-')[1]})" if o.id.count("-") >= 2 else o.feature,
-                self._training.read_dataset_object(tenant, run.dataset, o.id),
-            )
-            for o in objects
-        ]
-        return charts.image_grid(images, size=size)
+        # Each stored plot carries its own title: the grid adds none.
+        images = [self._training.read_dataset_object(tenant, run.dataset, o.id) for o in objects]
+        what = repr(feature) if feature else "each feature"
+        return charts.image_grid(images, title=f"dataset: distribution of {what} per split", size=size)
 
 
 def _short(model: str) -> str:
     """ "runs/ab12/models/dense" -> "dense"."""
     return model.rsplit("/", 1)[-1]
+
+
+def _baseline_name(baseline: int) -> str:
+    """For tables stored before rows had labels."""
+    return er.Baseline.Name(baseline).removeprefix("BASELINE_").lower().replace("_", " ")
 
 
 def _split_name(split: int) -> str:

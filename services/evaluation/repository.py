@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 from google.protobuf import json_format
-from sqlalchemy.dialects.postgresql import JSONB, insert
+from sqlalchemy.dialects.postgresql import ARRAY, JSONB, insert
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tsforge.core.db import newest_first
@@ -32,6 +32,9 @@ class EvaluationRow(Base):
     model: Mapped[str]
     season_steps: Mapped[int]
     infer_season: Mapped[bool]
+    seasons: Mapped[list[int]] = mapped_column(ARRAY(sa.Integer))
+    baseline_metric: Mapped[int] = mapped_column(sa.SmallInteger)
+    method_version: Mapped[int] = mapped_column(sa.SmallInteger)
     state: Mapped[int] = mapped_column(sa.SmallInteger)
     failure_reason: Mapped[str] = mapped_column(default="")
     document: Mapped[dict] = mapped_column(JSONB)
@@ -56,17 +59,23 @@ def get(session: Session, tenant: str, evaluation_id: str) -> EvaluationRow | No
     )
 
 
-def find(
-    session: Session, tenant: str, run_id: str, model: str, season_steps: int, infer_season: bool
-) -> EvaluationRow | None:
+# With the tenant, what makes an evaluation (migrations 0001 and 0002: a unique index).
+IDENTITY = (
+    "tenant",
+    "run_id",
+    "model",
+    "season_steps",
+    "infer_season",
+    "seasons",
+    "baseline_metric",
+    "method_version",
+)
+
+
+def find(session: Session, identity: dict) -> EvaluationRow | None:
+    """The evaluation with this identity (a value for every IDENTITY column), or None."""
     return session.scalar(
-        sa.select(EvaluationRow).where(
-            EvaluationRow.tenant == tenant,
-            EvaluationRow.run_id == run_id,
-            EvaluationRow.model == model,
-            EvaluationRow.season_steps == season_steps,
-            EvaluationRow.infer_season == infer_season,
-        )
+        sa.select(EvaluationRow).where(*(getattr(EvaluationRow, column) == identity[column] for column in IDENTITY))
     )
 
 
@@ -75,7 +84,7 @@ def insert_if_absent(session: Session, row: dict) -> bool:
     inserted = session.execute(
         insert(EvaluationRow)
         .values(**row)
-        .on_conflict_do_nothing(index_elements=["tenant", "run_id", "model", "season_steps", "infer_season"])
+        .on_conflict_do_nothing(index_elements=list(IDENTITY))
         .returning(EvaluationRow.id)
     )
     return inserted.first() is not None

@@ -45,6 +45,20 @@ class EvaluationClient(ServiceClient):
                 return None
 
 
+def model_comparison(evaluation: er.Evaluation, model: str) -> er.BaselineComparison | None:
+    """The evaluation's baseline comparison with models_beating_baseline reduced to
+    `model` (kept when it beats the strongest baseline); None when it has none."""
+    if not evaluation.HasField("baseline_comparison"):
+        return None
+    reduced = er.BaselineComparison()
+    reduced.CopyFrom(evaluation.baseline_comparison)
+    beating = model in evaluation.baseline_comparison.models_beating_baseline
+    del reduced.models_beating_baseline[:]
+    if beating:
+        reduced.models_beating_baseline.append(model)
+    return reduced
+
+
 def model_metrics(evaluation: er.Evaluation, model: str) -> list[er.MetricTable]:
     """The evaluation's OVERALL tables reduced to `model`'s rows and the baseline rows."""
     tables = []

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from collections import OrderedDict
 from collections.abc import Callable
 
 import numpy as np
+
+from tsforge.core.lru import Lru
 
 # A loaded model takes about this many times its artifact's size in memory.
 MEMORY_PER_ARTIFACT_BYTE = 3
@@ -34,42 +35,30 @@ class ModelCache:
     """Thread-safe; a model is loaded once even when many requests want it at once."""
 
     def __init__(self, max_bytes: int):
-        self._max_bytes = max_bytes
-        self._models: OrderedDict[str, LoadedModel] = OrderedDict()
+        self._models: Lru[str, LoadedModel] = Lru(max_bytes, lambda model: model.size_bytes)
         self._loading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
         self.loads = 0
 
     @property
     def size_bytes(self) -> int:
-        with self._lock:
-            return sum(model.size_bytes for model in self._models.values())
+        return self._models.weight
 
     def get(self, key: str, load: Callable[[], tuple[object, int]]) -> LoadedModel:
         """The model cached under `key`, or load() -> (predictor, artifact size) it now."""
+        model = self._models.get(key)
+        if model is not None:
+            return model
         with self._lock:
+            loading = self._loading.setdefault(key, threading.Lock())
+        with loading:  # one load per key, however many requests want it at once
             model = self._models.get(key)
             if model is not None:
-                self._models.move_to_end(key)
                 return model
-            loading = self._loading.setdefault(key, threading.Lock())
-        with loading:
-            with self._lock:
-                model = self._models.get(key)
-                if model is not None:
-                    return model
             predictor, artifact_size = load()
             model = LoadedModel(predictor, artifact_size * MEMORY_PER_ARTIFACT_BYTE)
+            self._models.put(key, model)
             with self._lock:
                 self.loads += 1
-                self._models[key] = model
-                self._evict()
                 self._loading.pop(key, None)
             return model
-
-    def _evict(self) -> None:
-        total = sum(model.size_bytes for model in self._models.values())
-        # The newest model stays even when it alone exceeds the bound: it is in use.
-        while total > self._max_bytes and len(self._models) > 1:
-            _, evicted = self._models.popitem(last=False)
-            total -= evicted.size_bytes

@@ -4,17 +4,18 @@ registered models, versions and aliases. No gRPC here; the servicer translates."
 from __future__ import annotations
 
 import logging
-import threading
-from collections import OrderedDict
 from typing import Protocol
 
 from services.models.artifacts import VersionObjects
 from services.models.bundle import bundle_zip, formats_for, lineage_of, scalers_json
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
-from services.models.evaluation_client import model_metrics
+from services.models.evaluation_client import model_comparison, model_metrics
 from services.models.names import VersionRef, registered_model_name
 from services.models.repository import ModelRepository
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.core.lru import Lru
+from tsforge.core.names import parse_model_name
+from tsforge.core.validation import description_problems
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -33,29 +34,35 @@ class EvaluationSource(Protocol):
     def newest_covering(self, tenant: str, run: str, model: str) -> er.Evaluation | None: ...
 
 
-def check_tags(tags: dict[str, str], field: str) -> dict[str, str]:
-    violations = [
-        FieldViolation(field, f"key {key!r} must be 1..63 characters") for key in tags if not 1 <= len(key) <= 63
-    ]
-    violations += [
-        FieldViolation(field, f"value of {key!r} must be at most 255 characters")
-        for key, value in tags.items()
-        if len(value) > 255
-    ]
+MAX_TAGS = 64
+
+
+def check_labels(description: str | None, tags: dict[str, str] | None, resource: str) -> None:
+    """A description of at most 10,000 characters and at most 64 tags: keys of 1..63,
+    values of at most 255 characters. Raises InvalidArgument with every problem."""
+    violations = [] if description is None else description_problems(description, f"{resource}.description")
+    field = f"{resource}.tags"
+    tags = tags or {}
+    if len(tags) > MAX_TAGS:
+        violations.append(FieldViolation(field, f"at most {MAX_TAGS} tags, got {len(tags)}"))
+    else:
+        violations += [
+            FieldViolation(field, f"key {key[:70]!r} must be 1..63 characters")
+            for key in tags
+            if not 1 <= len(key) <= 63
+        ]
+        violations += [
+            FieldViolation(field, f"value of {key[:70]!r} must be at most 255 characters")
+            for key, value in tags.items()
+            if len(value) > 255
+        ]
     if violations:
         raise InvalidArgument(violations)
-    return dict(tags)
 
 
 def _parse_source(source_model: str) -> str:
-    parts = source_model.split("/")
-    if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models" or not parts[1] or not parts[3]:
-        raise InvalidArgument(
-            FieldViolation(
-                "model_version.source_model", f"must be 'runs/{{run}}/models/{{model}}', got {source_model!r}"
-            )
-        )
-    return f"runs/{parts[1]}"
+    run_id, _ = parse_model_name(source_model, "model_version.source_model")
+    return f"runs/{run_id}"
 
 
 class Registry:
@@ -70,25 +77,18 @@ class Registry:
         self._training = training
         self._evaluations = evaluations
         self._objects = objects
-        self._datasets: OrderedDict[tuple[str, str], tr.Dataset] = OrderedDict()
-        self._datasets_lock = threading.Lock()
+        self._datasets: Lru[tuple[str, str], tr.Dataset] = Lru(DATASET_CACHE_SIZE)
 
     def _dataset(self, tenant: str, name: str) -> tr.Dataset:
         """A READY dataset of a run just read: a READY dataset never changes, so it is
         kept (bounded, per tenant) and later registrations from its runs skip GetDataset.
         The run itself is read every time, so a deleted run is still NOT_FOUND."""
         key = (tenant, name)
-        with self._datasets_lock:
-            dataset = self._datasets.get(key)
-            if dataset is not None:
-                self._datasets.move_to_end(key)
-                return dataset
-        dataset = self._training.get_dataset(tenant, name)
-        if dataset.state == tr.DATASET_STATE_READY:
-            with self._datasets_lock:
-                self._datasets[key] = dataset
-                while len(self._datasets) > DATASET_CACHE_SIZE:
-                    self._datasets.popitem(last=False)
+        dataset = self._datasets.get(key)
+        if dataset is None:
+            dataset = self._training.get_dataset(tenant, name)
+            if dataset.state == tr.DATASET_STATE_READY:
+                self._datasets.put(key, dataset)
         return dataset
 
     def register(
@@ -100,7 +100,8 @@ class Registry:
         SUCCEEDED), Unavailable (training or evaluation service).
         """
         run_name = _parse_source(source_model)
-        tags = check_tags(tags, "model_version.tags")
+        check_labels(description, tags, "model_version")
+        check_labels(model_description, None, "registered_model")
         run = self._training.get_run(tenant, run_name)
         if run.state != tr.RUN_STATE_SUCCEEDED:
             raise FailedPrecondition(
@@ -120,6 +121,9 @@ class Registry:
         if evaluation is not None:
             lineage.evaluation = evaluation.name
             lineage.metrics.extend(model_metrics(evaluation, source_model))
+            comparison = model_comparison(evaluation, source_model)
+            if comparison is not None:
+                lineage.baseline_comparison.CopyFrom(comparison)
         # The dataset's scaler records are the numbers its scalers.json holds: no third RPC.
         scalers = scalers_json(lineage)
         # The run names its artifact's object: copy it straight from the store (checked
@@ -166,8 +170,7 @@ class Registry:
         return self._repository.list_models(tenant, limit, after, prefix, tag)
 
     def update_model(self, tenant: str, model: str, description: str | None, tags: dict | None) -> RegisteredModel:
-        if tags is not None:
-            tags = check_tags(tags, "registered_model.tags")
+        check_labels(description, tags, "registered_model")
         return self._repository.update_model(tenant, model, description, tags)
 
     def delete_model(self, tenant: str, model: str, force: bool) -> None:
@@ -178,8 +181,7 @@ class Registry:
         return self._repository.list_versions(tenant, model, limit, before)
 
     def update_version(self, tenant: str, ref: VersionRef, description: str | None, tags: dict | None) -> ModelVersion:
-        if tags is not None:
-            tags = check_tags(tags, "model_version.tags")
+        check_labels(description, tags, "model_version")
         version = self.resolve(tenant, ref)
         return self._repository.update_version(tenant, ref.model, version.version, description, tags)
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
@@ -20,12 +19,9 @@ from services.models.names import model_version_name, registered_model_name
 from services.models.rows import AliasRow, ModelVersionRow, RegisteredModelRow
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, NotFound
+from tsforge.core.timestamps import utc_now
 
 _NEW_FIELDS = tuple(NewVersion.__dataclass_fields__)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC)
 
 
 def _model(row: RegisteredModelRow, aliases: dict[str, int]) -> RegisteredModel:
@@ -68,7 +64,7 @@ class ModelRepository:
         self, tenant: str, model: str, model_description: str, versions: Sequence[NewVersion]
     ) -> list[ModelVersion]:
         """Stores `versions` as the next numbers of `model` in one transaction."""
-        now = _now()
+        now = utc_now()
         with self._db.transaction() as session:
             # One statement creates the model or bumps its counter under the row lock:
             # concurrent registrations get consecutive numbers, never the same one.
@@ -151,7 +147,7 @@ class ModelRepository:
                 row.description = description
             if tags is not None:
                 row.tags = tags
-            row.update_time = _now()
+            row.update_time = utc_now()
             session.flush()
             return _model(row, self._aliases(session, tenant, [model]).get(model, {}))
 
@@ -228,7 +224,7 @@ class ModelRepository:
                 row.description = description
             if tags is not None:
                 row.tags = tags
-            row.update_time = _now()
+            row.update_time = utc_now()
         return self.get_version(tenant, model, version)
 
     def delete_version(self, tenant: str, model: str, version: int) -> str:

@@ -14,20 +14,18 @@ from services.models.servicer import ModelsServicer
 from services.models.training_client import TrainingClient
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config
-from tsforge.core.db import Database, migrate
-from tsforge.core.server import Registration, RunningServer, create_server
+from tsforge.core.db import Database
+from tsforge.core.server import ServiceDefinition, serve
 from tsforge.core.storage import ObjectStore
 from tsforge.models.v1 import models_service_pb2 as pb
-from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
 
-SCHEMA = "models"
-MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["ModelsService"].full_name
+DEFINITION = ServiceDefinition(
+    name="models",
+    descriptor=pb.DESCRIPTOR.services_by_name["ModelsService"],
+    schema="models",
+    migrations=Path(__file__).parent / "migrations",
+)
 MODEL_CACHE_BYTES = 512 << 20
-
-
-def migrate_schema(db: Database) -> str:
-    return migrate(db.engine, SCHEMA, MIGRATIONS)
 
 
 class ModelsServer:
@@ -36,7 +34,7 @@ class ModelsServer:
     def __init__(
         self, config: Config, db: Database, store: ObjectStore, address: str, model_cache_bytes: int = MODEL_CACHE_BYTES
     ):
-        migrate_schema(db)
+        DEFINITION.migrate(db)
         self.training = TrainingClient(
             config.addresses["training"], config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes
         )
@@ -49,13 +47,7 @@ class ModelsServer:
         self.cache = ModelCache(model_cache_bytes)
         self.registry = Registry(self.repository, self.training, self.evaluations, self.objects)
         servicer = ModelsServicer(self.registry, self.objects, Forecaster(self.objects, self.uploads, self.cache))
-        self.running: RunningServer = create_server(
-            [Registration(SERVICE_NAME, lambda server: pb_grpc.add_ModelsServiceServicer_to_server(servicer, server))],
-            address,
-            jwt_secret=config.jwt_secret,
-            max_message_bytes=config.grpc_max_message_bytes,
-            threads=config.server_threads,
-        )
+        self.running = serve(DEFINITION, servicer, address, config)
         self.port = self.running.port
 
     def stop(self, grace: float = 5.0) -> None:

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 
-from services.models import pages
 from services.models.artifacts import VersionObjects
 from services.models.messages import registered_model_message, version_message
 from services.models.names import check_alias, model_version_name, parse_model, parse_version
 from services.models.prediction import FileInput, Forecaster, Forecasts, InlineInput
 from services.models.registry import Registry
-from tsforge.core import context
+from tsforge.core import context, pagination
 from tsforge.core.errors import FieldViolation, InvalidArgument
 from tsforge.core.pagination import page_size
 from tsforge.models.v1 import models_service_pb2 as pb
 from tsforge.models.v1 import models_service_pb2_grpc as pb_grpc
+from tsforge.tabular.dialect import END_TIME, FIRST_TIME
 
 _EDITABLE = {"description", "tags"}
 
@@ -57,9 +57,13 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
     def ListRegisteredModels(self, request, _context):
         limit = page_size(request.page_size)
         models = self._registry.list_models(
-            context.tenant(), limit + 1, pages.decode(request.page_token, "m", str), request.name_prefix, request.tag
+            context.tenant(),
+            limit + 1,
+            pagination.decode(request.page_token, "m", _text),
+            request.name_prefix,
+            request.tag,
         )
-        token = pages.encode("m", models[limit - 1].name) if len(models) > limit else ""
+        token = pagination.encode("m", models[limit - 1].name) if len(models) > limit else ""
         return pb.ListRegisteredModelsResponse(
             registered_models=[registered_model_message(m) for m in models[:limit]], next_page_token=token
         )
@@ -84,9 +88,9 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
         model = parse_model(request.parent, "parent")
         limit = page_size(request.page_size)
         versions = self._registry.list_versions(
-            context.tenant(), model, limit + 1, pages.decode(request.page_token, "v", int)
+            context.tenant(), model, limit + 1, pagination.decode(request.page_token, "v", _whole)
         )
-        token = pages.encode("v", versions[limit - 1].version) if len(versions) > limit else ""
+        token = pagination.encode("v", versions[limit - 1].version) if len(versions) > limit else ""
         return pb.ListModelVersionsResponse(
             model_versions=[version_message(v) for v in versions[:limit]], next_page_token=token
         )
@@ -134,18 +138,39 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
         elif which == "series":
             inputs = [
                 InlineInput(
-                    s.feature, _timestamps_ns(s.times).view("datetime64[ns]"), np.asarray(s.values, dtype=np.float64)
+                    s.feature,
+                    _timestamps_ns(s.times, f"series.series[{i}].times").view("datetime64[ns]"),
+                    np.asarray(s.values, dtype=np.float64),
                 )
-                for s in request.series.series
+                for i, s in enumerate(request.series.series)
             ]
         else:
             raise InvalidArgument(FieldViolation("inputs", "give files or series"))
-        forecasts = self._forecaster.predict(tenant, version, inputs, _timestamps_ns(request.reference_times))
+        references = _timestamps_ns(request.reference_times, "reference_times")
+        forecasts = self._forecaster.predict(tenant, version, inputs, references)
         return _predict_response(model_version_name(version.model_name, version.version), forecasts)
 
 
-def _timestamps_ns(stamps) -> np.ndarray:
-    return np.fromiter((s.seconds * 10**9 + s.nanos for s in stamps), dtype=np.int64, count=len(stamps))
+_FIRST_SECOND, _END_SECOND = int(FIRST_TIME.timestamp()), int(END_TIME.timestamp())
+
+
+def _timestamps_ns(stamps, field: str) -> np.ndarray:
+    """Nanoseconds since the epoch. Raises InvalidArgument naming `field`[i] for a time
+    outside the years the forecasting code computes in (tsforge.tabular.dialect.FIRST_TIME
+    up to END_TIME; the request check has already refused years past 9999)."""
+    seconds = np.fromiter((s.seconds for s in stamps), dtype=np.int64, count=len(stamps))
+    outside = np.flatnonzero((seconds < _FIRST_SECOND) | (seconds >= _END_SECOND))
+    if outside.size:
+        first = int(outside[0])
+        raise InvalidArgument(
+            FieldViolation(
+                f"{field}[{first}]",
+                f"must lie within the years {FIRST_TIME.year}..{END_TIME.year - 1}, got {stamps[first].ToJsonString()}"
+                + (f" ({outside.size} times are outside)" if outside.size > 1 else ""),
+            )
+        )
+    nanos = np.fromiter((s.nanos for s in stamps), dtype=np.int64, count=len(stamps))
+    return seconds * 10**9 + nanos
 
 
 def _predict_response(model_version: str, forecasts: Forecasts) -> pb.PredictResponse:
@@ -179,3 +204,15 @@ def _predict_response(model_version: str, forecasts: Forecasts) -> pb.PredictRes
                 for level, lower, upper in zip(forecasts.levels, bounds[0][i][j], bounds[1][i][j]):
                     item.intervals.add(level=level, lower=lower, upper=upper)
     return response
+
+
+def _text(position) -> str:
+    if not isinstance(position, str):
+        raise TypeError("a name")
+    return position
+
+
+def _whole(position) -> int:
+    if type(position) is not int or position < 1:
+        raise TypeError("a version number")
+    return position

@@ -21,6 +21,7 @@ from services.training.events import append_event
 from services.training.resources import from_json
 from services.training.rows import DatasetRow
 from tsforge.common.v1 import common_pb2
+from tsforge.core.db import reconnecting
 from tsforge.core.errors import DomainError
 from tsforge.forecasting.protos import (
     calendar_spec,
@@ -83,8 +84,12 @@ class _Progress:
         event = tr.DatasetBuildEvent(progress=tr.DatasetBuildProgress(done=done, total=total, stage=stage))
         if 0 < done < total:
             event.progress.eta.FromTimedelta(timedelta(seconds=elapsed * (total - done) / done))
-        with self._db.transaction() as session:
-            append_event(session, DatasetRow, self._id, event)
+
+        def write() -> None:
+            with self._db.transaction() as session:
+                append_event(session, DatasetRow, self._id, event)
+
+        reconnecting(write)
 
 
 def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progress) -> tr.Dataset:

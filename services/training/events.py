@@ -10,19 +10,20 @@ sees nothing twice.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, datetime
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 
 import psycopg
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
 from services.training.rows import EventRow
+from tsforge.core.timestamps import utc_now
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +41,7 @@ def append_event(session: Session, job_table, job_id: str, event) -> int:
         .values(last_event_sequence=job_table.last_event_sequence + 1)
         .returning(job_table.last_event_sequence)
     ).scalar_one()
-    stamp = datetime.now(UTC)
+    stamp = utc_now()
     event.sequence = sequence
     event.time.FromDatetime(stamp)
     session.add(EventRow(job_id=job_id, sequence=sequence, time=stamp, payload=event.SerializeToString()))
@@ -89,11 +90,15 @@ def events_after(session: Session, job_id: str, after: int, limit: int = 1000) -
 
 
 class EventHub:
-    """One LISTEN connection for the whole process, fanned out to its watchers."""
+    """One LISTEN connection for the whole process, fanned out to its watchers.
+
+    Watchers are asyncio tasks (the server's streams): a notification sets their
+    asyncio.Event through their loop, so a waiting watcher holds no thread.
+    """
 
     def __init__(self, database_url: str):
         self._url = database_url.replace("postgresql+psycopg://", "postgresql://")
-        self._waiters: dict[str, set[threading.Event]] = defaultdict(set)
+        self._waiters: dict[str, set[Callable[[], None]]] = defaultdict(set)
         self._lock = threading.Lock()
         self._stopping = threading.Event()
         self._connected = threading.Event()
@@ -101,17 +106,22 @@ class EventHub:
         self._thread.start()
         self._connected.wait(timeout=10)
 
-    @contextmanager
-    def subscribe(self, job_id: str) -> Iterator[threading.Event]:
-        """An Event set whenever the job announces new events, while the block runs."""
-        wake = threading.Event()
+    @asynccontextmanager
+    async def subscribe(self, job_id: str) -> AsyncIterator[asyncio.Event]:
+        """An asyncio.Event set whenever the job announces new events, while the block runs."""
+        wake = asyncio.Event()
+        loop = asyncio.get_running_loop()
+
+        def waker() -> None:
+            loop.call_soon_threadsafe(wake.set)
+
         with self._lock:
-            self._waiters[job_id].add(wake)
+            self._waiters[job_id].add(waker)
         try:
             yield wake
         finally:
             with self._lock:
-                self._waiters[job_id].discard(wake)
+                self._waiters[job_id].discard(waker)
                 if not self._waiters[job_id]:
                     del self._waiters[job_id]
 
@@ -131,37 +141,52 @@ class EventHub:
 
     def _wake(self, job_id: str) -> None:
         with self._lock:
-            for wake in self._waiters.get(job_id, ()):
-                wake.set()
+            wakers = list(self._waiters.get(job_id, ()))
+        for waker in wakers:
+            _call(waker)
 
     def _wake_all(self) -> None:
         with self._lock:
-            for waiters in self._waiters.values():
-                for wake in waiters:
-                    wake.set()
+            wakers = [waker for waiters in self._waiters.values() for waker in waiters]
+        for waker in wakers:
+            _call(waker)
 
     def stop(self) -> None:
         self._stopping.set()
         self._thread.join(timeout=5)
 
 
-def follow(
-    read_after: Callable[[int], list],
+def _call(waker: Callable[[], None]) -> None:
+    try:
+        waker()
+    except RuntimeError:  # the watcher's loop closed under it: nothing left to wake
+        pass
+
+
+async def follow(
+    read_after: Callable[[int], Awaitable[tuple[list, bool]]],
     is_last: Callable[[object], bool],
-    wake: threading.Event,
+    wake: asyncio.Event,
     after: int,
-    is_active: Callable[[], bool],
     poll_seconds: float = 5.0,
-) -> Iterator:
+) -> AsyncIterator:
     """Yields the events after `after`, then new ones as they are announced, until
-    `is_last(event)` or the watcher goes away. `read_after(seq)` returns parsed events
-    with `.sequence`; the poll is a safety net should a notification be lost."""
+    `is_last(event)`, or until `read_after` says the job has ended with nothing left
+    to send (a watcher that already saw the last event). `read_after(seq)` returns
+    (parsed events with `.sequence`, ended); the poll is a safety net should a
+    notification be lost. The caller's cancellation (the client left) ends it."""
     last = after
-    while is_active():
+    while True:
         wake.clear()  # before reading: an announcement during the read is not lost
-        for event in read_after(last):
+        events, ended = await read_after(last)
+        for event in events:
             yield event
             last = event.sequence
             if is_last(event):
                 return
-        wake.wait(timeout=poll_seconds)
+        if ended and not events:
+            return
+        try:
+            await asyncio.wait_for(wake.wait(), timeout=poll_seconds)
+        except TimeoutError:
+            pass

@@ -34,6 +34,7 @@ from services.training.jobs import finish_run
 from services.training.resources import from_json, to_json
 from services.training.rows import RunRow
 from tsforge.common.v1 import common_pb2
+from tsforge.core.db import reconnecting
 from tsforge.core.storage import ObjectNotFound
 from tsforge.forecasting.estimators.specs import ModelKind, ResolvedModel, resolve_model_specs, to_proto
 from tsforge.forecasting.estimators.trainer import ArtifactFormat, TrainingCancelled, TrainingData, train_model
@@ -69,13 +70,18 @@ class RunEvents:
         self._db, self._run_id = db, run_id
 
     def emit(self, event: tr.RunEvent, update_model: tr.ModelResult | None = None, index: int = -1) -> None:
-        with self._db.transaction() as session:
-            if update_model is not None:
-                row = session.get(RunRow, self._run_id, with_for_update=True)
-                models = list(row.models)
-                models[index] = to_json(update_model)
-                row.models = models
-            append_event(session, RunRow, self._run_id, event)
+        """Records the event (and the model's result), riding out a database restart."""
+
+        def write() -> None:
+            with self._db.transaction() as session:
+                if update_model is not None:
+                    row = session.get(RunRow, self._run_id, with_for_update=True)
+                    models = list(row.models)
+                    models[index] = to_json(update_model)
+                    row.models = models
+                append_event(session, RunRow, self._run_id, event)
+
+        reconnecting(write)
 
 
 class ModelReporter:
@@ -382,7 +388,10 @@ def best_model(results: list[tr.ModelResult]) -> str:
 
 
 def _finish(worker, run_id: str, state: int, reason: str = "") -> None:
-    with worker.db.transaction() as session:
-        row = session.scalar(sa.select(RunRow).where(RunRow.id == run_id).with_for_update())
-        if row is not None and row.state == tr.RUN_STATE_RUNNING:
-            finish_run(session, row, state, reason)
+    def write() -> None:
+        with worker.db.transaction() as session:
+            row = session.scalar(sa.select(RunRow).where(RunRow.id == run_id).with_for_update())
+            if row is not None and row.state == tr.RUN_STATE_RUNNING:
+                finish_run(session, row, state, reason)
+
+    reconnecting(write)

@@ -3,8 +3,9 @@ watch them. Workers (worker.py) do the work; this module never imports TensorFlo
 
 from __future__ import annotations
 
+import asyncio
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 
 import sqlalchemy as sa
 from google.protobuf.duration_pb2 import Duration
@@ -12,28 +13,21 @@ from google.protobuf.duration_pb2 import Duration
 from services.training.events import EventHub, announce_work, append_event, events_after, follow
 from services.training.resources import dataset_message, from_json, run_message, to_json
 from services.training.rows import DatasetRow, RunRow
-from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session, now
+from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
-from tsforge.core.names import parse_name
+from tsforge.core.names import parse_dataset_name, parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
+from tsforge.core.timestamps import utc_now
+from tsforge.core.validation import display_name_problems
 from tsforge.forecasting.estimators.specs import ModelKind
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
+ACTIVE_BUILD_STATES = (tr.DATASET_STATE_QUEUED, tr.DATASET_STATE_BUILDING)
 TERMINAL_DATASET_STATES = (tr.DATASET_STATE_READY, tr.DATASET_STATE_FAILED)
 # ModelSpec's `params` field name -> tsforge.common.v1.ModelType.
 MODEL_TYPES = {kind.value: kind.proto for kind in ModelKind}
-
-
-def parse_dataset_name(name: str, field: str = "name") -> tuple[str, str]:
-    """(session id, dataset id) of "sessions/{s}/datasets/{d}". Raises InvalidArgument."""
-    parts = name.split("/")
-    if len(parts) != 4 or parts[0] != "sessions" or parts[2] != "datasets":
-        raise InvalidArgument(
-            FieldViolation(field, f"must be 'sessions/{{session}}/datasets/{{dataset}}', got {name!r}")
-        )
-    return parse_name(f"sessions/{parts[1]}", "sessions", field), parse_name(f"datasets/{parts[3]}", "datasets", field)
 
 
 class Jobs:
@@ -43,10 +37,12 @@ class Jobs:
         hub: EventHub,
         max_active_runs: int,
         resolve_models: Callable[[list, int], tuple[list[tr.ModelSpec], list[FieldViolation]]],
+        max_active_builds: int = 4,
     ):
         self._db = db
         self._hub = hub
         self._max_active_runs = max_active_runs
+        self._max_active_builds = max_active_builds
         self._resolve_models = resolve_models
 
     # -- datasets ------------------------------------------------------------------
@@ -60,10 +56,22 @@ class Jobs:
             raise InvalidArgument(FieldViolation("gap_tolerance", "must be positive"))
         with self._db.transaction() as db:
             session = find_session(db, tenant, session_id)
+            db.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"builds:{tenant}"))))
+            active = db.scalar(
+                sa.select(sa.func.count())
+                .select_from(DatasetRow)
+                .where(DatasetRow.tenant == tenant, DatasetRow.state.in_(ACTIVE_BUILD_STATES))
+            )
+            if active >= self._max_active_builds:
+                raise QuotaExceeded(
+                    f"{active} dataset builds of this tenant are queued or building; the limit is "
+                    f"{self._max_active_builds} (TSFORGE_TENANT_MAX_ACTIVE_BUILDS)",
+                    subject="tenant:active_builds",
+                )
             document = tr.Dataset(spec=spec if spec is not None else from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
-            stamp = now()
+            stamp = utc_now()
             row = DatasetRow(
                 id=uuid.uuid4().hex,
                 tenant=tenant,
@@ -98,17 +106,27 @@ class Jobs:
             page, next_token = paginate(rows, limit)
             return [dataset_message(row) for row in page], next_token
 
-    def watch_dataset(self, tenant: str, name: str, after: int, is_active: Callable[[], bool]) -> Iterator:
+    async def watch_dataset(self, tenant: str, name: str, after: int) -> AsyncIterator[tr.DatasetBuildEvent]:
+        """The build's events after `after`, then live ones until it is READY or FAILED.
+
+        Raises InvalidArgument, NotFound (also another tenant's dataset).
+        """
         session_id, dataset_id = parse_dataset_name(name)
-        with self._db.transaction() as db:
-            find_dataset(db, tenant, session_id, dataset_id)
-        yield from self._follow(
+        if after < 0:
+            raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
+        await asyncio.to_thread(self._check_dataset, tenant, session_id, dataset_id)
+        async for event in self._follow(
+            DatasetRow,
             dataset_id,
             after,
             tr.DatasetBuildEvent,
-            is_active,
-            lambda e: e.WhichOneof("event") == "state_change" and e.state_change.state in TERMINAL_DATASET_STATES,
-        )
+            TERMINAL_DATASET_STATES,
+        ):
+            yield event
+
+    def _check_dataset(self, tenant: str, session_id: str, dataset_id: str) -> None:
+        with self._db.transaction() as db:
+            find_dataset(db, tenant, session_id, dataset_id)
 
     # -- runs ----------------------------------------------------------------------
 
@@ -116,8 +134,7 @@ class Jobs:
         """Queues a run. Raises InvalidArgument, NotFound, FailedPrecondition, QuotaExceeded."""
         session_id, dataset_id = parse_dataset_name(run.dataset, "run.dataset")
         problems = []
-        if len(run.display_name) > 200:
-            problems.append(FieldViolation("run.display_name", "at most 200 characters"))
+        problems += display_name_problems(run.display_name, "run.display_name", required=False)
         with self._db.transaction() as db:
             dataset = find_dataset(db, tenant, session_id, dataset_id)
             if dataset.state == tr.DATASET_STATE_FAILED:
@@ -148,7 +165,7 @@ class Jobs:
                 )
                 for s in specs
             ]
-            stamp = now()
+            stamp = utc_now()
             row = RunRow(
                 id=run_id,
                 tenant=tenant,
@@ -192,29 +209,37 @@ class Jobs:
                 finish_run(db, row, tr.RUN_STATE_CANCELLED, "cancelled by user")
             elif row.state == tr.RUN_STATE_RUNNING:
                 row.cancel_requested = True
-                row.update_time = now()
+                row.update_time = utc_now()
             return run_message(row)
 
-    def watch_run(self, tenant: str, run_id: str, after: int, is_active: Callable[[], bool]) -> Iterator:
+    async def watch_run(self, tenant: str, run_id: str, after: int) -> AsyncIterator[tr.RunEvent]:
+        """The run's events after `after`, then live ones until it ends.
+
+        Raises InvalidArgument, NotFound (also another tenant's run).
+        """
         if after < 0:
             raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
-        with self._db.transaction() as db:
-            find_run(db, tenant, run_id)
-        yield from self._follow(
-            run_id,
-            after,
-            tr.RunEvent,
-            is_active,
-            lambda e: e.WhichOneof("event") == "state_change" and e.state_change.state in TERMINAL_RUN_STATES,
-        )
+        await asyncio.to_thread(self.get_run, tenant, run_id)
+        async for event in self._follow(RunRow, run_id, after, tr.RunEvent, TERMINAL_RUN_STATES):
+            yield event
 
-    def _follow(self, job_id: str, after: int, event_type, is_active, is_last) -> Iterator:
-        def read_after(sequence: int) -> list:
+    async def _follow(self, table, job_id: str, after: int, event_type, terminal_states) -> AsyncIterator:
+        def read_after(sequence: int) -> tuple[list, bool]:
             with self._db.transaction() as db:
-                return [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
+                # The state first: a job's last event commits together with its terminal
+                # state, so a terminal state read here means the events read next (each
+                # statement sees every commit before it) include the last one.
+                state = db.scalar(sa.select(table.state).where(table.id == job_id))
+                events = [event_type.FromString(payload) for payload in events_after(db, job_id, sequence)]
+                # Nothing new from a job that has ended (or is gone): it will send no more.
+                return events, not events and (state is None or state in terminal_states)
 
-        with self._hub.subscribe(job_id) as wake:
-            yield from follow(read_after, is_last, wake, after, is_active)
+        def is_last(event) -> bool:
+            return event.WhichOneof("event") == "state_change" and event.state_change.state in terminal_states
+
+        async with self._hub.subscribe(job_id) as wake:
+            async for event in follow(lambda sequence: asyncio.to_thread(read_after, sequence), is_last, wake, after):
+                yield event
 
 
 def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
@@ -228,7 +253,7 @@ def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
     row.models = [to_json(m) for m in models]
     row.state = state
     row.failure_reason = reason if state == tr.RUN_STATE_FAILED else ""
-    row.end_time = row.update_time = now()
+    row.end_time = row.update_time = utc_now()
     db.flush()
     append_event(db, RunRow, row.id, tr.RunEvent(state_change=tr.RunStateChange(state=state, reason=reason)))
 

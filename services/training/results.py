@@ -7,12 +7,13 @@ from collections.abc import Iterator
 import numpy as np
 
 from services.training.build import load_arrays, read_feature
-from services.training.jobs import find_dataset, find_run, parse_dataset_name
+from services.training.jobs import find_dataset, find_run
 from services.training.resources import dataset_message, run_message
 from tsforge.common.v1 import common_pb2
 from tsforge.core.clients import UploadClient
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
+from tsforge.core.names import parse_dataset_name, parse_model_name
 from tsforge.core.storage import ObjectStore
 from tsforge.forecasting.history import output_history
 from tsforge.training.v1 import training_resources_pb2 as tr
@@ -42,11 +43,9 @@ class Results:
 
     def model(self, tenant: str, name: str) -> tuple[tr.Run, tr.ModelResult]:
         """The run and the SUCCEEDED model named "runs/{run}/models/{model}"."""
-        parts = name.split("/")
-        if len(parts) != 4 or parts[0] != "runs" or parts[2] != "models":
-            raise InvalidArgument(FieldViolation("name", f"must be 'runs/{{run}}/models/{{model}}', got {name!r}"))
+        run_id, _ = parse_model_name(name)
         with self._db.transaction() as db:
-            run = run_message(find_run(db, tenant, parts[1]))
+            run = run_message(find_run(db, tenant, run_id))
         for model in run.models:
             if model.name == name:
                 if model.state != tr.MODEL_STATE_SUCCEEDED:
@@ -83,14 +82,23 @@ class Results:
         with self._db.transaction() as db:
             dataset = dataset_message(find_dataset(db, tenant, session_id, dataset_id))
         arrays = load_arrays(self._store, stored.object.key)
+        levels, bounds = stored_intervals(arrays, model, name)
         header = tr.PredictionsHeader(
-            output_steps=dataset.y_shape[1], row_count=stored.row_count, history_steps=history_steps
+            output_steps=dataset.y_shape[1],
+            row_count=stored.row_count,
+            history_steps=history_steps,
+            interval_levels=levels,
         )
         scalers = {s.feature: s for s in dataset.scalers if s.role == common_pb2.FEATURE_ROLE_OUTPUT}
         for spec in dataset.spec.outputs:
             header.features.add(feature=spec.feature, horizon=spec.horizon, scaler=scalers[spec.feature])
         yield header
-        row_bytes = max(1, arrays["predicted"][:1].nbytes * 4 + history_steps * len(dataset.spec.outputs) * 8)
+        row_bytes = max(
+            1,
+            arrays["predicted"][:1].nbytes * 4
+            + history_steps * len(dataset.spec.outputs) * 8
+            + sum(values[:1].nbytes for values in bounds.values()) * 2,  # stored float32, sent as double
+        )
         step = rows_per_chunk or max(1, TARGET_CHUNK_BYTES // row_bytes)
         times = arrays["reference_times"]
         history = None
@@ -109,7 +117,35 @@ class Results:
                 chunk.reference_times.add(seconds=int(seconds))
             if history is not None:
                 chunk.history.extend(_flat(history[rows]))
+            for key, values in bounds.items():
+                getattr(chunk, key).extend(_flat(values[rows]))
             yield chunk
+
+
+def stored_intervals(arrays: dict[str, np.ndarray], model: tr.ModelResult, name: str) -> tuple[list[float], dict]:
+    """The stored prediction intervals: their levels and {"lower": ..., "upper": ...},
+    each (rows, n_levels, output_steps, n_features), original units; ([], {}) when the
+    predictions have none. The levels are the .npz's "interval_levels" array, or the
+    model result's interval_levels where the worker records them there.
+
+    Raises FailedPrecondition when the stored bounds and levels do not fit together.
+    """
+    if "lower" not in arrays or "upper" not in arrays:
+        return [], {}
+    if "interval_levels" in arrays:
+        levels = [float(level) for level in np.ravel(arrays["interval_levels"])]
+    else:
+        levels = list(getattr(model, "interval_levels", ()))
+    expected = (*arrays["predicted"].shape[:1], len(levels), *arrays["predicted"].shape[1:])
+    lower, upper = arrays["lower"], arrays["upper"]
+    ordered = all(0 < a < b < 1 for a, b in zip(levels, levels[1:])) and all(0 < level < 1 for level in levels)
+    if not levels or lower.shape != expected or upper.shape != expected or not ordered:
+        raise FailedPrecondition(
+            f"the stored prediction intervals of {name} do not fit: bounds {lower.shape} and {upper.shape} "
+            f"for levels {levels} (expected {expected}, levels ascending in (0, 1))",
+            name,
+        )
+    return levels, {"lower": lower, "upper": upper}
 
 
 def _flat(values: np.ndarray) -> list[float]:

@@ -14,22 +14,20 @@ from services.training.servicer import TrainingServicer
 from services.training.sessions import Sessions
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config
-from tsforge.core.db import Database, migrate
+from tsforge.core.db import Database
 from tsforge.core.periodic import Periodic
-from tsforge.core.server import Registration, RunningServer, create_server
+from tsforge.core.server import ServiceDefinition, serve
 from tsforge.core.storage import ObjectStore
 from tsforge.forecasting.estimators.specs import resolve_model_specs, to_proto
 from tsforge.training.v1 import training_service_pb2 as pb
-from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
 
-SCHEMA = "training"
-MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["TrainingService"].full_name
+DEFINITION = ServiceDefinition(
+    name="training",
+    descriptor=pb.DESCRIPTOR.services_by_name["TrainingService"],
+    schema="training",
+    migrations=Path(__file__).parent / "migrations",
+)
 JANITOR_SECONDS = 2.0
-
-
-def migrate_schema(db: Database) -> str:
-    return migrate(db.engine, SCHEMA, MIGRATIONS)
 
 
 def resolve_models(specs: list, input_steps: int):
@@ -41,13 +39,13 @@ class TrainingServer:
     """A running training service (the API; workers run apart, see worker.py)."""
 
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str, database_url: str):
-        migrate_schema(db)
+        DEFINITION.migrate(db)
         self.hub = EventHub(database_url)
         self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
         self._db, self._store = db, store
         self._lost_after = config.worker_lost_seconds
         sessions = Sessions(db, self.uploads)
-        jobs = Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models)
+        jobs = Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models, config.tenant_max_active_builds)
         servicer = TrainingServicer(
             sessions,
             jobs,
@@ -55,17 +53,7 @@ class TrainingServer:
             self._delete_objects,
             AutoPreset(sessions, jobs, self.uploads),
         )
-        self.running: RunningServer = create_server(
-            [
-                Registration(
-                    SERVICE_NAME, lambda server: pb_grpc.add_TrainingServiceServicer_to_server(servicer, server)
-                )
-            ],
-            address,
-            jwt_secret=config.jwt_secret,
-            max_message_bytes=config.grpc_max_message_bytes,
-            threads=config.server_threads,
-        )
+        self.running = serve(DEFINITION, servicer, address, config)
         self.port = self.running.port
         self._janitor = Periodic(
             "training-janitor", JANITOR_SECONDS, lambda: queue.fail_lost_jobs(self._db, self._lost_after)

@@ -55,10 +55,8 @@ class TrainingServicer(pb_grpc.TrainingServiceServicer):
         )
         return pb.ListDatasetsResponse(datasets=datasets, next_page_token=token)
 
-    def WatchDatasetBuild(self, request, servicer_context):
-        for event in self._jobs.watch_dataset(
-            context.tenant(), request.name, request.after_sequence, servicer_context.is_active
-        ):
+    async def WatchDatasetBuild(self, request, _context):
+        async for event in self._jobs.watch_dataset(context.tenant(), request.name, request.after_sequence):
             yield pb.WatchDatasetBuildResponse(event=event)
 
     def DownloadDatasetObject(self, request, _context):
@@ -89,10 +87,9 @@ class TrainingServicer(pb_grpc.TrainingServiceServicer):
     def CancelRun(self, request, _context):
         return pb.CancelRunResponse(run=self._jobs.cancel_run(context.tenant(), parse_name(request.name, "runs")))
 
-    def WatchRun(self, request, servicer_context):
-        for event in self._jobs.watch_run(
-            context.tenant(), parse_name(request.name, "runs"), request.after_sequence, servicer_context.is_active
-        ):
+    async def WatchRun(self, request, _context):
+        run_id = parse_name(request.name, "runs")
+        async for event in self._jobs.watch_run(context.tenant(), run_id, request.after_sequence):
             yield pb.WatchRunResponse(event=event)
 
     def ReadPredictions(self, request, _context):

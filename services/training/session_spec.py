@@ -17,9 +17,11 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.upload.v1 import upload_service_pb2 as upload_pb
 
 MAX_STEPS = 4096
+# Scaled values are float32 arrays fed to the models: a range far wider has no use and overflows.
+MAX_SCALED = 1e6
 DEFAULT_WINDOW = (24, 24, 60, 0)  # input_steps, output_steps, step_minutes, offset_minutes
 DEFAULT_SPLIT = (0.7, 0.2, 0.1)
-FEATURE_NAME = re.compile(r"^[A-Za-z0-9_.:\- ]{1,100}$")
+FEATURE_NAME = re.compile(r"[A-Za-z0-9_.:\- ]{1,100}")
 
 FileLookup = Callable[[str], "upload_pb.File | None"]
 
@@ -150,7 +152,7 @@ def _validate_feature(feature: tr.FeatureSpec, path: str, lookup: FileLookup, ba
                 bad(f"{path}.column", f"{feature.column!r} is not a value column of the file ({columns})")
             if not feature.feature:
                 feature.feature = feature.column or found.display_name
-    if feature.feature and not FEATURE_NAME.match(feature.feature):
+    if feature.feature and not FEATURE_NAME.fullmatch(feature.feature):
         bad(f"{path}.feature", "1-100 letters, digits, spaces or _ . : -")
     if not feature.horizon.start < feature.horizon.end:
         bad(f"{path}.horizon", "start must be before end")
@@ -167,6 +169,8 @@ def _validate_feature(feature: tr.FeatureSpec, path: str, lookup: FileLookup, ba
         bad(f"{path}.resampling", "must be LINEAR, MEAN or NEAREST")
     if not feature.scaling.min < feature.scaling.max:
         bad(f"{path}.scaling", "min must be less than max")
+    elif max(abs(feature.scaling.min), abs(feature.scaling.max)) > MAX_SCALED:
+        bad(f"{path}.scaling", f"min and max must lie within -{MAX_SCALED:g}..{MAX_SCALED:g}")
 
 
 MAX_LAGS = 16

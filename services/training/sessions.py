@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from google.protobuf import field_mask_pb2
@@ -15,15 +14,13 @@ from tsforge.core.clients import UploadClient
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from tsforge.core.pagination import decode_token, page_size, paginate
+from tsforge.core.timestamps import utc_now
+from tsforge.core.validation import description_problems, display_name_problems
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 ACTIVE_RUN_STATES = (tr.RUN_STATE_QUEUED, tr.RUN_STATE_RUNNING)
 EDITABLE = ("display_name", "description", "spec")
 SPEC_FIELDS = ("inputs", "outputs", "window", "calendar", "split", "lags", "future_calendar")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
 
 
 class Sessions:
@@ -46,7 +43,7 @@ class Sessions:
         """Raises InvalidArgument listing every problem, Unavailable."""
         extra = _name_problems(session.display_name, session.description)
         spec = self._checked_spec(tenant, session.spec, extra)
-        stamp = now()
+        stamp = utc_now()
         row = SessionRow(
             id=uuid.uuid4().hex,
             tenant=tenant,
@@ -107,7 +104,7 @@ class Sessions:
             if "description" in paths:
                 row.description = session.description
             row.spec = to_json(spec)
-            row.update_time = now()
+            row.update_time = utc_now()
             return session_message(row, _latest_dataset(db, row.id))
 
     def delete(self, tenant: str, session_id: str, force: bool) -> list[str]:
@@ -174,9 +171,6 @@ def _latest_dataset(db, session_id: str) -> str:
 
 
 def _name_problems(display_name: str, description: str) -> list[FieldViolation]:
-    problems = []
-    if not display_name.strip() or len(display_name) > 200:
-        problems.append(FieldViolation("session.display_name", "must be 1..200 characters"))
-    if len(description) > 10_000:
-        problems.append(FieldViolation("session.description", "at most 10000 characters"))
-    return problems
+    return display_name_problems(display_name, "session.display_name") + description_problems(
+        description, "session.description"
+    )

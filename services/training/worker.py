@@ -16,11 +16,11 @@ from collections.abc import Callable, Mapping
 from services.training import queue
 from services.training.events import WorkSignal
 from services.training.rows import DatasetRow, RunRow
+from tsforge.core.backends import open_store
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config, load_config
 from tsforge.core.db import Database
 from tsforge.core.logs import configure_logging
-from tsforge.core.platform import open_store
 from tsforge.core.storage import ObjectStore
 
 log = logging.getLogger(__name__)
@@ -85,22 +85,22 @@ class Worker:
             self._last_janitor = time.monotonic()
         # Heartbeats start right after a claim: anything slow (importing TensorFlow)
         # happens inside, so a busy worker is never taken for a lost one.
-        dataset = queue.claim_dataset(self.db, self.worker_id)
-        if dataset is not None:
-            with Heartbeat(self.db, DatasetRow, dataset.id, self.worker_id, beat) as heart:
+        claimed = queue.claim_next(self.db, self.worker_id)
+        if claimed is None:
+            return False
+        kind, job = claimed
+        if kind == "dataset":
+            with Heartbeat(self.db, DatasetRow, job.id, self.worker_id, beat) as heart:
                 from services.training.build import run_build
 
-                run_build(self, dataset, lambda: heart.alive)
-            return True
-        run = queue.claim_run(self.db, self.worker_id)
-        if run is not None:
-            with Heartbeat(self.db, RunRow, run.id, self.worker_id, beat) as heart:
+                run_build(self, job, lambda: heart.alive)
+        else:
+            with Heartbeat(self.db, RunRow, job.id, self.worker_id, beat) as heart:
                 from services.training.execution import execute_run  # TensorFlow: workers only
 
                 self._prepare_runtime()
-                execute_run(self, run, lambda: heart.alive)
-            return True
-        return False
+                execute_run(self, job, lambda: heart.alive)
+        return True
 
     def run_forever(self, stopping: Callable[[], bool], work: WorkSignal) -> None:
         while not stopping():

@@ -7,11 +7,12 @@ from dataclasses import replace
 
 from services.upload import repository as repo
 from services.upload.domain import Page, Role, StoredFile
-from services.upload.uploads import now
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
 from tsforge.core.pagination import decode_token, page_size, paginate
 from tsforge.core.storage import ObjectStore
+from tsforge.core.timestamps import utc_now
+from tsforge.core.validation import description_problems, display_name_problems
 from tsforge.tabular.profiling import CsvProblem, preview_csv
 
 EDITABLE_FIELDS = ("display_name", "description", "role")
@@ -49,12 +50,10 @@ class Files:
                 )
         values: dict = {}
         if "display_name" in paths:
-            if not display_name.strip() or len(display_name) > 200:
-                violations.append(FieldViolation("file.display_name", "must be 1..200 characters"))
+            violations += display_name_problems(display_name, "file.display_name")
             values["display_name"] = display_name
         if "description" in paths:
-            if len(description) > 10_000:
-                violations.append(FieldViolation("file.description", "at most 10000 characters"))
+            violations += description_problems(description, "file.description")
             values["description"] = description
         if "role" in paths:
             if role not in (Role.INPUT, Role.OUTPUT):
@@ -64,7 +63,7 @@ class Files:
             raise InvalidArgument(violations)
         with self._db.transaction() as session:
             stored = _found(repo.get_file(session, tenant, file_id, lock=True), file_id)
-            values["update_time"] = now()
+            values["update_time"] = utc_now()
             repo.update_file(session, file_id, **values)
             return replace(stored, **values)
 
@@ -73,6 +72,7 @@ class Files:
         with self._db.transaction() as session:
             stored = _found(repo.get_file(session, tenant, file_id, lock=True), file_id)
             repo.delete_file(session, file_id)
+            repo.record_usage(session, tenant)
             # Deleted under the row lock, before the commit: if the store fails the
             # row stays, so a file is never listed without its bytes.
             self._store.delete(stored.object_key)

@@ -4,7 +4,6 @@ so another tenant's upload or file is simply not found."""
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 from datetime import datetime, timedelta
 
 import sqlalchemy as sa
@@ -12,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from services.upload.domain import Role, StoredFile, Upload, UploadState
 from services.upload.rows import FileRow, PendingChunkRow, UploadPartRow, UploadRow
+from tsforge.core import usage
 from tsforge.core.db import newest_first
 from tsforge.tabular.profiling import ColumnProfile, FileProfile
 
@@ -86,10 +86,20 @@ def take_pending(session: Session, upload_id: str) -> bytes:
 
 
 def lock_quota(session: Session, tenant: str) -> None:
-    """Serialises the quota checks of one tenant until the transaction ends, so two
-    uploads never both take the last bytes of its quota."""
-    key = int.from_bytes(hashlib.sha256(f"tsforge.upload.quota:{tenant}".encode()).digest()[:8], "big", signed=True)
-    session.execute(sa.select(sa.func.pg_advisory_xact_lock(key)))
+    """Serialises the quota checks of one tenant (across services) until the transaction
+    ends, so two uploads never both take the last bytes of its quota."""
+    usage.lock(session, tenant)
+
+
+def record_usage(session: Session, tenant: str) -> None:
+    """Writes what this service stores for the tenant into the shared byte ledger."""
+    usage.record(session, tenant, USAGE_OWNER, used_bytes(session, tenant))
+
+
+def count_unfinished_uploads(session: Session, tenant: str) -> int:
+    """Uploads of the tenant that are neither completed nor being completed."""
+    query = sa.select(sa.func.count()).where(UploadRow.tenant == tenant, UploadRow.state == UploadState.ACTIVE)
+    return int(session.scalar(query))
 
 
 def used_bytes(session: Session, tenant: str) -> int:
@@ -99,6 +109,9 @@ def used_bytes(session: Session, tenant: str) -> int:
         UploadRow.tenant == tenant, UploadRow.state != UploadState.COMPLETED
     )
     return int(session.scalar(files)) + int(session.scalar(uploads))
+
+
+USAGE_OWNER = "upload"
 
 
 def insert_file(session: Session, stored: StoredFile) -> None:

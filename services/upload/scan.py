@@ -13,10 +13,10 @@ from __future__ import annotations
 import hashlib
 import queue
 import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from tsforge.core.lru import Lru
 from tsforge.tabular.profiling import FileProfile, profile_csv
 
 QUEUED_PIECES = 8
@@ -83,9 +83,8 @@ class LiveScans:
     """
 
     def __init__(self, limit: int = LIVE_SCANS):
-        self._limit = limit
-        self._scans: OrderedDict[str, _LiveScan] = OrderedDict()
-        self._lock = threading.Lock()
+        self._scans: Lru[str, _LiveScan] = Lru(limit)
+        self._lock = threading.Lock()  # a chunk's check and claim are one step
 
     def feed(self, upload_id: str, offset: int, chunk: bytes) -> None:
         """Feeds a committed chunk that starts at `offset` to the upload's scan (one is
@@ -94,14 +93,13 @@ class LiveScans:
         with self._lock:
             live = self._scans.get(upload_id)
             if live is None and offset == 0:
-                live = self._scans[upload_id] = _LiveScan(Scan(), 0)
-                while len(self._scans) > self._limit:
-                    dropped.append(self._scans.popitem(last=False)[1].scan)
+                live = _LiveScan(Scan(), 0)
+                dropped += [evicted.scan for evicted in self._scans.put(upload_id, live)]
             elif live is not None and live.fed != offset:
-                dropped.append(self._scans.pop(upload_id).scan)
+                dropped.append(live.scan)
+                self._scans.pop(upload_id)
                 live = None
             if live is not None:
-                self._scans.move_to_end(upload_id)
                 live.fed = offset + len(chunk)  # claimed before feeding, so a racing chunk drops it
         for scan in dropped:
             scan.finish()
@@ -111,7 +109,7 @@ class LiveScans:
     def take(self, upload_id: str, size: int) -> Scan | None:
         """The upload's finished scan when it saw exactly its `size` bytes, else None."""
         with self._lock:
-            live = self._scans.pop(upload_id, None)
+            live = self._scans.pop(upload_id)
         if live is None:
             return None
         live.scan.finish()

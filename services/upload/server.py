@@ -8,39 +8,36 @@ from pathlib import Path
 from services.upload.files import Files
 from services.upload.servicer import UploadServicer
 from services.upload.uploads import Uploads
+from tsforge.core import usage
 from tsforge.core.config import Config
-from tsforge.core.db import Database, migrate
+from tsforge.core.db import Database
 from tsforge.core.periodic import Periodic
-from tsforge.core.server import Registration, RunningServer, create_server
+from tsforge.core.server import ServiceDefinition, serve
 from tsforge.core.storage import ObjectStore
 from tsforge.upload.v1 import upload_service_pb2 as pb
-from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 
-SCHEMA = "upload"
-MIGRATIONS = Path(__file__).parent / "migrations"
-SERVICE_NAME = pb.DESCRIPTOR.services_by_name["UploadService"].full_name
-
-
-def migrate_schema(db: Database) -> str:
-    return migrate(db.engine, SCHEMA, MIGRATIONS)
+DEFINITION = ServiceDefinition(
+    name="upload",
+    descriptor=pb.DESCRIPTOR.services_by_name["UploadService"],
+    schema="upload",
+    migrations=Path(__file__).parent / "migrations",
+)
 
 
 class UploadServer:
     """A running upload service: the gRPC server and the reaper of expired uploads."""
 
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
-        migrate_schema(db)
+        DEFINITION.migrate(db)
+        usage.migrate_ledger(db)
         self.uploads = Uploads(
-            db, store, quota_bytes=config.tenant_quota_bytes, expiry=timedelta(seconds=config.upload_expiry_seconds)
+            db,
+            store,
+            quota_bytes=config.tenant_quota_bytes,
+            expiry=timedelta(seconds=config.upload_expiry_seconds),
+            max_unfinished=config.tenant_max_unfinished_uploads,
         )
-        servicer = UploadServicer(self.uploads, Files(db, store))
-        self.running: RunningServer = create_server(
-            [Registration(SERVICE_NAME, lambda server: pb_grpc.add_UploadServiceServicer_to_server(servicer, server))],
-            address,
-            jwt_secret=config.jwt_secret,
-            max_message_bytes=config.grpc_max_message_bytes,
-            threads=config.server_threads,
-        )
+        self.running = serve(DEFINITION, UploadServicer(self.uploads, Files(db, store)), address, config)
         self.port = self.running.port
         self._reaper = Periodic(
             "upload-reaper", min(60.0, self.uploads.expiry.total_seconds() / 4), self.uploads.reap_expired

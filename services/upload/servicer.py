@@ -188,6 +188,7 @@ def profile_message(profile: FileProfile) -> pb.FileProfile:
             numeric_count=column.numeric_count,
             missing_count=column.missing_count,
             numeric_share=column.numeric_share,
+            non_finite_count=column.non_finite_count,
         )
         if column.min is not None and math.isfinite(column.min):
             entry.min = column.min

@@ -11,41 +11,52 @@ upload does not read the file again unless its chunks went to several replicas.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 import uuid
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 from pathlib import PurePosixPath
+from typing import NoReturn
 
 from services.upload import repository as repo
 from services.upload.domain import NewUpload, Page, Role, StoredFile, Upload, UploadState
 from services.upload.scan import LiveScans, Scan
+from tsforge.core import usage
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound, QuotaExceeded
 from tsforge.core.pagination import decode_token, page_size, paginate
-from tsforge.core.storage import ObjectStore
+from tsforge.core.storage import ObjectNotFound, ObjectStore
+from tsforge.core.timestamps import utc_now
+from tsforge.core.validation import description_problems, display_name_problems
 from tsforge.tabular.profiling import CsvProblem
 
 log = logging.getLogger(__name__)
 
 # Room for a whole S3 part (5 MiB) in one chunk, within the 8 MiB gRPC message limit.
 MAX_CHUNK_BYTES = 6 << 20
-SHA256_PATTERN = re.compile(r"^[0-9a-f]{64}$")
-
-
-def now() -> datetime:
-    return datetime.now(UTC)
+UPLOAD_LOST = "UPLOAD_LOST"  # PreconditionFailure type: start the upload again
+SHA256_PATTERN = re.compile(r"[0-9a-f]{64}")
 
 
 class Uploads:
     """The upload flows of one deployment: a database, an object store, a quota."""
 
-    def __init__(self, db: Database, store: ObjectStore, *, quota_bytes: int, expiry: timedelta):
+    def __init__(
+        self,
+        db: Database,
+        store: ObjectStore,
+        *,
+        quota_bytes: int,
+        expiry: timedelta,
+        max_unfinished: int = 20,
+    ):
         self._db = db
         self._store = store
         self._quota_bytes = quota_bytes
+        self._max_unfinished = max_unfinished
         self.expiry = expiry
         # The unary flow buffers to the store's smallest part; a store that takes any
         # size (the local directory) gets every chunk as its own part.
@@ -55,14 +66,16 @@ class Uploads:
     # -- the resumable, unary flow -------------------------------------------------
 
     def create(self, tenant: str, new: NewUpload) -> Upload:
-        """Starts an upload. Raises InvalidArgument, QuotaExceeded."""
+        """Starts an upload. Raises InvalidArgument, QuotaExceeded (bytes, or too many
+        unfinished uploads)."""
         _validate_new_upload(new)
-        with self._db.transaction() as session:
+        with self._db.transaction() as session:  # refused before it costs the store a call
             self._check_quota(session, tenant, new.declared_size_bytes)
+            self._check_unfinished(session, tenant)
         upload_id = uuid.uuid4().hex
         key = f"files/{tenant}/{upload_id}"
         multipart_id = self._store.start_multipart(key)
-        stamp = now()
+        stamp = utc_now()
         upload = Upload(
             id=upload_id,
             tenant=tenant,
@@ -82,11 +95,22 @@ class Uploads:
         )
         try:
             with self._db.transaction() as session:
+                repo.lock_quota(session, tenant)  # creates of one tenant in turn: the count holds
+                self._check_unfinished(session, tenant)
                 repo.insert_upload(session, upload)
         except Exception:
             self._store.abort_multipart(key, multipart_id)
             raise
         return upload
+
+    def _check_unfinished(self, session, tenant: str) -> None:
+        count = repo.count_unfinished_uploads(session, tenant)
+        if count >= self._max_unfinished:
+            raise QuotaExceeded(
+                f"{count} uploads of this tenant are unfinished; the limit is {self._max_unfinished} "
+                "(TSFORGE_TENANT_MAX_UNFINISHED_UPLOADS): complete or abort some ('tsforge uploads')",
+                subject="tenant:unfinished_uploads",
+            )
 
     def get(self, tenant: str, upload_id: str) -> Upload:
         with self._db.transaction() as session:
@@ -136,6 +160,8 @@ class Uploads:
         except QuotaExceeded:
             self.abort(tenant, upload_id)
             raise
+        except ObjectNotFound:
+            self._lost(tenant, upload_id)
 
     def _append(self, session, upload: Upload, data: bytes) -> Upload:
         pending = upload.pending_bytes
@@ -147,7 +173,7 @@ class Uploads:
             if pending >= self._part_bytes:
                 self._upload_part(session, upload, repo.take_pending(session, upload.id))
                 pending = 0
-        values = dict(received_bytes=upload.received_bytes + len(data), pending_bytes=pending, update_time=now())
+        values = dict(received_bytes=upload.received_bytes + len(data), pending_bytes=pending, update_time=utc_now())
         repo.update_upload(session, upload.id, **values)
         # Under the upload's row lock, so chunks are fed in order; should the commit
         # fail, the retried chunk no longer follows the scan's bytes and drops it.
@@ -167,8 +193,21 @@ class Uploads:
         NotFound, FailedPrecondition.
         """
         sha256 = sha256.lower()
-        if not SHA256_PATTERN.match(sha256):
+        if not SHA256_PATTERN.fullmatch(sha256):
             raise InvalidArgument(FieldViolation("sha256", "must be 64 hexadecimal digits"))
+        try:
+            upload = self._assemble(tenant, upload_id, sha256)
+        except ObjectNotFound:
+            self._lost(tenant, upload_id)
+        if isinstance(upload, StoredFile):
+            return upload
+        return self._finish(
+            upload, sha256, upload_row=True, scan=self._live_scans.take(upload.id, upload.received_bytes)
+        )
+
+    def _assemble(self, tenant: str, upload_id: str, sha256: str) -> Upload | StoredFile:
+        """Joins the upload's parts into its object and marks it COMPLETING; the File when
+        it was completed before."""
         with self._db.transaction() as session:
             upload = _found(repo.get_upload(session, tenant, upload_id, lock=True), f"uploads/{upload_id}")
             if upload.state == UploadState.COMPLETED:
@@ -189,9 +228,19 @@ class Uploads:
                 # A multipart upload needs one part; an empty file is refused below anyway.
                 self._upload_part(session, upload, b"")
             self._store.complete_multipart(upload.object_key, upload.multipart_id, repo.parts(session, upload.id))
-            repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=now())
-        return self._finish(
-            upload, sha256, upload_row=True, scan=self._live_scans.take(upload.id, upload.received_bytes)
+            repo.update_upload(session, upload.id, state=UploadState.COMPLETING, pending_bytes=0, update_time=utc_now())
+        return upload
+
+    def _lost(self, tenant: str, upload_id: str) -> NoReturn:
+        """The store no longer has the upload's parts (it was restarted, or its multipart
+        upload expired there): the upload is discarded, and the caller must start anew."""
+        with contextlib.suppress(NotFound, FailedPrecondition):
+            self.abort(tenant, upload_id)
+        raise FailedPrecondition(
+            "the object store no longer holds this upload's parts (was it restarted?); the upload was "
+            "discarded: start it again (tsforge upload does so by itself)",
+            f"uploads/{upload_id}",
+            UPLOAD_LOST,
         )
 
     def abort(self, tenant: str, upload_id: str) -> None:
@@ -208,11 +257,12 @@ class Uploads:
         if upload.state != UploadState.ACTIVE:
             self._store.delete(upload.object_key)
         repo.delete_upload(session, upload.id)
+        repo.record_usage(session, upload.tenant)
 
     def reap_expired(self, limit: int = 100) -> int:
         """Discards uploads idle for longer than the expiry. Returns how many."""
         with self._db.transaction() as session:
-            expired = repo.expired_uploads(session, now() - self.expiry, limit)
+            expired = repo.expired_uploads(session, utc_now() - self.expiry, limit)
             for upload in expired:
                 if upload.state == UploadState.COMPLETED:
                     repo.delete_upload(session, upload.id)  # its file lives on
@@ -229,10 +279,10 @@ class Uploads:
         bytes as they pass to the store. Same errors as create + complete."""
         _validate_new_upload(new)
         with self._db.transaction() as session:
-            used = repo.used_bytes(session, tenant)
-        self._check_total(used + new.declared_size_bytes)
+            used = self._used(session, tenant)
+        usage.check(used + new.declared_size_bytes, self._quota_bytes)
         upload_id = uuid.uuid4().hex
-        stamp = now()
+        stamp = utc_now()
         upload = Upload(
             id=upload_id,
             tenant=tenant,
@@ -256,7 +306,7 @@ class Uploads:
             received = 0
             for chunk in chunks:
                 received += len(chunk)
-                self._check_total(used + received)
+                usage.check(used + received, self._quota_bytes)
                 scan.feed(chunk)
                 yield chunk
 
@@ -291,7 +341,7 @@ class Uploads:
                 raise InvalidArgument(
                     FieldViolation("sha256", f"the received bytes have SHA-256 {sha256}, not {expected_sha256}")
                 )
-            stamp = now()
+            stamp = utc_now()
             stored = StoredFile(
                 id=upload.id,
                 tenant=upload.tenant,
@@ -316,6 +366,7 @@ class Uploads:
                 repo.lock_quota(session, upload.tenant)
                 self._check_quota(session, upload.tenant, stored.size_bytes)
                 repo.insert_file(session, stored)
+                repo.record_usage(session, upload.tenant)
             return stored
         except BaseException:
             self._store.delete(upload.object_key)
@@ -325,14 +376,13 @@ class Uploads:
             raise
 
     def _check_quota(self, session, tenant: str, more_bytes: int) -> None:
-        self._check_total(repo.used_bytes(session, tenant) + more_bytes)
+        usage.check(self._used(session, tenant) + more_bytes, self._quota_bytes)
 
-    def _check_total(self, total: int) -> None:
-        if total > self._quota_bytes:
-            raise QuotaExceeded(
-                f"storing this would use {total} bytes, over the tenant's quota of {self._quota_bytes} bytes",
-                subject="tenant:stored_bytes",
-            )
+    @staticmethod
+    def _used(session, tenant: str) -> int:
+        """What counts against the tenant's quota: its files and unfinished uploads here,
+        plus what the other services store for it (datasets, run artifacts, versions)."""
+        return repo.used_bytes(session, tenant) + usage.others(session, tenant, repo.USAGE_OWNER)
 
 
 def _validate_new_upload(new: NewUpload) -> None:
@@ -343,13 +393,11 @@ def _validate_new_upload(new: NewUpload) -> None:
         violations.append(FieldViolation("file_name", "must be a plain file name of at most 255 characters"))
     if new.role not in (Role.INPUT, Role.OUTPUT):
         violations.append(FieldViolation("role", "must be FEATURE_ROLE_INPUT or FEATURE_ROLE_OUTPUT"))
-    if len(new.display_name) > 200:
-        violations.append(FieldViolation("display_name", "at most 200 characters"))
-    if len(new.description) > 10_000:
-        violations.append(FieldViolation("description", "at most 10000 characters"))
+    violations += display_name_problems(new.display_name, "display_name", required=False)
+    violations += description_problems(new.description, "description")
     if new.declared_size_bytes < 0:
         violations.append(FieldViolation("declared_size_bytes", "must not be negative"))
-    if new.declared_sha256 and not SHA256_PATTERN.match(new.declared_sha256.lower()):
+    if new.declared_sha256 and not SHA256_PATTERN.fullmatch(new.declared_sha256.lower()):
         violations.append(FieldViolation("declared_sha256", "must be 64 hexadecimal digits"))
     if violations:
         raise InvalidArgument(violations)

@@ -5,8 +5,10 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from services.upload.server import MIGRATIONS, SCHEMA
+from services.upload.server import DEFINITION
 from tsforge.core.db import SchemaVersionError, migrate
+
+SCHEMA, MIGRATIONS = DEFINITION.schema, DEFINITION.migrations
 
 
 def _set_version(db, version: str) -> None:

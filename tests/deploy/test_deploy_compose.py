@@ -49,7 +49,8 @@ def test_every_service_and_its_dependencies_run(compose: dict) -> None:
     # The training API runs without workers there: the training-worker service trains.
     assert services["training"]["command"][3:] == ["--workers", "0"]
     assert services["training-worker"]["command"] == ["worker", "training"]
-    assert {"postgres", "minio", "minio-init", "training-worker", "envoy"} <= set(services)
+    assert {"postgres", "minio", "minio-init", "training-worker", "envoy", "console"} <= set(services)
+    assert services["console"]["command"][:1] == ["console"]
 
 
 def test_envoy_mounts_its_config_and_the_descriptor_set(compose: dict) -> None:

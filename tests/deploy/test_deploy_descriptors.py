@@ -1,6 +1,8 @@
-"""The committed descriptor set and the Envoy Gateway patch that inlines it are fresh.
+"""The committed descriptor set and the files rendered from it are fresh.
 
-`make descriptors` builds deploy/envoy/tsforge.pb with buf. Here protoc (grpcio-tools)
+`make edge-config` builds deploy/envoy/tsforge.pb with buf (protos/ plus google/rpc's
+status and error details, which the transcoder prints as JSON), then renders envoy.yaml,
+the Envoy Gateway patch and the OpenAPI document from it. Here protoc (grpcio-tools)
 builds the same protos into a temporary file: byte equality across two compilers (and
 across googleapis-common-protos releases) would be brittle, so the check compares
 the parsed descriptors of tsforge's own files, which any proto change alters, and
@@ -9,7 +11,6 @@ the list of files.
 
 from __future__ import annotations
 
-import importlib.util
 import sysconfig
 from pathlib import Path
 
@@ -18,9 +19,10 @@ from google.api import annotations_pb2  # noqa: F401 (registers google.api.http,
 from google.protobuf import descriptor_pb2
 from grpc_tools import protoc
 
-from tests.deploy.deploy_files import DEPLOY, DESCRIPTOR_SET, ENVOY_CONFIG, REPO
+from gateway import render
+from tests.deploy.deploy_files import DESCRIPTOR_SET, REPO
 
-STALE = "run `make descriptors` and commit deploy/envoy/tsforge.pb and deploy/kubernetes/transcoder-patch-policy.yaml"
+STALE = "run `make edge-config` and commit what it writes"
 
 
 def read_set(path: Path) -> dict[str, descriptor_pb2.FileDescriptorProto]:
@@ -31,6 +33,7 @@ def test_descriptor_set_matches_the_protos(tmp_path: Path) -> None:
     protos = REPO / "protos"
     out = tmp_path / "tsforge.pb"
     sources = sorted(str(p.relative_to(protos)) for p in protos.rglob("*.proto"))
+    sources += ["google/rpc/error_details.proto", "google/rpc/status.proto"]
     status = protoc.main(
         [
             "protoc",
@@ -49,9 +52,5 @@ def test_descriptor_set_matches_the_protos(tmp_path: Path) -> None:
         assert committed[name] == built[name], f"{name} changed: {STALE}"
 
 
-def test_transcoder_patch_policy_is_rendered_from_the_current_files() -> None:
-    spec = importlib.util.spec_from_file_location("render_transcoder_policy", DEPLOY / "render_transcoder_policy.py")
-    render_module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(render_module)
-    expected = render_module.render(ENVOY_CONFIG.read_text(), DESCRIPTOR_SET.read_bytes())
-    assert render_module.POLICY.read_text() == expected, STALE
+def test_envoy_config_patch_policy_and_openapi_are_rendered_from_the_current_files() -> None:
+    assert render.stale_files() == [], STALE

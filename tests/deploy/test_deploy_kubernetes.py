@@ -194,7 +194,7 @@ def test_patch_policy_adds_a_valid_transcoder_to_the_gateway_listener() -> None:
     transcoder = value["typed_config"]
     assert sorted(transcoder["services"]) == SERVICES
     inlined = base64.b64decode(transcoder["proto_descriptor_bin"])
-    assert inlined == DESCRIPTOR_SET.read_bytes(), "run `make descriptors`"
+    assert inlined == DESCRIPTOR_SET.read_bytes(), "run `make edge-config`"
     descriptor_pb2.FileDescriptorSet.FromString(inlined)
 
 

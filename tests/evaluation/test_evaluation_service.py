@@ -12,7 +12,7 @@ import pytest
 from google.rpc import error_details_pb2
 
 from services.evaluation.tests.test_charts import assert_png
-from tests.evaluation.conftest import FinishedRun
+from tests.evaluation.helpers import FinishedRun
 from tests.training.helpers import expect_error, wait_for_run
 from tests.upload.helpers import status_details
 from tsforge.common.v1 import common_pb2
@@ -39,7 +39,14 @@ def test_a_run_is_evaluated_once_and_asking_again_returns_the_stored_evaluation(
     assert evaluation.state == er.EVALUATION_STATE_READY, evaluation.failure_reason
     assert list(evaluation.models) == [m.name for m in finished.run.models]
     assert list(evaluation.features) == ["load"]
-    assert evaluation.options.season_steps == 1
+    # Ten days of hourly data: naive, one day (no week: that needs three) and the mean.
+    assert [b.label for b in evaluation.baselines] == ["naive", "seasonal naive (1 day = 24 steps)", "training mean"]
+    comparison = evaluation.baseline_comparison
+    assert comparison.metric == er.METRIC_MAE and comparison.units == er.VALUE_UNITS_SCALED
+    assert comparison.best_baseline in evaluation.baselines
+    assert set(comparison.models_beating_baseline) <= set(evaluation.models)
+    # MASE takes the strongest of the naive and seasonal-naive baselines' season.
+    assert evaluation.options.season_steps in (1, 24) and evaluation.options.baseline_metric == er.METRIC_MAE
     assert {(t.split, t.units) for t in evaluation.overall_tables} == {
         (s, u)
         for s in (common_pb2.DATA_SPLIT_TEST, common_pb2.DATA_SPLIT_VALIDATION)
@@ -52,9 +59,11 @@ def test_a_run_is_evaluated_once_and_asking_again_returns_the_stored_evaluation(
     )
     # 3 models and 3 baselines, one output feature; every score a value or a reason.
     assert len(test_overall.rows) == 6
+    assert test_overall.reference_baseline == comparison.best_baseline
     for row in test_overall.rows:
         assert [s.metric for s in row.scores] == list(range(1, 10))
-        assert all(s.value.HasField("value") != bool(s.value.undefined_reason) for s in row.scores)
+        assert [s.metric for s in row.skill] == list(range(1, 10))
+        assert all(s.value.HasField("value") != bool(s.value.undefined_reason) for s in [*row.scores, *row.skill])
     again = stack.stub.CreateEvaluation(
         pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=finished.run.name)), metadata=finished.tenant.metadata
     ).evaluation
@@ -176,14 +185,24 @@ def test_bad_requests_name_every_bad_field(stack, finished, evaluation):
     error = expect_error(
         lambda: stack.stub.CreateEvaluation(
             pb.CreateEvaluationRequest(
-                evaluation=er.Evaluation(run="jobs/x", model="runs/x", options=er.EvaluationOptions(season_steps=-1))
+                evaluation=er.Evaluation(
+                    run="jobs/x",
+                    model="runs/x",
+                    options=er.EvaluationOptions(season_steps=-1, seasons=[0, 5000], baseline_metric=er.METRIC_MASE),
+                )
             ),
             metadata=tenant.metadata,
         ),
         grpc.StatusCode.INVALID_ARGUMENT,
     )
     fields = {v.field for v in status_details(error, error_details_pb2.BadRequest)[0].field_violations}
-    assert fields == {"evaluation.run", "evaluation.model", "evaluation.options.season_steps"}
+    assert fields == {
+        "evaluation.run",
+        "evaluation.model",
+        "evaluation.options.season_steps",
+        "evaluation.options.seasons",
+        "evaluation.options.baseline_metric",
+    }
     error = expect_error(
         lambda: stack.stub.RenderPlot(
             pb.RenderPlotRequest(

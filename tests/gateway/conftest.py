@@ -1,7 +1,7 @@
-"""Fixtures for the gateway tests: a real upload service, a gateway in front of it, and a
-plain HTTP client.
+"""Fixtures for the edge tests: a real upload service, the real Envoy in front of it (with
+the console's static file server), and a plain HTTP client.
 
-The training service's address points at a port nothing listens on, so calls to it show
+The other services' addresses point at a port nothing listens on, so calls to them show
 what a client sees when a service is down.
 """
 
@@ -19,14 +19,17 @@ from pathlib import Path
 
 import pytest
 
-from gateway.server import GatewaySettings, RunningGateway, start_gateway
-from tests.platform_fixtures import running_upload_service
+from gateway.edge import RunningEdge, start_edge
+from tests.plugin import make_config, running_upload_service
+from tsforge.core.config import SERVICE_PORTS, Config
 from tsforge.core.storage import LocalObjectStore
 
 ALLOWED_ORIGIN = "http://app.example"
 ROOT = Path(__file__).resolve().parents[2]
 JS = Path(__file__).parent / "js"
 BUF = ROOT / "node_modules" / ".bin" / "buf"
+HASHED_ASSET = "assets/index-B1a2c3D4.js"
+INDEX_HTML = "<!doctype html><title>tsforge console</title><script src=/assets/index-B1a2c3D4.js></script>\n"
 
 
 def free_port() -> int:
@@ -70,39 +73,56 @@ class Http:
             return HttpReply(response.status, {k.lower(): v for k, v in response.headers.items()}, response.read())
 
 
+def edge_config(*origins: str, **settings: str) -> Config:
+    """tsforge's settings for an edge on free ports, CORS for ALLOWED_ORIGIN and `origins`."""
+    return make_config(
+        gateway_port="0",
+        gateway_admin_port="0",
+        gateway_cors_origins=",".join((ALLOWED_ORIGIN, *origins)),
+        **settings,
+    )
+
+
+def upstreams_with(**running: str) -> dict[str, str]:
+    """Every service's address: the running ones given, the others a port nothing listens on."""
+    down = f"127.0.0.1:{free_port()}"
+    return {name: running.get(name, down) for name in SERVICE_PORTS}
+
+
+@pytest.fixture(scope="session")
+def console_dir(tmp_path_factory) -> Path:
+    """A built console as Vite lays it out: index.html and a content-hashed asset."""
+    root = tmp_path_factory.mktemp("console")
+    (root / "index.html").write_text(INDEX_HTML)
+    (root / "assets").mkdir()
+    (root / HASHED_ASSET).write_text("export const answer = 42;\n" * 200)
+    (root / "favicon.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>')
+    return root
+
+
 @dataclass
 class Stack:
-    gateway: RunningGateway
-    upload: object  # tests.platform_fixtures.RunningUploadService
+    edge: RunningEdge
+    upload: object  # tests.plugin.RunningUploadService
     http: Http
     base_url: str
     page_port: int  # a free port for a test page; its origin is allowed by CORS
 
 
-def gateway_settings(upstreams: dict[str, str], *origins: str) -> GatewaySettings:
-    return GatewaySettings(
-        host="127.0.0.1",
-        port=0,
-        upstreams=upstreams,
-        cors_origins=(ALLOWED_ORIGIN, *origins),
-        shutdown_grace_seconds=0.5,
-    )
-
-
 @pytest.fixture(scope="module")
-def stack(db, tmp_path_factory) -> Iterator[Stack]:
-    """An upload service and a gateway in front of all four services (only upload runs)."""
+def stack(db, tmp_path_factory, console_dir) -> Iterator[Stack]:
+    """An upload service and Envoy in front of all four services (only upload runs)."""
     store = LocalObjectStore(tmp_path_factory.mktemp("gateway-objects"))
     with running_upload_service(db, store) as upload:
-        down = f"127.0.0.1:{free_port()}"
-        upstreams = {"upload": upload.address, "training": down, "evaluation": down, "models": down}
         page_port = free_port()
-        gateway = start_gateway(gateway_settings(upstreams, f"http://127.0.0.1:{page_port}"))
-        base_url = f"http://127.0.0.1:{gateway.port}"
+        edge = start_edge(
+            edge_config(f"http://127.0.0.1:{page_port}"), upstreams_with(upload=upload.address), console_dir
+        )
+        base_url = f"http://127.0.0.1:{edge.port}"
         try:
-            yield Stack(gateway, upload, Http(base_url), base_url, page_port)
+            yield Stack(edge, upload, Http(base_url), base_url, page_port)
         finally:
-            gateway.stop()
+            edge.stop()
 
 
 @pytest.fixture(scope="session")

@@ -41,6 +41,19 @@ def parse_body(body: bytes, text: bool = False) -> tuple[list[bytes], dict[str, 
     return messages, trailers
 
 
+def parse_response(response: http.client.HTTPResponse) -> tuple[list[bytes], dict[str, str]]:
+    """The messages and trailers of a whole grpc-web response, read from it.
+
+    A "trailers-only" response (no body, grpc-status in the headers, as the protocol
+    allows for a call that fails before any message) gives its headers as trailers.
+    """
+    body = response.read()
+    text = (response.getheader("Content-Type") or "").startswith("application/grpc-web-text")
+    if not body and response.getheader("grpc-status") is not None:
+        return [], {k.lower(): v for k, v in response.getheaders()}
+    return parse_body(body, text)
+
+
 def read_frame(response: http.client.HTTPResponse) -> tuple[int, bytes]:
     """The next frame of a binary grpc-web response as it arrives: (flag, payload)."""
     header = response.read(5)

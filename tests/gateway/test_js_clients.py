@@ -17,7 +17,7 @@ from tests.upload.helpers import csv_bytes, sha256, upload_whole
 
 @pytest.fixture(scope="module")
 def scenario_env(stack, generated_es, db) -> dict[str, str]:
-    from tests.platform_fixtures import new_tenant
+    from tests.plugin import new_tenant
 
     tenant = new_tenant()
     stub = stack.upload.stub

@@ -2,8 +2,8 @@
 @connectrpc/connect-web's grpc-web transport in Node and in headless Chromium: the
 events must arrive one by one while the worker trains, not in one burst at the end.
 
-One real training stack (upload and training services, one spawned worker) and one
-gateway in front of it serve the whole module. The JavaScript (js/run_events.mjs)
+One real training stack (upload and training services, one spawned worker) and Envoy
+in front of it serve the whole module. The JavaScript (js/run_events.mjs)
 creates the run itself and watches it at once, so the watch is open while the run
 trains; it records each event's sequence, kind, server time and Date.now() on arrival.
 """
@@ -16,10 +16,9 @@ from dataclasses import dataclass
 
 import pytest
 
-from gateway.server import start_gateway
-from tests.gateway.conftest import free_port, gateway_settings, run_js
-from tests.platform_fixtures import new_tenant
-from tests.training.conftest import running_training_stack
+from gateway.edge import start_edge
+from tests.gateway.conftest import edge_config, free_port, run_js
+from tests.plugin import new_tenant, running_training_stack
 from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair
 from tsforge.core.storage import LocalObjectStore
 
@@ -53,15 +52,15 @@ def run_stack(db, database_url, tmp_path_factory, generated_es) -> Iterator[RunS
             "models": down,
         }
         page_port = free_port()
-        gateway = start_gateway(gateway_settings(upstreams, f"http://127.0.0.1:{page_port}"))
+        edge = start_edge(edge_config(f"http://127.0.0.1:{page_port}"), upstreams)
         try:
             tenant = new_tenant()
             temperature, load = upload_pair(training.upload.stub, tenant)
             session = create_session(training.stub, tenant, small_spec(temperature, load))
             dataset = build_ready_dataset(training.stub, tenant, session)
-            yield RunStack(f"http://127.0.0.1:{gateway.port}", page_port, tenant.token, dataset.name)
+            yield RunStack(f"http://127.0.0.1:{edge.port}", page_port, tenant.token, dataset.name)
         finally:
-            gateway.stop()
+            edge.stop()
 
 
 def _watch(mode: str, stack: RunStack) -> dict:

@@ -1,5 +1,5 @@
-"""REST/JSON through the gateway with a plain HTTP client: every kind of binding the upload
-contract has, and the errors a browser sees."""
+"""REST/JSON through Envoy's transcoder with a plain HTTP client: every kind of binding the
+upload contract has, and the errors a browser sees."""
 
 from __future__ import annotations
 
@@ -86,7 +86,8 @@ def test_server_stream_arrives_as_one_json_line_per_message(stack, tenant):
     data = csv_bytes(40_000)  # > 1 MiB: the service sends several chunks
     name = upload_whole(stack.upload.stub, tenant, data, chunk=1 << 20).name
     with stack.http.open("GET", f"/v1/{name}:download", headers=_auth(tenant)) as response:
-        assert response.status == 200 and response.headers["Content-Type"] == "application/x-ndjson"
+        # Envoy labels the newline-delimited stream application/json.
+        assert response.status == 200 and response.headers["Content-Type"] == "application/json"
         lines = [json.loads(line) for line in response]
     header, chunks = lines[0]["header"], [base64.b64decode(line["chunk"]) for line in lines[1:]]
     assert header["sha256"] == sha256(data) and int(header["sizeBytes"]) == len(data)
@@ -114,14 +115,15 @@ def test_bad_input_is_400_with_bad_request_field_violations(stack, tenant):
     assert "file_name" in [v["field"] for v in detail["fieldViolations"]]
 
 
-def test_transcoding_errors_are_400_naming_the_parameter(stack, tenant):
-    for path in ("/v1/files?page_size=many", "/v1/files?no_such_field=1"):
+def test_transcoding_errors_are_400_status_json_naming_the_parameter(stack, tenant):
+    for path, name in (("/v1/files?page_size=many", "page_size"), ("/v1/files?no_such_field=1", "no_such_field")):
         reply = stack.http.request("GET", path, headers=_auth(tenant))
         assert reply.status == 400, path
-        violations = reply.json()["details"][0]["fieldViolations"]
-        assert violations[0]["field"] in ("page_size", "no_such_field")
+        assert reply.headers["content-type"] == "application/json"
+        status = reply.json()
+        assert status["code"] == 3 and name in status["message"], status
     not_json = stack.http.request("POST", "/v1/uploads", b"{", {**_auth(tenant), "Content-Type": "application/json"})
-    assert not_json.status == 400 and not_json.json()["details"][0]["fieldViolations"][0]["field"] == "body"
+    assert not_json.status == 400 and not_json.json()["code"] == 3
 
 
 def test_missing_resources_tokens_routes_and_services(stack, tenant):
@@ -131,10 +133,11 @@ def test_missing_resources_tokens_routes_and_services(stack, tenant):
     anonymous = stack.http.request("GET", "/v1/files")
     assert anonymous.status == 401 and anonymous.json()["code"] == 16
 
-    no_route = stack.http.request("GET", "/v2/nothing", headers=_auth(tenant))
+    no_route = stack.http.request("GET", "/v1/nothing", headers=_auth(tenant))
     assert no_route.status == 404 and no_route.json()["code"] == 5
     wrong_method = stack.http.request("PUT", "/v1/files/x", headers=_auth(tenant))
     assert wrong_method.status == 405 and "GET" in wrong_method.headers["allow"]
+    assert wrong_method.json()["code"] == 12
 
     down = stack.http.request("GET", "/v1/runs/r1", headers=_auth(tenant))  # the training service is not running
     assert down.status == 503 and down.json()["code"] == 14
@@ -144,7 +147,7 @@ def test_request_id_passes_through_and_a_bad_deadline_is_refused(stack, tenant):
     reply = stack.http.request("GET", "/v1/files", headers={**_auth(tenant), "X-Request-Id": "rest-req-1"})
     assert reply.status == 200 and reply.headers["x-request-id"] == "rest-req-1"
     bad = stack.http.request("GET", "/v1/files", headers={**_auth(tenant), "grpc-timeout": "soon"})
-    assert bad.status == 400
+    assert bad.status == 400 and bad.json()["code"] == 3
 
 
 def test_cors_preflight_and_exposed_headers(stack, tenant):
@@ -157,7 +160,7 @@ def test_cors_preflight_and_exposed_headers(stack, tenant):
             "Access-Control-Request-Headers": "authorization",
         },
     )
-    assert preflight.status == 204
+    assert preflight.status in (200, 204)
     assert preflight.headers["access-control-allow-origin"] == ALLOWED_ORIGIN
     assert "authorization" in preflight.headers["access-control-allow-headers"]
     assert "PATCH" in preflight.headers["access-control-allow-methods"]
@@ -170,6 +173,7 @@ def test_cors_preflight_and_exposed_headers(stack, tenant):
     stranger = stack.http.request(
         "OPTIONS", "/v1/files", headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "GET"}
     )
-    assert stranger.status == 403 and "access-control-allow-origin" not in stranger.headers
+    # Answered by Envoy without an allowed origin: the browser refuses the call.
+    assert "access-control-allow-origin" not in stranger.headers
     plain = stack.http.request("GET", "/v1/files", headers={**_auth(tenant), "Origin": "http://evil.example"})
     assert "access-control-allow-origin" not in plain.headers

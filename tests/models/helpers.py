@@ -3,9 +3,47 @@
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
+from tests.plugin import EvaluationStack, Tenant, TrainingStack
+from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.models.v1 import models_service_pb2 as pb
+from tsforge.training.v1 import training_resources_pb2 as tr
+from tsforge.training.v1 import training_service_pb2 as training_pb
+
+LINEAR = tr.ModelSpec(model_id="linear", linear_regression={})
+DENSE = tr.ModelSpec(
+    model_id="dense", seed=3, dense=tr.DenseParams(neural=tr.NeuralParams(layers=1, units=8, epochs=3, batch_size=16))
+)
+
+
+@dataclass
+class ModelsStack:
+    training: TrainingStack
+    evaluation: EvaluationStack
+    server: object  # services.models.server.ModelsServer
+    stub: object  # ModelsServiceStub
+    address: str
+    tenant: Tenant  # owns `run`
+    files: tuple[str, str]  # (temperature, load) uploaded files of `tenant`
+    run: tr.Run  # SUCCEEDED, models "linear" and "dense"
+
+    def model(self, model_id: str) -> str:
+        return f"{self.run.name}/models/{model_id}"
+
+
+def start_run(training: TrainingStack, tenant: Tenant, *specs: tr.ModelSpec, files=None) -> tr.Run:
+    files = files or upload_pair(training.upload.stub, tenant)
+    session = create_session(training.stub, tenant, small_spec(*files))
+    dataset = build_ready_dataset(training.stub, tenant, session)
+    run = training.stub.CreateRun(
+        training_pb.CreateRunRequest(run=tr.Run(dataset=dataset.name, model_specs=list(specs))),
+        metadata=tenant.metadata,
+    ).run
+    run = wait_for_run(training.stub, tenant, run.name)
+    assert run.state == tr.RUN_STATE_SUCCEEDED, run
+    return run
 
 
 def register(stub, tenant, model: str, source_model: str, **fields) -> mr.ModelVersion:

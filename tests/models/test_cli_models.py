@@ -11,7 +11,7 @@ import numpy as np
 from click.testing import CliRunner
 
 from tests.models.test_predict import stored_test_predictions, temperature_series
-from tests.platform_fixtures import JWT_SECRET
+from tests.plugin import JWT_SECRET
 from tsforge.cli.main import cli
 
 

@@ -206,7 +206,7 @@ def test_bundles_of_lightgbm_svr_and_dense_with_lags_load_without_tsforge(models
 
 
 def _series(stack, tenant, name: str, column: str):
-    from tests.platform_fixtures import JWT_SECRET
+    from tests.plugin import JWT_SECRET
     from tsforge.core.clients import UploadClient
 
     client = UploadClient(stack.training.upload.address, JWT_SECRET)

@@ -13,7 +13,7 @@ from google.protobuf import field_mask_pb2
 
 from tests.models.helpers import download, register
 from tests.models.test_registry import _fake_version
-from tests.platform_fixtures import new_tenant
+from tests.plugin import new_tenant
 from tests.training.helpers import expect_error
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.models.v1 import models_service_pb2 as pb

@@ -13,13 +13,12 @@ import grpc
 from click.testing import CliRunner
 from google.protobuf import field_mask_pb2
 
-from tests.models.conftest import LINEAR, start_run
-from tests.models.helpers import download, register
-from tests.platform_fixtures import make_config, new_tenant
+from tests.models.helpers import LINEAR, download, register, start_run
+from tests.plugin import make_config, new_tenant
 from tests.training.helpers import expect_error
 from tsforge.cli.main import cli
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.evaluation.v1 import evaluation_service_pb2 as evaluation_pb
 from tsforge.models.v1 import models_resources_pb2 as mr
@@ -98,6 +97,10 @@ def test_versions_keep_the_newest_evaluation_covering_their_model(models_stack):
         assert list(table.rows) == [row for row in source.rows if row.model in (linear, "")]
         assert {row.model for row in table.rows} == {linear, ""}  # the model's rows and the baselines
 
+    comparison = version.lineage.baseline_comparison
+    assert comparison.best_baseline == newest.baseline_comparison.best_baseline
+    assert set(comparison.models_beating_baseline) <= {linear}
+
     other_version = register(stack.stub, tenant, _name(), other)
     assert other_version.lineage.evaluation == whole.name  # the newer one did not evaluate "other"
     for table in other_version.lineage.metrics:
@@ -112,6 +115,7 @@ def test_versions_keep_the_newest_evaluation_covering_their_model(models_stack):
     assert printed.exit_code == 0, printed.output
     assert f"with the metrics of {newest.name}" in printed.stdout
     assert "overall, test split" in printed.stdout and "baseline: naive" in printed.stdout
+    assert "the strongest baseline" in " ".join(printed.stdout.split())
 
 
 def test_registration_is_unavailable_without_the_evaluation_service(models_stack, db):

@@ -60,7 +60,7 @@ MODELS = [
 
 @pytest.fixture(scope="module")
 def lag_run(training_stack):
-    from tests.platform_fixtures import new_tenant
+    from tests.plugin import new_tenant
 
     tenant = new_tenant()
     files = noisy_pair(training_stack.upload.stub, tenant)
@@ -186,7 +186,7 @@ def test_lags_not_known_at_the_reference_time_and_bad_lags_are_refused(training_
 
 
 def test_time_budgets_stop_fits_early_and_skip_models_whose_time_has_passed(training_stack):
-    from tests.platform_fixtures import new_tenant
+    from tests.plugin import new_tenant
 
     tenant = new_tenant()
     files = noisy_pair(training_stack.upload.stub, tenant, hours=24 * 8)
@@ -219,7 +219,7 @@ def test_time_budgets_stop_fits_early_and_skip_models_whose_time_has_passed(trai
 def test_the_preset_chooses_seasons_lags_and_models_and_names_the_best(training_stack):
     from click.testing import CliRunner
 
-    from tests.platform_fixtures import JWT_SECRET, new_tenant
+    from tests.plugin import JWT_SECRET, new_tenant
     from tsforge.cli.main import cli
 
     tenant = new_tenant()

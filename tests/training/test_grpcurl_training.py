@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.training.conftest import running_training_stack
+from tests.plugin import running_training_stack
 from tests.training.helpers import create_session, small_spec, upload_pair
 from tests.upload.test_grpcurl import _grpcurl
 

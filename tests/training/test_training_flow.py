@@ -141,7 +141,7 @@ def test_bad_model_specs_name_the_model_and_field(training_stack, tenant):
 def test_the_cli_creates_a_session_trains_and_watches_to_a_final_table(training_stack, tenant):
     from click.testing import CliRunner
 
-    from tests.platform_fixtures import JWT_SECRET
+    from tests.plugin import JWT_SECRET
     from tsforge.cli.main import cli
 
     temperature, load = upload_pair(training_stack.upload.stub, tenant)

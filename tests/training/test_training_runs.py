@@ -13,7 +13,7 @@ import grpc
 import pytest
 from google.rpc import error_details_pb2
 
-from tests.training.conftest import running_training_stack
+from tests.plugin import running_training_stack
 from tests.training.helpers import (
     build_ready_dataset,
     create_session,
@@ -24,7 +24,7 @@ from tests.training.helpers import (
 )
 from tests.upload.helpers import status_details
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.core.storage import LocalObjectStore
 from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as pb
@@ -50,7 +50,7 @@ def stack(db, database_url, tmp_path_factory):
 @pytest.fixture(scope="module")
 def ready(stack):
     """A tenant with a READY dataset."""
-    from tests.platform_fixtures import new_tenant
+    from tests.plugin import new_tenant
 
     tenant = new_tenant()
     session = create_session(stack.stub, tenant, small_spec(*upload_pair(stack.upload.stub, tenant)))
@@ -131,6 +131,13 @@ def test_reconnecting_with_the_last_sequence_misses_nothing_and_repeats_nothing(
     assert rest[-1].state_change.state == tr.RUN_STATE_SUCCEEDED
     replay = [r.event for r in stack.stub.WatchRun(pb.WatchRunRequest(name=run.name), metadata=tenant.metadata)]
     assert replay == first + rest
+    # A watcher that already saw the last event of the finished run is done at once.
+    last = sequences[-1]
+    for after in (last, last + 5):
+        request = pb.WatchRunRequest(name=run.name, after_sequence=after)
+        assert list(stack.stub.WatchRun(request, metadata=tenant.metadata, timeout=10)) == []
+    build = pb.WatchDatasetBuildRequest(name=dataset.name, after_sequence=10_000)
+    assert list(stack.stub.WatchDatasetBuild(build, metadata=tenant.metadata, timeout=10)) == []
 
 
 def test_a_watcher_on_another_replica_process_sees_the_workers_events(stack, ready, database_url, tmp_path):

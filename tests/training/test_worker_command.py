@@ -7,7 +7,7 @@ import signal
 import subprocess
 import sys
 
-from tests.training.conftest import running_training_stack
+from tests.plugin import running_training_stack
 from tests.training.helpers import build_ready_dataset, create_session, small_spec, upload_pair, wait_for_run
 from tsforge.core.storage import LocalObjectStore
 from tsforge.training.v1 import training_resources_pb2 as tr

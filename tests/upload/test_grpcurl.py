@@ -8,7 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.platform_fixtures import running_upload_service
+from tests.plugin import running_upload_service
 from tests.upload.helpers import csv_bytes, upload_whole
 
 

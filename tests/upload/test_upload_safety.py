@@ -14,7 +14,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha.proto_reflection_descriptor_database import ProtoReflectionDescriptorDatabase
 
 from services.upload import repository as repo
-from tests.platform_fixtures import running_upload_service
+from tests.plugin import running_upload_service
 from tests.upload.helpers import (
     create_upload,
     csv_bytes,
@@ -29,7 +29,7 @@ from tests.upload.helpers import (
 )
 from tsforge.cli.files import upload_file
 from tsforge.common.v1 import common_pb2
-from tsforge.core.server import client_channel
+from tsforge.core.channels import client_channel
 from tsforge.upload.v1 import upload_service_pb2 as pb
 
 BAD_FILES = {
@@ -86,6 +86,22 @@ def test_the_tenant_quota_refuses_a_file_and_keeps_nothing(db, local_store, tena
         assert streamed.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
         assert service.stub.ListUploads(pb.ListUploadsRequest(), metadata=tenant.metadata).uploads == []
         assert len(tenant_objects(local_store, tenant)) == 1
+
+
+def test_unfinished_uploads_per_tenant_are_limited(db, local_store, tenant, other_tenant):
+    with running_upload_service(db, local_store, tenant_max_unfinished_uploads="3") as service:
+        started = [create_upload(service.stub, tenant) for _ in range(3)]
+        with pytest.raises(grpc.RpcError) as refused:
+            create_upload(service.stub, tenant)
+        assert refused.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+        [quota] = status_details(refused.value, error_details_pb2.QuotaFailure)
+        assert quota.violations[0].subject == "tenant:unfinished_uploads"
+        assert len(service.stub.ListUploads(pb.ListUploadsRequest(), metadata=tenant.metadata).uploads) == 3
+        create_upload(service.stub, other_tenant)  # another tenant's share is its own
+        # Finishing (or aborting) one makes room again.
+        service.stub.AbortUpload(pb.AbortUploadRequest(name=started[0].name), metadata=tenant.metadata)
+        upload_whole(service.stub, tenant, csv_bytes(50))
+        create_upload(service.stub, tenant)
 
 
 def test_another_tenants_uploads_and_files_are_not_found(upload_service, tenant, other_tenant):
@@ -155,7 +171,7 @@ def test_a_dropped_connection_resumes_on_another_replica_to_identical_bytes(db, 
     with running_upload_service(db, store) as first:
         upload = create_upload(first.stub, tenant, data, declared_sha256=sha256(data))
         send_chunks(first.stub, tenant, upload.name, data, chunk=1 << 20, stop=(6 << 20) + 12345)
-        first.server.running.server.stop(grace=None)  # the connection drops mid-upload
+        first.server.running.stop(grace=0)  # the connection drops mid-upload
         with pytest.raises(grpc.RpcError) as dropped:
             send_chunks(first.stub, tenant, upload.name, data, chunk=1 << 20, start=(6 << 20) + 12345)
         assert dropped.value.code() == grpc.StatusCode.UNAVAILABLE

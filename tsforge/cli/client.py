@@ -18,8 +18,8 @@ from grpc_status import rpc_status
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 
+from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
-from tsforge.core.server import client_channel
 
 # Results go to stdout; progress, tables meant for people and errors go to stderr
 # when --json is given, so stdout stays machine-readable.
@@ -93,6 +93,17 @@ def describe_rpc_error(error: grpc.RpcError) -> str:
     if code == "UNAVAILABLE":
         lines.append("  is the platform running? start it with 'tsforge up'")
     return "\n".join(lines)
+
+
+def precondition_type(error: grpc.RpcError) -> str:
+    """The type of the first PreconditionFailure violation of a failed call, or ""."""
+    status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
+    for detail in status.details if status else ():
+        if detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
+            failure = error_details_pb2.PreconditionFailure()
+            detail.Unpack(failure)
+            return failure.violations[0].type if failure.violations else ""
+    return ""
 
 
 def save_download(client: Client, messages: Iterable, destination: Path, label: str = ""):

@@ -1,32 +1,52 @@
-"""`tsforge eval RUN`: evaluate a run, print its ranking and overall table, write its plots."""
+"""`tsforge eval RUN`: evaluate a run, print its ranking and overall table, say whether
+any model beats the strongest baseline, and write its plots."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
-import grpc
 from rich.table import Table
 
-from tsforge.cli.client import Client, client_options, describe_rpc_error
+from tsforge.cli.client import Client, client_options
+from tsforge.cli.plots import PlotOptions, plot_options, write_plots
 from tsforge.common.v1 import common_pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.evaluation.v1 import evaluation_service_pb2 as pb
 from tsforge.evaluation.v1 import evaluation_service_pb2_grpc as pb_grpc
 
 METRICS = tuple(name.removeprefix("METRIC_").lower() for name in er.Metric.keys()[1:])
-SHOWN = ("mae", "rmse", "nrmse_mean", "wape", "smape", "mase")
+SHOWN = ("mae", "mape", "rmse", "nrmse_mean", "wape", "smape", "mase")
+INTERVAL_SHOWN = ("coverage", "mean_width", "pinball", "winkler")
+MAX_SEASON_STEPS = 4096
 
 
 def _label(row: er.MetricTableRow) -> str:
     if row.model:
         return row.model.rsplit("/", 1)[-1]
-    return "baseline: " + er.Baseline.Name(row.baseline).removeprefix("BASELINE_").lower().replace("_", " ")
+    return "baseline: " + (row.baseline_label or _baseline_name(row.baseline))
 
 
-def _cell(row: er.MetricTableRow, metric: str) -> str:
-    score = next(s.value for s in row.scores if s.metric == er.Metric.Value(f"METRIC_{metric.upper()}"))
-    return f"{score.value:.4g}" if score.HasField("value") else "–"
+def _baseline_name(baseline: int) -> str:
+    return er.Baseline.Name(baseline).removeprefix("BASELINE_").lower().replace("_", " ")
+
+
+def _metric(name: str) -> int:
+    return er.Metric.Value(f"METRIC_{name.upper()}")
+
+
+def _format(value: er.MetricValue) -> str:
+    return f"{value.value:.4g}" if value.HasField("value") else "–"
+
+
+def _cell(row: er.MetricTableRow, metric: str, field: str = "scores") -> str:
+    for score in getattr(row, field):
+        if score.metric == _metric(metric):
+            return _format(score.value)
+    return "–"
+
+
+def _interval_cell(row: er.MetricTableRow, metric: str) -> str:
+    wanted = er.IntervalMetric.Value(f"INTERVAL_METRIC_{metric.upper()}")
+    return next((_format(s.value) for s in row.interval_scores if s.metric == wanted), "–")
 
 
 @click.command("eval")
@@ -35,15 +55,17 @@ def _cell(row: er.MetricTableRow, metric: str) -> str:
 @click.option(
     "--metric",
     type=click.Choice(METRICS),
-    default="rmse",
+    default="mae",
     show_default=True,
-    help="Rank the models and baselines by this metric.",
+    help="Rank the models and baselines by this metric; it also picks the strongest baseline (MASE: MAE does).",
 )
 @click.option(
     "--season",
-    type=click.IntRange(0, 10_000),
-    default=0,
-    help="Season in forecast steps for seasonal naive and MASE (default: one day of steps, else 1).",
+    "seasons",
+    type=click.IntRange(1, MAX_SEASON_STEPS),
+    multiple=True,
+    help="Another season in forecast steps for a seasonal-naive baseline (repeatable). One day, and one week "
+    "when the data spans three, are always compared.",
 )
 @click.option(
     "--units",
@@ -52,98 +74,142 @@ def _cell(row: er.MetricTableRow, metric: str) -> str:
     show_default=True,
     help="Units of the tables (rank in scaled units to compare features of different units).",
 )
-@click.option(
-    "--plots",
-    "plots_dir",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=None,
-    help="Write every plot as PNG into this folder.",
-)
+@plot_options
 @client_options
 def evaluate(
-    client: Client, run_name: str, model: str, metric: str, season: int, units: str, plots_dir: Path | None
+    client: Client,
+    run_name: str,
+    model: str,
+    metric: str,
+    seasons: tuple[int, ...],
+    units: str,
+    plots: PlotOptions,
 ) -> None:
-    """Evaluate RUN (computed once and stored), print the ranking and the overall test table."""
+    """Evaluate RUN (computed once and stored), print the ranking and the overall test
+    table, and warn when no model beats the strongest baseline on the validation split."""
     run_name = run_name if run_name.startswith("runs/") else f"runs/{run_name}"
     if model and not model.startswith("runs/"):
         model = f"{run_name}/models/{model}"
     stub = pb_grpc.EvaluationServiceStub(client.channel("evaluation"))
     metadata = client.metadata()
+    rank_metric = _metric(metric)
+    options = er.EvaluationOptions(
+        seasons=sorted(set(seasons)), baseline_metric=0 if rank_metric == er.METRIC_MASE else rank_metric
+    )
     evaluation = stub.CreateEvaluation(
-        pb.CreateEvaluationRequest(
-            evaluation=er.Evaluation(
-                run=run_name, model=model, options=er.EvaluationOptions(season_steps=season, infer_season=not season)
-            )
-        ),
+        pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=run_name, model=model, options=options)),
         metadata=metadata,
     ).evaluation
     if evaluation.state != er.EVALUATION_STATE_READY:
         state = er.EvaluationState.Name(evaluation.state)
         raise click.ClickException(f"{evaluation.name} is {state}: {evaluation.failure_reason or 'try again later'}")
     value_units = er.VALUE_UNITS_SCALED if units == "scaled" else er.VALUE_UNITS_ORIGINAL
-    rank_metric = er.Metric.Value(f"METRIC_{metric.upper()}")
-    ranking = stub.ReadMetricTable(
-        pb.ReadMetricTableRequest(
-            name=evaluation.name,
-            table=pb.MetricTableSelector(kind=er.METRIC_TABLE_KIND_RANKING, units=value_units, rank_metric=rank_metric),
-        ),
-        metadata=metadata,
-    ).table
+
+    def read(kind: int, **selector) -> er.MetricTable:
+        return stub.ReadMetricTable(
+            pb.ReadMetricTableRequest(
+                name=evaluation.name,
+                table=pb.MetricTableSelector(kind=kind, units=value_units, **selector),
+                page_size=10_000,
+            ),
+            metadata=metadata,
+        ).table
+
+    ranking = read(er.METRIC_TABLE_KIND_RANKING, rank_metric=rank_metric)
+    intervals = read(er.METRIC_TABLE_KIND_INTERVALS)
     overall = next(
         t for t in evaluation.overall_tables if t.split == common_pb2.DATA_SPLIT_TEST and t.units == value_units
     )
     if client.json_output:
         client.emit_json(evaluation)
     people = client.people
-    people.print(f"{evaluation.name} of {evaluation.run} (season {evaluation.options.season_steps} steps)")
-    table = Table(title=f"ranking by {metric.upper()} on the test split ({units}, mean over features)")
-    for column in ("rank", "model", metric):
+    people.print(f"{evaluation.name} of {evaluation.run}")
+    if evaluation.baselines:
+        people.print("baselines: " + ", ".join(b.label for b in evaluation.baselines))
+    reference = ranking.reference_baseline.label if ranking.HasField("reference_baseline") else ""
+    against = f"; skill against {reference}" if reference else ""
+    table = Table(title=f"ranking by {metric.upper()} on the test split ({units}, mean over features){against}")
+    for column in ("rank", "model", metric, "skill"):
         table.add_column(column, justify="right" if column != "model" else "left")
     for row in ranking.rows:
-        table.add_row(str(row.rank), _label(row), _cell(row, metric))
+        table.add_row(str(row.rank), _label(row), _cell(row, metric), _cell(row, metric, "skill"))
     people.print(table)
-    people.print(overall_table(overall, f"overall, test split, {units} units"))
-    if plots_dir is not None:
-        _write_plots(client, stub, metadata, evaluation, plots_dir, rank_metric, value_units)
+    people.print(overall_table(overall, f"overall, test split, {units} units", metric))
+    if intervals.rows:
+        people.print(interval_table(intervals, f"prediction intervals over every step, test split, {units} units"))
+    for line in baseline_verdict(evaluation):
+        people.print(line)
+    if plots.folder is not None:
+        write_plots(client, stub, metadata, evaluation, plots, rank_metric, value_units)
 
 
-def overall_table(overall: er.MetricTable, title: str) -> Table:
-    """An OVERALL metric table for people: one row per model (or baseline) and feature."""
+def overall_table(overall: er.MetricTable, title: str, skill_metric: str = "mae") -> Table:
+    """An OVERALL metric table for people: one row per model (or baseline) and feature,
+    with the skill in `skill_metric` against the table's reference baseline."""
+    if overall.HasField("reference_baseline"):
+        title += f"; skill ({skill_metric.upper()}) against {overall.reference_baseline.label}"
     table = Table(title=title)
-    for column in ("model", "feature", *SHOWN):
+    for column in ("model", "feature", *SHOWN, "skill"):
         table.add_column(column, justify="left" if column in ("model", "feature") else "right")
     for row in overall.rows:
-        table.add_row(_label(row), row.feature, *(_cell(row, m) for m in SHOWN))
+        table.add_row(_label(row), row.feature, *(_cell(row, m) for m in SHOWN), _cell(row, skill_metric, "skill"))
     return table
 
 
-def _write_plots(
-    client: Client, stub, metadata, evaluation: er.Evaluation, folder: Path, metric: int, units: int
-) -> None:
-    folder.mkdir(parents=True, exist_ok=True)
-    requests = {
-        "dataset-violins.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_DATASET_VIOLINS),
-        "loss-curves.png": pb.RenderPlotRequest(kind=pb.PLOT_KIND_LOSS_CURVES),
-    }
-    for feature in evaluation.features:
-        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in feature)
-        requests[f"{safe}-prediction-vs-actual.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_PREDICTION_VS_ACTUAL, feature=feature, units=units
+def interval_table(intervals: er.MetricTable, title: str) -> Table:
+    """The INTERVALS table's rows over every step (step 0), one per model, feature and level."""
+    table = Table(title=title)
+    for column in ("model", "feature", "level", *INTERVAL_SHOWN):
+        table.add_column(column.replace("_", " "), justify="left" if column in ("model", "feature") else "right")
+    for row in intervals.rows:
+        if row.step == 0:
+            cells = (_interval_cell(row, m) for m in INTERVAL_SHOWN)
+            table.add_row(_label(row), row.feature, f"{row.interval_level:.0%}", *cells)
+    return table
+
+
+def baseline_verdict(evaluation: er.Evaluation) -> list[str]:
+    """What people should know about the models against the strongest baseline, in plain
+    words: a warning when no model beats it on the validation split; empty for
+    evaluations stored before baselines were compared."""
+    if not evaluation.HasField("baseline_comparison"):
+        return []
+    comparison = evaluation.baseline_comparison
+    metric = er.Metric.Name(comparison.metric).removeprefix("METRIC_")
+    units = " (scaled)" if comparison.units == er.VALUE_UNITS_SCALED else ""
+    if not comparison.HasField("best_baseline"):
+        reason = comparison.best_baseline_value.undefined_reason
+        return [
+            f"[yellow]warning:[/yellow] no baseline could be scored on the validation split ({reason}), "
+            "so nothing says whether these models are better than a naive forecast."
+        ]
+    best = comparison.best_baseline
+    if comparison.models_beating_baseline:
+        beating = [name.rsplit("/", 1)[-1] for name in comparison.models_beating_baseline]
+        return [
+            f"{len(beating)} of {len(evaluation.models)} models beat the strongest baseline, {best.label}, "
+            f"on the validation split by {metric}: {', '.join(beating)}."
+        ]
+    if comparison.best_model:
+        best_model = comparison.best_model.rsplit("/", 1)[-1]
+        numbers = (
+            f"its {metric} is {_format(comparison.best_baseline_value)}{units}, the best model's ({best_model}) "
+            f"{_format(comparison.best_model_value)}"
         )
-        requests[f"{safe}-residuals.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_RESIDUAL_HISTOGRAM, feature=feature, units=units
-        )
-        requests[f"{safe}-error-per-step.png"] = pb.RenderPlotRequest(
-            kind=pb.PLOT_KIND_ERROR_PER_STEP, feature=feature, metric=metric, units=units
-        )
-    for file_name, request in requests.items():
-        request.name = evaluation.name
-        try:
-            image = stub.RenderPlot(request, metadata=metadata)
-        except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:  # e.g. no loss curves for scikit-learn models
-                raise
-            client.people.print(f"skipped {file_name}: {describe_rpc_error(error)}")
-            continue
-        (folder / file_name).write_bytes(image.data)
-        client.people.print(f"wrote {folder / file_name}")
+    else:
+        numbers = f"no model has a {metric} there ({comparison.best_model_value.undefined_reason})"
+    return [
+        f"[bold yellow]warning:[/bold yellow] no model beats the strongest baseline, {best.label}, "
+        f"on the validation split: {numbers}. {_plainly(best)} forecasts better than "
+        f"{'this model' if len(evaluation.models) == 1 else 'every model of this run'}: "
+        "do not ship it as it is (give the models the values one season back, try other models or more data)."
+    ]
+
+
+def _plainly(baseline: er.BaselineForecast) -> str:
+    if baseline.baseline == er.BASELINE_SEASONAL_NAIVE:
+        season = baseline.label.removeprefix("seasonal naive (").removesuffix(")")
+        return f"Repeating what was measured one season ({season}) earlier"
+    if baseline.baseline == er.BASELINE_NAIVE:
+        return "Repeating the last value before the forecast"
+    return "Forecasting the training mean everywhere"

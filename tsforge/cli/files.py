@@ -12,7 +12,7 @@ from google.protobuf import json_format
 from rich.progress import BarColumn, DownloadColumn, Progress, TransferSpeedColumn
 from rich.table import Table
 
-from tsforge.cli.client import Client, client_options, human_bytes, save_download
+from tsforge.cli.client import Client, client_options, human_bytes, precondition_type, save_download
 from tsforge.common.v1 import common_pb2
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
@@ -46,24 +46,24 @@ def upload_file(
     same bytes if there is one, and riding out dropped connections."""
     size = path.stat().st_size
     sha256 = sha256_of(path)
-    upload = _find_unfinished(stub, metadata, path.name, size, sha256)
-    if upload is None:
-        upload = stub.CreateUpload(
-            pb.CreateUploadRequest(
-                upload=pb.Upload(
-                    file_name=path.name,
-                    role=role,
-                    display_name=display_name,
-                    description=description,
-                    declared_size_bytes=size,
-                    declared_sha256=sha256,
-                )
-            ),
-            metadata=metadata,
-        ).upload
+
+    def create() -> pb.Upload:
+        request = pb.CreateUploadRequest(
+            upload=pb.Upload(
+                file_name=path.name,
+                role=role,
+                display_name=display_name,
+                description=description,
+                declared_size_bytes=size,
+                declared_sha256=sha256,
+            )
+        )
+        return stub.CreateUpload(request, metadata=metadata).upload
+
+    upload = _find_unfinished(stub, metadata, path.name, size, sha256) or create()
     task = progress.add_task(path.name, total=size, completed=upload.received_bytes) if progress else None
     offset = upload.received_bytes
-    failures = 0
+    failures = restarts = 0
     with path.open("rb") as handle:
         while offset < size:
             handle.seek(offset)
@@ -76,16 +76,28 @@ def upload_file(
                 ).upload
                 failures = 0
             except grpc.RpcError as error:
-                if error.code() not in RETRYABLE + (grpc.StatusCode.FAILED_PRECONDITION,) or failures >= retries:
+                if precondition_type(error) == "UPLOAD_LOST" and restarts < 1:
+                    # The store lost the parts (and the service dropped the upload): again from 0.
+                    restarts += 1
+                    upload = create()
+                elif error.code() not in RETRYABLE + (grpc.StatusCode.FAILED_PRECONDITION,) or failures >= retries:
                     raise
-                failures += 1
-                time.sleep(min(2**failures * 0.2, 5))
-                # The chunk may or may not have landed: ask the service where to go on.
-                upload = stub.GetUpload(pb.GetUploadRequest(name=upload.name), metadata=metadata).upload
+                else:
+                    failures += 1
+                    time.sleep(min(2**failures * 0.2, 5))
+                    # The chunk may or may not have landed: ask the service where to go on.
+                    upload = stub.GetUpload(pb.GetUploadRequest(name=upload.name), metadata=metadata).upload
             offset = upload.received_bytes
             if progress:
                 progress.update(task, completed=offset)
-    return stub.CompleteUpload(pb.CompleteUploadRequest(name=upload.name, sha256=sha256), metadata=metadata).file
+    request = pb.CompleteUploadRequest(name=upload.name, sha256=sha256)
+    try:
+        return stub.CompleteUpload(request, metadata=metadata).file
+    except grpc.RpcError as error:
+        if precondition_type(error) != "UPLOAD_LOST" or restarts:
+            raise
+    # Lost at the very end: once more from the start.
+    return upload_file(stub, metadata, path, role, display_name, description, progress, retries)
 
 
 def _find_unfinished(stub, metadata, file_name: str, size: int, sha256: str) -> pb.Upload | None:
@@ -130,13 +142,27 @@ def print_profile(console, file: pb.File) -> None:
 
 @click.command()
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--role", type=click.Choice(sorted(ROLES)), required=True, help="Input feature or output to predict.")
+@click.option("--role", type=click.Choice(sorted(ROLES)), help="Input feature or output to predict (required).")
 @click.option("--display-name", default="", help="Feature name shown to users (default: the file name).")
 @click.option("--description", default="", help="Free text.")
+@click.option("--abort", is_flag=True, help="Drop the unfinished upload of this file instead (see `tsforge uploads`).")
 @client_options
-def upload(client: Client, path: Path, role: str, display_name: str, description: str) -> None:
-    """Upload a CSV file, resuming an interrupted upload of the same file, and print its profile."""
+def upload(client: Client, path: Path, role: str | None, display_name: str, description: str, abort: bool) -> None:
+    """Upload a CSV file, resuming an interrupted upload of the same file, and print its profile.
+
+    An upload the object store lost (it was restarted) starts again by itself; --abort
+    drops the unfinished upload of PATH instead of continuing it.
+    """
     stub = pb_grpc.UploadServiceStub(client.channel("upload"))
+    if abort:
+        found = _find_unfinished(stub, client.metadata(), path.name, path.stat().st_size, sha256_of(path))
+        if found is None:
+            raise click.ClickException(f"no unfinished upload of {path.name}")
+        stub.AbortUpload(pb.AbortUploadRequest(name=found.name), metadata=client.metadata())
+        client.people.print(f"dropped {found.name} ({human_bytes(found.received_bytes)} received)")
+        return
+    if role is None:
+        raise click.UsageError("--role input|output is required")
     columns = (*Progress.get_default_columns()[:1], BarColumn(), DownloadColumn(), TransferSpeedColumn())
     try:
         with Progress(*columns, console=client.people, transient=client.json_output) as progress:
@@ -147,6 +173,33 @@ def upload(client: Client, path: Path, role: str, display_name: str, description
         client.emit_json(file)
     else:
         print_profile(client.people, file)
+
+
+@click.command()
+@click.option("--abort", "abort_name", metavar="UPLOAD", help="Drop this unfinished upload (uploads/ID).")
+@client_options
+def uploads(client: Client, abort_name: str | None) -> None:
+    """List your unfinished uploads (an interrupted `tsforge upload` resumes them)."""
+    stub = pb_grpc.UploadServiceStub(client.channel("upload"))
+    if abort_name:
+        stub.AbortUpload(pb.AbortUploadRequest(name=abort_name), metadata=client.metadata())
+        client.people.print(f"dropped {abort_name}")
+        return
+    found, token = [], ""
+    while True:
+        page = stub.ListUploads(pb.ListUploadsRequest(page_size=200, page_token=token), metadata=client.metadata())
+        found.extend(page.uploads)
+        token = page.next_page_token
+        if not token:
+            break
+    if client.json_output:
+        client.emit_json({"uploads": [json_format.MessageToDict(u) for u in found]})
+        return
+    table = Table("name", "file", "received", "of", "last written")
+    for u in found:
+        declared = human_bytes(u.declared_size_bytes) if u.declared_size_bytes else "?"
+        table.add_row(u.name, u.file_name, human_bytes(u.received_bytes), declared, u.update_time.ToJsonString())
+    client.people.print(table if found else "no unfinished uploads")
 
 
 @click.command()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import click
 
+from tsforge.cli.console import console
 from tsforge.cli.evaluation import evaluate
-from tsforge.cli.files import file, files, upload
+from tsforge.cli.files import file, files, upload, uploads
 from tsforge.cli.gateway import gateway
 from tsforge.cli.models import models
 from tsforge.cli.training import cancel, runs, session, sessions, train, watch
@@ -41,15 +42,18 @@ def migrate() -> None:
     """Apply every service's database migrations and exit."""
     from importlib import import_module
 
+    from tsforge.core import usage
+    from tsforge.core.backends import database_url
     from tsforge.core.db import Database
-    from tsforge.core.platform import database_url
+    from tsforge.platform import SERVICES
 
     config = load_config()
     url, embedded = database_url(config)
     db = Database(url)
     try:
-        for service in ("upload", "training", "evaluation", "models"):
-            version = import_module(f"services.{service}.server").migrate_schema(db)
+        click.echo(f"accounting schema at version {usage.migrate_ledger(db)}")
+        for service in SERVICES:
+            version = import_module(f"services.{service}.server").DEFINITION.migrate(db)
             click.echo(f"{service} schema at version {version}")
     finally:
         db.dispose()
@@ -60,9 +64,11 @@ def migrate() -> None:
 cli.add_command(up)
 cli.add_command(models)
 cli.add_command(upload)
+cli.add_command(uploads)
 cli.add_command(files)
 cli.add_command(file)
 cli.add_command(gateway)
+cli.add_command(console)
 cli.add_command(worker)
 for command in (session, sessions, train, watch, runs, cancel):
     cli.add_command(command)

@@ -146,6 +146,15 @@ def register(client: Client, model: str, source_model: str, description: str) ->
     )
     if test is not None:
         client.people.print(overall_table(test, "overall, test split, original units"))
+    comparison = lineage.baseline_comparison
+    if lineage.HasField("baseline_comparison") and comparison.HasField("best_baseline"):
+        if comparison.models_beating_baseline:
+            client.people.print(f"it beats the strongest baseline, {comparison.best_baseline.label}, on validation")
+        else:
+            client.people.print(
+                f"[bold yellow]warning:[/bold yellow] this model does not beat the strongest baseline, "
+                f"{comparison.best_baseline.label}, on the validation split"
+            )
 
 
 @models.command("alias")

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 import click
+import grpc
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
@@ -319,7 +322,11 @@ def train(
     watch: bool,
     **options,
 ) -> None:
-    """Train models on a session's dataset (or let --preset auto choose), and watch them live."""
+    """Train models on a session's dataset (or let --preset auto choose), and watch them live.
+
+    Exit status (watching): 0 when the run SUCCEEDED, 3 when it FAILED, 4 when it was
+    CANCELLED, 1 for any other error.
+    """
     stub = _stub(client)
     if preset == "auto":
         _train_auto(client, stub, session_name, time_limit, watch)
@@ -385,7 +392,16 @@ def _watch_build(client: Client, stub, dataset: str) -> None:
     )
 
 
+# Exit status of `tsforge train` (watching) and `tsforge watch`, by how the run ended.
+EXIT_CODES = {tr.RUN_STATE_SUCCEEDED: 0, tr.RUN_STATE_FAILED: 3, tr.RUN_STATE_CANCELLED: 4}
+# How long a watch keeps re-attaching while the platform is unreachable.
+REATTACH_SECONDS = 300.0
+
+
 def _watch_run(client: Client, stub, run_name: str, after: int) -> None:
+    """Follows the run until it ends, re-attaching with the last sequence seen when the
+    stream breaks (a restarting service or database: nothing is missed or shown twice),
+    then prints the result and exits with the run's status (EXIT_CODES)."""
     tasks: dict[str, int] = {}
     last = after
     try:
@@ -396,12 +412,25 @@ def _watch_run(client: Client, stub, run_name: str, after: int) -> None:
             TimeRemainingColumn(),
             console=client.people,
         ) as progress:
-            for response in stub.WatchRun(
-                pb.WatchRunRequest(name=run_name, after_sequence=after), metadata=client.metadata()
-            ):
-                event = response.event
-                last = event.sequence
-                _show(client, progress, tasks, event)
+            broken_since: float | None = None
+            while True:
+                try:
+                    for response in stub.WatchRun(
+                        pb.WatchRunRequest(name=run_name, after_sequence=last), metadata=client.metadata()
+                    ):
+                        broken_since = None
+                        event = response.event
+                        last = event.sequence
+                        _show(client, progress, tasks, event)
+                    break  # the run has ended
+                except grpc.RpcError as error:
+                    if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL):
+                        raise
+                    broken_since = broken_since or time.monotonic()
+                    if time.monotonic() - broken_since > REATTACH_SECONDS:
+                        raise
+                    client.people.print(f"[yellow]connection lost ({error.code().name}); re-attaching after {last}…")
+                    time.sleep(2)
     except KeyboardInterrupt:
         client.people.print(
             f"\nstopped watching; the run goes on. Re-attach with: tsforge watch {run_name} --after {last}"
@@ -412,6 +441,10 @@ def _watch_run(client: Client, stub, run_name: str, after: int) -> None:
         client.emit_json(run)
     else:
         _print_run(client, run)
+    code = EXIT_CODES.get(run.state, 1)
+    if code:
+        client.people.print(f"the run ended {tr.RunState.Name(run.state).removeprefix('RUN_STATE_')}")
+        click.get_current_context().exit(code)
 
 
 def _show(client: Client, progress: Progress, tasks: dict, event: tr.RunEvent) -> None:
@@ -473,7 +506,11 @@ def _print_run(client: Client, run: tr.Run) -> None:
 @click.option("--after", default=0, help="Only events after this sequence number.")
 @client_options
 def watch(client: Client, run_name: str, after: int) -> None:
-    """Re-attach to a run's live progress (replays what happened first)."""
+    """Re-attach to a run's live progress (replays what happened first).
+
+    Exit status: 0 when the run SUCCEEDED, 3 when it FAILED, 4 when it was CANCELLED,
+    1 for any other error (a bad request, the platform unreachable for minutes).
+    """
     _watch_run(client, _stub(client), run_name, after)
 
 

@@ -1,10 +1,11 @@
-"""`tsforge up`: every service that exists, on one machine, on the configured ports."""
+"""`tsforge up`: the whole platform (or the parts named) on one machine, on the configured ports."""
 
 from __future__ import annotations
 
 import logging
-import os
+import shutil
 import signal
+import sys
 import threading
 from importlib import resources
 from pathlib import Path
@@ -14,81 +15,22 @@ import click
 from tsforge.cli.client import stdout
 from tsforge.cli.files import ROLES, print_profile, sha256_of, upload_file
 from tsforge.core.auth import issue_token
+from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
-from tsforge.core.db import Database
 from tsforge.core.logs import configure_logging
-from tsforge.core.platform import database_url, open_store
-from tsforge.core.server import client_channel
+from tsforge.platform import ALL, EDGE, SERVICES, WORKERS, Platform
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
 DEMO_TENANT = "demo"
-SERVICES = ("upload", "training", "evaluation", "models")  # the services that exist so far
-GATEWAY = "gateway"
-
-
-class Platform:
-    """The database, the object store and the servers, started together and stopped together."""
-
-    def __init__(
-        self,
-        config: Config,
-        services: tuple[str, ...] = SERVICES,
-        workers: int | None = None,
-        start_gateway: bool = True,
-    ):
-        # The CLI's client commands need no server code: imported here.
-        from services.evaluation.server import EvaluationServer
-        from services.models.server import ModelsServer
-        from services.training.server import TrainingServer
-        from services.training.worker import WorkerPool
-        from services.upload.server import UploadServer
-
-        self.config = config
-        url, self._embedded = database_url(config)
-        self.db = Database(url)
-        self.store = open_store(config)
-        builders = {
-            "upload": lambda address: UploadServer(config, self.db, self.store, address),
-            "training": lambda address: TrainingServer(config, self.db, self.store, address, url),
-            "evaluation": lambda address: EvaluationServer(config, self.db, self.store, address),
-            "models": lambda address: ModelsServer(config, self.db, self.store, address),
-        }
-        self.servers = {name: builders[name](f"{config.host}:{config.ports[name]}") for name in services}
-        workers = config.training_workers if workers is None else workers
-        # Workers are separate processes that reach the services at their addresses.
-        env = dict(os.environ)
-        for name, server in self.servers.items():
-            env.setdefault(f"TSFORGE_{name.upper()}_ADDRESS", f"127.0.0.1:{server.port}")
-        self.workers = WorkerPool(workers, env, url) if workers else None
-        self.gateway = None
-        if start_gateway:  # after the services, so its first requests find them
-            from gateway.server import GatewaySettings
-            from gateway.server import start_gateway as start
-
-            try:
-                self.gateway = start(GatewaySettings.from_config(config))
-            except RuntimeError:
-                self.stop()
-                raise
-
-    def stop(self) -> None:
-        if self.gateway is not None:  # first, so no request reaches a stopping service
-            self.gateway.stop()
-        if self.workers:
-            self.workers.stop()
-        for server in self.servers.values():
-            server.stop()
-        self.db.dispose()
-        if self._embedded:
-            self._embedded.stop()
+GATEWAY = "gateway"  # what --only calls the edge
 
 
 def run_demo(config: Config, upload_address: str) -> None:
     """Uploads the bundled sample CSV as tenant 'demo' (once) and prints its profile."""
-    token = issue_token(config.jwt_secret, DEMO_TENANT)
+    token = demo_token(config)
     metadata = (("authorization", f"Bearer {token}"),)
     stub = pb_grpc.UploadServiceStub(client_channel(upload_address))
     with resources.as_file(resources.files("tsforge.samples") / "electric_load.csv") as sample:
@@ -106,8 +48,26 @@ def run_demo(config: Config, upload_address: str) -> None:
             stdout.print(f"\nuploading the sample {sample.name} as tenant '{DEMO_TENANT}':")
             file = upload_file(stub, metadata, sample, ROLES["output"], display_name="electric load")
     print_profile(stdout, file)
+
+
+def demo_token(config: Config) -> str:
+    return issue_token(config.jwt_secret, DEMO_TENANT)
+
+
+def print_next_steps(config: Config, console_url: str | None) -> None:
+    """Where to go from here: the console signed in as the demo tenant (the token in the
+    URL fragment never reaches a server log), and what a second shell needs."""
+    token = demo_token(config)
+    if console_url:
+        stdout.print(f"\nweb console, signed in as '{DEMO_TENANT}':\n  {console_url}/#token={token}")
+    command = shutil.which("tsforge") or str(Path(sys.argv[0]).resolve())
+    exports = [f"export PATH={Path(command).parent}:$PATH", f"export TSFORGE_TOKEN={token}"]
+    if "TSFORGE_DATA_DIR" in config.settings:
+        exports.append(f"export TSFORGE_DATA_DIR={config.data_dir}")
     stdout.print(
-        f"\ntry it yourself:\n  export TSFORGE_TOKEN={token}\n  tsforge files\n  tsforge upload YOUR.csv --role input"
+        f"\nin another shell (tsforge is {command}):\n  "
+        + "\n  ".join(exports)
+        + "\n  tsforge files\n  tsforge upload YOUR.csv --role input"
     )
 
 
@@ -117,8 +77,9 @@ def run_demo(config: Config, upload_address: str) -> None:
     "--only",
     "only",
     multiple=True,
-    type=click.Choice(SERVICES + (GATEWAY,)),
-    help="Start only this service or the gateway (repeatable), e.g. one per container.",
+    type=click.Choice((*SERVICES, WORKERS, GATEWAY)),
+    help="Start only this part (repeatable), e.g. one service per container; workers and the gateway "
+    "start only when named too.",
 )
 @click.option(
     "--workers",
@@ -142,22 +103,30 @@ def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
     stdout.print(f"starting tsforge (data in {config.data_dir})…")
+    parts = [EDGE if name == GATEWAY else name for name in only] if only else list(ALL)
     try:
-        services = tuple(name for name in only if name != GATEWAY) if only else SERVICES
-        platform = Platform(config, services, workers, start_gateway=not only or GATEWAY in only)
-    except RuntimeError as error:
+        platform = Platform(config, parts, workers=workers)
+    except (RuntimeError, ConfigError) as error:
         raise click.ClickException(str(error)) from None
     try:
         mode = "PostgreSQL at TSFORGE_DATABASE_URL" if config.database_url else "embedded PostgreSQL"
         store = f"S3 at {config.s3.endpoint}" if config.s3 else f"objects in {config.object_dir}"
         stdout.print(f"using {mode}, {store}")
-        for name, server in platform.servers.items():
-            stdout.print(f"  {name:<10} grpc://{config.host}:{server.port}")
-        if platform.gateway is not None:
-            stdout.print(f"  {GATEWAY:<10} http://{config.host}:{platform.gateway.port} (grpc-web and REST/JSON)")
-        if demo and "upload" in platform.servers:
-            host = "127.0.0.1" if config.host in ("0.0.0.0", "::") else config.host
-            run_demo(config, f"{host}:{platform.servers['upload'].port}")
+        for name in SERVICES:
+            if name in platform.running:
+                stdout.print(f"  {name:<10} grpc://{config.host}:{platform.port(name)}")
+        if WORKERS in platform.running:
+            stdout.print(f"  {WORKERS:<10} {platform.worker_count} training worker process(es)")
+        if EDGE in platform.running:
+            stdout.print(
+                f"  {GATEWAY:<10} http://{config.host}:{platform.port(EDGE)} "
+                "(Envoy: grpc-web, REST/JSON, the web console; API docs at /docs/)"
+            )
+        if demo and "upload" in platform.running:
+            run_demo(config, platform.address("upload"))
+        if config.embedded:
+            edge = f"http://{platform.reach_host}:{platform.port(EDGE)}" if EDGE in platform.running else None
+            print_next_steps(config, edge)
         stdout.print("\nserving; press Ctrl-C to stop")
         stopping.wait()
     finally:

@@ -3,7 +3,6 @@ deployments that scale workers apart from the services."""
 
 from __future__ import annotations
 
-import os
 import signal
 import threading
 
@@ -12,7 +11,7 @@ import click
 from tsforge.cli.client import stdout
 from tsforge.core.config import ConfigError, load_config
 from tsforge.core.logs import configure_logging
-from tsforge.core.platform import database_url
+from tsforge.platform import WORKERS, Platform
 
 
 @click.group()
@@ -30,8 +29,6 @@ def training_worker(count: int | None) -> None:
     Workers reach the upload service at TSFORGE_UPLOAD_ADDRESS and share nothing but
     the database (TSFORGE_DATABASE_URL) and the object store with the services.
     """
-    from services.training.worker import WorkerPool
-
     try:
         config = load_config()
         config.jwt_secret  # noqa: B018 (servers and workers refuse to start without one)
@@ -41,12 +38,9 @@ def training_worker(count: int | None) -> None:
     stopping = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
         signal.signal(signum, lambda *_: stopping.set())
-    url, embedded = database_url(config)
-    pool = WorkerPool(count or config.training_workers or 1, dict(os.environ), url)
-    stdout.print(f"{len(pool.processes)} training worker(s) running; Ctrl-C stops them")
+    platform = Platform(config, [WORKERS], workers=count or config.training_workers or 1)
+    stdout.print(f"{platform.worker_count} training worker(s) running; Ctrl-C stops them")
     try:
         stopping.wait()
     finally:
-        pool.stop()
-        if embedded:
-            embedded.stop()
+        platform.stop()

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 import grpc
 
 from tsforge.core.auth import issue_token
+from tsforge.core.channels import client_channel
 from tsforge.core.errors import FailedPrecondition, NotFound, Unavailable
-from tsforge.core.server import client_channel
 from tsforge.forecasting.windowing import Series
 from tsforge.tabular.series import read_series
 from tsforge.training.v1 import training_resources_pb2

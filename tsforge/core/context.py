@@ -1,6 +1,6 @@
 """The caller of the request being served: its tenant and request id.
 
-Set by the server interceptor for the duration of one RPC; read by servicers and by
+Set by tsforge.core.rpc for the duration of one RPC; read by servicers and by
 the log filter. A contextvar, so concurrent RPCs on other threads never see it.
 """
 

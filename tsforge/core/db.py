@@ -10,17 +10,20 @@ from __future__ import annotations
 
 import contextlib
 import logging
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
+from alembic import command
 from alembic.config import Config as AlembicConfig
-from alembic.runtime.environment import EnvironmentContext
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.orm import Session, sessionmaker
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class SchemaVersionError(RuntimeError):
@@ -38,6 +41,7 @@ class Database:
     """An engine and a session factory for one service's schema."""
 
     def __init__(self, url: str, pool_size: int = 10):
+        self.url = url
         self.engine = sa.create_engine(
             normalize_url(url),
             pool_size=pool_size,
@@ -54,6 +58,23 @@ class Database:
 
     def dispose(self) -> None:
         self.engine.dispose()
+
+
+def reconnecting(work: Callable[[], T], patience_seconds: float = 60.0) -> T:
+    """work() (one whole transaction), run again while PostgreSQL cannot be reached, for
+    up to `patience_seconds`: a worker rides out a database restart instead of failing
+    the job it is doing. Other errors, and the last outage error, propagate."""
+    deadline = time.monotonic() + patience_seconds
+    delay = 0.2
+    while True:
+        try:
+            return work()
+        except (sa.exc.OperationalError, sa.exc.InterfaceError):
+            if time.monotonic() + delay > deadline:
+                raise
+            log.warning("database unreachable; retrying in %.1f s", delay)
+            time.sleep(delay)
+            delay = min(delay * 2, 5.0)
 
 
 def newest_first(query, table, limit: int, after: tuple | None):
@@ -85,13 +106,24 @@ def migrate(engine: sa.Engine, schema: str, migrations_dir: Path) -> str:
             )
         if head in current:
             return head
-
-        def upgrade(revision, _context):
-            return script._upgrade_revs(head, revision)
-
-        environment = EnvironmentContext(AlembicConfig(), script, fn=upgrade, destination_rev=head)
-        with environment:
-            environment.configure(connection=connection, version_table_schema=schema, transactional_ddl=True)
-            environment.run_migrations()
+        settings = AlembicConfig()
+        settings.set_main_option("script_location", str(migrations_dir))
+        settings.attributes.update(connection=connection, schema=schema)
+        command.upgrade(settings, "head")  # runs migrations_dir/env.py: run_migrations() below
         log.info("migrated schema %s to %s", schema, head)
     return head
+
+
+def run_migrations() -> None:
+    """The body of every service's migrations/env.py: Alembic calls it from
+    command.upgrade in migrate(), with the locked connection and the schema."""
+    from alembic import context
+
+    settings = context.config
+    context.configure(
+        connection=settings.attributes["connection"],
+        version_table_schema=settings.attributes["schema"],
+        transactional_ddl=True,
+    )
+    with context.begin_transaction():
+        context.run_migrations()

@@ -1,6 +1,6 @@
 """Domain errors and their one mapping to gRPC statuses with rich details.
 
-Domain code raises these; the server interceptor turns them into a
+Domain code raises these; tsforge.core.rpc turns them into a
 google.rpc.Status carrying BadRequest / PreconditionFailure / QuotaFailure details.
 Anything else that escapes a handler is a bug: INTERNAL with a request id.
 """
@@ -8,11 +8,23 @@ Anything else that escapes a handler is a bug: INTERNAL with a request id.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 import grpc
 from google.protobuf import any_pb2
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
+
+# Every status goes out in the trailers: past the peer's metadata limit (8-16 KiB) the
+# whole response is lost, so no error carries more than these (to_grpc_status).
+MAX_MESSAGE_CHARS = 500
+MAX_FIELD_CHARS = 150
+MAX_DESCRIPTION_CHARS = 300
+MAX_DETAIL_BYTES = 2500
+
+
+def _cut(text: str, limit: int) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True)
@@ -41,17 +53,29 @@ class InvalidArgument(DomainError):
 
     def __init__(self, violations: list[FieldViolation] | FieldViolation, message: str | None = None):
         self.violations = [violations] if isinstance(violations, FieldViolation) else list(violations)
-        super().__init__(message or "; ".join(f"{v.field}: {v.description}" for v in self.violations))
+        # The message sums up the first few (the details carry them all, bounded when sent).
+        summary = "; ".join(
+            f"{_cut(v.field, MAX_FIELD_CHARS)}: {_cut(v.description, MAX_DESCRIPTION_CHARS)}"
+            for v in self.violations[:20]
+        )
+        super().__init__(message or summary)
 
     def details(self) -> list:
-        return [
-            error_details_pb2.BadRequest(
-                field_violations=[
-                    error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-                    for v in self.violations
-                ]
-            )
-        ]
+        """One BadRequest, bounded: fields and descriptions cut to MAX_FIELD_CHARS and
+        MAX_DESCRIPTION_CHARS, violations up to MAX_DETAIL_BYTES, then one saying how
+        many more there were."""
+        bounded = error_details_pb2.BadRequest()
+        size = 0
+        for index, violation in enumerate(self.violations):
+            field = _cut(violation.field, MAX_FIELD_CHARS)
+            description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
+            size += len(field.encode()) + len(description.encode()) + 8
+            if size > MAX_DETAIL_BYTES:
+                more = len(self.violations) - index
+                bounded.field_violations.add(field="request", description=f"{more} more problems are not listed")
+                break
+            bounded.field_violations.add(field=field, description=description)
+        return [bounded]
 
 
 class NotFound(DomainError):
@@ -110,19 +134,67 @@ class Unauthenticated(DomainError):
 
 
 class Unavailable(DomainError):
-    """A dependency (database, object store, another service) cannot be reached."""
+    """A dependency (database, object store, another service) cannot be reached: the
+    caller may retry the same request, after `retry_seconds` (sent as RetryInfo)."""
 
     code = code_pb2.UNAVAILABLE
 
+    def __init__(self, message: str, retry_seconds: float = 1.0):
+        super().__init__(message)
+        self.retry_seconds = retry_seconds
+
+    def details(self) -> list:
+        info = error_details_pb2.RetryInfo()
+        info.retry_delay.FromTimedelta(timedelta(seconds=self.retry_seconds))
+        return [info]
+
+
+def dependency_failure(error: BaseException) -> Unavailable | None:
+    """The UNAVAILABLE an infrastructure failure is to the caller (the object store or
+    PostgreSQL cannot be reached), or None for any other exception. The one mapping of
+    outages: every service, every RPC, every stream goes through it."""
+    from sqlalchemy import exc as sqlalchemy_errors
+
+    from tsforge.core.storage import ObjectStoreError
+
+    if isinstance(error, ObjectStoreError):
+        return Unavailable("the object store is unavailable; retry shortly")
+    if isinstance(error, sqlalchemy_errors.DBAPIError) and error.connection_invalidated:
+        return Unavailable("the database connection was lost; retry shortly")
+    if isinstance(error, sqlalchemy_errors.OperationalError | sqlalchemy_errors.InterfaceError):
+        return Unavailable("the database is unavailable; retry shortly")
+    return None
+
 
 def to_grpc_status(error: DomainError) -> grpc.Status:
-    """The gRPC status (code, message and packed details) for a domain error."""
+    """The gRPC status (code, message and packed details) for a domain error.
+
+    Bounded, whatever the error holds: the status travels in the trailers, and trailers
+    past the peer's metadata limit (8-16 KiB) lose the whole response. So the message
+    keeps its first MAX_MESSAGE_CHARS characters, each field violation's field and
+    description their first MAX_FIELD_CHARS / MAX_DESCRIPTION_CHARS, and the
+    violations stop at MAX_DETAIL_BYTES (a last one says how many were left out).
+    """
     details = []
     for detail in error.details():
         packed = any_pb2.Any()
-        packed.Pack(detail)
+        packed.Pack(_bounded_detail(detail))
         details.append(packed)
-    return rpc_status.to_status(status_pb2.Status(code=error.code, message=error.message, details=details))
+    message = _cut(error.message, MAX_MESSAGE_CHARS)
+    return rpc_status.to_status(status_pb2.Status(code=error.code, message=message, details=details))
+
+
+def _bounded_detail(detail):
+    """PreconditionFailure and QuotaFailure cut like BadRequest (InvalidArgument.details)."""
+    if isinstance(detail, (error_details_pb2.PreconditionFailure, error_details_pb2.QuotaFailure)):
+        bounded = type(detail)()
+        bounded.CopyFrom(detail)
+        for violation in bounded.violations[:10]:
+            violation.subject = _cut(violation.subject, MAX_FIELD_CHARS)
+            violation.description = _cut(violation.description, MAX_DESCRIPTION_CHARS)
+        del bounded.violations[10:]
+        return bounded
+    return detail
 
 
 def internal_status(request_id: str) -> grpc.Status:

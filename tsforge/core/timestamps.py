@@ -1,11 +1,16 @@
-"""Python datetimes and timedeltas as protobuf Timestamp and Duration messages."""
+"""The current time, and Python datetimes and timedeltas as protobuf Timestamp and Duration messages."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from google.protobuf.duration_pb2 import Duration
 from google.protobuf.timestamp_pb2 import Timestamp
+
+
+def utc_now() -> datetime:
+    """Now, as an aware UTC datetime (what every row stores)."""
+    return datetime.now(UTC)
 
 
 def timestamp(value: datetime | None) -> Timestamp | None:

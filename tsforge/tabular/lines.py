@@ -15,6 +15,7 @@ quotes is not supported (the file is refused as not readable). Quotes are rare i
 these files; a fully quoted file with consistent rows reads correctly.
 """
 
+import csv
 from collections.abc import Iterator
 
 import numpy as np
@@ -75,8 +76,14 @@ class LineChecker:
         starts = np.concatenate(([0], ends[:-1] + 1))
         separators = _per_line(cells, self._separator, ends)
         bad = separators != self._field_count - 1
+        open_quotes = None
         if b'"' in block:
-            bad &= _per_line(cells, _QUOTE, ends) == 0
+            quotes = _per_line(cells, _QUOTE, ends)
+            bad &= quotes == 0
+            open_quotes = np.zeros(len(ends), dtype=bool)
+            for index in np.flatnonzero(quotes % 2):
+                open_quotes[index] = self._opens_quote(block[starts[index] : ends[index]])
+            bad |= open_quotes
         nul_lines = _per_line(cells, _NUL, ends) > 0 if b"\x00" in block else None
         if nul_lines is not None:
             bad |= nul_lines
@@ -96,15 +103,34 @@ class LineChecker:
         if problem_at is None:
             return block, None
         number = first_line + problem_at
+        line = block[starts[problem_at] : ends[problem_at]]
         if nul_lines is not None and nul_lines[problem_at]:
             message = f"line {number} contains NUL bytes: this is a binary file, not CSV"
+        elif open_quotes is not None and open_quotes[problem_at]:
+            message = f"line {number} opens a quoted field that does not close on the line; a field may not span lines"
         elif separators[problem_at] != self._field_count - 1:
             message = (
                 f"line {number} has {separators[problem_at] + 1} fields but {self._reference} has {self._field_count}"
+                + self._separator_hint(line)
             )
         else:
             message = f"line {number} is not valid UTF-8 although the lines before it are; save the file as UTF-8"
         return block[: starts[problem_at]], CsvProblem(message, number)
+
+    def _opens_quote(self, line: bytes) -> bool:
+        """Whether a line (with an odd number of quotes) leaves a quoted field open."""
+        try:
+            next(csv.reader([line.decode("utf-8", errors="replace")], delimiter=chr(self._separator), strict=True))
+        except csv.Error as error:
+            return "unexpected end of data" in str(error)
+        return False
+
+    def _separator_hint(self, line: bytes) -> str:
+        """Says so when another separator splits the line into the expected fields."""
+        for other in (b";", b"\t", b","):
+            if ord(other) != self._separator and line.count(other) == self._field_count - 1:
+                return f" (it is separated by {other.decode()!r}, the file by {chr(self._separator)!r})"
+        return ""
 
 
 def _check_utf8(block: bytes, starts: np.ndarray, problem_at: int | None) -> int | None:

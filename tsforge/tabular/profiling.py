@@ -22,13 +22,17 @@ import pyarrow.compute as pa_compute
 import pyarrow.csv as pa_csv
 
 from tsforge.tabular.dialect import (
+    END_TIME,
+    FIRST_TIME,
     ISO8601,
     CsvDialect,
     detect_dialect,
     dialect_as_described,
+    mixed_zone_message,
     parse_timestamps,
     take_head,
     timestamp_example,
+    zone_mismatch,
 )
 from tsforge.tabular.lines import LineChecker, line_blocks
 from tsforge.tabular.problem import CsvProblem
@@ -67,11 +71,21 @@ NA_VALUES = [
     "null",
 ]
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_FIRST_US = (FIRST_TIME - _EPOCH) // timedelta(microseconds=1)
+_END_US = (END_TIME - _EPOCH) // timedelta(microseconds=1)
+_RANGE_TEXT = f"the years tsforge reads ({FIRST_TIME.year}..{END_TIME.year - 1})"
 
 
 @dataclass(frozen=True)
 class ColumnProfile:
-    """One value column: numeric_share = numeric_count / (rows - missing_count), 0 when all are missing."""
+    """One value column: numeric_share = numeric_count / (rows - missing_count), 0 when all are missing.
+
+    numeric_count counts the cells that are finite numbers, non_finite_count those that
+    read as ±infinity ("inf", "-inf", "Infinity", or a number too large for a double,
+    such as 1e309): they are neither missing nor numeric, are left out of min and max
+    (which are finite or None, so the profile is plain JSON), and a series read from
+    the column takes them as missing values.
+    """
 
     name: str
     numeric_count: int
@@ -79,6 +93,7 @@ class ColumnProfile:
     numeric_share: float
     min: float | None
     max: float | None
+    non_finite_count: int = 0
 
 
 @dataclass(frozen=True)
@@ -255,29 +270,29 @@ def _arrow_rows(block: bytes, dialect: CsvDialect) -> _Rows | None:
         cells = table.column(time_name)
         if cells.null_count:
             return None
-        times = _arrow_timestamps(cells, dialect.timestamp_format)
+        times = _arrow_timestamps(cells, dialect.timestamp_format, dialect.timestamps_have_zone)
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         return None
-    if times is None:
-        return None
+    if times is None or (times.size and (times.min() < _FIRST_US or times.max() >= _END_US)):
+        return None  # pandas names the line
     columns = [table.column(name) for name in value_names]
     return _Rows(times, [c.to_numpy() for c in columns], [c.is_null().to_numpy() for c in columns])
 
 
-def _arrow_timestamps(cells: pa.ChunkedArray, timestamp_format: str) -> np.ndarray | None:
-    """int64 microseconds since the epoch, UTC; None unless every cell parses."""
+def _arrow_timestamps(cells: pa.ChunkedArray, timestamp_format: str, have_zone: bool) -> np.ndarray | None:
+    """int64 microseconds since the epoch, UTC; None unless every cell parses (ISO cells
+    with a UTC offset when `have_zone`, all without one otherwise)."""
     if _fixed_width_iso(cells, timestamp_format):
         # Arrow's ISO 8601 cast reads these 4x as fast as strptime, and exactly alike.
         return cells.cast(pa.timestamp("us")).cast(pa.int64()).to_numpy()
     if timestamp_format != ISO8601:
         parsed = pa_compute.strptime(cells, format=timestamp_format, unit="us", error_is_null=True)
         return None if parsed.null_count else parsed.cast(pa.int64()).to_numpy()
-    for zoned in (pa.timestamp("us", tz="UTC"), pa.timestamp("us")):  # all with a zone, or all without
-        try:
-            return cells.cast(zoned).cast(pa.int64()).to_numpy()
-        except pa.ArrowInvalid:
-            continue
-    return None
+    # Arrow's cast to a zoned type refuses a cell without an offset, and the other way round.
+    try:
+        return cells.cast(pa.timestamp("us", tz="UTC") if have_zone else pa.timestamp("us")).cast(pa.int64()).to_numpy()
+    except pa.ArrowInvalid:
+        return None
 
 
 def _fixed_width_iso(cells: pa.ChunkedArray, timestamp_format: str) -> bool:
@@ -318,12 +333,18 @@ def _pandas_rows(block: bytes, dialect: CsvDialect, first_line: int) -> _Rows:
 
 def _parse_rows(frame: pd.DataFrame, dialect: CsvDialect, first_line: int) -> _Rows:
     cells = frame[dialect.timestamp_index]
+    if dialect.timestamp_format == ISO8601:
+        row = zone_mismatch(cells, dialect.timestamps_have_zone)
+        if row is not None:
+            line = first_line + row
+            raise CsvProblem(mixed_zone_message(line, str(cells.iloc[row]).strip(), dialect.timestamps_have_zone), line)
     parsed = parse_timestamps(cells, dialect.timestamp_format)
     times = parsed.dt.as_unit("us").array.asi8
     values = [_to_float(frame[i], dialect.decimal_mark) for i in dialect.value_indexes]
     missing = [frame[i].isna().to_numpy() for i in dialect.value_indexes]
     unparsed = parsed.isna().to_numpy()
     if not unparsed.any():
+        _check_range(times, cells, first_line + np.arange(len(times)))
         return _Rows(times, values, missing)
     blank = unparsed & cells.isna().to_numpy()  # a fresh, writable array
     blank[unparsed] |= cells[unparsed].str.strip().eq("").fillna(False).to_numpy(dtype=bool)
@@ -337,9 +358,32 @@ def _parse_rows(frame: pd.DataFrame, dialect: CsvDialect, first_line: int) -> _R
         if pd.isna(cell) or not str(cell).strip():
             raise CsvProblem(f"line {line} has no timestamp", line)
         example = timestamp_example(dialect.timestamp_format)
+        if _out_of_range(str(cell).strip(), dialect.timestamp_format):
+            raise CsvProblem(f"line {line}: {cell!r} is outside {_RANGE_TEXT}", line)
         raise CsvProblem(f"line {line}: {cell!r} is not a timestamp like {example!r}", line)
     keep = ~blank
+    _check_range(times[keep], cells[keep], first_line + np.flatnonzero(keep))
     return _Rows(times[keep], [v[keep] for v in values], [m[keep] for m in missing])
+
+
+def _check_range(times: np.ndarray, cells: pd.Series, lines: np.ndarray) -> None:
+    """Raises CsvProblem for the first time outside [FIRST_TIME, END_TIME)."""
+    outside = np.flatnonzero((times < _FIRST_US) | (times >= _END_US))
+    if outside.size:
+        row = int(outside[0])
+        line = int(lines[row])
+        raise CsvProblem(f"line {line}: {str(cells.iloc[row]).strip()!r} is outside {_RANGE_TEXT}", line)
+
+
+def _out_of_range(cell: str, timestamp_format: str) -> bool:
+    """Whether a cell pandas could not parse (in nanoseconds) is a date outside their range."""
+    try:
+        pd.to_datetime(pd.Series([cell]), format=timestamp_format, utc=True, errors="raise")
+    except pd.errors.OutOfBoundsDatetime:
+        return True
+    except (ValueError, TypeError):
+        return False
+    return False
 
 
 def _to_float(column: pd.Series, decimal_mark: str) -> np.ndarray:
@@ -410,15 +454,19 @@ class _ValueColumn:
     def __init__(self) -> None:
         self.numeric_count = 0
         self.missing_count = 0
+        self.non_finite_count = 0
         self.min: float | None = None
         self.max: float | None = None
 
     def add(self, values: np.ndarray, missing: np.ndarray) -> None:
         self.missing_count += int(np.count_nonzero(missing))
-        numeric = values.size - int(np.count_nonzero(np.isnan(values)))
+        finite = np.isfinite(values)
+        numeric = int(np.count_nonzero(finite))
+        self.non_finite_count += int(np.count_nonzero(np.isinf(values)))
         if numeric:
             self.numeric_count += numeric
-            low, high = float(np.nanmin(values)), float(np.nanmax(values))
+            numbers = values if numeric == values.size else values[finite]
+            low, high = float(numbers.min()), float(numbers.max())
             self.min = low if self.min is None else min(self.min, low)
             self.max = high if self.max is None else max(self.max, high)
 
@@ -431,4 +479,5 @@ class _ValueColumn:
             numeric_share=self.numeric_count / present if present else 0.0,
             min=self.min,
             max=self.max,
+            non_finite_count=self.non_finite_count,
         )

@@ -21,7 +21,8 @@ ROWS_PER_CHUNK = 250_000
 def read_series(chunks: Iterable[bytes], profile: upload_pb.FileProfile, column: str) -> tuple[np.ndarray, np.ndarray]:
     """(times as datetime64[ns] UTC, values as float64) of `column`, in file order.
 
-    Cells that are missing or not numeric become NaN: windowing treats them as gaps.
+    Cells that are missing, not numeric or infinite ("inf", 1e309; the profile counts
+    them in non_finite_count) become NaN: windowing treats them as gaps.
     """
     timestamp_column = profile.timestamp_column
     names = None if profile.has_header else [c.name for c in profile.columns]
@@ -51,6 +52,7 @@ def read_series(chunks: Iterable[bytes], profile: upload_pb.FileProfile, column:
             else frame[column]
         )
         numbers = pd.to_numeric(raw, errors="coerce").to_numpy(dtype=np.float64)
+        numbers = np.where(np.isinf(numbers), np.nan, numbers)
         valid = stamps.notna().to_numpy()
         times.append(stamps.dt.tz_localize(None).to_numpy(dtype="datetime64[ns]")[valid])
         values.append(numbers[valid])

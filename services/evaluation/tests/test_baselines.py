@@ -2,7 +2,10 @@ import numpy as np
 import pytest
 
 from services.evaluation.baselines import (
+    Baseline,
+    BaselineKey,
     naive_forecast,
+    seasonal_key,
     seasonal_naive_forecast,
     training_mean,
     training_mean_forecast,
@@ -57,3 +60,20 @@ def test_training_mean_skips_missing_values_and_is_nan_for_an_empty_split():
     assert np.isnan(training_mean(np.empty((0, 4, 2)))).all()
     forecast = training_mean_forecast(np.array([2.0, 5.0]), n_samples=3, output_steps=2)
     assert forecast.shape == (3, 2, 2) and (forecast[..., 1] == 5.0).all()
+
+
+def test_baselines_are_labelled_with_their_season_in_time():
+    assert BaselineKey(Baseline.NAIVE).label(30) == "naive"
+    assert BaselineKey(Baseline.TRAINING_MEAN).label(30) == "training mean"
+    assert seasonal_key(336).label(30) == "seasonal naive (1 week = 336 steps)"
+    assert seasonal_key(96).label(30) == "seasonal naive (2 days = 96 steps)"
+    assert seasonal_key(24).label(30) == "seasonal naive (12 h = 24 steps)"
+    assert seasonal_key(7).label(5) == "seasonal naive (7 steps)"
+    assert seasonal_key(7).label(0) == "seasonal naive (7 steps)"
+    assert seasonal_key(1) == BaselineKey(Baseline.NAIVE)
+    assert sorted([BaselineKey(Baseline.TRAINING_MEAN), seasonal_key(48), seasonal_key(4), seasonal_key(1)]) == [
+        BaselineKey(Baseline.NAIVE),
+        seasonal_key(4),
+        seasonal_key(48),
+        BaselineKey(Baseline.TRAINING_MEAN),
+    ]

@@ -180,9 +180,13 @@ class S3ObjectStore:
         validate_prefix(prefix)
         return self._list(prefix)
 
-    # Multipart: minio 7.2 keeps these S3 calls private (they are the building blocks
-    # of its own put_object). This block is the only place that touches them, so an
-    # SDK upgrade that renames them breaks here and nowhere else.
+    # Multipart across requests (a resumable upload's parts arrive in separate calls, on
+    # any replica): minio 7.2 has no public API for it and keeps these S3 calls private
+    # (the building blocks of its own put_object). This block is the only place that
+    # touches them; pyproject.toml pins minio to the version they were checked against,
+    # and the ObjectStore contract suite (tests/core/test_object_store.py) runs them
+    # against a real S3 server, so an SDK upgrade that changes them fails there first.
+    # (compose_object would be public, but copies every part once more server-side.)
 
     def start_multipart(self, key: str) -> str:
         """Begin a multipart upload to `key` and return its upload id."""

@@ -26,33 +26,41 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from tsforge.common.v1 import common_pb2 as tsforge_dot_common_dot_v1_dot_common__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0tsforge/evaluation/v1/evaluation_resources.proto\x12\x15tsforge.evaluation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\"E\n\x0bMetricValue\x12\x12\n\x05value\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x10undefined_reason\x18\x02 \x01(\tB\x08\n\x06_value\"o\n\x0bMetricScore\x12-\n\x06metric\x18\x01 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".tsforge.evaluation.v1.MetricValue\"\x9c\x02\n\x0eMetricTableRow\x12\r\n\x05model\x18\x01 \x01(\t\x12\x30\n\nmodel_type\x18\x02 \x01(\x0e\x32\x1c.tsforge.common.v1.ModelType\x12\x31\n\x08\x62\x61seline\x18\x03 \x01(\x0e\x32\x1f.tsforge.evaluation.v1.Baseline\x12\x0f\n\x07\x66\x65\x61ture\x18\x04 \x01(\t\x12\x0c\n\x04step\x18\x05 \x01(\x05\x12\x19\n\x11\x61ggregation_steps\x18\x06 \x01(\x05\x12\x1a\n\x12step_width_minutes\x18\x07 \x01(\x01\x12\x0c\n\x04rank\x18\x08 \x01(\x05\x12\x32\n\x06scores\x18\t \x03(\x0b\x32\".tsforge.evaluation.v1.MetricScore\"\x8b\x02\n\x0bMetricTable\x12\x34\n\x04kind\x18\x01 \x01(\x0e\x32&.tsforge.evaluation.v1.MetricTableKind\x12+\n\x05split\x18\x02 \x01(\x0e\x32\x1c.tsforge.common.v1.DataSplit\x12\x30\n\x05units\x18\x03 \x01(\x0e\x32!.tsforge.evaluation.v1.ValueUnits\x12\x32\n\x0brank_metric\x18\x04 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x33\n\x04rows\x18\x05 \x03(\x0b\x32%.tsforge.evaluation.v1.MetricTableRow\"?\n\x11\x45valuationOptions\x12\x14\n\x0cseason_steps\x18\x01 \x01(\x05\x12\x14\n\x0cinfer_season\x18\x02 \x01(\x08\"\xcf\x02\n\nEvaluation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03run\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x39\n\x07options\x18\x04 \x01(\x0b\x32(.tsforge.evaluation.v1.EvaluationOptions\x12\x35\n\x05state\x18\x05 \x01(\x0e\x32&.tsforge.evaluation.v1.EvaluationState\x12\x16\n\x0e\x66\x61ilure_reason\x18\x06 \x01(\t\x12\x0e\n\x06models\x18\x07 \x03(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x08 \x03(\t\x12:\n\x0eoverall_tables\x18\t \x03(\x0b\x32\".tsforge.evaluation.v1.MetricTable\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp*\xc5\x01\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x0e\n\nMETRIC_MAE\x10\x01\x12\x0f\n\x0bMETRIC_MAPE\x10\x02\x12\x0e\n\nMETRIC_MSE\x10\x03\x12\x0f\n\x0bMETRIC_RMSE\x10\x04\x12\x15\n\x11METRIC_NRMSE_MEAN\x10\x05\x12\x16\n\x12METRIC_NRMSE_RANGE\x10\x06\x12\x0f\n\x0bMETRIC_WAPE\x10\x07\x12\x10\n\x0cMETRIC_SMAPE\x10\x08\x12\x0f\n\x0bMETRIC_MASE\x10\t*[\n\nValueUnits\x12\x1b\n\x17VALUE_UNITS_UNSPECIFIED\x10\x00\x12\x18\n\x14VALUE_UNITS_ORIGINAL\x10\x01\x12\x16\n\x12VALUE_UNITS_SCALED\x10\x02*q\n\x08\x42\x61seline\x12\x18\n\x14\x42\x41SELINE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x42\x41SELINE_NAIVE\x10\x01\x12\x1b\n\x17\x42\x41SELINE_SEASONAL_NAIVE\x10\x02\x12\x1a\n\x16\x42\x41SELINE_TRAINING_MEAN\x10\x03*\xd1\x01\n\x0fMetricTableKind\x12!\n\x1dMETRIC_TABLE_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19METRIC_TABLE_KIND_OVERALL\x10\x01\x12\x1e\n\x1aMETRIC_TABLE_KIND_PER_STEP\x10\x02\x12 \n\x1cMETRIC_TABLE_KIND_AGGREGATED\x10\x03\x12\x1b\n\x17METRIC_TABLE_KIND_SKILL\x10\x04\x12\x1d\n\x19METRIC_TABLE_KIND_RANKING\x10\x05*\x8c\x01\n\x0f\x45valuationState\x12 \n\x1c\x45VALUATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45VALUATION_STATE_COMPUTING\x10\x01\x12\x1a\n\x16\x45VALUATION_STATE_READY\x10\x02\x12\x1b\n\x17\x45VALUATION_STATE_FAILED\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n0tsforge/evaluation/v1/evaluation_resources.proto\x12\x15tsforge.evaluation.v1\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\"E\n\x0bMetricValue\x12\x12\n\x05value\x18\x01 \x01(\x01H\x00\x88\x01\x01\x12\x18\n\x10undefined_reason\x18\x02 \x01(\tB\x08\n\x06_value\"o\n\x0bMetricScore\x12-\n\x06metric\x18\x01 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".tsforge.evaluation.v1.MetricValue\"j\n\x10\x42\x61selineForecast\x12\x31\n\x08\x62\x61seline\x18\x01 \x01(\x0e\x32\x1f.tsforge.evaluation.v1.Baseline\x12\x14\n\x0cseason_steps\x18\x02 \x01(\x05\x12\r\n\x05label\x18\x03 \x01(\t\"y\n\rIntervalScore\x12\x35\n\x06metric\x18\x01 \x01(\x0e\x32%.tsforge.evaluation.v1.IntervalMetric\x12\x31\n\x05value\x18\x02 \x01(\x0b\x32\".tsforge.evaluation.v1.MetricValue\"\xd4\x03\n\x0eMetricTableRow\x12\r\n\x05model\x18\x01 \x01(\t\x12\x30\n\nmodel_type\x18\x02 \x01(\x0e\x32\x1c.tsforge.common.v1.ModelType\x12\x31\n\x08\x62\x61seline\x18\x03 \x01(\x0e\x32\x1f.tsforge.evaluation.v1.Baseline\x12\x0f\n\x07\x66\x65\x61ture\x18\x04 \x01(\t\x12\x0c\n\x04step\x18\x05 \x01(\x05\x12\x19\n\x11\x61ggregation_steps\x18\x06 \x01(\x05\x12\x1a\n\x12step_width_minutes\x18\x07 \x01(\x01\x12\x0c\n\x04rank\x18\x08 \x01(\x05\x12\x32\n\x06scores\x18\t \x03(\x0b\x32\".tsforge.evaluation.v1.MetricScore\x12\x14\n\x0cseason_steps\x18\n \x01(\x05\x12\x16\n\x0e\x62\x61seline_label\x18\x0b \x01(\t\x12\x31\n\x05skill\x18\x0c \x03(\x0b\x32\".tsforge.evaluation.v1.MetricScore\x12\x16\n\x0einterval_level\x18\r \x01(\x01\x12=\n\x0finterval_scores\x18\x0e \x03(\x0b\x32$.tsforge.evaluation.v1.IntervalScore\"\xd0\x02\n\x0bMetricTable\x12\x34\n\x04kind\x18\x01 \x01(\x0e\x32&.tsforge.evaluation.v1.MetricTableKind\x12+\n\x05split\x18\x02 \x01(\x0e\x32\x1c.tsforge.common.v1.DataSplit\x12\x30\n\x05units\x18\x03 \x01(\x0e\x32!.tsforge.evaluation.v1.ValueUnits\x12\x32\n\x0brank_metric\x18\x04 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x33\n\x04rows\x18\x05 \x03(\x0b\x32%.tsforge.evaluation.v1.MetricTableRow\x12\x43\n\x12reference_baseline\x18\x06 \x01(\x0b\x32\'.tsforge.evaluation.v1.BaselineForecast\"\x88\x01\n\x11\x45valuationOptions\x12\x14\n\x0cseason_steps\x18\x01 \x01(\x05\x12\x14\n\x0cinfer_season\x18\x02 \x01(\x08\x12\x0f\n\x07seasons\x18\x03 \x03(\x05\x12\x36\n\x0f\x62\x61seline_metric\x18\x04 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\"\xe9\x02\n\x12\x42\x61selineComparison\x12-\n\x06metric\x18\x01 \x01(\x0e\x32\x1d.tsforge.evaluation.v1.Metric\x12\x30\n\x05units\x18\x02 \x01(\x0e\x32!.tsforge.evaluation.v1.ValueUnits\x12>\n\rbest_baseline\x18\x03 \x01(\x0b\x32\'.tsforge.evaluation.v1.BaselineForecast\x12?\n\x13\x62\x65st_baseline_value\x18\x04 \x01(\x0b\x32\".tsforge.evaluation.v1.MetricValue\x12\x1f\n\x17models_beating_baseline\x18\x05 \x03(\t\x12\x12\n\nbest_model\x18\x06 \x01(\t\x12<\n\x10\x62\x65st_model_value\x18\x07 \x01(\x0b\x32\".tsforge.evaluation.v1.MetricValue\"\xd3\x03\n\nEvaluation\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0b\n\x03run\x18\x02 \x01(\t\x12\r\n\x05model\x18\x03 \x01(\t\x12\x39\n\x07options\x18\x04 \x01(\x0b\x32(.tsforge.evaluation.v1.EvaluationOptions\x12\x35\n\x05state\x18\x05 \x01(\x0e\x32&.tsforge.evaluation.v1.EvaluationState\x12\x16\n\x0e\x66\x61ilure_reason\x18\x06 \x01(\t\x12\x0e\n\x06models\x18\x07 \x03(\t\x12\x10\n\x08\x66\x65\x61tures\x18\x08 \x03(\t\x12:\n\x0eoverall_tables\x18\t \x03(\x0b\x32\".tsforge.evaluation.v1.MetricTable\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12:\n\tbaselines\x18\x0b \x03(\x0b\x32\'.tsforge.evaluation.v1.BaselineForecast\x12\x46\n\x13\x62\x61seline_comparison\x18\x0c \x01(\x0b\x32).tsforge.evaluation.v1.BaselineComparison*\xc5\x01\n\x06Metric\x12\x16\n\x12METRIC_UNSPECIFIED\x10\x00\x12\x0e\n\nMETRIC_MAE\x10\x01\x12\x0f\n\x0bMETRIC_MAPE\x10\x02\x12\x0e\n\nMETRIC_MSE\x10\x03\x12\x0f\n\x0bMETRIC_RMSE\x10\x04\x12\x15\n\x11METRIC_NRMSE_MEAN\x10\x05\x12\x16\n\x12METRIC_NRMSE_RANGE\x10\x06\x12\x0f\n\x0bMETRIC_WAPE\x10\x07\x12\x10\n\x0cMETRIC_SMAPE\x10\x08\x12\x0f\n\x0bMETRIC_MASE\x10\t*[\n\nValueUnits\x12\x1b\n\x17VALUE_UNITS_UNSPECIFIED\x10\x00\x12\x18\n\x14VALUE_UNITS_ORIGINAL\x10\x01\x12\x16\n\x12VALUE_UNITS_SCALED\x10\x02*q\n\x08\x42\x61seline\x12\x18\n\x14\x42\x41SELINE_UNSPECIFIED\x10\x00\x12\x12\n\x0e\x42\x41SELINE_NAIVE\x10\x01\x12\x1b\n\x17\x42\x41SELINE_SEASONAL_NAIVE\x10\x02\x12\x1a\n\x16\x42\x41SELINE_TRAINING_MEAN\x10\x03*\xa9\x01\n\x0eIntervalMetric\x12\x1f\n\x1bINTERVAL_METRIC_UNSPECIFIED\x10\x00\x12\x1c\n\x18INTERVAL_METRIC_COVERAGE\x10\x01\x12\x1e\n\x1aINTERVAL_METRIC_MEAN_WIDTH\x10\x02\x12\x1b\n\x17INTERVAL_METRIC_PINBALL\x10\x03\x12\x1b\n\x17INTERVAL_METRIC_WINKLER\x10\x04*\xf2\x01\n\x0fMetricTableKind\x12!\n\x1dMETRIC_TABLE_KIND_UNSPECIFIED\x10\x00\x12\x1d\n\x19METRIC_TABLE_KIND_OVERALL\x10\x01\x12\x1e\n\x1aMETRIC_TABLE_KIND_PER_STEP\x10\x02\x12 \n\x1cMETRIC_TABLE_KIND_AGGREGATED\x10\x03\x12\x1b\n\x17METRIC_TABLE_KIND_SKILL\x10\x04\x12\x1d\n\x19METRIC_TABLE_KIND_RANKING\x10\x05\x12\x1f\n\x1bMETRIC_TABLE_KIND_INTERVALS\x10\x06*\x8c\x01\n\x0f\x45valuationState\x12 \n\x1c\x45VALUATION_STATE_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45VALUATION_STATE_COMPUTING\x10\x01\x12\x1a\n\x16\x45VALUATION_STATE_READY\x10\x02\x12\x1b\n\x17\x45VALUATION_STATE_FAILED\x10\x03\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tsforge.evaluation.v1.evaluation_resources_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
-  _globals['_METRIC']._serialized_start=1285
-  _globals['_METRIC']._serialized_end=1482
-  _globals['_VALUEUNITS']._serialized_start=1484
-  _globals['_VALUEUNITS']._serialized_end=1575
-  _globals['_BASELINE']._serialized_start=1577
-  _globals['_BASELINE']._serialized_end=1690
-  _globals['_METRICTABLEKIND']._serialized_start=1693
-  _globals['_METRICTABLEKIND']._serialized_end=1902
-  _globals['_EVALUATIONSTATE']._serialized_start=1905
-  _globals['_EVALUATIONSTATE']._serialized_end=2045
+  _globals['_METRIC']._serialized_start=2339
+  _globals['_METRIC']._serialized_end=2536
+  _globals['_VALUEUNITS']._serialized_start=2538
+  _globals['_VALUEUNITS']._serialized_end=2629
+  _globals['_BASELINE']._serialized_start=2631
+  _globals['_BASELINE']._serialized_end=2744
+  _globals['_INTERVALMETRIC']._serialized_start=2747
+  _globals['_INTERVALMETRIC']._serialized_end=2916
+  _globals['_METRICTABLEKIND']._serialized_start=2919
+  _globals['_METRICTABLEKIND']._serialized_end=3161
+  _globals['_EVALUATIONSTATE']._serialized_start=3164
+  _globals['_EVALUATIONSTATE']._serialized_end=3304
   _globals['_METRICVALUE']._serialized_start=140
   _globals['_METRICVALUE']._serialized_end=209
   _globals['_METRICSCORE']._serialized_start=211
   _globals['_METRICSCORE']._serialized_end=322
-  _globals['_METRICTABLEROW']._serialized_start=325
-  _globals['_METRICTABLEROW']._serialized_end=609
-  _globals['_METRICTABLE']._serialized_start=612
-  _globals['_METRICTABLE']._serialized_end=879
-  _globals['_EVALUATIONOPTIONS']._serialized_start=881
-  _globals['_EVALUATIONOPTIONS']._serialized_end=944
-  _globals['_EVALUATION']._serialized_start=947
-  _globals['_EVALUATION']._serialized_end=1282
+  _globals['_BASELINEFORECAST']._serialized_start=324
+  _globals['_BASELINEFORECAST']._serialized_end=430
+  _globals['_INTERVALSCORE']._serialized_start=432
+  _globals['_INTERVALSCORE']._serialized_end=553
+  _globals['_METRICTABLEROW']._serialized_start=556
+  _globals['_METRICTABLEROW']._serialized_end=1024
+  _globals['_METRICTABLE']._serialized_start=1027
+  _globals['_METRICTABLE']._serialized_end=1363
+  _globals['_EVALUATIONOPTIONS']._serialized_start=1366
+  _globals['_EVALUATIONOPTIONS']._serialized_end=1502
+  _globals['_BASELINECOMPARISON']._serialized_start=1505
+  _globals['_BASELINECOMPARISON']._serialized_end=1866
+  _globals['_EVALUATION']._serialized_start=1869
+  _globals['_EVALUATION']._serialized_end=2336
 # @@protoc_insertion_point(module_scope)

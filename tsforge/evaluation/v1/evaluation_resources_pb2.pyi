@@ -37,6 +37,14 @@ class Baseline(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     BASELINE_SEASONAL_NAIVE: _ClassVar[Baseline]
     BASELINE_TRAINING_MEAN: _ClassVar[Baseline]
 
+class IntervalMetric(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INTERVAL_METRIC_UNSPECIFIED: _ClassVar[IntervalMetric]
+    INTERVAL_METRIC_COVERAGE: _ClassVar[IntervalMetric]
+    INTERVAL_METRIC_MEAN_WIDTH: _ClassVar[IntervalMetric]
+    INTERVAL_METRIC_PINBALL: _ClassVar[IntervalMetric]
+    INTERVAL_METRIC_WINKLER: _ClassVar[IntervalMetric]
+
 class MetricTableKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     METRIC_TABLE_KIND_UNSPECIFIED: _ClassVar[MetricTableKind]
@@ -45,6 +53,7 @@ class MetricTableKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     METRIC_TABLE_KIND_AGGREGATED: _ClassVar[MetricTableKind]
     METRIC_TABLE_KIND_SKILL: _ClassVar[MetricTableKind]
     METRIC_TABLE_KIND_RANKING: _ClassVar[MetricTableKind]
+    METRIC_TABLE_KIND_INTERVALS: _ClassVar[MetricTableKind]
 
 class EvaluationState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -69,12 +78,18 @@ BASELINE_UNSPECIFIED: Baseline
 BASELINE_NAIVE: Baseline
 BASELINE_SEASONAL_NAIVE: Baseline
 BASELINE_TRAINING_MEAN: Baseline
+INTERVAL_METRIC_UNSPECIFIED: IntervalMetric
+INTERVAL_METRIC_COVERAGE: IntervalMetric
+INTERVAL_METRIC_MEAN_WIDTH: IntervalMetric
+INTERVAL_METRIC_PINBALL: IntervalMetric
+INTERVAL_METRIC_WINKLER: IntervalMetric
 METRIC_TABLE_KIND_UNSPECIFIED: MetricTableKind
 METRIC_TABLE_KIND_OVERALL: MetricTableKind
 METRIC_TABLE_KIND_PER_STEP: MetricTableKind
 METRIC_TABLE_KIND_AGGREGATED: MetricTableKind
 METRIC_TABLE_KIND_SKILL: MetricTableKind
 METRIC_TABLE_KIND_RANKING: MetricTableKind
+METRIC_TABLE_KIND_INTERVALS: MetricTableKind
 EVALUATION_STATE_UNSPECIFIED: EvaluationState
 EVALUATION_STATE_COMPUTING: EvaluationState
 EVALUATION_STATE_READY: EvaluationState
@@ -96,8 +111,26 @@ class MetricScore(_message.Message):
     value: MetricValue
     def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
 
+class BaselineForecast(_message.Message):
+    __slots__ = ("baseline", "season_steps", "label")
+    BASELINE_FIELD_NUMBER: _ClassVar[int]
+    SEASON_STEPS_FIELD_NUMBER: _ClassVar[int]
+    LABEL_FIELD_NUMBER: _ClassVar[int]
+    baseline: Baseline
+    season_steps: int
+    label: str
+    def __init__(self, baseline: _Optional[_Union[Baseline, str]] = ..., season_steps: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+
+class IntervalScore(_message.Message):
+    __slots__ = ("metric", "value")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    metric: IntervalMetric
+    value: MetricValue
+    def __init__(self, metric: _Optional[_Union[IntervalMetric, str]] = ..., value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
+
 class MetricTableRow(_message.Message):
-    __slots__ = ("model", "model_type", "baseline", "feature", "step", "aggregation_steps", "step_width_minutes", "rank", "scores")
+    __slots__ = ("model", "model_type", "baseline", "feature", "step", "aggregation_steps", "step_width_minutes", "rank", "scores", "season_steps", "baseline_label", "skill", "interval_level", "interval_scores")
     MODEL_FIELD_NUMBER: _ClassVar[int]
     MODEL_TYPE_FIELD_NUMBER: _ClassVar[int]
     BASELINE_FIELD_NUMBER: _ClassVar[int]
@@ -107,6 +140,11 @@ class MetricTableRow(_message.Message):
     STEP_WIDTH_MINUTES_FIELD_NUMBER: _ClassVar[int]
     RANK_FIELD_NUMBER: _ClassVar[int]
     SCORES_FIELD_NUMBER: _ClassVar[int]
+    SEASON_STEPS_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_LABEL_FIELD_NUMBER: _ClassVar[int]
+    SKILL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_LEVEL_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_SCORES_FIELD_NUMBER: _ClassVar[int]
     model: str
     model_type: _common_pb2.ModelType
     baseline: Baseline
@@ -116,32 +154,61 @@ class MetricTableRow(_message.Message):
     step_width_minutes: float
     rank: int
     scores: _containers.RepeatedCompositeFieldContainer[MetricScore]
-    def __init__(self, model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., baseline: _Optional[_Union[Baseline, str]] = ..., feature: _Optional[str] = ..., step: _Optional[int] = ..., aggregation_steps: _Optional[int] = ..., step_width_minutes: _Optional[float] = ..., rank: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[MetricScore, _Mapping]]] = ...) -> None: ...
+    season_steps: int
+    baseline_label: str
+    skill: _containers.RepeatedCompositeFieldContainer[MetricScore]
+    interval_level: float
+    interval_scores: _containers.RepeatedCompositeFieldContainer[IntervalScore]
+    def __init__(self, model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., baseline: _Optional[_Union[Baseline, str]] = ..., feature: _Optional[str] = ..., step: _Optional[int] = ..., aggregation_steps: _Optional[int] = ..., step_width_minutes: _Optional[float] = ..., rank: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[MetricScore, _Mapping]]] = ..., season_steps: _Optional[int] = ..., baseline_label: _Optional[str] = ..., skill: _Optional[_Iterable[_Union[MetricScore, _Mapping]]] = ..., interval_level: _Optional[float] = ..., interval_scores: _Optional[_Iterable[_Union[IntervalScore, _Mapping]]] = ...) -> None: ...
 
 class MetricTable(_message.Message):
-    __slots__ = ("kind", "split", "units", "rank_metric", "rows")
+    __slots__ = ("kind", "split", "units", "rank_metric", "rows", "reference_baseline")
     KIND_FIELD_NUMBER: _ClassVar[int]
     SPLIT_FIELD_NUMBER: _ClassVar[int]
     UNITS_FIELD_NUMBER: _ClassVar[int]
     RANK_METRIC_FIELD_NUMBER: _ClassVar[int]
     ROWS_FIELD_NUMBER: _ClassVar[int]
+    REFERENCE_BASELINE_FIELD_NUMBER: _ClassVar[int]
     kind: MetricTableKind
     split: _common_pb2.DataSplit
     units: ValueUnits
     rank_metric: Metric
     rows: _containers.RepeatedCompositeFieldContainer[MetricTableRow]
-    def __init__(self, kind: _Optional[_Union[MetricTableKind, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., units: _Optional[_Union[ValueUnits, str]] = ..., rank_metric: _Optional[_Union[Metric, str]] = ..., rows: _Optional[_Iterable[_Union[MetricTableRow, _Mapping]]] = ...) -> None: ...
+    reference_baseline: BaselineForecast
+    def __init__(self, kind: _Optional[_Union[MetricTableKind, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., units: _Optional[_Union[ValueUnits, str]] = ..., rank_metric: _Optional[_Union[Metric, str]] = ..., rows: _Optional[_Iterable[_Union[MetricTableRow, _Mapping]]] = ..., reference_baseline: _Optional[_Union[BaselineForecast, _Mapping]] = ...) -> None: ...
 
 class EvaluationOptions(_message.Message):
-    __slots__ = ("season_steps", "infer_season")
+    __slots__ = ("season_steps", "infer_season", "seasons", "baseline_metric")
     SEASON_STEPS_FIELD_NUMBER: _ClassVar[int]
     INFER_SEASON_FIELD_NUMBER: _ClassVar[int]
+    SEASONS_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_METRIC_FIELD_NUMBER: _ClassVar[int]
     season_steps: int
     infer_season: bool
-    def __init__(self, season_steps: _Optional[int] = ..., infer_season: _Optional[bool] = ...) -> None: ...
+    seasons: _containers.RepeatedScalarFieldContainer[int]
+    baseline_metric: Metric
+    def __init__(self, season_steps: _Optional[int] = ..., infer_season: _Optional[bool] = ..., seasons: _Optional[_Iterable[int]] = ..., baseline_metric: _Optional[_Union[Metric, str]] = ...) -> None: ...
+
+class BaselineComparison(_message.Message):
+    __slots__ = ("metric", "units", "best_baseline", "best_baseline_value", "models_beating_baseline", "best_model", "best_model_value")
+    METRIC_FIELD_NUMBER: _ClassVar[int]
+    UNITS_FIELD_NUMBER: _ClassVar[int]
+    BEST_BASELINE_FIELD_NUMBER: _ClassVar[int]
+    BEST_BASELINE_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MODELS_BEATING_BASELINE_FIELD_NUMBER: _ClassVar[int]
+    BEST_MODEL_FIELD_NUMBER: _ClassVar[int]
+    BEST_MODEL_VALUE_FIELD_NUMBER: _ClassVar[int]
+    metric: Metric
+    units: ValueUnits
+    best_baseline: BaselineForecast
+    best_baseline_value: MetricValue
+    models_beating_baseline: _containers.RepeatedScalarFieldContainer[str]
+    best_model: str
+    best_model_value: MetricValue
+    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., units: _Optional[_Union[ValueUnits, str]] = ..., best_baseline: _Optional[_Union[BaselineForecast, _Mapping]] = ..., best_baseline_value: _Optional[_Union[MetricValue, _Mapping]] = ..., models_beating_baseline: _Optional[_Iterable[str]] = ..., best_model: _Optional[str] = ..., best_model_value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
 
 class Evaluation(_message.Message):
-    __slots__ = ("name", "run", "model", "options", "state", "failure_reason", "models", "features", "overall_tables", "create_time")
+    __slots__ = ("name", "run", "model", "options", "state", "failure_reason", "models", "features", "overall_tables", "create_time", "baselines", "baseline_comparison")
     NAME_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
     MODEL_FIELD_NUMBER: _ClassVar[int]
@@ -152,6 +219,8 @@ class Evaluation(_message.Message):
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     OVERALL_TABLES_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    BASELINES_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_COMPARISON_FIELD_NUMBER: _ClassVar[int]
     name: str
     run: str
     model: str
@@ -162,4 +231,6 @@ class Evaluation(_message.Message):
     features: _containers.RepeatedScalarFieldContainer[str]
     overall_tables: _containers.RepeatedCompositeFieldContainer[MetricTable]
     create_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[EvaluationOptions, _Mapping]] = ..., state: _Optional[_Union[EvaluationState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., overall_tables: _Optional[_Iterable[_Union[MetricTable, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    baselines: _containers.RepeatedCompositeFieldContainer[BaselineForecast]
+    baseline_comparison: BaselineComparison
+    def __init__(self, name: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[EvaluationOptions, _Mapping]] = ..., state: _Optional[_Union[EvaluationState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., overall_tables: _Optional[_Iterable[_Union[MetricTable, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., baselines: _Optional[_Iterable[_Union[BaselineForecast, _Mapping]]] = ..., baseline_comparison: _Optional[_Union[BaselineComparison, _Mapping]] = ...) -> None: ...

@@ -114,8 +114,11 @@ class EvaluationServiceServicer:
     def ExportMetricTable(self, request, context):
         """Streams one metric table as CSV: a header with size and SHA-256, then
         chunks. Columns: step_width_minutes (AGGREGATED only, first), model,
-        model_type, baseline, feature, step, aggregation_steps, rank, then one per
-        metric; undefined values are empty cells.
+        model_type, baseline, season_steps, baseline_label, feature, step,
+        aggregation_steps, rank, then one per metric, then (but in SKILL tables)
+        skill_<metric> against the reference baseline per metric. INTERVALS
+        tables: model, model_type, feature, step, interval_level, then one per
+        interval metric. Undefined values are empty cells.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

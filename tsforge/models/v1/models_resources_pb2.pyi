@@ -46,7 +46,7 @@ class RegisteredModel(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., latest_version: _Optional[int] = ..., aliases: _Optional[_Mapping[str, int]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ModelLineage(_message.Message):
-    __slots__ = ("session", "dataset", "run", "model", "model_type", "model_spec", "dataset_spec", "input_feature_names", "output_feature_names", "scalers", "evaluation", "metrics", "gap_tolerance", "intervals", "required_series")
+    __slots__ = ("session", "dataset", "run", "model", "model_type", "model_spec", "dataset_spec", "input_feature_names", "output_feature_names", "scalers", "evaluation", "metrics", "gap_tolerance", "baseline_comparison", "intervals", "required_series")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
@@ -60,6 +60,7 @@ class ModelLineage(_message.Message):
     EVALUATION_FIELD_NUMBER: _ClassVar[int]
     METRICS_FIELD_NUMBER: _ClassVar[int]
     GAP_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    BASELINE_COMPARISON_FIELD_NUMBER: _ClassVar[int]
     INTERVALS_FIELD_NUMBER: _ClassVar[int]
     REQUIRED_SERIES_FIELD_NUMBER: _ClassVar[int]
     session: str
@@ -75,9 +76,10 @@ class ModelLineage(_message.Message):
     evaluation: str
     metrics: _containers.RepeatedCompositeFieldContainer[_evaluation_resources_pb2.MetricTable]
     gap_tolerance: _duration_pb2.Duration
+    baseline_comparison: _evaluation_resources_pb2.BaselineComparison
     intervals: _training_resources_pb2.PredictionIntervals
     required_series: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, session: _Optional[str] = ..., dataset: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., model_spec: _Optional[_Union[_training_resources_pb2.ModelSpec, _Mapping]] = ..., dataset_spec: _Optional[_Union[_training_resources_pb2.DatasetSpec, _Mapping]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., scalers: _Optional[_Iterable[_Union[_training_resources_pb2.FeatureScaler, _Mapping]]] = ..., evaluation: _Optional[str] = ..., metrics: _Optional[_Iterable[_Union[_evaluation_resources_pb2.MetricTable, _Mapping]]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., intervals: _Optional[_Union[_training_resources_pb2.PredictionIntervals, _Mapping]] = ..., required_series: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, session: _Optional[str] = ..., dataset: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., model_spec: _Optional[_Union[_training_resources_pb2.ModelSpec, _Mapping]] = ..., dataset_spec: _Optional[_Union[_training_resources_pb2.DatasetSpec, _Mapping]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., scalers: _Optional[_Iterable[_Union[_training_resources_pb2.FeatureScaler, _Mapping]]] = ..., evaluation: _Optional[str] = ..., metrics: _Optional[_Iterable[_Union[_evaluation_resources_pb2.MetricTable, _Mapping]]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., baseline_comparison: _Optional[_Union[_evaluation_resources_pb2.BaselineComparison, _Mapping]] = ..., intervals: _Optional[_Union[_training_resources_pb2.PredictionIntervals, _Mapping]] = ..., required_series: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ModelVersion(_message.Message):
     __slots__ = ("name", "version", "source_model", "lineage", "description", "tags", "aliases", "formats", "bundle", "create_time", "update_time", "required_series")

@@ -724,32 +724,38 @@ class OutputFeature(_message.Message):
     def __init__(self, feature: _Optional[str] = ..., horizon: _Optional[_Union[_common_pb2.HorizonHours, _Mapping]] = ..., scaler: _Optional[_Union[FeatureScaler, _Mapping]] = ...) -> None: ...
 
 class PredictionsHeader(_message.Message):
-    __slots__ = ("features", "output_steps", "row_count", "history_steps")
+    __slots__ = ("features", "output_steps", "row_count", "history_steps", "interval_levels")
     FEATURES_FIELD_NUMBER: _ClassVar[int]
     OUTPUT_STEPS_FIELD_NUMBER: _ClassVar[int]
     ROW_COUNT_FIELD_NUMBER: _ClassVar[int]
     HISTORY_STEPS_FIELD_NUMBER: _ClassVar[int]
+    INTERVAL_LEVELS_FIELD_NUMBER: _ClassVar[int]
     features: _containers.RepeatedCompositeFieldContainer[OutputFeature]
     output_steps: int
     row_count: int
     history_steps: int
-    def __init__(self, features: _Optional[_Iterable[_Union[OutputFeature, _Mapping]]] = ..., output_steps: _Optional[int] = ..., row_count: _Optional[int] = ..., history_steps: _Optional[int] = ...) -> None: ...
+    interval_levels: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, features: _Optional[_Iterable[_Union[OutputFeature, _Mapping]]] = ..., output_steps: _Optional[int] = ..., row_count: _Optional[int] = ..., history_steps: _Optional[int] = ..., interval_levels: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class PredictionsChunk(_message.Message):
-    __slots__ = ("reference_times", "predicted", "actual", "predicted_scaled", "actual_scaled", "history")
+    __slots__ = ("reference_times", "predicted", "actual", "predicted_scaled", "actual_scaled", "history", "lower", "upper")
     REFERENCE_TIMES_FIELD_NUMBER: _ClassVar[int]
     PREDICTED_FIELD_NUMBER: _ClassVar[int]
     ACTUAL_FIELD_NUMBER: _ClassVar[int]
     PREDICTED_SCALED_FIELD_NUMBER: _ClassVar[int]
     ACTUAL_SCALED_FIELD_NUMBER: _ClassVar[int]
     HISTORY_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
     reference_times: _containers.RepeatedCompositeFieldContainer[_timestamp_pb2.Timestamp]
     predicted: _containers.RepeatedScalarFieldContainer[float]
     actual: _containers.RepeatedScalarFieldContainer[float]
     predicted_scaled: _containers.RepeatedScalarFieldContainer[float]
     actual_scaled: _containers.RepeatedScalarFieldContainer[float]
     history: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, reference_times: _Optional[_Iterable[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]]] = ..., predicted: _Optional[_Iterable[float]] = ..., actual: _Optional[_Iterable[float]] = ..., predicted_scaled: _Optional[_Iterable[float]] = ..., actual_scaled: _Optional[_Iterable[float]] = ..., history: _Optional[_Iterable[float]] = ...) -> None: ...
+    lower: _containers.RepeatedScalarFieldContainer[float]
+    upper: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, reference_times: _Optional[_Iterable[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]]] = ..., predicted: _Optional[_Iterable[float]] = ..., actual: _Optional[_Iterable[float]] = ..., predicted_scaled: _Optional[_Iterable[float]] = ..., actual_scaled: _Optional[_Iterable[float]] = ..., history: _Optional[_Iterable[float]] = ..., lower: _Optional[_Iterable[float]] = ..., upper: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class AutoPlan(_message.Message):
     __slots__ = ("season_hours", "dataset_spec", "model_specs", "time_limit", "notes")

@@ -54,20 +54,22 @@ class Upload(_message.Message):
     def __init__(self, name: _Optional[str] = ..., file_name: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, str]] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ..., declared_sha256: _Optional[str] = ..., received_bytes: _Optional[int] = ..., state: _Optional[_Union[UploadState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., file: _Optional[str] = ...) -> None: ...
 
 class ColumnProfile(_message.Message):
-    __slots__ = ("name", "numeric_count", "missing_count", "numeric_share", "min", "max")
+    __slots__ = ("name", "numeric_count", "missing_count", "numeric_share", "min", "max", "non_finite_count")
     NAME_FIELD_NUMBER: _ClassVar[int]
     NUMERIC_COUNT_FIELD_NUMBER: _ClassVar[int]
     MISSING_COUNT_FIELD_NUMBER: _ClassVar[int]
     NUMERIC_SHARE_FIELD_NUMBER: _ClassVar[int]
     MIN_FIELD_NUMBER: _ClassVar[int]
     MAX_FIELD_NUMBER: _ClassVar[int]
+    NON_FINITE_COUNT_FIELD_NUMBER: _ClassVar[int]
     name: str
     numeric_count: int
     missing_count: int
     numeric_share: float
     min: float
     max: float
-    def __init__(self, name: _Optional[str] = ..., numeric_count: _Optional[int] = ..., missing_count: _Optional[int] = ..., numeric_share: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ...) -> None: ...
+    non_finite_count: int
+    def __init__(self, name: _Optional[str] = ..., numeric_count: _Optional[int] = ..., missing_count: _Optional[int] = ..., numeric_share: _Optional[float] = ..., min: _Optional[float] = ..., max: _Optional[float] = ..., non_finite_count: _Optional[int] = ...) -> None: ...
 
 class FileProfile(_message.Message):
     __slots__ = ("encoding", "separator", "decimal_mark", "has_header", "timestamp_column", "timestamp_format", "timestamps_have_zone", "row_count", "first_time", "last_time", "median_step", "min_step", "gap_count", "duplicate_timestamp_count", "out_of_order_count", "columns")
