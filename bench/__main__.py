@@ -4,6 +4,8 @@
     python -m bench --quick         # small sizes, a smoke run
     python -m bench --only upload   # or rss, profiling, gateway, streams, windowing, training, evaluation, models
                                     # (--only may be repeated)
+    python -m bench --only forecast # forecast quality: the automatic preset on three series
+                                    # against baselines and peers (about 30 minutes; not in the default set)
 
 Needs PostgreSQL (TSFORGE_BENCH_DATABASE_URL, default postgres@127.0.0.1:5432) for a
 throw-away database, and moto (a test dependency) for the S3 rows.
@@ -19,7 +21,17 @@ from pathlib import Path
 
 import numpy as np
 
-from bench import evaluation_job, evaluation_metrics, evaluation_plots, gateway, profiling, streams, training, windowing
+from bench import (
+    evaluation_job,
+    evaluation_metrics,
+    evaluation_plots,
+    forecast_quality,
+    gateway,
+    profiling,
+    streams,
+    training,
+    windowing,
+)
 from bench import models as models_bench
 from bench.harness import StoreSpec, moto_s3, temporary_database
 from bench.upload import RssGrowth, UploadTiming, rss_growth, upload_throughput
@@ -30,7 +42,19 @@ RSS_GROWTH_GOAL_MIB = 100
 PROFILE_GOAL_MB_S = 50
 PLATFORM_OVERHEAD_GOAL = 1.15
 EVENT_LATENCY_GOAL_MS = 100
-BENCHMARKS = ("upload", "rss", "profiling", "gateway", "streams", "windowing", "training", "evaluation", "models")
+BENCHMARKS = (
+    "upload",
+    "rss",
+    "profiling",
+    "gateway",
+    "streams",
+    "windowing",
+    "training",
+    "evaluation",
+    "models",
+    "forecast",
+)
+DEFAULT_BENCHMARKS = tuple(b for b in BENCHMARKS if b != "forecast")
 # From the issue, measured on this kind of machine; printed for scale, not measured here.
 MLFLOW_REFERENCE = (("local directory", 92), ("moto S3 server", 40))
 NOTES = """\
@@ -75,7 +99,7 @@ class Row:
 
 def main(argv: list[str] | None = None) -> int:
     arguments = _parser().parse_args(argv)
-    only = set(arguments.only or BENCHMARKS)
+    only = set(arguments.only or DEFAULT_BENCHMARKS)
     quick = arguments.quick
     local_mib = arguments.local_mib or (16 if quick else 256)
     s3_mib = arguments.s3_mib or (8 if quick else 128)
@@ -131,7 +155,16 @@ def main(argv: list[str] | None = None) -> int:
             rows += [_evaluation_row(result) for result in evaluation_metrics.run(quick) + evaluation_plots.run(quick)]
             _progress("evaluations as jobs: CreateEvaluation's latency, the wall time until READY")
             rows += [Row(**row) for row in evaluation_job.run(quick)]
+        forecasts = []
+        if "forecast" in only:
+            _progress("forecast quality: the automatic preset on three series, baselines and peers")
+            with temporary_database() as database_url:
+                forecasts = forecast_quality.run(database_url, folder / "forecast", quick)
+            rows += [Row(**row) for row in forecast_quality.goal_rows(forecasts)]
     print(_table(rows))
+    if forecasts:
+        print(forecast_quality.table(forecasts))
+        print("\n" + forecast_quality.__doc__)
     if only & {"upload", "rss"}:
         print("\n" + NOTES)
     if "training" in only:

@@ -19,6 +19,8 @@ _FILES = {
     common_pb2.ARTIFACT_FORMAT_JOBLIB: ("model.joblib", "application/x-joblib"),
     common_pb2.ARTIFACT_FORMAT_H5: ("model.h5", "application/x-hdf5"),
     common_pb2.ARTIFACT_FORMAT_BUNDLE: ("bundle.zip", "application/zip"),
+    common_pb2.ARTIFACT_FORMAT_LIGHTGBM: ("model.lightgbm.json", "application/json"),
+    common_pb2.ARTIFACT_FORMAT_ENSEMBLE: ("model.ensemble.zip", "application/zip"),
 }
 
 

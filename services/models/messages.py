@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from services.models.bundle import version_required_series
 from services.models.domain import ModelVersion, RegisteredModel
 from services.models.names import model_version_name, registered_model_name
 from tsforge.common.v1 import common_pb2
@@ -22,11 +23,13 @@ def registered_model_message(model: RegisteredModel) -> mr.RegisteredModel:
 
 
 def version_message(version: ModelVersion) -> mr.ModelVersion:
+    lineage = mr.ModelLineage.FromString(version.lineage)
     return mr.ModelVersion(
         name=model_version_name(version.model_name, version.version),
         version=version.version,
         source_model=version.source_model,
-        lineage=mr.ModelLineage.FromString(version.lineage),
+        lineage=lineage,
+        required_series=version_required_series(lineage),
         description=version.description,
         tags=version.tags,
         aliases=version.aliases,

@@ -23,12 +23,12 @@ class LoadedModel:
         self.predictor = predictor
         self.size_bytes = size_bytes
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
+    def predict(self, x: np.ndarray, future: np.ndarray | None = None, history=None) -> np.ndarray:
         """Scaled output windows (n, output_steps, n_outputs), float32."""
         keras_model = getattr(self.predictor, "model", None)
         if keras_model is not None and 0 < len(x) <= DIRECT_CALL_MAX_WINDOWS:
-            return np.array(keras_model(np.asarray(x, dtype=np.float32), training=False), dtype=np.float32)
-        return np.asarray(self.predictor.predict(x), dtype=np.float32)
+            return np.array(keras_model(self.predictor.inputs(x, future), training=False), dtype=np.float32)
+        return np.asarray(self.predictor.predict(x, future, history), dtype=np.float32)
 
 
 class ModelCache:

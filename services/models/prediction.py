@@ -1,25 +1,30 @@
-"""Predict with a registered version: the caller's inputs (uploaded files or inline
-series) checked against the version's features, then tsforge.forecasting.prediction,
-the same code that cut the training dataset, around the cached model.
+"""Predict with a registered version: the caller's series (uploaded files or inline)
+checked against the version's required series (inputs, lag sources, and the outputs'
+own past for statistical models), then tsforge.forecasting.prediction, the same code
+that cut the training dataset, around the cached model, and the version's prediction
+intervals around its forecasts.
 
-TensorFlow is imported only when a Keras model is first loaded here.
+TensorFlow, LightGBM and statsforecast are imported only when a model that needs one is
+first loaded here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
 from services.models.artifacts import VersionObjects
+from services.models.bundle import ARTIFACT_FORMAT_NAMES, version_required_series
 from services.models.domain import ModelVersion
 from services.models.model_cache import ModelCache
-from tsforge.common.v1 import common_pb2
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument
-from tsforge.forecasting.prediction import Forecasts, forecasts_from, prediction_inputs
-from tsforge.forecasting.protos import feature_spec, scalers_from_protos
-from tsforge.forecasting.windowing import Feature, Series, UncoveredWindow
+from tsforge.forecasting.estimators.trainer import needs_history
+from tsforge.forecasting.intervals import ConformalIntervals
+from tsforge.forecasting.prediction import Forecasts, forecasts_from, output_history_at, prediction_inputs
+from tsforge.forecasting.protos import scalers_from_protos
+from tsforge.forecasting.windowing import Series, UncoveredWindow
 from tsforge.models.v1 import models_resources_pb2 as mr
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -62,36 +67,46 @@ class Forecaster:
         spec = lineage.dataset_spec
         if references is not None and len(references) > MAX_REFERENCE_TIMES:
             raise InvalidArgument(FieldViolation("reference_times", f"at most {MAX_REFERENCE_TIMES} per call"))
-        features = self._features(tenant, spec, inputs)
+        required = version_required_series(lineage)
+        series = self._series(tenant, spec, required, inputs)
         gap = lineage.gap_tolerance.ToTimedelta() if lineage.HasField("gap_tolerance") else None
         scalers = scalers_from_protos(lineage.scalers)
         try:
-            references, x = prediction_inputs(spec, scalers, features, references, gap)
+            model_inputs = prediction_inputs(spec, scalers, series, references, gap)
         except UncoveredWindow as error:
             raise FailedPrecondition(str(error), error.feature, "COVERAGE") from None
         except ValueError as error:
             raise InvalidArgument(FieldViolation("inputs", str(error))) from None
         model = self._cache.get(version.storage_prefix, lambda: self._load(version))
-        return forecasts_from(spec, scalers, references, model.predict(x))
+        if needs_history(model.predictor):
+            try:
+                history = output_history_at(spec, scalers, series, model_inputs.references, gap)
+            except ValueError as error:
+                raise InvalidArgument(FieldViolation("inputs", f"the outputs' history: {error}")) from None
+            model_inputs = replace(model_inputs, history=history)
+        intervals = None
+        if lineage.intervals.levels:
+            window = spec.window
+            intervals = ConformalIntervals.from_flat(
+                lineage.intervals.levels, lineage.intervals.half_widths, window.output_steps, len(spec.outputs)
+            )
+        scaled = model.predict(*model_inputs.model_arguments())
+        return forecasts_from(spec, scalers, model_inputs.references, scaled, intervals)
 
     def _load(self, version: ModelVersion):
         from tsforge.forecasting.estimators.trainer import load_model
 
         artifact = self._objects.read_artifact(version)
-        format = "keras" if version.artifact_format == common_pb2.ARTIFACT_FORMAT_KERAS else "joblib"
-        return load_model(artifact, format), len(artifact)
+        return load_model(artifact, ARTIFACT_FORMAT_NAMES[version.artifact_format]), len(artifact)
 
-    def _features(self, tenant: str, spec: tr.DatasetSpec, inputs) -> list[Feature]:
+    def _series(self, tenant: str, spec: tr.DatasetSpec, known: list[str], inputs) -> dict[str, Series]:
         given = {item.feature: item for item in inputs}
-        known = [f.feature for f in spec.inputs]
         violations = [
-            FieldViolation("inputs", f"{name!r} is not an input feature of this version (it has {', '.join(known)})")
+            FieldViolation("inputs", f"{name!r} is not a series this version uses (it needs {', '.join(known)})")
             for name in given
             if name not in known
         ]
-        violations += [
-            FieldViolation("inputs", f"input feature {name!r} is missing") for name in known if name not in given
-        ]
+        violations += [FieldViolation("inputs", f"series {name!r} is missing") for name in known if name not in given]
         if len(given) != len(inputs):
             violations.append(FieldViolation("inputs", "a feature is given more than once"))
         inline = [item for item in inputs if isinstance(item, InlineInput)]
@@ -104,15 +119,22 @@ class Forecaster:
                 )
         if violations:
             raise InvalidArgument(violations)
-        features = []
-        for trained in spec.inputs:
-            item = given[trained.feature]
+        series = {}
+        for name in known:
+            item = given[name]
             if isinstance(item, InlineInput):
-                features.append(Feature(feature_spec(trained), Series(item.times, item.values)))
+                series[name] = Series(item.times, item.values)
                 continue
             try:
-                series = self._uploads.read_series(tenant, item.file, item.column or trained.column)
+                series[name] = self._uploads.read_series(tenant, item.file, item.column or _column(spec, name))
             except ValueError as error:  # the column cannot be read as the file's profile says
                 raise InvalidArgument(FieldViolation("files", f"{item.file}: {error}")) from None
-            features.append(Feature(feature_spec(trained), series))
-        return features
+        return series
+
+
+def _column(spec: tr.DatasetSpec, name: str) -> str:
+    """The column training read for a required series."""
+    for feature in (*spec.inputs, *spec.outputs, *spec.lags):
+        if feature.feature == name:
+            return feature.column
+    return ""

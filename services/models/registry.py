@@ -132,7 +132,7 @@ class Registry:
         artifact = self._objects.read_source(result.artifact)
         if artifact is None:
             artifact = self._training.read_model_artifact(tenant, source_model)
-        bundle = bundle_zip(registered_model_name(model), lineage, artifact, scalers)
+        bundle = bundle_zip(registered_model_name(model), lineage, artifact, result.artifact_format, scalers)
         prefix, artifact_ref, bundle_ref = self._objects.write(tenant, model, artifact, result.artifact_format, bundle)
         try:
             return self._repository.register(
@@ -144,7 +144,7 @@ class Registry:
                     lineage=lineage.SerializeToString(),
                     model_type=result.model_type,
                     artifact_format=result.artifact_format,
-                    formats=formats_for(result.model_type),
+                    formats=formats_for(result.model_type, result.artifact_format),
                     storage_prefix=prefix,
                     artifact=artifact_ref.SerializeToString(),
                     bundle=bundle_ref.SerializeToString(),

@@ -185,13 +185,24 @@ def _predict_response(model_version: str, forecasts: Forecasts) -> pb.PredictRes
         offsets = response.steps.add(feature=feature).offsets
         for offset in forecasts.offsets[j].tolist():
             offsets.add().FromNanoseconds(offset)
+    bounds = None
+    if forecasts.lower is not None:
+        # (n, levels, steps, outputs) -> (n, outputs, levels, steps) lists.
+        bounds = [
+            np.ascontiguousarray(np.asarray(b, dtype=np.float64).transpose(0, 3, 1, 2)).tolist()
+            for b in (forecasts.lower, forecasts.upper)
+        ]
     add = response.forecasts.add
-    for second, nano, rows in zip(seconds.tolist(), nanos.tolist(), values):
+    for i, (second, nano, rows) in enumerate(zip(seconds.tolist(), nanos.tolist(), values)):
         forecast = add()
         forecast.reference_time.seconds, forecast.reference_time.nanos = second, nano
         add_feature = forecast.features.add
-        for feature, row in zip(names, rows):
-            add_feature(feature=feature).values.extend(row)
+        for j, (feature, row) in enumerate(zip(names, rows)):
+            item = add_feature(feature=feature)
+            item.values.extend(row)
+            if bounds is not None:
+                for level, lower, upper in zip(forecasts.levels, bounds[0][i][j], bounds[1][i][j]):
+                    item.intervals.add(level=level, lower=lower, upper=upper)
     return response
 
 

@@ -1,6 +1,8 @@
 """A dataset build, as a worker runs it: read the session's files through the upload
-service, cut them into windows, split, fit the scalers on the training split only,
-and store arrays, scalers and violin plots. Progress goes to the build's event log."""
+service, cut them into windows (X, y and the future window of lags and calendar at the
+output steps), split, fit the scalers on the training split only, and store arrays,
+scalers, the outputs' history grid (for statistical models) and violin plots. Progress
+goes to the build's event log."""
 
 from __future__ import annotations
 
@@ -21,9 +23,17 @@ from services.training.rows import DatasetRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import reconnecting
 from tsforge.core.errors import DomainError
-from tsforge.forecasting.protos import calendar_spec, feature_spec, scaler_protos, window_spec
+from tsforge.forecasting.protos import (
+    calendar_spec,
+    feature_spec,
+    future_calendar_spec,
+    lag_window_spec,
+    scaler_protos,
+    window_spec,
+)
 from tsforge.forecasting.scaling import MinMaxScalers
 from tsforge.forecasting.splitting import split_indices
+from tsforge.forecasting.target_history import grid_problem, target_history
 from tsforge.forecasting.windowing import Feature, build_windows
 from tsforge.tabular.streams import file_chunks
 from tsforge.training.v1 import training_resources_pb2 as tr
@@ -93,15 +103,25 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
             raise BuildStopped()
         features.append(read_feature(worker.uploads, row.tenant, feature))
     inputs, outputs = features[: len(spec.inputs)], features[len(spec.inputs) :]
-    window = spec.window
-    calendar = spec.calendar
+    read = {(f.file, f.column): feature.series for f, feature in zip(files, features)}
+    lags = []
+    for lag in spec.lags:
+        if (lag.file, lag.column) not in read:
+            if not alive():
+                raise BuildStopped()
+            read[(lag.file, lag.column)] = worker.uploads.read_series(row.tenant, lag.file, lag.column)
+        lags.append(Feature(lag_window_spec(spec, lag), read[(lag.file, lag.column)]))
+    window = window_spec(spec.window)
+    gap = document.gap_tolerance.ToTimedelta() if document.HasField("gap_tolerance") else None
     progress("windowing", 0, 1)
     windows = build_windows(
         inputs,
         outputs,
-        window_spec(window),
-        gap_tolerance=document.gap_tolerance.ToTimedelta() if document.HasField("gap_tolerance") else None,
-        calendar=calendar_spec(calendar),
+        window,
+        gap_tolerance=gap,
+        calendar=calendar_spec(spec.calendar),
+        lags=lags,
+        future_calendar=future_calendar_spec(spec),
     )
     if not alive():
         raise BuildStopped()
@@ -117,9 +137,13 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
     if len(split.train) == 0:
         raise ValueError(f"only {count} samples could be cut ({windows.dropped} dropped): too few for a training split")
     progress("scaling", 0, 1)
-    scalers = MinMaxScalers.fit(windows, split.train, [f.spec for f in inputs], [f.spec for f in outputs])
+    scalers = MinMaxScalers.fit(
+        windows, split.train, [f.spec for f in inputs], [f.spec for f in outputs], [f.spec for f in lags]
+    )
     scalers.transform_inputs(windows.X, copy=False)
     scalers.transform_outputs(windows.y, copy=False)
+    future = windows.future
+    scalers.transform_future(future, copy=False)
 
     result = tr.Dataset(
         x_shape=list(windows.X.shape),
@@ -130,6 +154,8 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         validation_sample_count=len(split.validation),
         test_sample_count=len(split.test),
         dropped_sample_count=windows.dropped,
+        future_shape=list(future.shape),
+        future_feature_names=list(windows.future_names),
     )
     result.scalers.extend(scaler_protos(scalers))
     prefix = dataset_prefix(row.tenant, row.id)
@@ -138,11 +164,29 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         index = getattr(split, name)
         seconds = windows.times[index].astype("datetime64[s]").astype(np.int64)
         ref = _put_npz(
-            worker.store, f"{prefix}arrays-{name}.npz", x=windows.X[index], y=windows.y[index], reference_times=seconds
+            worker.store,
+            f"{prefix}arrays-{name}.npz",
+            x=windows.X[index],
+            y=windows.y[index],
+            future=future[index],
+            reference_times=seconds,
         )
         result.objects.add(id=f"arrays-{name}", kind=tr.DATASET_OBJECT_KIND_ARRAYS, split=kind, object=ref)
     ref = _put_bytes(worker.store, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
     result.objects.add(id="scalers", kind=tr.DATASET_OBJECT_KIND_SCALERS, object=ref)
+    if grid_problem([f.spec for f in outputs], window) is None:
+        # The outputs on their step grid, scaled like y: what statistical models read.
+        history = target_history(outputs, window, gap)
+        scalers.transform_outputs(history.values, copy=False)
+        ref = _put_npz(
+            worker.store,
+            f"{prefix}history.npz",
+            start=np.int64(history.start),
+            step=np.int64(history.step),
+            lead=np.int64(history.lead),
+            values=history.values,
+        )
+        result.objects.add(id="history", kind=tr.DATASET_OBJECT_KIND_HISTORY, object=ref)
     progress("plots", 0, 1)
     from services.training.violins import violin_plots  # matplotlib: only where plots are drawn
 

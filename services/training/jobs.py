@@ -14,7 +14,6 @@ from services.training.events import LOG, EventHub, announce_work, append_event
 from services.training.resources import dataset_message, from_json, run_message, to_json
 from services.training.rows import DatasetRow, RunRow
 from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session
-from tsforge.common.v1 import common_pb2
 from tsforge.core import events
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
@@ -22,20 +21,14 @@ from tsforge.core.names import parse_dataset_name, parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
 from tsforge.core.timestamps import utc_now
 from tsforge.core.validation import display_name_problems
+from tsforge.forecasting.estimators.specs import ModelKind
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
 ACTIVE_BUILD_STATES = (tr.DATASET_STATE_QUEUED, tr.DATASET_STATE_BUILDING)
 TERMINAL_DATASET_STATES = (tr.DATASET_STATE_READY, tr.DATASET_STATE_FAILED)
-MODEL_TYPES = {
-    "dense": common_pb2.MODEL_TYPE_DENSE,
-    "cnn": common_pb2.MODEL_TYPE_CNN,
-    "lstm": common_pb2.MODEL_TYPE_LSTM,
-    "ar_lstm": common_pb2.MODEL_TYPE_AR_LSTM,
-    "svr_direct": common_pb2.MODEL_TYPE_SVR_DIRECT,
-    "svr_mimo": common_pb2.MODEL_TYPE_SVR_MIMO,
-    "linear_regression": common_pb2.MODEL_TYPE_LINEAR_REGRESSION,
-}
+# ModelSpec's `params` field name -> tsforge.common.v1.ModelType.
+MODEL_TYPES = {kind.value: kind.proto for kind in ModelKind}
 
 
 class Jobs:
@@ -55,7 +48,11 @@ class Jobs:
 
     # -- datasets ------------------------------------------------------------------
 
-    def build_dataset(self, tenant: str, session_id: str, gap_tolerance: Duration | None) -> tr.Dataset:
+    def build_dataset(
+        self, tenant: str, session_id: str, gap_tolerance: Duration | None, spec: tr.DatasetSpec | None = None
+    ) -> tr.Dataset:
+        """Queues a build of the session's spec (or of `spec`, already checked, as the
+        automatic preset derives it)."""
         if gap_tolerance is not None and gap_tolerance.ToTimedelta().total_seconds() <= 0:
             raise InvalidArgument(FieldViolation("gap_tolerance", "must be positive"))
         with self._db.transaction() as db:
@@ -72,7 +69,7 @@ class Jobs:
                     f"{self._max_active_builds} (TSFORGE_TENANT_MAX_ACTIVE_BUILDS)",
                     subject="tenant:active_builds",
                 )
-            document = tr.Dataset(spec=from_json(session.spec, tr.DatasetSpec))
+            document = tr.Dataset(spec=spec if spec is not None else from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
             stamp = utc_now()

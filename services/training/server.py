@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from services.training import queue
+from services.training.auto_preset import AutoPreset
 from services.training.events import EventHub
 from services.training.jobs import Jobs
 from services.training.results import Results
@@ -43,11 +44,14 @@ class TrainingServer:
         self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
         self._db, self._store = db, store
         self._lost_after = config.worker_lost_seconds
+        sessions = Sessions(db, self.uploads)
+        jobs = Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models, config.tenant_max_active_builds)
         servicer = TrainingServicer(
-            Sessions(db, self.uploads),
-            Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models, config.tenant_max_active_builds),
+            sessions,
+            jobs,
             Results(db, store, self.uploads),
             self._delete_objects,
+            AutoPreset(sessions, jobs, self.uploads),
         )
         self.running = serve(DEFINITION, servicer, address, config)
         self.port = self.running.port

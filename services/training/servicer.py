@@ -13,11 +13,12 @@ from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
 
 
 class TrainingServicer(pb_grpc.TrainingServiceServicer):
-    def __init__(self, sessions: Sessions, jobs: Jobs, results: Results, on_sessions_deleted):
+    def __init__(self, sessions: Sessions, jobs: Jobs, results: Results, on_sessions_deleted, auto=None):
         self._sessions = sessions
         self._jobs = jobs
         self._results = results
         self._on_deleted = on_sessions_deleted
+        self._auto = auto  # services.training.auto_preset.AutoPreset
 
     def CreateSession(self, request, _context):
         return pb.CreateSessionResponse(session=self._sessions.create(context.tenant(), request.session))
@@ -98,6 +99,17 @@ class TrainingServicer(pb_grpc.TrainingServiceServicer):
         yield pb.ReadPredictionsResponse(header=next(messages))
         for chunk in messages:
             yield pb.ReadPredictionsResponse(chunk=chunk)
+
+    def TrainAuto(self, request, _context):
+        session_id = parse_name(request.session, "sessions", "session")
+        dataset, run, plan = self._auto.start(
+            context.tenant(),
+            session_id,
+            request.time_limit.ToTimedelta() if request.HasField("time_limit") else None,
+            request.display_name,
+            request.gap_tolerance if request.HasField("gap_tolerance") else None,
+        )
+        return pb.TrainAutoResponse(dataset=dataset, run=run, plan=plan)
 
     def DownloadModelArtifact(self, request, _context):
         model, chunks = self._results.artifact(context.tenant(), request.name, request.format)

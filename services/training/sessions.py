@@ -20,7 +20,7 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 
 ACTIVE_RUN_STATES = (tr.RUN_STATE_QUEUED, tr.RUN_STATE_RUNNING)
 EDITABLE = ("display_name", "description", "spec")
-SPEC_FIELDS = ("inputs", "outputs", "window", "calendar", "split")
+SPEC_FIELDS = ("inputs", "outputs", "window", "calendar", "split", "lags", "future_calendar")
 
 
 class Sessions:
@@ -34,6 +34,10 @@ class Sessions:
         if problems:
             raise InvalidArgument(problems)
         return spec
+
+    def check_spec(self, tenant: str, spec: tr.DatasetSpec) -> tr.DatasetSpec:
+        """`spec` with its defaults, or InvalidArgument listing every problem."""
+        return self._checked_spec(tenant, spec, [])
 
     def create(self, tenant: str, session: tr.Session) -> tr.Session:
         """Raises InvalidArgument listing every problem, Unavailable."""
@@ -90,7 +94,7 @@ class Sessions:
             for field in SPEC_FIELDS:
                 if f"spec.{field}" in paths:
                     spec.ClearField(field)
-                    if field in ("inputs", "outputs"):
+                    if field in ("inputs", "outputs", "lags"):
                         getattr(spec, field).extend(getattr(session.spec, field))
                     else:
                         getattr(spec, field).CopyFrom(getattr(session.spec, field))

@@ -21,6 +21,8 @@ FORMATS = {
     "keras": common_pb2.ARTIFACT_FORMAT_KERAS,
     "h5": common_pb2.ARTIFACT_FORMAT_H5,
     "joblib": common_pb2.ARTIFACT_FORMAT_JOBLIB,
+    "lightgbm": common_pb2.ARTIFACT_FORMAT_LIGHTGBM,
+    "ensemble": common_pb2.ARTIFACT_FORMAT_ENSEMBLE,
 }
 
 
@@ -213,8 +215,10 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
     """Forecast with VERSION from INPUTS and write OUTPUT.
 
     INPUTS is a CSV whose first column is the time and whose other columns are named
-    after the version's input features. OUTPUT gets one row per reference time, output
-    feature and step: reference_time, feature, step, time, value.
+    after the version's required series (its input features, the sources of its lags
+    and, for statistical models, its output features). OUTPUT gets one row per reference
+    time, output feature and step: reference_time, feature, step, time, value, and the
+    bounds of each prediction interval the version has (lower_80, upper_80, ...).
     """
     import pandas as pd
     from google.protobuf.timestamp_pb2 import Timestamp
@@ -233,9 +237,11 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
             int((stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).value)
         )
     response = _stub(client).Predict(request, metadata=client.metadata())
+    levels = [i.level for i in response.forecasts[0].features[0].intervals] if response.forecasts else []
     with output.open("w", newline="") as handle:
         writer = csv.writer(handle)
-        writer.writerow(["reference_time", "feature", "step", "time", "value"])
+        bounds = [f"{side}_{level * 100:g}" for level in levels for side in ("lower", "upper")]
+        writer.writerow(["reference_time", "feature", "step", "time", "value", *bounds])
         offsets = {steps.feature: [o.ToNanoseconds() for o in steps.offsets] for steps in response.steps}
         for forecast in response.forecasts:
             reference = forecast.reference_time.ToNanoseconds()
@@ -243,6 +249,7 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
                 for step, (offset, value) in enumerate(zip(offsets[feature.feature], feature.values), 1):
                     time = Timestamp()
                     time.FromNanoseconds(reference + offset)
+                    limits = [repr(b[step - 1]) for i in feature.intervals for b in (i.lower, i.upper)]
                     writer.writerow(
                         [
                             forecast.reference_time.ToJsonString(),
@@ -250,6 +257,7 @@ def predict(client: Client, version: str, inputs: Path, output: Path, reference_
                             step,
                             time.ToJsonString(),
                             repr(value),
+                            *limits,
                         ]
                     )
     client.people.print(f"{response.model_version}: {len(response.forecasts)} forecasts written to {output}")

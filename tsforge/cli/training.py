@@ -15,8 +15,30 @@ from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as pb
 from tsforge.training.v1 import training_service_pb2_grpc as pb_grpc
 
-MODEL_TYPES = ("dense", "cnn", "lstm", "ar-lstm", "svr-direct", "svr-mimo", "linear")
+MODEL_TYPES = (
+    "dense",
+    "cnn",
+    "lstm",
+    "ar-lstm",
+    "svr-direct",
+    "svr-mimo",
+    "linear",
+    "lightgbm",
+    "mstl",
+    "auto-ets",
+    "auto-arima",
+    "seasonal-naive",
+    "ensemble",
+)
+STATISTICAL = ("mstl", "auto-ets", "auto-arima", "seasonal-naive")
 CALENDAR = ("year", "month", "week", "day")
+SVR_KERNELS = {
+    "linear": tr.SVR_KERNEL_LINEAR,
+    "poly": tr.SVR_KERNEL_POLY,
+    "rbf": tr.SVR_KERNEL_RBF,
+    "sigmoid": tr.SVR_KERNEL_SIGMOID,
+}
+LIGHTGBM_STRATEGIES = {"direct": tr.LIGHT_GBM_STRATEGY_DIRECT, "step-feature": tr.LIGHT_GBM_STRATEGY_STEP_FEATURE}
 TERMINAL = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
 
 
@@ -36,6 +58,26 @@ def _feature(text: str) -> tr.FeatureSpec:
         except ValueError:
             raise click.BadParameter(f"horizon must be START..END in hours, got {horizon!r}") from None
     return feature
+
+
+def _lag(text: str) -> tr.LagFeature:
+    """HOURS (of the first output) or FILE[:COLUMN]@HOURS, e.g. 168 or files/ab12:temp@24."""
+    source, _, hours = text.rpartition("@")
+    file, _, column = source.partition(":")
+    try:
+        return tr.LagFeature(file=file, column=column, lag_hours=float(hours))
+    except ValueError:
+        raise click.BadParameter(f"a lag is HOURS or FILE[:COLUMN]@HOURS, got {text!r}") from None
+
+
+def _duration_seconds(text: str) -> float:
+    """ "600", "600s", "10m" or "1h" in seconds."""
+    units = {"s": 1, "m": 60, "h": 3600}
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    try:
+        return float(number) * units[unit]
+    except ValueError:
+        raise click.BadParameter(f"a duration is like 600, 600s, 10m or 1h, got {text!r}") from None
 
 
 @click.group()
@@ -67,6 +109,19 @@ def session() -> None:
 @click.option("--offset-minutes", default=0, help="Offset of the reference times within a step.")
 @click.option("--calendar", "calendar", default="", help=f"Comma-separated calendar features: {', '.join(CALENDAR)}.")
 @click.option("--holiday", default="", metavar="COUNTRY[-SUBDIVISION]", help="Add a holiday flag, e.g. AT or DE-BY.")
+@click.option(
+    "--lag",
+    "lags",
+    multiple=True,
+    metavar="HOURS|FILE[:COLUMN]@HOURS",
+    help="The value this many hours before each output step (repeatable), of the first output or another file; "
+    "at least the output horizon's end, e.g. 24 and 168.",
+)
+@click.option(
+    "--future-calendar",
+    default="",
+    help=f"Calendar features at the output steps: {', '.join(CALENDAR)}, holiday (uses --holiday's country).",
+)
 @click.option("--time-zone", default="UTC", show_default=True, help="IANA zone for calendar features.")
 @click.option("--split", default="0.7,0.2,0.1", show_default=True, help="Train,validation,test fractions.")
 @click.option("--shuffle-seed", type=int, default=None, help="Shuffle samples with this seed (default: chronological).")
@@ -82,6 +137,8 @@ def create_session(
     offset_minutes,
     calendar: str,
     holiday: str,
+    lags,
+    future_calendar: str,
     time_zone: str,
     split: str,
     shuffle_seed,
@@ -95,6 +152,11 @@ def create_session(
     if chosen - set(CALENDAR):
         raise click.BadParameter(f"--calendar takes {', '.join(CALENDAR)}")
     country, _, subdivision = holiday.partition("-")
+    future = {c.strip() for c in future_calendar.split(",") if c.strip()}
+    if future - {*CALENDAR, "holiday"}:
+        raise click.BadParameter(f"--future-calendar takes {', '.join(CALENDAR)}, holiday")
+    if "holiday" in future and not country:
+        raise click.BadParameter("--future-calendar holiday needs --holiday COUNTRY")
     spec = tr.DatasetSpec(
         inputs=[_feature(i) for i in inputs],
         outputs=[_feature(o) for o in outputs],
@@ -114,6 +176,14 @@ def create_session(
             test_fraction=test,
             method=tr.SPLIT_METHOD_SHUFFLED if shuffle_seed is not None else tr.SPLIT_METHOD_CHRONOLOGICAL,
             seed=shuffle_seed or 0,
+        ),
+        lags=[_lag(text) for text in lags],
+        future_calendar=tr.CalendarFeatures(
+            **{c: True for c in future - {"holiday"}},
+            holiday="holiday" in future,
+            holiday_country=country if "holiday" in future else "",
+            holiday_subdivision=subdivision if "holiday" in future else "",
+            time_zone=time_zone,
         ),
     )
     created = (
@@ -156,19 +226,38 @@ def sessions(client: Client) -> None:
     client.people.print(table)
 
 
-def _model_spec(
-    kind: str, index: int, epochs: int, layers: int, units: int, batch_size: int, seed: int
-) -> tr.ModelSpec:
-    neural = tr.NeuralParams(epochs=epochs, layers=layers, units=units, batch_size=batch_size)
-    spec = tr.ModelSpec(model_id=f"{kind}-{index}" if kind != "linear" else f"linear-{index}", seed=seed)
+def _model_spec(kind: str, index: int, seed: int, options: dict) -> tr.ModelSpec:
+    """One model's spec from the train command's options (0 / None: the defaults)."""
+    neural = tr.NeuralParams(
+        epochs=options["epochs"], layers=options["layers"], units=options["units"], batch_size=options["batch_size"]
+    )
+    svr = tr.SvrParams(kernel=SVR_KERNELS.get(options["svr_kernel"], 0), c=options["svr_c"])
+    if options["svr_epsilon"] is not None:
+        svr.epsilon = options["svr_epsilon"]
+    lightgbm = tr.LightGbmParams(
+        n_estimators=options["lgbm_estimators"],
+        learning_rate=options["lgbm_learning_rate"],
+        num_leaves=options["lgbm_leaves"],
+        strategy=LIGHTGBM_STRATEGIES.get(options["lgbm_strategy"], 0),
+    )
+    statistical = tr.StatisticalParams(season_hours=list(options["seasons"]), history_steps=options["history_steps"])
+    spec = tr.ModelSpec(model_id=f"{kind}-{index}", seed=seed)
+    if options["model_time_limit"]:
+        spec.time_limit.FromNanoseconds(round(_duration_seconds(options["model_time_limit"]) * 1e9))
     {
         "dense": lambda: spec.dense.neural.CopyFrom(neural),
         "cnn": lambda: spec.cnn.neural.CopyFrom(neural),
         "lstm": lambda: spec.lstm.neural.CopyFrom(neural),
         "ar-lstm": lambda: spec.ar_lstm.neural.CopyFrom(neural),
-        "svr-direct": lambda: spec.svr_direct.SetInParent(),
-        "svr-mimo": lambda: spec.svr_mimo.SetInParent(),
+        "svr-direct": lambda: spec.svr_direct.CopyFrom(svr),
+        "svr-mimo": lambda: spec.svr_mimo.CopyFrom(svr),
         "linear": lambda: spec.linear_regression.SetInParent(),
+        "lightgbm": lambda: spec.lightgbm.CopyFrom(lightgbm),
+        "mstl": lambda: spec.mstl.CopyFrom(statistical),
+        "auto-ets": lambda: spec.auto_ets.CopyFrom(statistical),
+        "auto-arima": lambda: spec.auto_arima.CopyFrom(statistical),
+        "seasonal-naive": lambda: spec.seasonal_naive.CopyFrom(statistical),
+        "ensemble": lambda: spec.ensemble.SetInParent(),
     }[kind]()
     return spec
 
@@ -179,27 +268,71 @@ def _model_spec(
     "--model",
     "models",
     multiple=True,
-    required=True,
     type=click.Choice(MODEL_TYPES),
-    help="A model to train (repeatable).",
+    help="A model to train (repeatable; an ensemble averages the models before it).",
 )
+@click.option(
+    "--preset",
+    type=click.Choice(["auto"]),
+    default=None,
+    help="auto: seasons, lags, calendar and a portfolio of models chosen from the files, within --time-limit.",
+)
+@click.option("--time-limit", default="10m", show_default=True, help="With --preset auto: the whole run's wall time.")
 @click.option("--dataset", default="", help="Train on this dataset (default: build a new one from the session).")
 @click.option("--epochs", default=0, help="Epochs for neural models (default 20).")
-@click.option("--layers", default=0, help="Hidden layers for neural models (default 3).")
-@click.option("--units", default=0, help="Units per layer for neural models (default 512).")
+@click.option("--layers", default=0, help="Hidden layers for neural models (default 2; LSTMs 1).")
+@click.option("--units", default=0, help="Units per layer for neural models (default 64; LSTMs 32).")
 @click.option("--batch-size", default=0, help="Batch size for neural models (default 32).")
+@click.option("--svr-c", default=0.0, help="SVR regularisation C (default 1).")
+@click.option(
+    "--svr-epsilon", type=float, default=None, help="SVR epsilon, in standard deviations of the target (default 0.1)."
+)
+@click.option("--svr-kernel", type=click.Choice(sorted(SVR_KERNELS)), default=None, help="SVR kernel (default poly).")
+@click.option("--lgbm-estimators", default=0, help="LightGBM boosting rounds at most (default 100).")
+@click.option("--lgbm-learning-rate", default=0.0, help="LightGBM learning rate (default 0.1).")
+@click.option("--lgbm-leaves", default=0, help="LightGBM leaves per tree (default 31).")
+@click.option(
+    "--lgbm-strategy",
+    type=click.Choice(sorted(LIGHTGBM_STRATEGIES)),
+    default=None,
+    help="LightGBM: direct (default) or step-feature.",
+)
+@click.option(
+    "--season",
+    "seasons",
+    multiple=True,
+    type=float,
+    help="Statistical models: a season in hours (repeatable; default from the data).",
+)
+@click.option("--history-steps", default=0, help="Statistical models: values each forecast starts from.")
+@click.option(
+    "--model-time-limit", default="", help="Each model's time budget, e.g. 2m (budgets add up along the run)."
+)
 @click.option("--seed", default=0, help="Seed for weights and batch order.")
 @click.option("--watch/--no-watch", default=True, show_default=True, help="Follow progress until the run ends.")
 @client_options
 def train(
-    client: Client, session_name: str, models, dataset: str, epochs, layers, units, batch_size, seed, watch: bool
+    client: Client,
+    session_name: str,
+    models,
+    preset,
+    time_limit: str,
+    dataset: str,
+    seed,
+    watch: bool,
+    **options,
 ) -> None:
-    """Train models on a session's dataset, and watch them live.
+    """Train models on a session's dataset (or let --preset auto choose), and watch them live.
 
     Exit status (watching): 0 when the run SUCCEEDED, 3 when it FAILED, 4 when it was
     CANCELLED, 1 for any other error.
     """
     stub = _stub(client)
+    if preset == "auto":
+        _train_auto(client, stub, session_name, time_limit, watch)
+        return
+    if not models:
+        raise click.UsageError("name at least one --model, or use --preset auto")
     if not dataset:
         dataset = stub.BuildDataset(
             pb.BuildDatasetRequest(parent=session_name), metadata=client.metadata()
@@ -207,7 +340,7 @@ def train(
         client.people.print(f"building {dataset}")
         if watch:
             _watch_build(client, stub, dataset)
-    specs = [_model_spec(kind, i + 1, epochs, layers, units, batch_size, seed) for i, kind in enumerate(models)]
+    specs = [_model_spec(kind, i + 1, seed, options) for i, kind in enumerate(models)]
     run = stub.CreateRun(
         pb.CreateRunRequest(run=tr.Run(dataset=dataset, model_specs=specs)), metadata=client.metadata()
     ).run
@@ -216,6 +349,21 @@ def train(
         _watch_run(client, stub, run.name, 0)
     elif client.json_output:
         client.emit_json(run)
+
+
+def _train_auto(client: Client, stub, session_name: str, time_limit: str, watch: bool) -> None:
+    request = pb.TrainAutoRequest(session=session_name)
+    request.time_limit.FromNanoseconds(round(_duration_seconds(time_limit) * 1e9))
+    response = stub.TrainAuto(request, metadata=client.metadata())
+    for note in response.plan.notes:
+        client.people.print(f"auto: {note}")
+    client.people.print(f"building {response.dataset.name}")
+    client.people.print(f"started {response.run.name}")
+    if watch:
+        _watch_build(client, stub, response.dataset.name)
+        _watch_run(client, stub, response.run.name, 0)
+    elif client.json_output:
+        client.emit_json(response)
 
 
 def _watch_build(client: Client, stub, dataset: str) -> None:
@@ -329,15 +477,25 @@ def _show(client: Client, progress: Progress, tasks: dict, event: tr.RunEvent) -
 
 
 def _print_run(client: Client, run: tr.Run) -> None:
-    table = Table("model", "type", "state", "epochs", "best val_loss", "note")
+    scored = [(m.validation.mae, m.name) for m in run.models if m.HasField("validation")]
+    best = min(scored)[1] if scored else ""
+    table = Table("model", "type", "state", "epochs", "best val_loss", "val MAE", "80 % interval ±", "note")
     for m in run.models:
         losses = [h.val_loss for h in m.history if h.HasField("val_loss")]
+        width = "-"
+        if 0.8 in m.intervals.levels:
+            steps = len(m.intervals.half_widths) // max(1, len(m.intervals.levels))
+            first = list(m.intervals.levels).index(0.8) * steps
+            widths = m.intervals.half_widths[first : first + steps]
+            width = f"{min(widths):.4g}..{max(widths):.4g}"
         table.add_row(
-            m.name.rsplit("/", 1)[1],
+            m.name.rsplit("/", 1)[1] + (" (best)" if m.name == best else ""),
             common_pb2.ModelType.Name(m.model_type).removeprefix("MODEL_TYPE_"),
             tr.ModelState.Name(m.state).removeprefix("MODEL_STATE_"),
             str(len(m.history)),
             f"{min(losses):.4g}" if losses else "-",
+            f"{m.validation.mae:.4g}" if m.HasField("validation") else "-",
+            width,
             m.failure_reason,
         )
     client.people.print(table)

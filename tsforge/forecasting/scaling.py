@@ -3,7 +3,8 @@
 A feature that is constant on the training split has no span to divide by; it is
 scaled as if its span were one unit (as scikit-learn does) but centred, so the constant
 maps to the midpoint of its range and other values stay distinguishable and invertible.
-Calendar columns are not scaled.
+Calendar columns (of X and of the future window) are not scaled; lag features (the
+future window's first columns) have scalers of their own, fitted the same way.
 """
 
 from __future__ import annotations
@@ -51,10 +52,12 @@ class FeatureScaler:
 
 @dataclass(frozen=True)
 class MinMaxScalers:
-    """The scalers of a dataset's inputs (X's first columns) and outputs (y's columns)."""
+    """The scalers of a dataset's inputs (X's first columns), outputs (y's columns) and
+    lag features (the future window's first columns)."""
 
     inputs: tuple[FeatureScaler, ...]
     outputs: tuple[FeatureScaler, ...]
+    lags: tuple[FeatureScaler, ...] = ()
 
     @classmethod
     def fit(
@@ -63,6 +66,7 @@ class MinMaxScalers:
         train: np.ndarray,
         inputs: Sequence[FeatureSpec],
         outputs: Sequence[FeatureSpec],
+        lags: Sequence[FeatureSpec] = (),
     ) -> MinMaxScalers:
         """Fits on the samples `train` indexes (the training split) and nothing else.
 
@@ -72,11 +76,13 @@ class MinMaxScalers:
         train = np.asarray(train)
         if len(train) == 0:
             raise ValueError("cannot fit scalers on an empty training split")
-        if len(outputs) != windows.y.shape[2] or len(inputs) > windows.X.shape[2]:
+        too_many = len(inputs) > windows.X.shape[2] or len(lags) > windows.future.shape[2]
+        if len(outputs) != windows.y.shape[2] or too_many:
             raise ValueError("feature specs do not match the windows' feature counts")
         return cls(
             inputs=_fit(windows.X, train, inputs),
             outputs=_fit(windows.y, train, outputs),
+            lags=_fit(windows.future, train, lags) if lags else (),
         )
 
     def transform_inputs(self, X: np.ndarray, *, copy: bool = True) -> np.ndarray:
@@ -91,13 +97,21 @@ class MinMaxScalers:
         """Turns scaled outputs (e.g. predictions) back into original units."""
         return _apply(y, self.outputs, copy, inverse=True)
 
+    def transform_future(self, future: np.ndarray, *, copy: bool = True) -> np.ndarray:
+        """Scales the future window's lag columns (calendar columns untouched)."""
+        return _apply(future, self.lags, copy, inverse=False)
+
     def to_dict(self) -> dict[str, Any]:
-        """A JSON-able dict that from_dict turns back into equal scalers."""
-        return {
+        """A JSON-able dict that from_dict turns back into equal scalers ("lags" only
+        when there are lag features, so older documents read the same)."""
+        document = {
             "version": _FORMAT_VERSION,
             "inputs": [asdict(scaler) for scaler in self.inputs],
             "outputs": [asdict(scaler) for scaler in self.outputs],
         }
+        if self.lags:
+            document["lags"] = [asdict(scaler) for scaler in self.lags]
+        return document
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> MinMaxScalers:
@@ -108,6 +122,7 @@ class MinMaxScalers:
             return cls(
                 inputs=tuple(_scaler_from_dict(item) for item in data["inputs"]),
                 outputs=tuple(_scaler_from_dict(item) for item in data["outputs"]),
+                lags=tuple(_scaler_from_dict(item) for item in data.get("lags", ())),
             )
         except (KeyError, TypeError) as error:
             raise ValueError(f"malformed scalers: {error}") from error

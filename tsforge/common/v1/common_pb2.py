@@ -24,7 +24,7 @@ _sym_db = _symbol_database.Default()
 
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etsforge/common/v1/common.proto\x12\x11tsforge.common.v1\"(\n\x0cScalingRange\x12\x0b\n\x03min\x18\x01 \x01(\x01\x12\x0b\n\x03max\x18\x02 \x01(\x01\"*\n\x0cHorizonHours\x12\r\n\x05start\x18\x01 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x01\"R\n\tObjectRef\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"]\n\x0e\x44ownloadHeader\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t*\\\n\x0b\x46\x65\x61tureRole\x12\x1c\n\x18\x46\x45\x41TURE_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46\x45\x41TURE_ROLE_INPUT\x10\x01\x12\x17\n\x13\x46\x45\x41TURE_ROLE_OUTPUT\x10\x02*\x8e\x01\n\x10ResamplingMethod\x12!\n\x1dRESAMPLING_METHOD_UNSPECIFIED\x10\x00\x12\x1c\n\x18RESAMPLING_METHOD_LINEAR\x10\x01\x12\x1a\n\x16RESAMPLING_METHOD_MEAN\x10\x02\x12\x1d\n\x19RESAMPLING_METHOD_NEAREST\x10\x03*m\n\tDataSplit\x12\x1a\n\x16\x44\x41TA_SPLIT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x41TA_SPLIT_TRAIN\x10\x01\x12\x19\n\x15\x44\x41TA_SPLIT_VALIDATION\x10\x02\x12\x13\n\x0f\x44\x41TA_SPLIT_TEST\x10\x03*\xd4\x01\n\tModelType\x12\x1a\n\x16MODEL_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MODEL_TYPE_DENSE\x10\x01\x12\x12\n\x0eMODEL_TYPE_CNN\x10\x02\x12\x13\n\x0fMODEL_TYPE_LSTM\x10\x03\x12\x16\n\x12MODEL_TYPE_AR_LSTM\x10\x04\x12\x19\n\x15MODEL_TYPE_SVR_DIRECT\x10\x05\x12\x17\n\x13MODEL_TYPE_SVR_MIMO\x10\x06\x12 \n\x1cMODEL_TYPE_LINEAR_REGRESSION\x10\x07*\x9c\x01\n\x0e\x41rtifactFormat\x12\x1f\n\x1b\x41RTIFACT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41RTIFACT_FORMAT_BUNDLE\x10\x01\x12\x19\n\x15\x41RTIFACT_FORMAT_KERAS\x10\x02\x12\x16\n\x12\x41RTIFACT_FORMAT_H5\x10\x03\x12\x1a\n\x16\x41RTIFACT_FORMAT_JOBLIB\x10\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1etsforge/common/v1/common.proto\x12\x11tsforge.common.v1\"(\n\x0cScalingRange\x12\x0b\n\x03min\x18\x01 \x01(\x01\x12\x0b\n\x03max\x18\x02 \x01(\x01\"*\n\x0cHorizonHours\x12\r\n\x05start\x18\x01 \x01(\x01\x12\x0b\n\x03\x65nd\x18\x02 \x01(\x01\"R\n\tObjectRef\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\x12\n\nsize_bytes\x18\x02 \x01(\x03\x12\x0e\n\x06sha256\x18\x03 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x04 \x01(\t\"]\n\x0e\x44ownloadHeader\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t*r\n\x0b\x46\x65\x61tureRole\x12\x1c\n\x18\x46\x45\x41TURE_ROLE_UNSPECIFIED\x10\x00\x12\x16\n\x12\x46\x45\x41TURE_ROLE_INPUT\x10\x01\x12\x17\n\x13\x46\x45\x41TURE_ROLE_OUTPUT\x10\x02\x12\x14\n\x10\x46\x45\x41TURE_ROLE_LAG\x10\x03*\x8e\x01\n\x10ResamplingMethod\x12!\n\x1dRESAMPLING_METHOD_UNSPECIFIED\x10\x00\x12\x1c\n\x18RESAMPLING_METHOD_LINEAR\x10\x01\x12\x1a\n\x16RESAMPLING_METHOD_MEAN\x10\x02\x12\x1d\n\x19RESAMPLING_METHOD_NEAREST\x10\x03*m\n\tDataSplit\x12\x1a\n\x16\x44\x41TA_SPLIT_UNSPECIFIED\x10\x00\x12\x14\n\x10\x44\x41TA_SPLIT_TRAIN\x10\x01\x12\x19\n\x15\x44\x41TA_SPLIT_VALIDATION\x10\x02\x12\x13\n\x0f\x44\x41TA_SPLIT_TEST\x10\x03*\xee\x02\n\tModelType\x12\x1a\n\x16MODEL_TYPE_UNSPECIFIED\x10\x00\x12\x14\n\x10MODEL_TYPE_DENSE\x10\x01\x12\x12\n\x0eMODEL_TYPE_CNN\x10\x02\x12\x13\n\x0fMODEL_TYPE_LSTM\x10\x03\x12\x16\n\x12MODEL_TYPE_AR_LSTM\x10\x04\x12\x19\n\x15MODEL_TYPE_SVR_DIRECT\x10\x05\x12\x17\n\x13MODEL_TYPE_SVR_MIMO\x10\x06\x12 \n\x1cMODEL_TYPE_LINEAR_REGRESSION\x10\x07\x12\x17\n\x13MODEL_TYPE_LIGHTGBM\x10\x08\x12\x13\n\x0fMODEL_TYPE_MSTL\x10\t\x12\x17\n\x13MODEL_TYPE_AUTO_ETS\x10\n\x12\x19\n\x15MODEL_TYPE_AUTO_ARIMA\x10\x0b\x12\x1d\n\x19MODEL_TYPE_SEASONAL_NAIVE\x10\x0c\x12\x17\n\x13MODEL_TYPE_ENSEMBLE\x10\r*\xd8\x01\n\x0e\x41rtifactFormat\x12\x1f\n\x1b\x41RTIFACT_FORMAT_UNSPECIFIED\x10\x00\x12\x1a\n\x16\x41RTIFACT_FORMAT_BUNDLE\x10\x01\x12\x19\n\x15\x41RTIFACT_FORMAT_KERAS\x10\x02\x12\x16\n\x12\x41RTIFACT_FORMAT_H5\x10\x03\x12\x1a\n\x16\x41RTIFACT_FORMAT_JOBLIB\x10\x04\x12\x1c\n\x18\x41RTIFACT_FORMAT_LIGHTGBM\x10\x05\x12\x1c\n\x18\x41RTIFACT_FORMAT_ENSEMBLE\x10\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -32,15 +32,15 @@ _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'tsforge.common.v1.common_pb
 if not _descriptor._USE_C_DESCRIPTORS:
   DESCRIPTOR._loaded_options = None
   _globals['_FEATUREROLE']._serialized_start=318
-  _globals['_FEATUREROLE']._serialized_end=410
-  _globals['_RESAMPLINGMETHOD']._serialized_start=413
-  _globals['_RESAMPLINGMETHOD']._serialized_end=555
-  _globals['_DATASPLIT']._serialized_start=557
-  _globals['_DATASPLIT']._serialized_end=666
-  _globals['_MODELTYPE']._serialized_start=669
-  _globals['_MODELTYPE']._serialized_end=881
-  _globals['_ARTIFACTFORMAT']._serialized_start=884
-  _globals['_ARTIFACTFORMAT']._serialized_end=1040
+  _globals['_FEATUREROLE']._serialized_end=432
+  _globals['_RESAMPLINGMETHOD']._serialized_start=435
+  _globals['_RESAMPLINGMETHOD']._serialized_end=577
+  _globals['_DATASPLIT']._serialized_start=579
+  _globals['_DATASPLIT']._serialized_end=688
+  _globals['_MODELTYPE']._serialized_start=691
+  _globals['_MODELTYPE']._serialized_end=1057
+  _globals['_ARTIFACTFORMAT']._serialized_start=1060
+  _globals['_ARTIFACTFORMAT']._serialized_end=1276
   _globals['_SCALINGRANGE']._serialized_start=53
   _globals['_SCALINGRANGE']._serialized_end=93
   _globals['_HORIZONHOURS']._serialized_start=95

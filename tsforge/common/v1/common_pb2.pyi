@@ -10,6 +10,7 @@ class FeatureRole(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     FEATURE_ROLE_UNSPECIFIED: _ClassVar[FeatureRole]
     FEATURE_ROLE_INPUT: _ClassVar[FeatureRole]
     FEATURE_ROLE_OUTPUT: _ClassVar[FeatureRole]
+    FEATURE_ROLE_LAG: _ClassVar[FeatureRole]
 
 class ResamplingMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -35,6 +36,12 @@ class ModelType(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODEL_TYPE_SVR_DIRECT: _ClassVar[ModelType]
     MODEL_TYPE_SVR_MIMO: _ClassVar[ModelType]
     MODEL_TYPE_LINEAR_REGRESSION: _ClassVar[ModelType]
+    MODEL_TYPE_LIGHTGBM: _ClassVar[ModelType]
+    MODEL_TYPE_MSTL: _ClassVar[ModelType]
+    MODEL_TYPE_AUTO_ETS: _ClassVar[ModelType]
+    MODEL_TYPE_AUTO_ARIMA: _ClassVar[ModelType]
+    MODEL_TYPE_SEASONAL_NAIVE: _ClassVar[ModelType]
+    MODEL_TYPE_ENSEMBLE: _ClassVar[ModelType]
 
 class ArtifactFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -43,9 +50,12 @@ class ArtifactFormat(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     ARTIFACT_FORMAT_KERAS: _ClassVar[ArtifactFormat]
     ARTIFACT_FORMAT_H5: _ClassVar[ArtifactFormat]
     ARTIFACT_FORMAT_JOBLIB: _ClassVar[ArtifactFormat]
+    ARTIFACT_FORMAT_LIGHTGBM: _ClassVar[ArtifactFormat]
+    ARTIFACT_FORMAT_ENSEMBLE: _ClassVar[ArtifactFormat]
 FEATURE_ROLE_UNSPECIFIED: FeatureRole
 FEATURE_ROLE_INPUT: FeatureRole
 FEATURE_ROLE_OUTPUT: FeatureRole
+FEATURE_ROLE_LAG: FeatureRole
 RESAMPLING_METHOD_UNSPECIFIED: ResamplingMethod
 RESAMPLING_METHOD_LINEAR: ResamplingMethod
 RESAMPLING_METHOD_MEAN: ResamplingMethod
@@ -62,11 +72,19 @@ MODEL_TYPE_AR_LSTM: ModelType
 MODEL_TYPE_SVR_DIRECT: ModelType
 MODEL_TYPE_SVR_MIMO: ModelType
 MODEL_TYPE_LINEAR_REGRESSION: ModelType
+MODEL_TYPE_LIGHTGBM: ModelType
+MODEL_TYPE_MSTL: ModelType
+MODEL_TYPE_AUTO_ETS: ModelType
+MODEL_TYPE_AUTO_ARIMA: ModelType
+MODEL_TYPE_SEASONAL_NAIVE: ModelType
+MODEL_TYPE_ENSEMBLE: ModelType
 ARTIFACT_FORMAT_UNSPECIFIED: ArtifactFormat
 ARTIFACT_FORMAT_BUNDLE: ArtifactFormat
 ARTIFACT_FORMAT_KERAS: ArtifactFormat
 ARTIFACT_FORMAT_H5: ArtifactFormat
 ARTIFACT_FORMAT_JOBLIB: ArtifactFormat
+ARTIFACT_FORMAT_LIGHTGBM: ArtifactFormat
+ARTIFACT_FORMAT_ENSEMBLE: ArtifactFormat
 
 class ScalingRange(_message.Message):
     __slots__ = ("min", "max")

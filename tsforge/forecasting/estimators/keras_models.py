@@ -2,6 +2,16 @@
 
 Only worker processes import this module (TensorFlow takes seconds to import); the
 service process validates specs with `specs.py`, which imports neither.
+
+With a future window (lags and calendar at the output steps, n_future > 0) a network
+has a second input, "future_window" (output_steps, n_future): Dense, CNN and LSTM
+append it, flattened, to the features their output layer reads; the autoregressive
+LSTM gives step k's row to the head that forecasts step k. Without one the networks are
+exactly the single-input ones of before, so older artifacts load unchanged.
+
+TensorFlow uses a GPU when one is visible and TensorFlow was installed with CUDA
+(`pip install "tensorflow[and-cuda]"` on Linux, in place of tensorflow-cpu); nothing
+here needs to change for it.
 """
 
 from __future__ import annotations
@@ -58,24 +68,43 @@ def seed_everything(seed: int) -> None:
     keras.utils.set_random_seed(seed % 2**32)
 
 
+def _future_input(output_steps: int, n_future: int) -> keras.KerasTensor | None:
+    return keras.Input((output_steps, n_future), name="future_window") if n_future else None
+
+
 def _output_head(
-    inputs: keras.KerasTensor, features: keras.KerasTensor, output_steps: int, n_outputs: int, name: str
+    inputs: keras.KerasTensor,
+    features: keras.KerasTensor,
+    output_steps: int,
+    n_outputs: int,
+    name: str,
+    future: keras.KerasTensor | None = None,
 ) -> keras.Model:
+    if future is not None:
+        features = layers.Concatenate(name="with_future")([features, layers.Flatten(name="future_flat")(future)])
     flat = layers.Dense(output_steps * n_outputs, name="output")(features)
     outputs = layers.Reshape((output_steps, n_outputs), name="output_window")(flat)
-    return keras.Model(inputs, outputs, name=name)
+    return keras.Model(inputs if future is None else [inputs, future], outputs, name=name)
 
 
-def build_dense(spec: DenseSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int) -> keras.Model:
-    """Flattened window → `layers` Dense(units) → Dense(output_steps * n_outputs) → window."""
+def build_dense(
+    spec: DenseSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int, n_future: int = 0
+) -> keras.Model:
+    """Flattened window (and future window) → `layers` Dense(units) → Dense(output_steps *
+    n_outputs) → window. The future window also enters the first hidden layer."""
     inputs = keras.Input((input_steps, n_inputs), name="input_window")
+    future = _future_input(output_steps, n_future)
     x = layers.Flatten()(inputs)
+    if future is not None:
+        x = layers.Concatenate(name="inputs_and_future")([x, layers.Flatten(name="future_in")(future)])
     for i in range(spec.neural.layers):
         x = layers.Dense(spec.neural.units, activation=spec.neural.activation, name=f"dense_{i}")(x)
-    return _output_head(inputs, x, output_steps, n_outputs, "dense")
+    return _output_head(inputs, x, output_steps, n_outputs, "dense", future)
 
 
-def build_cnn(spec: CnnSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int) -> keras.Model:
+def build_cnn(
+    spec: CnnSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int, n_future: int = 0
+) -> keras.Model:
     """`layers` causal Conv1D(units filters, kernel_size) → flatten → Dense → window.
 
     Causal padding keeps each position's features a function of that step and the
@@ -88,10 +117,12 @@ def build_cnn(spec: CnnSpec, input_steps: int, n_inputs: int, output_steps: int,
             spec.neural.units, spec.kernel_size, padding="causal", activation=spec.neural.activation, name=f"conv_{i}"
         )(x)
     x = layers.Flatten()(x)
-    return _output_head(inputs, x, output_steps, n_outputs, "cnn")
+    return _output_head(inputs, x, output_steps, n_outputs, "cnn", _future_input(output_steps, n_future))
 
 
-def build_lstm(spec: LstmSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int) -> keras.Model:
+def build_lstm(
+    spec: LstmSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int, n_future: int = 0
+) -> keras.Model:
     """Stacked LSTM over the input window → Dense(output_steps * n_outputs) → window at once."""
     inputs = keras.Input((input_steps, n_inputs), name="input_window")
     x = inputs
@@ -102,7 +133,7 @@ def build_lstm(spec: LstmSpec, input_steps: int, n_inputs: int, output_steps: in
             return_sequences=i < spec.neural.layers - 1,
             name=f"lstm_{i}",
         )(x)
-    return _output_head(inputs, x, output_steps, n_outputs, "lstm")
+    return _output_head(inputs, x, output_steps, n_outputs, "lstm", _future_input(output_steps, n_future))
 
 
 @keras.saving.register_keras_serializable(package="tsforge")
@@ -115,16 +146,21 @@ class AutoregressiveLstm(keras.Model):
     forecast of the previous step — never the true value, in training as in
     prediction, so the model is trained the way it is used. Step k therefore depends
     only on the input window and steps 1..k-1, and the weights do not depend on
-    output_steps (from 2 on): the same weights forecast any horizon.
+    output_steps (from 2 on): the same weights forecast any horizon. With a future
+    window, the head reads step k's row of it beside the decoder's state: inputs are
+    then [input window, future window].
     """
 
-    def __init__(self, units: int, layers: int, activation: str, output_steps: int, n_outputs: int, **kwargs):
+    def __init__(
+        self, units: int, layers: int, activation: str, output_steps: int, n_outputs: int, n_future: int = 0, **kwargs
+    ):
         super().__init__(**kwargs)
         self.units = units
         self.layer_count = layers
         self.activation = activation
         self.output_steps = output_steps
         self.n_outputs = n_outputs
+        self.n_future = n_future
         self.encoder = [
             keras.layers.LSTM(
                 units, activation=activation, return_sequences=i < layers - 1, return_state=True, name=f"encoder_{i}"
@@ -142,6 +178,8 @@ class AutoregressiveLstm(keras.Model):
 
     def build(self, input_shape):
         # Built explicitly, from shapes alone, so a loaded file gets the same variables.
+        if self.n_future:
+            input_shape = input_shape[0]
         batch, steps, _ = input_shape
         shape = tuple(input_shape)
         for lstm in self.encoder:
@@ -151,23 +189,32 @@ class AutoregressiveLstm(keras.Model):
         for cell in self.decoder:
             cell.build((batch, cell_input))
             cell_input = self.units
-        self.head.build((batch, self.units))
+        self.head.build((batch, self.units + self.n_future))
         self.built = True
 
     def call(self, inputs, training=None):
+        future = None
+        if self.n_future:
+            inputs, future = inputs
+
+        def head(features, step):
+            if future is not None:
+                features = keras.ops.concatenate([features, future[:, step, :]], axis=-1)
+            return self.head(features)
+
         sequence = inputs
         states = []
         for lstm in self.encoder:
             sequence, h, c = lstm(sequence, training=training)
             states.append([h, c])
-        forecast = self.head(sequence)
+        forecast = head(sequence, 0)
         forecasts = [forecast]
         # A Python loop, unrolled once per traced graph: output_steps is fixed per model.
-        for _ in range(1, self.output_steps):
+        for step in range(1, self.output_steps):
             x = forecast
             for i, cell in enumerate(self.decoder):
                 x, states[i] = cell(x, states[i], training=training)
-            forecast = self.head(x)
+            forecast = head(x, step)
             forecasts.append(forecast)
         return keras.ops.stack(forecasts, axis=1)
 
@@ -179,6 +226,7 @@ class AutoregressiveLstm(keras.Model):
             "activation": self.activation,
             "output_steps": self.output_steps,
             "n_outputs": self.n_outputs,
+            "n_future": self.n_future,
         }
 
     @classmethod
@@ -186,24 +234,35 @@ class AutoregressiveLstm(keras.Model):
         return cls(**config)
 
 
-def build_ar_lstm(spec: ArLstmSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int) -> keras.Model:
+def build_ar_lstm(
+    spec: ArLstmSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int, n_future: int = 0
+) -> keras.Model:
     """The autoregressive LSTM (see AutoregressiveLstm), built for this window."""
     model = AutoregressiveLstm(
-        spec.neural.units, spec.neural.layers, spec.neural.activation, output_steps, n_outputs, name="ar_lstm"
+        spec.neural.units,
+        spec.neural.layers,
+        spec.neural.activation,
+        output_steps,
+        n_outputs,
+        n_future,
+        name="ar_lstm",
     )
-    model.build((None, input_steps, n_inputs))
+    shape = (None, input_steps, n_inputs)
+    model.build([shape, (None, output_steps, n_future)] if n_future else shape)
     return model
 
 
 _BUILDERS = {DenseSpec: build_dense, CnnSpec: build_cnn, LstmSpec: build_lstm, ArLstmSpec: build_ar_lstm}
 
 
-def build_model(spec: KerasSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int) -> keras.Model:
+def build_model(
+    spec: KerasSpec, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int, n_future: int = 0
+) -> keras.Model:
     """The network for `spec`, compiled: Adam(learning_rate), MSE loss, RMSE metric.
 
     Loss and metric are objects, not strings, so every saved format deserialises them.
     """
-    model = _BUILDERS[type(spec)](spec, input_steps, n_inputs, output_steps, n_outputs)
+    model = _BUILDERS[type(spec)](spec, input_steps, n_inputs, output_steps, n_outputs, n_future)
     compile_model(model, spec.neural)
     return model
 
@@ -222,6 +281,26 @@ def output_window(model: keras.Model) -> tuple[int, int]:
         return model.output_steps, model.n_outputs
     _, steps, features = model.output_shape
     return steps, features
+
+
+def future_width(model: keras.Model) -> int:
+    """n_future of a built model: 0 for a single-input network."""
+    if isinstance(model, AutoregressiveLstm):
+        return model.n_future
+    inputs = model.inputs
+    return int(inputs[1].shape[-1]) if len(inputs) > 1 else 0
+
+
+def model_inputs(x: np.ndarray, future: np.ndarray | None, n_future: int):
+    """What the network is called with: x, or [x, future] when it has a future input.
+    Raises ValueError when future is missing or has the wrong width."""
+    x = np.asarray(x, dtype=np.float32)
+    if not n_future:
+        return x
+    if future is None or np.shape(future)[2:] != (n_future,) or len(future) != len(x):
+        got = None if future is None else np.shape(future)
+        raise ValueError(f"this model needs future windows (n, output_steps, {n_future}), got {got}")
+    return [x, np.asarray(future, dtype=np.float32)]
 
 
 def to_bytes(model: keras.Model) -> bytes:
@@ -248,11 +327,17 @@ class KerasPredictor:
     def __init__(self, model: keras.Model):
         self.model = model
         self.output_steps, self.n_outputs = output_window(model)
+        self.n_future = future_width(model)
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Output windows (n, output_steps, n_outputs), float32, for input windows x."""
-        x = np.asarray(x, dtype=np.float32)
+    def inputs(self, x: np.ndarray, future: np.ndarray | None = None):
+        """What to call the network with (see model_inputs)."""
+        return model_inputs(x, future, self.n_future)
+
+    def predict(self, x: np.ndarray, future: np.ndarray | None = None, history=None) -> np.ndarray:
+        """Output windows (n, output_steps, n_outputs), float32, for input windows x and
+        (when the model has a future input) future windows."""
+        inputs = self.inputs(x, future)
         if len(x) == 0:
             return np.zeros((0, self.output_steps, self.n_outputs), dtype=np.float32)
-        y = self.model.predict(x, batch_size=self.PREDICT_BATCH_SIZE, verbose=0)
+        y = self.model.predict(inputs, batch_size=self.PREDICT_BATCH_SIZE, verbose=0)
         return np.asarray(y, dtype=np.float32)

@@ -7,9 +7,8 @@ import time
 from dataclasses import dataclass
 
 import keras
-import numpy as np
 
-from tsforge.forecasting.estimators.keras_models import build_model, seed_everything
+from tsforge.forecasting.estimators.keras_models import build_model, model_inputs, seed_everything
 from tsforge.forecasting.estimators.progress import BatchThrottle, EpochResult, ProgressReporter, TrainingCancelled
 from tsforge.forecasting.estimators.specs import KerasSpec
 
@@ -62,30 +61,39 @@ class _ProgressCallback(keras.callbacks.Callback):
         self.reporter.epoch_end(result, self.total_epochs)
 
 
-def fit_keras(
-    spec: KerasSpec,
-    seed: int,
-    x_train: np.ndarray,
-    y_train: np.ndarray,
-    x_val: np.ndarray,
-    y_val: np.ndarray,
-    reporter: ProgressReporter,
-) -> KerasFit:
-    """Build, seed and train the network of `spec` on scaled windows.
+class _Deadline(keras.callbacks.Callback):
+    """Ends training after the epoch during which the deadline (time.monotonic()) passed."""
+
+    def __init__(self, deadline: float):
+        super().__init__()
+        self.deadline = deadline
+
+    def on_epoch_end(self, epoch, logs=None):
+        if time.monotonic() >= self.deadline:
+            self.model.stop_training = True
+
+
+def fit_keras(spec: KerasSpec, seed: int, data, reporter: ProgressReporter, deadline: float | None = None) -> KerasFit:
+    """Build, seed and train the network of `spec` on scaled windows (a TrainingData).
 
     With validation samples, early stopping watches val_loss with the spec's patience
     and the best epoch's weights are restored; without them every epoch runs and the
-    last one's weights are kept. Raises TrainingCancelled when reporter.should_stop()
+    last one's weights are kept. A deadline ends training after the epoch it falls in
+    (with the best weights so far). Raises TrainingCancelled when reporter.should_stop()
     turns true (checked after every batch).
     """
     neural = spec.neural
+    x_train, y_train, x_val, y_val = data.x_train, data.y_train, data.x_val, data.y_val
     # A worker trains model after model: drop Keras's global state (layer name
     # counters, cached graphs) of the ones before. Models already returned keep working.
     keras.backend.clear_session()
     seed_everything(seed)
-    model = build_model(spec, x_train.shape[1], x_train.shape[2], y_train.shape[1], y_train.shape[2])
+    n_future = data.n_future
+    model = build_model(spec, x_train.shape[1], x_train.shape[2], y_train.shape[1], y_train.shape[2], n_future)
     progress = _ProgressCallback(reporter, neural.epochs, math.ceil(len(x_train) / neural.batch_size), BatchThrottle())
     callbacks: list[keras.callbacks.Callback] = [progress]
+    if deadline is not None:
+        callbacks.append(_Deadline(deadline))
     early_stopping = None
     has_validation = len(x_val) > 0
     if has_validation:
@@ -94,11 +102,11 @@ def fit_keras(
         )
         callbacks.append(early_stopping)
     model.fit(
-        x_train,
+        model_inputs(x_train, data.future_train, n_future),
         y_train,
         batch_size=neural.batch_size,
         epochs=neural.epochs,
-        validation_data=(x_val, y_val) if has_validation else None,
+        validation_data=(model_inputs(x_val, data.future_val, n_future), y_val) if has_validation else None,
         shuffle=True,
         callbacks=callbacks,
         verbose=0,

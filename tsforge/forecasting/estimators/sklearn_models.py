@@ -1,10 +1,17 @@
 """The scikit-learn models: SVR direct, SVR MIMO and linear regression on flattened windows.
 
-Every estimator here maps a flattened input window (n, input_steps * n_inputs) to a
-flattened output window (n, output_steps * n_outputs), row-major: column
-`step * n_outputs + feature`. WindowRegressor wraps one with the window shape, so the
-pickled artifact predicts windows on its own. All of them are deterministic: the same
-data gives the same model (libsvm and least squares use no randomness here).
+Every estimator here maps a flattened input window (n, input_steps * n_inputs), followed
+by the flattened future window (n, output_steps * n_future; no columns without lags or
+future calendar), to a flattened output window (n, output_steps * n_outputs),
+row-major: column `step * n_outputs + feature`. WindowRegressor wraps one with the
+window shapes, so the pickled artifact predicts windows on its own. All of them are
+deterministic: the same data gives the same model (libsvm and least squares use no
+randomness here).
+
+SVRs standardise their inputs and their target (TransformedTargetRegressor): epsilon
+and C then mean the same on any data, and a target squeezed into a narrow band (a 0-1
+min-max range whose test values sit in a corner of it) is not biased by a tube that is
+a tenth of the whole range wide.
 
 Artifacts are joblib pickles: load only the ones this platform wrote.
 """
@@ -17,6 +24,7 @@ from collections.abc import Callable
 import joblib
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
+from sklearn.compose import TransformedTargetRegressor
 from sklearn.linear_model import LinearRegression
 from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -32,15 +40,16 @@ def _never() -> bool:
     return False
 
 
-def standardised_svr(spec: SvrSpec) -> Pipeline:
-    """StandardScaler → SVR with the spec's kernel, C and epsilon.
+def standardised_svr(spec: SvrSpec) -> TransformedTargetRegressor:
+    """StandardScaler → SVR with the spec's kernel, C and epsilon, on a standardised target.
 
     The polynomial kernel gets coef0 = 1, i.e. (gamma <x, x'> + 1) ** 3: scikit-learn's
     coef0 = 0 keeps only the cubic terms, which on standardised inputs cannot express
     even a linear relation.
     """
     coef0 = 1.0 if spec.kernel == "poly" else 0.0
-    return make_pipeline(StandardScaler(), SVR(kernel=spec.kernel, C=spec.c, epsilon=spec.epsilon, coef0=coef0))
+    pipeline = make_pipeline(StandardScaler(), SVR(kernel=spec.kernel, C=spec.c, epsilon=spec.epsilon, coef0=coef0))
+    return TransformedTargetRegressor(regressor=pipeline, transformer=StandardScaler())
 
 
 def _check(should_stop: ShouldStop, fitted: int, total: int) -> None:
@@ -55,7 +64,7 @@ class DirectSvr(RegressorMixin, BaseEstimator):
     forecast steps are independent of one another.
     """
 
-    def __init__(self, svr: Pipeline):
+    def __init__(self, svr: Pipeline | TransformedTargetRegressor):
         self.svr = svr
 
     def fit(self, x: np.ndarray, y: np.ndarray, should_stop: ShouldStop = _never) -> DirectSvr:
@@ -88,7 +97,7 @@ class StepIndexedSvr(RegressorMixin, BaseEstimator):
     are much slower than DirectSvr.
     """
 
-    def __init__(self, svr: Pipeline, output_steps: int):
+    def __init__(self, svr: Pipeline | TransformedTargetRegressor, output_steps: int):
         self.svr = svr
         self.output_steps = output_steps
 
@@ -114,42 +123,76 @@ class StepIndexedSvr(RegressorMixin, BaseEstimator):
         return np.stack(per_feature, axis=2).reshape(len(x), -1)
 
 
-class WindowRegressor:
-    """A fitted flattened-window estimator with the window shape it was fitted for."""
+def flatten_windows(x: np.ndarray, future: np.ndarray | None) -> np.ndarray:
+    """(n, input_steps * n_inputs + output_steps * n_future) float64: x then future, each
+    flattened row-major."""
+    parts = [np.asarray(x).reshape(len(x), -1)]
+    if future is not None and future.size:
+        parts.append(np.asarray(future).reshape(len(future), -1))
+    return np.concatenate(parts, axis=1).astype(np.float64)
 
-    def __init__(self, estimator: BaseEstimator, input_steps: int, n_inputs: int, output_steps: int, n_outputs: int):
+
+class WindowRegressor:
+    """A fitted flattened-window estimator with the window shapes it was fitted for."""
+
+    def __init__(
+        self,
+        estimator: BaseEstimator,
+        input_steps: int,
+        n_inputs: int,
+        output_steps: int,
+        n_outputs: int,
+        n_future: int = 0,
+    ):
         self.estimator = estimator
         self.input_steps = input_steps
         self.n_inputs = n_inputs
         self.output_steps = output_steps
         self.n_outputs = n_outputs
+        self.n_future = n_future
 
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        """Output windows (n, output_steps, n_outputs), float32, for input windows x.
+    def predict(self, x: np.ndarray, future: np.ndarray | None = None, history=None) -> np.ndarray:
+        """Output windows (n, output_steps, n_outputs), float32, for input windows x and
+        future windows (n, output_steps, n_future).
 
-        Raises ValueError when x is not shaped (n, input_steps, n_inputs).
+        Raises ValueError when x or future is not shaped as in training.
         """
         x = np.asarray(x)
         if x.ndim != 3 or x.shape[1:] != (self.input_steps, self.n_inputs):
             raise ValueError(f"expected input windows (n, {self.input_steps}, {self.n_inputs}), got {x.shape}")
+        n_future = getattr(self, "n_future", 0)  # artifacts written before future windows existed
+        if n_future:
+            if future is None or np.shape(future) != (len(x), self.output_steps, n_future):
+                got = None if future is None else np.shape(future)
+                raise ValueError(f"expected future windows (n, {self.output_steps}, {n_future}), got {got}")
+        else:
+            future = None
         if len(x) == 0:
             return np.zeros((0, self.output_steps, self.n_outputs), dtype=np.float32)
-        y = self.estimator.predict(x.reshape(len(x), -1).astype(np.float64))
+        y = self.estimator.predict(flatten_windows(x, future))
         return np.asarray(y, dtype=np.float32).reshape(len(x), self.output_steps, self.n_outputs)
 
 
 SklearnSpec = SvrDirectSpec | SvrMimoSpec | LinearRegressionSpec
 
 
-def fit_sklearn(spec: SklearnSpec, x: np.ndarray, y: np.ndarray, should_stop: ShouldStop = _never) -> WindowRegressor:
-    """Fit the estimator of `spec` on windows x (n, I, n_in) → y (n, O, n_out).
+def fit_sklearn(
+    spec: SklearnSpec,
+    x: np.ndarray,
+    y: np.ndarray,
+    should_stop: ShouldStop = _never,
+    future: np.ndarray | None = None,
+) -> WindowRegressor:
+    """Fit the estimator of `spec` on windows x (n, I, n_in) and future (n, O, n_f) →
+    y (n, O, n_out).
 
     should_stop is checked before every sub-model (each SVR); raises TrainingCancelled.
     """
     n, input_steps, n_inputs = x.shape
     _, output_steps, n_outputs = y.shape
+    n_future = 0 if future is None else future.shape[2]
     # float64 as libsvm and LAPACK use it, so nothing is converted twice.
-    flat_x = x.reshape(n, -1).astype(np.float64)
+    flat_x = flatten_windows(x, future)
     flat_y = y.reshape(n, -1).astype(np.float64)
     match spec:
         case SvrDirectSpec():
@@ -161,7 +204,7 @@ def fit_sklearn(spec: SklearnSpec, x: np.ndarray, y: np.ndarray, should_stop: Sh
             estimator = LinearRegression().fit(flat_x, flat_y)
         case _:
             raise TypeError(f"not a scikit-learn model spec: {spec!r}")
-    return WindowRegressor(estimator, input_steps, n_inputs, output_steps, n_outputs)
+    return WindowRegressor(estimator, input_steps, n_inputs, output_steps, n_outputs, n_future)
 
 
 def to_bytes(model: WindowRegressor) -> bytes:
@@ -171,9 +214,37 @@ def to_bytes(model: WindowRegressor) -> bytes:
     return buffer.getvalue()
 
 
-def from_bytes(artifact: bytes) -> WindowRegressor:
-    """A model from joblib bytes written by to_bytes (a pickle: trusted artifacts only)."""
-    model = joblib.load(io.BytesIO(artifact))
+def load_joblib(artifact: bytes):
+    """Whatever joblib bytes hold (a pickle: trusted artifacts only)."""
+    return joblib.load(io.BytesIO(artifact))
+
+
+def checked(model) -> WindowRegressor:
+    """`model` if it is a WindowRegressor; raises ValueError otherwise."""
     if not isinstance(model, WindowRegressor):
         raise ValueError(f"not a tsforge scikit-learn artifact: {type(model).__name__}")
     return model
+
+
+def from_bytes(artifact: bytes) -> WindowRegressor:
+    """A model from joblib bytes written by to_bytes (a pickle: trusted artifacts only)."""
+    return checked(load_joblib(artifact))
+
+
+def plain_estimator(model: WindowRegressor) -> tuple[str, object]:
+    """(layout, object) of a fitted model as scikit-learn objects only, for bundles that
+    load without tsforge: "flattened" (one estimator on flattened windows: linear
+    regression, or direct SVRs as a MultiOutputRegressor), or "step-indexed" (SVR MIMO:
+    a list of one estimator per output feature, each predicting rows of the flattened
+    windows with the step index appended, sample-major)."""
+    from sklearn.multioutput import MultiOutputRegressor
+
+    estimator = model.estimator
+    if isinstance(estimator, DirectSvr):
+        plain = MultiOutputRegressor(clone(estimator.svr))
+        plain.estimators_ = list(estimator.estimators_)
+        plain.n_features_in_ = estimator.estimators_[0].n_features_in_
+        return "flattened", plain
+    if isinstance(estimator, StepIndexedSvr):
+        return "step-indexed", list(estimator.estimators_)
+    return "flattened", estimator

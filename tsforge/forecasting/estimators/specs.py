@@ -1,7 +1,13 @@
 """Model specifications: proto ModelSpecs resolved into validated, defaulted dataclasses.
 
 The gRPC service process imports this module to validate StartRun requests, so it must
-never import TensorFlow (about 7 s) or scikit-learn; only worker processes train.
+never import TensorFlow (about 7 s), scikit-learn, LightGBM or statsforecast; only
+worker processes train.
+
+Neural defaults are sized for a CPU: two Dense or Conv1D layers of 64 (one LSTM layer of
+32), which train a few months of half-hourly data (one day in, six hours out) in well
+under two minutes per model on two cores. The seed system's 3 x 512 is still available
+by asking for it (layers=3, units=512).
 """
 
 from __future__ import annotations
@@ -43,10 +49,18 @@ UNITS_RANGE = (1, 4096)
 EPOCHS_RANGE = (1, 2000)
 BATCH_SIZE_RANGE = (1, 65536)
 PATIENCE_RANGE = (0, 2000)
+ESTIMATORS_RANGE = (1, 10000)
+LEAVES_RANGE = (2, 4096)
+STOPPING_ROUNDS_RANGE = (0, 10000)
+CHILD_SAMPLES_RANGE = (1, 100000)
+HISTORY_STEPS_RANGE = (2, 100000)
+FIT_STEPS_RANGE = (2, 1000000)
+MAX_SEASON_HOURS = 24 * 366
+TIME_LIMIT_RANGE = (1.0, 86400.0)
 
 
 class ModelKind(enum.StrEnum):
-    """The seven model types; each value is its field name in ModelSpec's `params` oneof."""
+    """The model types; each value is its field name in ModelSpec's `params` oneof."""
 
     DENSE = "dense"
     CNN = "cnn"
@@ -55,6 +69,12 @@ class ModelKind(enum.StrEnum):
     SVR_DIRECT = "svr_direct"
     SVR_MIMO = "svr_mimo"
     LINEAR_REGRESSION = "linear_regression"
+    LIGHTGBM = "lightgbm"
+    MSTL = "mstl"
+    AUTO_ETS = "auto_ets"
+    AUTO_ARIMA = "auto_arima"
+    SEASONAL_NAIVE = "seasonal_naive"
+    ENSEMBLE = "ensemble"
 
     @property
     def proto(self) -> int:
@@ -64,6 +84,15 @@ class ModelKind(enum.StrEnum):
     @property
     def is_keras(self) -> bool:
         return self in (ModelKind.DENSE, ModelKind.CNN, ModelKind.LSTM, ModelKind.AR_LSTM)
+
+    @property
+    def is_statistical(self) -> bool:
+        """statsforecast models: they forecast from the output series' own past."""
+        return self in (ModelKind.MSTL, ModelKind.AUTO_ETS, ModelKind.AUTO_ARIMA, ModelKind.SEASONAL_NAIVE)
+
+    @property
+    def is_sklearn(self) -> bool:
+        return self in (ModelKind.SVR_DIRECT, ModelKind.SVR_MIMO, ModelKind.LINEAR_REGRESSION)
 
 
 # Keras activation names by proto enum value; the keys are exactly the valid values.
@@ -90,10 +119,10 @@ _SVR_KERNELS: dict[int, str] = {
 
 @dataclass(frozen=True)
 class NeuralSpec:
-    """Network and training settings shared by the Keras models."""
+    """Network and training settings shared by the Keras models (CPU-sized defaults)."""
 
-    layers: int = 3
-    units: int = 512
+    layers: int = 2
+    units: int = 64
     epochs: int = 20
     batch_size: int = 32
     learning_rate: float = 0.001
@@ -114,21 +143,26 @@ class CnnSpec:
     kernel_size: int = 3
 
 
+# A recurrent layer costs input_steps sequential steps per batch: one smaller layer.
+RECURRENT_NEURAL = NeuralSpec(layers=1, units=32)
+
+
 @dataclass(frozen=True)
 class LstmSpec:
     kind: ClassVar[ModelKind] = ModelKind.LSTM
-    neural: NeuralSpec = NeuralSpec()
+    neural: NeuralSpec = RECURRENT_NEURAL
 
 
 @dataclass(frozen=True)
 class ArLstmSpec:
     kind: ClassVar[ModelKind] = ModelKind.AR_LSTM
-    neural: NeuralSpec = NeuralSpec()
+    neural: NeuralSpec = RECURRENT_NEURAL
 
 
 @dataclass(frozen=True)
 class SvrSpec:
-    """SVR settings shared by both strategies; inputs are always standardised."""
+    """SVR settings shared by both strategies; inputs and the target are always
+    standardised, so epsilon is in standard deviations of the target."""
 
     kernel: str = "poly"
     c: float = 1.0
@@ -150,8 +184,76 @@ class LinearRegressionSpec:
     kind: ClassVar[ModelKind] = ModelKind.LINEAR_REGRESSION
 
 
+@dataclass(frozen=True)
+class LightGbmSpec:
+    """LightGBM (the seed system's later default: 100 estimators, learning rate 0.1).
+
+    strategy "direct": one booster per output feature and step; "step_feature": one per
+    output feature, the step index an input. early_stopping_rounds 0 turns stopping off.
+    """
+
+    kind: ClassVar[ModelKind] = ModelKind.LIGHTGBM
+    n_estimators: int = 100
+    learning_rate: float = 0.1
+    num_leaves: int = 31
+    strategy: str = "direct"
+    early_stopping_rounds: int = 10
+    min_child_samples: int = 20
+
+
+@dataclass(frozen=True)
+class StatisticalSpec:
+    """statsforecast settings; empty seasons and zero steps are decided from the data
+    when the model is trained (see tsforge.forecasting.estimators.statistical)."""
+
+    season_hours: tuple[float, ...] = ()
+    history_steps: int = 0
+    fit_steps: int = 0
+
+
+@dataclass(frozen=True)
+class MstlSpec(StatisticalSpec):
+    kind: ClassVar[ModelKind] = ModelKind.MSTL
+
+
+@dataclass(frozen=True)
+class AutoEtsSpec(StatisticalSpec):
+    kind: ClassVar[ModelKind] = ModelKind.AUTO_ETS
+
+
+@dataclass(frozen=True)
+class AutoArimaSpec(StatisticalSpec):
+    kind: ClassVar[ModelKind] = ModelKind.AUTO_ARIMA
+
+
+@dataclass(frozen=True)
+class SeasonalNaiveSpec(StatisticalSpec):
+    kind: ClassVar[ModelKind] = ModelKind.SEASONAL_NAIVE
+
+
+@dataclass(frozen=True)
+class EnsembleSpec:
+    """The model_ids it averages (resolved: never empty)."""
+
+    kind: ClassVar[ModelKind] = ModelKind.ENSEMBLE
+    members: tuple[str, ...] = ()
+
+
 KerasSpec = DenseSpec | CnnSpec | LstmSpec | ArLstmSpec
-ModelParams = KerasSpec | SvrDirectSpec | SvrMimoSpec | LinearRegressionSpec
+StatisticalModelSpec = MstlSpec | AutoEtsSpec | AutoArimaSpec | SeasonalNaiveSpec
+ModelParams = (
+    KerasSpec | SvrDirectSpec | SvrMimoSpec | LinearRegressionSpec | LightGbmSpec | StatisticalModelSpec | EnsembleSpec
+)
+_STATISTICAL: dict[ModelKind, type] = {
+    ModelKind.MSTL: MstlSpec,
+    ModelKind.AUTO_ETS: AutoEtsSpec,
+    ModelKind.AUTO_ARIMA: AutoArimaSpec,
+    ModelKind.SEASONAL_NAIVE: SeasonalNaiveSpec,
+}
+_LIGHTGBM_STRATEGIES: dict[int, str] = {
+    pb.LIGHT_GBM_STRATEGY_DIRECT: "direct",
+    pb.LIGHT_GBM_STRATEGY_STEP_FEATURE: "step_feature",
+}
 
 
 @dataclass(frozen=True)
@@ -162,6 +264,8 @@ class ResolvedModel:
     display_name: str
     seed: int
     params: ModelParams
+    # Wall-time budget in seconds (ModelSpec.time_limit), or None.
+    time_limit: float | None = None
 
     @property
     def kind(self) -> ModelKind:
@@ -189,8 +293,7 @@ class _Checker:
         return value
 
 
-def _resolve_neural(params: pb.NeuralParams, field: str, check: _Checker) -> NeuralSpec:
-    defaults = NeuralSpec()
+def _resolve_neural(params: pb.NeuralParams, field: str, check: _Checker, defaults: NeuralSpec) -> NeuralSpec:
     layers = check.int_in(f"{field}.layers", params.layers, defaults.layers, LAYERS_RANGE)
     units = check.int_in(f"{field}.units", params.units, defaults.units, UNITS_RANGE)
     epochs = check.int_in(f"{field}.epochs", params.epochs, defaults.epochs, EPOCHS_RANGE)
@@ -233,7 +336,51 @@ def _resolve_svr(params: pb.SvrParams, field: str, check: _Checker) -> tuple[str
     return kernel, c, epsilon
 
 
-def _resolve_params(spec: pb.ModelSpec, input_steps: int, check: _Checker) -> ModelParams | None:
+def _resolve_lightgbm(params: pb.LightGbmParams, field: str, check: _Checker) -> LightGbmSpec:
+    defaults = LightGbmSpec()
+    n_estimators = check.int_in(f"{field}.n_estimators", params.n_estimators, defaults.n_estimators, ESTIMATORS_RANGE)
+    learning_rate = params.learning_rate or defaults.learning_rate
+    if not 0 < learning_rate <= 1:
+        check.report(f"{field}.learning_rate", f"learning_rate must be > 0 and <= 1, got {learning_rate}")
+    num_leaves = check.int_in(f"{field}.num_leaves", params.num_leaves, defaults.num_leaves, LEAVES_RANGE)
+    strategy = defaults.strategy
+    if params.strategy != pb.LIGHT_GBM_STRATEGY_UNSPECIFIED:
+        if params.strategy in _LIGHTGBM_STRATEGIES:
+            strategy = _LIGHTGBM_STRATEGIES[params.strategy]
+        else:
+            check.report(f"{field}.strategy", f"unknown LightGBM strategy {params.strategy}")
+    rounds = defaults.early_stopping_rounds
+    if params.HasField("early_stopping_rounds"):
+        rounds = params.early_stopping_rounds
+        low, high = STOPPING_ROUNDS_RANGE
+        if not low <= rounds <= high:
+            problem = f"early_stopping_rounds must be between {low} and {high}, got {rounds}"
+            check.report(f"{field}.early_stopping_rounds", problem)
+    children = check.int_in(
+        f"{field}.min_child_samples", params.min_child_samples, defaults.min_child_samples, CHILD_SAMPLES_RANGE
+    )
+    return LightGbmSpec(n_estimators, learning_rate, num_leaves, strategy, rounds, children)
+
+
+def _resolve_statistical(kind: ModelKind, params: pb.StatisticalParams, field: str, check: _Checker):
+    seasons = tuple(float(h) for h in params.season_hours)
+    for i, hours in enumerate(seasons):
+        if not (math.isfinite(hours) and 0 < hours <= MAX_SEASON_HOURS):
+            check.report(f"{field}.season_hours[{i}]", f"a season must be > 0 and at most a year of hours, got {hours}")
+    if kind in (ModelKind.AUTO_ETS, ModelKind.AUTO_ARIMA, ModelKind.SEASONAL_NAIVE) and len(seasons) > 1:
+        check.report(f"{field}.season_hours", f"{kind.value} takes one season, got {len(seasons)}")
+    history = params.history_steps
+    if history and not HISTORY_STEPS_RANGE[0] <= history <= HISTORY_STEPS_RANGE[1]:
+        check.report(f"{field}.history_steps", f"history_steps must be between 2 and 100000, got {history}")
+    fit = params.fit_steps
+    if fit and not FIT_STEPS_RANGE[0] <= fit <= FIT_STEPS_RANGE[1]:
+        check.report(f"{field}.fit_steps", f"fit_steps must be between 2 and 1000000, got {fit}")
+    return _STATISTICAL[kind](seasons, history, fit)
+
+
+def _resolve_params(
+    spec: pb.ModelSpec, input_steps: int, check: _Checker, earlier: dict[str, ModelKind]
+) -> ModelParams | None:
     field = spec.WhichOneof("params")
     if field is None:
         check.report("params", "a model type is required: one of " + ", ".join(kind.value for kind in ModelKind))
@@ -241,10 +388,27 @@ def _resolve_params(spec: pb.ModelSpec, input_steps: int, check: _Checker) -> Mo
     kind = ModelKind(field)
     message = getattr(spec, field)
     if kind in (ModelKind.DENSE, ModelKind.LSTM, ModelKind.AR_LSTM):
-        neural = _resolve_neural(message.neural, f"{field}.neural", check)
+        defaults = NeuralSpec() if kind is ModelKind.DENSE else RECURRENT_NEURAL
+        neural = _resolve_neural(message.neural, f"{field}.neural", check, defaults)
         return {ModelKind.DENSE: DenseSpec, ModelKind.LSTM: LstmSpec, ModelKind.AR_LSTM: ArLstmSpec}[kind](neural)
+    if kind is ModelKind.LIGHTGBM:
+        return _resolve_lightgbm(message, field, check)
+    if kind.is_statistical:
+        return _resolve_statistical(kind, message, field, check)
+    if kind is ModelKind.ENSEMBLE:
+        members = tuple(message.members) or tuple(i for i, k in earlier.items() if k is not ModelKind.ENSEMBLE)
+        for i, member in enumerate(message.members):
+            if member not in earlier:
+                check.report(f"{field}.members[{i}]", f"{member!r} is not a model listed before the ensemble")
+            elif earlier[member] is ModelKind.ENSEMBLE:
+                check.report(f"{field}.members[{i}]", f"{member!r} is an ensemble itself")
+        if len(set(members)) != len(members):
+            check.report(f"{field}.members", "a member is named twice")
+        if not members:
+            check.report(f"{field}.members", "an ensemble needs at least one model listed before it")
+        return EnsembleSpec(members)
     if kind is ModelKind.CNN:
-        neural = _resolve_neural(message.neural, f"{field}.neural", check)
+        neural = _resolve_neural(message.neural, f"{field}.neural", check, NeuralSpec())
         # A window shorter than the default kernel gets a kernel as long as the window.
         kernel_size = message.kernel_size or min(CnnSpec.kernel_size, input_steps)
         if not 1 <= kernel_size <= input_steps:
@@ -274,6 +438,7 @@ def resolve_model_specs(
         violations.append(Violation(field, f"a run trains 1 to {MAX_MODELS_PER_RUN} models, got {len(specs)}"))
     resolved: list[ResolvedModel] = []
     first_index_of: dict[str, int] = {}
+    earlier: dict[str, ModelKind] = {}
     for index, spec in enumerate(specs):
         prefix = f"{field}[{index}]"
         model_id = spec.model_id or f"model-{index + 1}"
@@ -285,9 +450,15 @@ def resolve_model_specs(
             check.report("model_id", f"model_id is already used by {field}[{first_index_of[model_id]}]{how}")
         else:
             first_index_of[model_id] = index
-        params = _resolve_params(spec, input_steps, check)
+        params = _resolve_params(spec, input_steps, check, earlier)
+        time_limit = None
+        if spec.HasField("time_limit"):
+            time_limit = spec.time_limit.ToTimedelta().total_seconds()
+            if not TIME_LIMIT_RANGE[0] <= time_limit <= TIME_LIMIT_RANGE[1]:
+                check.report("time_limit", f"time_limit must be between 1 s and 24 h, got {time_limit:g} s")
         if params is not None:
-            resolved.append(ResolvedModel(model_id, spec.display_name, spec.seed, params))
+            resolved.append(ResolvedModel(model_id, spec.display_name, spec.seed, params, time_limit))
+            earlier.setdefault(model_id, params.kind)
     return ([] if violations else resolved), violations
 
 
@@ -320,6 +491,8 @@ def _svr_proto(svr: SvrSpec) -> pb.SvrParams:
 def to_proto(model: ResolvedModel) -> pb.ModelSpec:
     """The ModelSpec with every default written out (ModelResult.spec)."""
     spec = pb.ModelSpec(model_id=model.model_id, display_name=model.display_name, seed=model.seed)
+    if model.time_limit is not None:
+        spec.time_limit.FromNanoseconds(round(model.time_limit * 1e9))
     params = model.params
     match params:
         case DenseSpec():
@@ -336,4 +509,26 @@ def to_proto(model: ResolvedModel) -> pb.ModelSpec:
             spec.svr_mimo.CopyFrom(_svr_proto(params))
         case LinearRegressionSpec():
             spec.linear_regression.SetInParent()
+        case LightGbmSpec():
+            strategy = next(value for value, name in _LIGHTGBM_STRATEGIES.items() if name == params.strategy)
+            spec.lightgbm.CopyFrom(
+                pb.LightGbmParams(
+                    n_estimators=params.n_estimators,
+                    learning_rate=params.learning_rate,
+                    num_leaves=params.num_leaves,
+                    strategy=strategy,
+                    early_stopping_rounds=params.early_stopping_rounds,
+                    min_child_samples=params.min_child_samples,
+                )
+            )
+        case MstlSpec() | AutoEtsSpec() | AutoArimaSpec() | SeasonalNaiveSpec():
+            getattr(spec, params.kind.value).CopyFrom(
+                pb.StatisticalParams(
+                    season_hours=list(params.season_hours),
+                    history_steps=params.history_steps,
+                    fit_steps=params.fit_steps,
+                )
+            )
+        case EnsembleSpec():
+            spec.ensemble.CopyFrom(pb.EnsembleParams(members=list(params.members)))
     return spec

@@ -6,8 +6,13 @@ on Python integers (nanoseconds) and floats, and shares no code with them.
 
 from __future__ import annotations
 
+import calendar as calendar_module
 import itertools
 import math
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import holidays
 
 NS_PER_HOUR = 3_600 * 10**9
 NS_PER_MINUTE = 60 * 10**9
@@ -68,10 +73,49 @@ def resample_one(points, method, edge_times, tolerance) -> list[float] | None:
     return values
 
 
-def build(inputs, outputs, input_steps, output_steps, step_minutes, offset_minutes, tolerance_ns):
-    """inputs/outputs: lists of (points, method, start_hours, end_hours).
+def calendar_row(instant_ns: int, columns, time_zone="UTC", country="") -> list[float]:
+    """The calendar columns ("year", "month", "week", "day", "holiday") of one instant,
+    from Python's datetime on the local wall clock, one instant at a time."""
+    local = datetime(1970, 1, 1, tzinfo=UTC) + timedelta(microseconds=instant_ns // 1000)
+    local = local.astimezone(ZoneInfo(time_zone)).replace(tzinfo=None)
+    within_day = (local - local.replace(hour=0, minute=0, second=0, microsecond=0)) / timedelta(days=1)
+    row = []
+    for cycle in ("year", "month", "week", "day"):
+        if cycle not in columns:
+            continue
+        if cycle == "day":
+            position = within_day
+        elif cycle == "week":
+            position = (local.weekday() + within_day) / 7
+        elif cycle == "month":
+            position = (local.day - 1 + within_day) / calendar_module.monthrange(local.year, local.month)[1]
+        else:
+            days = 366 if calendar_module.isleap(local.year) else 365
+            position = (local.timetuple().tm_yday - 1 + within_day) / days
+        row += [math.sin(2 * math.pi * position), math.cos(2 * math.pi * position)]
+    if "holiday" in columns:
+        row.append(1.0 if local.date() in holidays.country_holidays(country, years=local.year) else 0.0)
+    return row
 
-    Returns (X rows, y rows, reference times in ns, dropped) or raises ValueError.
+
+def build(
+    inputs,
+    outputs,
+    input_steps,
+    output_steps,
+    step_minutes,
+    offset_minutes,
+    tolerance_ns,
+    lags=(),
+    future_calendar=None,
+):
+    """inputs/outputs: lists of (points, method, start_hours, end_hours); lags: list of
+    (points, method, lag_hours), each point k at output step k's time minus the lag (the
+    output steps of the first output); future_calendar: None or (columns, time zone,
+    country) for calendar_row at those output step times.
+
+    Returns (X rows, y rows, reference times in ns, dropped), and F rows when lags or a
+    future calendar are given, or raises ValueError.
     """
     features = [*inputs, *outputs]
     start = max(points[0][0] for points, *_ in features)
@@ -84,7 +128,7 @@ def build(inputs, outputs, input_steps, output_steps, step_minutes, offset_minut
         reference += NS_PER_MINUTE
     if reference > end:
         raise ValueError("no reference time")
-    X, y, kept, dropped = [], [], [], 0
+    X, y, F, kept, dropped = [], [], [], [], 0
     while reference <= end:
         sample = []
         for group, steps in ((inputs, input_steps), (outputs, output_steps)):
@@ -94,11 +138,24 @@ def build(inputs, outputs, input_steps, output_steps, step_minutes, offset_minut
                 edge_times = [reference + e for e in edges(start_hours, end_hours, steps)]
                 columns.append(resample_one(points, method, edge_times, tolerance))
             sample.append(columns)
-        if any(column is None for columns in sample for column in columns):
+        _, _, out_start, out_end = outputs[0]
+        output_times = [reference + e for e in edges(out_start, out_end, output_steps)]
+        lag_columns = []
+        for points, method, lag_hours in lags:
+            lag = round(lag_hours * NS_PER_HOUR)
+            tolerance = median_tolerance(points) if tolerance_ns is None else tolerance_ns
+            lag_columns.append(resample_one(points, method, [t - lag for t in output_times], tolerance))
+        if any(column is None for columns in (*sample, lag_columns) for column in columns):
             dropped += 1
         else:
             X.append([list(row) for row in zip(*sample[0], strict=True)])
             y.append([list(row) for row in zip(*sample[1], strict=True)])
+            rows = [[column[k] for column in lag_columns] for k in range(output_steps)]
+            if future_calendar is not None:
+                rows = [row + calendar_row(t, *future_calendar) for row, t in zip(rows, output_times[1:], strict=True)]
+            F.append(rows)
             kept.append(reference)
         reference += step
+    if lags or future_calendar is not None:
+        return X, y, kept, dropped, F
     return X, y, kept, dropped

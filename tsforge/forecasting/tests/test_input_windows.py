@@ -14,7 +14,9 @@ from tsforge.forecasting.windowing import (
     UncoveredWindow,
     WindowSpec,
     build_windows,
+    future_windows,
     input_windows,
+    lag_spec,
 )
 
 START = np.datetime64("2024-03-01T00:00", "ns")
@@ -51,6 +53,27 @@ def test_matches_build_windows_at_any_subset_order_and_repeats(method):
 
     assert X.dtype == np.float32 and X.shape == (len(picked), 6, built.X.shape[2])
     np.testing.assert_array_equal(X, built.X[picked])
+
+
+@pytest.mark.parametrize("method", list(ResamplingMethod))
+def test_future_windows_match_build_windows_at_any_subset(method):
+    inputs = [Feature(FeatureSpec("a", -6, 0), _series(2000, 15, 1))]
+    load = _series(2000, 15, 3, drop=slice(900, 950))
+    outputs = [Feature(FeatureSpec("y", 0, 2, method), load)]
+    lags = [
+        Feature(lag_spec("y.lag_2h", FeatureSpec("y", 0, 2, method), outputs[0].spec, 2.0), load),
+        Feature(lag_spec("a.lag_24h", inputs[0].spec, outputs[0].spec, 24.0), inputs[0].series),
+    ]
+    window = WindowSpec(input_steps=6, output_steps=4, step_minutes=30)
+    future_calendar = CalendarSpec(day=True, holiday=True, holiday_country="DE")
+    built = build_windows(inputs, outputs, window, lags=lags, future_calendar=future_calendar)
+    picked = np.random.default_rng(5).choice(len(built.times), 200, replace=False)
+    references = built.times[picked].astype(np.int64)
+
+    F = future_windows(lags, outputs[0].spec, window, references, future_calendar=future_calendar)
+
+    assert F.shape == (200, 4, 2 + 3) and built.future_names[-1] == "future.calendar.holiday"
+    np.testing.assert_array_equal(F, built.future[picked])
 
 
 def test_reference_times_off_the_grid_and_far_apart():

@@ -18,6 +18,7 @@ from tsforge.forecasting.windowing import (
     Series,
     WindowSpec,
     build_windows,
+    lag_spec,
     reference_times,
 )
 
@@ -299,3 +300,121 @@ def test_large_blocks_and_small_blocks_agree():
     np.testing.assert_array_equal(whole.X, blocked.X)
     np.testing.assert_array_equal(whole.y, blocked.y)
     np.testing.assert_array_equal(whole.times, blocked.times)
+
+
+# ---------------------------------------------------------------------------
+# Lags and the future calendar against the loop reference.
+# ---------------------------------------------------------------------------
+
+FUTURE_CALENDARS = [
+    None,
+    CalendarSpec(day=True),
+    CalendarSpec(week=True, holiday=True, holiday_country="AT", time_zone="Europe/Vienna"),
+    CalendarSpec(year=True, month=True, time_zone="America/New_York"),
+]
+
+
+@st.composite
+def dense_series(draw):
+    # Long enough for lags: 60-150 points, steps of 30 s to 5 min, now and then a gap.
+    count = draw(st.integers(60, 150))
+    steps = draw(
+        st.lists(st.sampled_from([30, 60, 120, 180, 300] * 10 + [900]), min_size=count - 1, max_size=count - 1)
+    )
+    seconds = np.cumsum([draw(st.integers(0, 600)), *steps]).astype(np.int64)
+    values = np.array(draw(st.lists(st.floats(-1e3, 1e3, width=32), min_size=count, max_size=count)))
+    return DAY + seconds.astype("timedelta64[s]"), values
+
+
+@st.composite
+def lag_scenario(draw):
+    inputs = [
+        Feature(draw(feature_spec(f"in{i}")), Series(*draw(dense_series()))) for i in range(draw(st.integers(1, 2)))
+    ]
+    start = draw(st.sampled_from([-0.25, 0.0, 0.1]))
+    out_spec = FeatureSpec(
+        "out0", start, start + draw(st.sampled_from([0.1, 0.25, 0.5])), draw(st.sampled_from([LINEAR, MEAN, NEAREST]))
+    )
+    outputs = [Feature(out_spec, Series(*draw(dense_series())))]
+    step = draw(st.sampled_from([1, 5, 7, 15]))
+    window = WindowSpec(draw(st.integers(1, 4)), draw(st.integers(1, 4)), step, draw(st.integers(0, step - 1)))
+    tolerance = draw(st.one_of(st.none(), st.sampled_from([timedelta(minutes=m) for m in (6, 10, 30)])))
+    lags = []
+    for i in range(draw(st.integers(0, 2))):
+        source = draw(st.sampled_from([*inputs, *outputs]))
+        lag_hours = max(out_spec.end_hours, 0.05) + draw(st.sampled_from([0.0, 0.05, 0.1, 0.25, 0.5]))
+        method = draw(st.sampled_from([LINEAR, MEAN, NEAREST]))
+        spec = lag_spec(f"lag{i}", FeatureSpec(source.spec.name, 0, 1, method), out_spec, lag_hours)
+        lags.append((Feature(spec, source.series), lag_hours))
+    block_size = draw(st.sampled_from([None, 1, 3]))
+    return inputs, outputs, window, tolerance, block_size, lags, draw(st.sampled_from(FUTURE_CALENDARS))
+
+
+def calendar_columns(spec: CalendarSpec):
+    cycles = [c for c in ("year", "month", "week", "day", "holiday") if getattr(spec, c)]
+    return cycles, spec.time_zone, spec.holiday_country
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(lag_scenario())
+def test_lags_and_future_calendar_match_the_loop_reference(case):
+    inputs, outputs, window, tolerance, block_size, lags, future_calendar = case
+    tolerance_ns = None if tolerance is None else tolerance // timedelta(microseconds=1) * 1000
+    lag_features = [feature for feature, _ in lags]
+    reference_lags = [
+        (reference.raw_points(f.series.times, f.series.values), f.spec.method.value, hours) for f, hours in lags
+    ]
+    arguments = (
+        as_reference(inputs),
+        as_reference(outputs),
+        window.input_steps,
+        window.output_steps,
+        window.step_minutes,
+        window.offset_minutes,
+        tolerance_ns,
+        reference_lags,
+        None if future_calendar is None else calendar_columns(future_calendar),
+    )
+    options = dict(lags=lag_features, future_calendar=future_calendar, block_size=block_size)
+    try:
+        X, y, kept, dropped, *future = reference.build(*arguments)
+    except ValueError:
+        with pytest.raises(ValueError):
+            build_windows(inputs, outputs, window, tolerance, **options)
+        return
+    windows = build_windows(inputs, outputs, window, tolerance, **options)
+    assert windows.dropped == dropped
+    assert windows.times.astype(np.int64).tolist() == kept
+    width = len(lags) + len((future_calendar or CalendarSpec()).column_names())
+    assert windows.future.shape == (len(kept), window.output_steps, width)
+    assert windows.future_names == tuple(f.spec.name for f in lag_features) + tuple(
+        "future." + name for name in (future_calendar or CalendarSpec()).column_names()
+    )
+    if kept:
+        np.testing.assert_allclose(windows.y, np.array(y, dtype=np.float32), rtol=1e-5, atol=1e-3)
+        if width:
+            np.testing.assert_allclose(windows.future, np.array(future[0], dtype=np.float32), rtol=1e-5, atol=1e-3)
+
+
+def test_a_lag_shorter_than_the_horizon_is_refused():
+    out = FeatureSpec("load", 0.0, 6.0)
+    with pytest.raises(ValueError, match="at least 6 h"):
+        lag_spec("load.lag_3h", out, out, 3.0)
+    assert lag_spec("load.lag_24h", out, out, 24.0) == FeatureSpec("load.lag_24h", -24.0, -18.0)
+
+
+def test_a_weekly_lag_at_the_output_steps_by_hand():
+    # Hourly values 0, 1, 2, ...; outputs 0..3 h in 3 steps; a lag of 24 h reads the
+    # value 24 h before each output step: r + 1 h - 24 h, ...
+    hours = np.arange(24 * 4)
+    times = DAY + hours * np.timedelta64(3600, "s")
+    values = hours.astype(float)
+    inputs = [feature("x", times, values, -2.0, 0.0)]
+    outputs = [feature("y", times, values, 0.0, 3.0)]
+    lag = Feature(lag_spec("y.lag_24h", outputs[0].spec, outputs[0].spec, 24.0), outputs[0].series)
+    windows = build_windows(inputs, outputs, WindowSpec(2, 3, 60), lags=[lag], future_calendar=CalendarSpec(day=True))
+    first = windows.times[0].astype("datetime64[h]").astype(np.int64) - DAY.astype("datetime64[h]").astype(np.int64)
+    assert first == 23  # the first reference time whose lag window starts at hour 0
+    np.testing.assert_allclose(windows.future[0, :, 0], [0, 1, 2])
+    np.testing.assert_allclose(windows.y[0, :, 0], [24, 25, 26])
+    np.testing.assert_allclose(windows.future[0, :, 1], np.sin(2 * np.pi * np.array([0, 1, 2]) / 24), atol=1e-6)

@@ -46,7 +46,7 @@ class RegisteredModel(_message.Message):
     def __init__(self, name: _Optional[str] = ..., description: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., latest_version: _Optional[int] = ..., aliases: _Optional[_Mapping[str, int]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class ModelLineage(_message.Message):
-    __slots__ = ("session", "dataset", "run", "model", "model_type", "model_spec", "dataset_spec", "input_feature_names", "output_feature_names", "scalers", "evaluation", "metrics", "gap_tolerance", "baseline_comparison")
+    __slots__ = ("session", "dataset", "run", "model", "model_type", "model_spec", "dataset_spec", "input_feature_names", "output_feature_names", "scalers", "evaluation", "metrics", "gap_tolerance", "baseline_comparison", "intervals", "required_series")
     SESSION_FIELD_NUMBER: _ClassVar[int]
     DATASET_FIELD_NUMBER: _ClassVar[int]
     RUN_FIELD_NUMBER: _ClassVar[int]
@@ -61,6 +61,8 @@ class ModelLineage(_message.Message):
     METRICS_FIELD_NUMBER: _ClassVar[int]
     GAP_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
     BASELINE_COMPARISON_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_SERIES_FIELD_NUMBER: _ClassVar[int]
     session: str
     dataset: str
     run: str
@@ -75,10 +77,12 @@ class ModelLineage(_message.Message):
     metrics: _containers.RepeatedCompositeFieldContainer[_evaluation_resources_pb2.MetricTable]
     gap_tolerance: _duration_pb2.Duration
     baseline_comparison: _evaluation_resources_pb2.BaselineComparison
-    def __init__(self, session: _Optional[str] = ..., dataset: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., model_spec: _Optional[_Union[_training_resources_pb2.ModelSpec, _Mapping]] = ..., dataset_spec: _Optional[_Union[_training_resources_pb2.DatasetSpec, _Mapping]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., scalers: _Optional[_Iterable[_Union[_training_resources_pb2.FeatureScaler, _Mapping]]] = ..., evaluation: _Optional[str] = ..., metrics: _Optional[_Iterable[_Union[_evaluation_resources_pb2.MetricTable, _Mapping]]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., baseline_comparison: _Optional[_Union[_evaluation_resources_pb2.BaselineComparison, _Mapping]] = ...) -> None: ...
+    intervals: _training_resources_pb2.PredictionIntervals
+    required_series: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, session: _Optional[str] = ..., dataset: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., model_spec: _Optional[_Union[_training_resources_pb2.ModelSpec, _Mapping]] = ..., dataset_spec: _Optional[_Union[_training_resources_pb2.DatasetSpec, _Mapping]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., scalers: _Optional[_Iterable[_Union[_training_resources_pb2.FeatureScaler, _Mapping]]] = ..., evaluation: _Optional[str] = ..., metrics: _Optional[_Iterable[_Union[_evaluation_resources_pb2.MetricTable, _Mapping]]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., baseline_comparison: _Optional[_Union[_evaluation_resources_pb2.BaselineComparison, _Mapping]] = ..., intervals: _Optional[_Union[_training_resources_pb2.PredictionIntervals, _Mapping]] = ..., required_series: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class ModelVersion(_message.Message):
-    __slots__ = ("name", "version", "source_model", "lineage", "description", "tags", "aliases", "formats", "bundle", "create_time", "update_time")
+    __slots__ = ("name", "version", "source_model", "lineage", "description", "tags", "aliases", "formats", "bundle", "create_time", "update_time", "required_series")
     class TagsEntry(_message.Message):
         __slots__ = ("key", "value")
         KEY_FIELD_NUMBER: _ClassVar[int]
@@ -97,6 +101,7 @@ class ModelVersion(_message.Message):
     BUNDLE_FIELD_NUMBER: _ClassVar[int]
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     UPDATE_TIME_FIELD_NUMBER: _ClassVar[int]
+    REQUIRED_SERIES_FIELD_NUMBER: _ClassVar[int]
     name: str
     version: int
     source_model: str
@@ -108,4 +113,5 @@ class ModelVersion(_message.Message):
     bundle: _common_pb2.ObjectRef
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., source_model: _Optional[str] = ..., lineage: _Optional[_Union[ModelLineage, _Mapping]] = ..., description: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., aliases: _Optional[_Iterable[str]] = ..., formats: _Optional[_Iterable[_Union[_common_pb2.ArtifactFormat, str]]] = ..., bundle: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    required_series: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., version: _Optional[int] = ..., source_model: _Optional[str] = ..., lineage: _Optional[_Union[ModelLineage, _Mapping]] = ..., description: _Optional[str] = ..., tags: _Optional[_Mapping[str, str]] = ..., aliases: _Optional[_Iterable[str]] = ..., formats: _Optional[_Iterable[_Union[_common_pb2.ArtifactFormat, str]]] = ..., bundle: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., required_series: _Optional[_Iterable[str]] = ...) -> None: ...

@@ -233,12 +233,24 @@ class PredictRequest(_message.Message):
     def __init__(self, name: _Optional[str] = ..., files: _Optional[_Union[FileInputs, _Mapping]] = ..., series: _Optional[_Union[InlineInputs, _Mapping]] = ..., reference_times: _Optional[_Iterable[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]]] = ...) -> None: ...
 
 class FeatureForecast(_message.Message):
-    __slots__ = ("feature", "values")
+    __slots__ = ("feature", "values", "intervals")
     FEATURE_FIELD_NUMBER: _ClassVar[int]
     VALUES_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
     feature: str
     values: _containers.RepeatedScalarFieldContainer[float]
-    def __init__(self, feature: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ...) -> None: ...
+    intervals: _containers.RepeatedCompositeFieldContainer[ForecastInterval]
+    def __init__(self, feature: _Optional[str] = ..., values: _Optional[_Iterable[float]] = ..., intervals: _Optional[_Iterable[_Union[ForecastInterval, _Mapping]]] = ...) -> None: ...
+
+class ForecastInterval(_message.Message):
+    __slots__ = ("level", "lower", "upper")
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    LOWER_FIELD_NUMBER: _ClassVar[int]
+    UPPER_FIELD_NUMBER: _ClassVar[int]
+    level: float
+    lower: _containers.RepeatedScalarFieldContainer[float]
+    upper: _containers.RepeatedScalarFieldContainer[float]
+    def __init__(self, level: _Optional[float] = ..., lower: _Optional[_Iterable[float]] = ..., upper: _Optional[_Iterable[float]] = ...) -> None: ...
 
 class FeatureSteps(_message.Message):
     __slots__ = ("feature", "offsets")

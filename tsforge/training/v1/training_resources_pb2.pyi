@@ -32,6 +32,7 @@ class DatasetObjectKind(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     DATASET_OBJECT_KIND_ARRAYS: _ClassVar[DatasetObjectKind]
     DATASET_OBJECT_KIND_SCALERS: _ClassVar[DatasetObjectKind]
     DATASET_OBJECT_KIND_VIOLIN_PLOT: _ClassVar[DatasetObjectKind]
+    DATASET_OBJECT_KIND_HISTORY: _ClassVar[DatasetObjectKind]
 
 class Activation(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
@@ -56,6 +57,12 @@ class SvrKernel(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     SVR_KERNEL_RBF: _ClassVar[SvrKernel]
     SVR_KERNEL_SIGMOID: _ClassVar[SvrKernel]
 
+class LightGbmStrategy(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    LIGHT_GBM_STRATEGY_UNSPECIFIED: _ClassVar[LightGbmStrategy]
+    LIGHT_GBM_STRATEGY_DIRECT: _ClassVar[LightGbmStrategy]
+    LIGHT_GBM_STRATEGY_STEP_FEATURE: _ClassVar[LightGbmStrategy]
+
 class RunState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     __slots__ = ()
     RUN_STATE_UNSPECIFIED: _ClassVar[RunState]
@@ -73,6 +80,12 @@ class ModelState(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
     MODEL_STATE_SUCCEEDED: _ClassVar[ModelState]
     MODEL_STATE_FAILED: _ClassVar[ModelState]
     MODEL_STATE_CANCELLED: _ClassVar[ModelState]
+    MODEL_STATE_SKIPPED: _ClassVar[ModelState]
+
+class IntervalMethod(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    INTERVAL_METHOD_UNSPECIFIED: _ClassVar[IntervalMethod]
+    INTERVAL_METHOD_CONFORMAL: _ClassVar[IntervalMethod]
 SPLIT_METHOD_UNSPECIFIED: SplitMethod
 SPLIT_METHOD_CHRONOLOGICAL: SplitMethod
 SPLIT_METHOD_SHUFFLED: SplitMethod
@@ -85,6 +98,7 @@ DATASET_OBJECT_KIND_UNSPECIFIED: DatasetObjectKind
 DATASET_OBJECT_KIND_ARRAYS: DatasetObjectKind
 DATASET_OBJECT_KIND_SCALERS: DatasetObjectKind
 DATASET_OBJECT_KIND_VIOLIN_PLOT: DatasetObjectKind
+DATASET_OBJECT_KIND_HISTORY: DatasetObjectKind
 ACTIVATION_UNSPECIFIED: Activation
 ACTIVATION_RELU: Activation
 ACTIVATION_SIGMOID: Activation
@@ -102,6 +116,9 @@ SVR_KERNEL_LINEAR: SvrKernel
 SVR_KERNEL_POLY: SvrKernel
 SVR_KERNEL_RBF: SvrKernel
 SVR_KERNEL_SIGMOID: SvrKernel
+LIGHT_GBM_STRATEGY_UNSPECIFIED: LightGbmStrategy
+LIGHT_GBM_STRATEGY_DIRECT: LightGbmStrategy
+LIGHT_GBM_STRATEGY_STEP_FEATURE: LightGbmStrategy
 RUN_STATE_UNSPECIFIED: RunState
 RUN_STATE_QUEUED: RunState
 RUN_STATE_RUNNING: RunState
@@ -114,6 +131,9 @@ MODEL_STATE_RUNNING: ModelState
 MODEL_STATE_SUCCEEDED: ModelState
 MODEL_STATE_FAILED: ModelState
 MODEL_STATE_CANCELLED: ModelState
+MODEL_STATE_SKIPPED: ModelState
+INTERVAL_METHOD_UNSPECIFIED: IntervalMethod
+INTERVAL_METHOD_CONFORMAL: IntervalMethod
 
 class FeatureSpec(_message.Message):
     __slots__ = ("file", "column", "feature", "horizon", "resampling", "scaling")
@@ -163,6 +183,22 @@ class CalendarFeatures(_message.Message):
     time_zone: str
     def __init__(self, year: _Optional[bool] = ..., month: _Optional[bool] = ..., week: _Optional[bool] = ..., day: _Optional[bool] = ..., holiday: _Optional[bool] = ..., holiday_country: _Optional[str] = ..., holiday_subdivision: _Optional[str] = ..., time_zone: _Optional[str] = ...) -> None: ...
 
+class LagFeature(_message.Message):
+    __slots__ = ("file", "column", "feature", "lag_hours", "resampling", "scaling")
+    FILE_FIELD_NUMBER: _ClassVar[int]
+    COLUMN_FIELD_NUMBER: _ClassVar[int]
+    FEATURE_FIELD_NUMBER: _ClassVar[int]
+    LAG_HOURS_FIELD_NUMBER: _ClassVar[int]
+    RESAMPLING_FIELD_NUMBER: _ClassVar[int]
+    SCALING_FIELD_NUMBER: _ClassVar[int]
+    file: str
+    column: str
+    feature: str
+    lag_hours: float
+    resampling: _common_pb2.ResamplingMethod
+    scaling: _common_pb2.ScalingRange
+    def __init__(self, file: _Optional[str] = ..., column: _Optional[str] = ..., feature: _Optional[str] = ..., lag_hours: _Optional[float] = ..., resampling: _Optional[_Union[_common_pb2.ResamplingMethod, str]] = ..., scaling: _Optional[_Union[_common_pb2.ScalingRange, _Mapping]] = ...) -> None: ...
+
 class SplitConfig(_message.Message):
     __slots__ = ("train_fraction", "validation_fraction", "test_fraction", "method", "seed")
     TRAIN_FRACTION_FIELD_NUMBER: _ClassVar[int]
@@ -178,18 +214,22 @@ class SplitConfig(_message.Message):
     def __init__(self, train_fraction: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., test_fraction: _Optional[float] = ..., method: _Optional[_Union[SplitMethod, str]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class DatasetSpec(_message.Message):
-    __slots__ = ("inputs", "outputs", "window", "calendar", "split")
+    __slots__ = ("inputs", "outputs", "window", "calendar", "split", "lags", "future_calendar")
     INPUTS_FIELD_NUMBER: _ClassVar[int]
     OUTPUTS_FIELD_NUMBER: _ClassVar[int]
     WINDOW_FIELD_NUMBER: _ClassVar[int]
     CALENDAR_FIELD_NUMBER: _ClassVar[int]
     SPLIT_FIELD_NUMBER: _ClassVar[int]
+    LAGS_FIELD_NUMBER: _ClassVar[int]
+    FUTURE_CALENDAR_FIELD_NUMBER: _ClassVar[int]
     inputs: _containers.RepeatedCompositeFieldContainer[FeatureSpec]
     outputs: _containers.RepeatedCompositeFieldContainer[FeatureSpec]
     window: WindowConfig
     calendar: CalendarFeatures
     split: SplitConfig
-    def __init__(self, inputs: _Optional[_Iterable[_Union[FeatureSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[FeatureSpec, _Mapping]]] = ..., window: _Optional[_Union[WindowConfig, _Mapping]] = ..., calendar: _Optional[_Union[CalendarFeatures, _Mapping]] = ..., split: _Optional[_Union[SplitConfig, _Mapping]] = ...) -> None: ...
+    lags: _containers.RepeatedCompositeFieldContainer[LagFeature]
+    future_calendar: CalendarFeatures
+    def __init__(self, inputs: _Optional[_Iterable[_Union[FeatureSpec, _Mapping]]] = ..., outputs: _Optional[_Iterable[_Union[FeatureSpec, _Mapping]]] = ..., window: _Optional[_Union[WindowConfig, _Mapping]] = ..., calendar: _Optional[_Union[CalendarFeatures, _Mapping]] = ..., split: _Optional[_Union[SplitConfig, _Mapping]] = ..., lags: _Optional[_Iterable[_Union[LagFeature, _Mapping]]] = ..., future_calendar: _Optional[_Union[CalendarFeatures, _Mapping]] = ...) -> None: ...
 
 class Session(_message.Message):
     __slots__ = ("name", "display_name", "description", "spec", "latest_dataset", "create_time", "update_time")
@@ -240,7 +280,7 @@ class DatasetObject(_message.Message):
     def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[DatasetObjectKind, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., feature: _Optional[str] = ..., object: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ...) -> None: ...
 
 class Dataset(_message.Message):
-    __slots__ = ("name", "state", "failure_reason", "spec", "gap_tolerance", "x_shape", "y_shape", "input_feature_names", "output_feature_names", "train_sample_count", "validation_sample_count", "test_sample_count", "dropped_sample_count", "scalers", "objects", "create_time", "start_time", "end_time")
+    __slots__ = ("name", "state", "failure_reason", "spec", "gap_tolerance", "x_shape", "y_shape", "input_feature_names", "output_feature_names", "train_sample_count", "validation_sample_count", "test_sample_count", "dropped_sample_count", "scalers", "objects", "create_time", "start_time", "end_time", "future_shape", "future_feature_names")
     NAME_FIELD_NUMBER: _ClassVar[int]
     STATE_FIELD_NUMBER: _ClassVar[int]
     FAILURE_REASON_FIELD_NUMBER: _ClassVar[int]
@@ -259,6 +299,8 @@ class Dataset(_message.Message):
     CREATE_TIME_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    FUTURE_SHAPE_FIELD_NUMBER: _ClassVar[int]
+    FUTURE_FEATURE_NAMES_FIELD_NUMBER: _ClassVar[int]
     name: str
     state: DatasetState
     failure_reason: str
@@ -277,7 +319,9 @@ class Dataset(_message.Message):
     create_time: _timestamp_pb2.Timestamp
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[DatasetState, str]] = ..., failure_reason: _Optional[str] = ..., spec: _Optional[_Union[DatasetSpec, _Mapping]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., x_shape: _Optional[_Iterable[int]] = ..., y_shape: _Optional[_Iterable[int]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., train_sample_count: _Optional[int] = ..., validation_sample_count: _Optional[int] = ..., test_sample_count: _Optional[int] = ..., dropped_sample_count: _Optional[int] = ..., scalers: _Optional[_Iterable[_Union[FeatureScaler, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[DatasetObject, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    future_shape: _containers.RepeatedScalarFieldContainer[int]
+    future_feature_names: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[DatasetState, str]] = ..., failure_reason: _Optional[str] = ..., spec: _Optional[_Union[DatasetSpec, _Mapping]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., x_shape: _Optional[_Iterable[int]] = ..., y_shape: _Optional[_Iterable[int]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., train_sample_count: _Optional[int] = ..., validation_sample_count: _Optional[int] = ..., test_sample_count: _Optional[int] = ..., dropped_sample_count: _Optional[int] = ..., scalers: _Optional[_Iterable[_Union[FeatureScaler, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[DatasetObject, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., future_shape: _Optional[_Iterable[int]] = ..., future_feature_names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class NeuralParams(_message.Message):
     __slots__ = ("layers", "units", "epochs", "batch_size", "learning_rate", "activation", "early_stopping_patience")
@@ -337,11 +381,44 @@ class LinearRegressionParams(_message.Message):
     __slots__ = ()
     def __init__(self) -> None: ...
 
+class LightGbmParams(_message.Message):
+    __slots__ = ("n_estimators", "learning_rate", "num_leaves", "strategy", "early_stopping_rounds", "min_child_samples")
+    N_ESTIMATORS_FIELD_NUMBER: _ClassVar[int]
+    LEARNING_RATE_FIELD_NUMBER: _ClassVar[int]
+    NUM_LEAVES_FIELD_NUMBER: _ClassVar[int]
+    STRATEGY_FIELD_NUMBER: _ClassVar[int]
+    EARLY_STOPPING_ROUNDS_FIELD_NUMBER: _ClassVar[int]
+    MIN_CHILD_SAMPLES_FIELD_NUMBER: _ClassVar[int]
+    n_estimators: int
+    learning_rate: float
+    num_leaves: int
+    strategy: LightGbmStrategy
+    early_stopping_rounds: int
+    min_child_samples: int
+    def __init__(self, n_estimators: _Optional[int] = ..., learning_rate: _Optional[float] = ..., num_leaves: _Optional[int] = ..., strategy: _Optional[_Union[LightGbmStrategy, str]] = ..., early_stopping_rounds: _Optional[int] = ..., min_child_samples: _Optional[int] = ...) -> None: ...
+
+class StatisticalParams(_message.Message):
+    __slots__ = ("season_hours", "history_steps", "fit_steps")
+    SEASON_HOURS_FIELD_NUMBER: _ClassVar[int]
+    HISTORY_STEPS_FIELD_NUMBER: _ClassVar[int]
+    FIT_STEPS_FIELD_NUMBER: _ClassVar[int]
+    season_hours: _containers.RepeatedScalarFieldContainer[float]
+    history_steps: int
+    fit_steps: int
+    def __init__(self, season_hours: _Optional[_Iterable[float]] = ..., history_steps: _Optional[int] = ..., fit_steps: _Optional[int] = ...) -> None: ...
+
+class EnsembleParams(_message.Message):
+    __slots__ = ("members",)
+    MEMBERS_FIELD_NUMBER: _ClassVar[int]
+    members: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, members: _Optional[_Iterable[str]] = ...) -> None: ...
+
 class ModelSpec(_message.Message):
-    __slots__ = ("model_id", "display_name", "seed", "dense", "cnn", "lstm", "ar_lstm", "svr_direct", "svr_mimo", "linear_regression")
+    __slots__ = ("model_id", "display_name", "seed", "time_limit", "dense", "cnn", "lstm", "ar_lstm", "svr_direct", "svr_mimo", "linear_regression", "lightgbm", "mstl", "auto_ets", "auto_arima", "seasonal_naive", "ensemble")
     MODEL_ID_FIELD_NUMBER: _ClassVar[int]
     DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
     SEED_FIELD_NUMBER: _ClassVar[int]
+    TIME_LIMIT_FIELD_NUMBER: _ClassVar[int]
     DENSE_FIELD_NUMBER: _ClassVar[int]
     CNN_FIELD_NUMBER: _ClassVar[int]
     LSTM_FIELD_NUMBER: _ClassVar[int]
@@ -349,9 +426,16 @@ class ModelSpec(_message.Message):
     SVR_DIRECT_FIELD_NUMBER: _ClassVar[int]
     SVR_MIMO_FIELD_NUMBER: _ClassVar[int]
     LINEAR_REGRESSION_FIELD_NUMBER: _ClassVar[int]
+    LIGHTGBM_FIELD_NUMBER: _ClassVar[int]
+    MSTL_FIELD_NUMBER: _ClassVar[int]
+    AUTO_ETS_FIELD_NUMBER: _ClassVar[int]
+    AUTO_ARIMA_FIELD_NUMBER: _ClassVar[int]
+    SEASONAL_NAIVE_FIELD_NUMBER: _ClassVar[int]
+    ENSEMBLE_FIELD_NUMBER: _ClassVar[int]
     model_id: str
     display_name: str
     seed: int
+    time_limit: _duration_pb2.Duration
     dense: DenseParams
     cnn: CnnParams
     lstm: LstmParams
@@ -359,7 +443,13 @@ class ModelSpec(_message.Message):
     svr_direct: SvrParams
     svr_mimo: SvrParams
     linear_regression: LinearRegressionParams
-    def __init__(self, model_id: _Optional[str] = ..., display_name: _Optional[str] = ..., seed: _Optional[int] = ..., dense: _Optional[_Union[DenseParams, _Mapping]] = ..., cnn: _Optional[_Union[CnnParams, _Mapping]] = ..., lstm: _Optional[_Union[LstmParams, _Mapping]] = ..., ar_lstm: _Optional[_Union[ArLstmParams, _Mapping]] = ..., svr_direct: _Optional[_Union[SvrParams, _Mapping]] = ..., svr_mimo: _Optional[_Union[SvrParams, _Mapping]] = ..., linear_regression: _Optional[_Union[LinearRegressionParams, _Mapping]] = ...) -> None: ...
+    lightgbm: LightGbmParams
+    mstl: StatisticalParams
+    auto_ets: StatisticalParams
+    auto_arima: StatisticalParams
+    seasonal_naive: StatisticalParams
+    ensemble: EnsembleParams
+    def __init__(self, model_id: _Optional[str] = ..., display_name: _Optional[str] = ..., seed: _Optional[int] = ..., time_limit: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., dense: _Optional[_Union[DenseParams, _Mapping]] = ..., cnn: _Optional[_Union[CnnParams, _Mapping]] = ..., lstm: _Optional[_Union[LstmParams, _Mapping]] = ..., ar_lstm: _Optional[_Union[ArLstmParams, _Mapping]] = ..., svr_direct: _Optional[_Union[SvrParams, _Mapping]] = ..., svr_mimo: _Optional[_Union[SvrParams, _Mapping]] = ..., linear_regression: _Optional[_Union[LinearRegressionParams, _Mapping]] = ..., lightgbm: _Optional[_Union[LightGbmParams, _Mapping]] = ..., mstl: _Optional[_Union[StatisticalParams, _Mapping]] = ..., auto_ets: _Optional[_Union[StatisticalParams, _Mapping]] = ..., auto_arima: _Optional[_Union[StatisticalParams, _Mapping]] = ..., seasonal_naive: _Optional[_Union[StatisticalParams, _Mapping]] = ..., ensemble: _Optional[_Union[EnsembleParams, _Mapping]] = ...) -> None: ...
 
 class EpochMetrics(_message.Message):
     __slots__ = ("epoch", "loss", "val_loss", "rmse", "val_rmse", "duration")
@@ -387,8 +477,30 @@ class PredictionSet(_message.Message):
     object: _common_pb2.ObjectRef
     def __init__(self, split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., row_count: _Optional[int] = ..., object: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ...) -> None: ...
 
+class PredictionIntervals(_message.Message):
+    __slots__ = ("levels", "method", "half_widths", "calibration_sample_count")
+    LEVELS_FIELD_NUMBER: _ClassVar[int]
+    METHOD_FIELD_NUMBER: _ClassVar[int]
+    HALF_WIDTHS_FIELD_NUMBER: _ClassVar[int]
+    CALIBRATION_SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    levels: _containers.RepeatedScalarFieldContainer[float]
+    method: IntervalMethod
+    half_widths: _containers.RepeatedScalarFieldContainer[float]
+    calibration_sample_count: int
+    def __init__(self, levels: _Optional[_Iterable[float]] = ..., method: _Optional[_Union[IntervalMethod, str]] = ..., half_widths: _Optional[_Iterable[float]] = ..., calibration_sample_count: _Optional[int] = ...) -> None: ...
+
+class ValidationScore(_message.Message):
+    __slots__ = ("mae", "rmse", "sample_count")
+    MAE_FIELD_NUMBER: _ClassVar[int]
+    RMSE_FIELD_NUMBER: _ClassVar[int]
+    SAMPLE_COUNT_FIELD_NUMBER: _ClassVar[int]
+    mae: float
+    rmse: float
+    sample_count: int
+    def __init__(self, mae: _Optional[float] = ..., rmse: _Optional[float] = ..., sample_count: _Optional[int] = ...) -> None: ...
+
 class ModelResult(_message.Message):
-    __slots__ = ("name", "spec", "model_type", "state", "failure_reason", "artifact_format", "artifact", "history", "best_epoch", "predictions", "start_time", "end_time")
+    __slots__ = ("name", "spec", "model_type", "state", "failure_reason", "artifact_format", "artifact", "history", "best_epoch", "predictions", "start_time", "end_time", "intervals", "validation")
     NAME_FIELD_NUMBER: _ClassVar[int]
     SPEC_FIELD_NUMBER: _ClassVar[int]
     MODEL_TYPE_FIELD_NUMBER: _ClassVar[int]
@@ -401,6 +513,8 @@ class ModelResult(_message.Message):
     PREDICTIONS_FIELD_NUMBER: _ClassVar[int]
     START_TIME_FIELD_NUMBER: _ClassVar[int]
     END_TIME_FIELD_NUMBER: _ClassVar[int]
+    INTERVALS_FIELD_NUMBER: _ClassVar[int]
+    VALIDATION_FIELD_NUMBER: _ClassVar[int]
     name: str
     spec: ModelSpec
     model_type: _common_pb2.ModelType
@@ -413,7 +527,9 @@ class ModelResult(_message.Message):
     predictions: _containers.RepeatedCompositeFieldContainer[PredictionSet]
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[ModelSpec, _Mapping]] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., state: _Optional[_Union[ModelState, str]] = ..., failure_reason: _Optional[str] = ..., artifact_format: _Optional[_Union[_common_pb2.ArtifactFormat, str]] = ..., artifact: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ..., history: _Optional[_Iterable[_Union[EpochMetrics, _Mapping]]] = ..., best_epoch: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[PredictionSet, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    intervals: PredictionIntervals
+    validation: ValidationScore
+    def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[ModelSpec, _Mapping]] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., state: _Optional[_Union[ModelState, str]] = ..., failure_reason: _Optional[str] = ..., artifact_format: _Optional[_Union[_common_pb2.ArtifactFormat, str]] = ..., artifact: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ..., history: _Optional[_Iterable[_Union[EpochMetrics, _Mapping]]] = ..., best_epoch: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[PredictionSet, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., intervals: _Optional[_Union[PredictionIntervals, _Mapping]] = ..., validation: _Optional[_Union[ValidationScore, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
     __slots__ = ("name", "display_name", "dataset", "session", "model_specs", "state", "failure_reason", "models", "attempt_count", "last_event_sequence", "create_time", "start_time", "end_time", "update_time")
@@ -522,18 +638,20 @@ class JobWarning(_message.Message):
     def __init__(self, model: _Optional[str] = ..., message: _Optional[str] = ...) -> None: ...
 
 class RunSummary(_message.Message):
-    __slots__ = ("succeeded_count", "failed_count", "cancelled_count", "best_model", "duration")
+    __slots__ = ("succeeded_count", "failed_count", "cancelled_count", "skipped_count", "best_model", "duration")
     SUCCEEDED_COUNT_FIELD_NUMBER: _ClassVar[int]
     FAILED_COUNT_FIELD_NUMBER: _ClassVar[int]
     CANCELLED_COUNT_FIELD_NUMBER: _ClassVar[int]
+    SKIPPED_COUNT_FIELD_NUMBER: _ClassVar[int]
     BEST_MODEL_FIELD_NUMBER: _ClassVar[int]
     DURATION_FIELD_NUMBER: _ClassVar[int]
     succeeded_count: int
     failed_count: int
     cancelled_count: int
+    skipped_count: int
     best_model: str
     duration: _duration_pb2.Duration
-    def __init__(self, succeeded_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., cancelled_count: _Optional[int] = ..., best_model: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, succeeded_count: _Optional[int] = ..., failed_count: _Optional[int] = ..., cancelled_count: _Optional[int] = ..., skipped_count: _Optional[int] = ..., best_model: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class JobError(_message.Message):
     __slots__ = ("model", "code", "message")
@@ -638,3 +756,17 @@ class PredictionsChunk(_message.Message):
     lower: _containers.RepeatedScalarFieldContainer[float]
     upper: _containers.RepeatedScalarFieldContainer[float]
     def __init__(self, reference_times: _Optional[_Iterable[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]]] = ..., predicted: _Optional[_Iterable[float]] = ..., actual: _Optional[_Iterable[float]] = ..., predicted_scaled: _Optional[_Iterable[float]] = ..., actual_scaled: _Optional[_Iterable[float]] = ..., history: _Optional[_Iterable[float]] = ..., lower: _Optional[_Iterable[float]] = ..., upper: _Optional[_Iterable[float]] = ...) -> None: ...
+
+class AutoPlan(_message.Message):
+    __slots__ = ("season_hours", "dataset_spec", "model_specs", "time_limit", "notes")
+    SEASON_HOURS_FIELD_NUMBER: _ClassVar[int]
+    DATASET_SPEC_FIELD_NUMBER: _ClassVar[int]
+    MODEL_SPECS_FIELD_NUMBER: _ClassVar[int]
+    TIME_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    NOTES_FIELD_NUMBER: _ClassVar[int]
+    season_hours: _containers.RepeatedScalarFieldContainer[float]
+    dataset_spec: DatasetSpec
+    model_specs: _containers.RepeatedCompositeFieldContainer[ModelSpec]
+    time_limit: _duration_pb2.Duration
+    notes: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, season_hours: _Optional[_Iterable[float]] = ..., dataset_spec: _Optional[_Union[DatasetSpec, _Mapping]] = ..., model_specs: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., time_limit: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., notes: _Optional[_Iterable[str]] = ...) -> None: ...

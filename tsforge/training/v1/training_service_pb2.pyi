@@ -258,3 +258,25 @@ class DownloadModelArtifactResponse(_message.Message):
     header: _common_pb2.DownloadHeader
     chunk: bytes
     def __init__(self, header: _Optional[_Union[_common_pb2.DownloadHeader, _Mapping]] = ..., chunk: _Optional[bytes] = ...) -> None: ...
+
+class TrainAutoRequest(_message.Message):
+    __slots__ = ("session", "time_limit", "display_name", "gap_tolerance")
+    SESSION_FIELD_NUMBER: _ClassVar[int]
+    TIME_LIMIT_FIELD_NUMBER: _ClassVar[int]
+    DISPLAY_NAME_FIELD_NUMBER: _ClassVar[int]
+    GAP_TOLERANCE_FIELD_NUMBER: _ClassVar[int]
+    session: str
+    time_limit: _duration_pb2.Duration
+    display_name: str
+    gap_tolerance: _duration_pb2.Duration
+    def __init__(self, session: _Optional[str] = ..., time_limit: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., display_name: _Optional[str] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+
+class TrainAutoResponse(_message.Message):
+    __slots__ = ("dataset", "run", "plan")
+    DATASET_FIELD_NUMBER: _ClassVar[int]
+    RUN_FIELD_NUMBER: _ClassVar[int]
+    PLAN_FIELD_NUMBER: _ClassVar[int]
+    dataset: _training_resources_pb2.Dataset
+    run: _training_resources_pb2.Run
+    plan: _training_resources_pb2.AutoPlan
+    def __init__(self, dataset: _Optional[_Union[_training_resources_pb2.Dataset, _Mapping]] = ..., run: _Optional[_Union[_training_resources_pb2.Run, _Mapping]] = ..., plan: _Optional[_Union[_training_resources_pb2.AutoPlan, _Mapping]] = ...) -> None: ...

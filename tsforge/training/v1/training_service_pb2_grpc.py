@@ -127,6 +127,11 @@ class TrainingServiceStub:
                 request_serializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.ReadPredictionsRequest.SerializeToString,
                 response_deserializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.ReadPredictionsResponse.FromString,
                 _registered_method=True)
+        self.TrainAuto = channel.unary_unary(
+                '/tsforge.training.v1.TrainingService/TrainAuto',
+                request_serializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.TrainAutoRequest.SerializeToString,
+                response_deserializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.TrainAutoResponse.FromString,
+                _registered_method=True)
         self.DownloadModelArtifact = channel.unary_stream(
                 '/tsforge.training.v1.TrainingService/DownloadModelArtifact',
                 request_serializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.DownloadModelArtifactRequest.SerializeToString,
@@ -280,6 +285,19 @@ class TrainingServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def TrainAuto(self, request, context):
+        """The automatic preset: from the session's files' profiles, chooses seasons,
+        lags, calendar features and a portfolio of models (seasonal naive per
+        season, linear regression, LightGBM, MSTL, a small Dense, and their
+        ensemble), builds a dataset from the session's spec with those additions
+        (the session itself is not changed) and queues a run with the time limit.
+        The run's summary names the best model on validation. Quotas and errors
+        as BuildDataset and CreateRun.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def DownloadModelArtifact(self, request, context):
         """Streams a SUCCEEDED model's artifact. The first message carries the size
         and SHA-256.
@@ -370,6 +388,11 @@ def add_TrainingServiceServicer_to_server(servicer, server):
                     servicer.ReadPredictions,
                     request_deserializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.ReadPredictionsRequest.FromString,
                     response_serializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.ReadPredictionsResponse.SerializeToString,
+            ),
+            'TrainAuto': grpc.unary_unary_rpc_method_handler(
+                    servicer.TrainAuto,
+                    request_deserializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.TrainAutoRequest.FromString,
+                    response_serializer=tsforge_dot_training_dot_v1_dot_training__service__pb2.TrainAutoResponse.SerializeToString,
             ),
             'DownloadModelArtifact': grpc.unary_stream_rpc_method_handler(
                     servicer.DownloadModelArtifact,
@@ -822,6 +845,33 @@ class TrainingService:
             '/tsforge.training.v1.TrainingService/ReadPredictions',
             tsforge_dot_training_dot_v1_dot_training__service__pb2.ReadPredictionsRequest.SerializeToString,
             tsforge_dot_training_dot_v1_dot_training__service__pb2.ReadPredictionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def TrainAuto(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tsforge.training.v1.TrainingService/TrainAuto',
+            tsforge_dot_training_dot_v1_dot_training__service__pb2.TrainAutoRequest.SerializeToString,
+            tsforge_dot_training_dot_v1_dot_training__service__pb2.TrainAutoResponse.FromString,
             options,
             channel_credentials,
             insecure,

@@ -5,7 +5,13 @@ from __future__ import annotations
 import pytest
 
 from tsforge.forecasting.estimators.specs import ModelKind, ResolvedModel
-from tsforge.forecasting.estimators.tests.tiny import TINY_PARAMS, RecordingReporter, tiny_windows
+from tsforge.forecasting.estimators.tests.tiny import (
+    RICH_PARAMS,
+    TINY_PARAMS,
+    RecordingReporter,
+    rich_data,
+    tiny_windows,
+)
 from tsforge.forecasting.estimators.trainer import TrainedModel, TrainingData, train_model
 
 
@@ -33,3 +39,19 @@ def trained(tiny_data, keras_runtime) -> dict[ModelKind, tuple[TrainedModel, Rec
         model = ResolvedModel("tiny-" + kind.value.replace("_", "-"), "", 7, params)
         results[kind] = train_model(model, tiny_data, reporter), reporter
     return results
+
+
+@pytest.fixture(scope="session")
+def tiny_rich_data() -> TrainingData:
+    return rich_data()
+
+
+@pytest.fixture(scope="session")
+def trained_rich(tiny_rich_data, keras_runtime) -> dict[ModelKind, TrainedModel]:
+    """Every type train_model trains, once, on windows with a future window and history."""
+    return {
+        kind: train_model(
+            ResolvedModel("rich-" + kind.value.replace("_", "-"), "", 7, params), tiny_rich_data, RecordingReporter()
+        )
+        for kind, params in RICH_PARAMS.items()
+    }

@@ -10,13 +10,19 @@ import pytest
 from tsforge.common.v1 import common_pb2
 from tsforge.forecasting.estimators.specs import (
     ArLstmSpec,
+    AutoArimaSpec,
+    AutoEtsSpec,
     CnnSpec,
     DenseSpec,
+    EnsembleSpec,
     InvalidModelSpecs,
+    LightGbmSpec,
     LinearRegressionSpec,
     LstmSpec,
     ModelKind,
+    MstlSpec,
     NeuralSpec,
+    SeasonalNaiveSpec,
     SvrDirectSpec,
     SvrMimoSpec,
     require_model_specs,
@@ -39,24 +45,38 @@ def test_empty_specs_get_every_default_and_positional_ids():
         spec(svr_direct=pb.SvrParams()),
         spec(svr_mimo=pb.SvrParams()),
         spec(linear_regression=pb.LinearRegressionParams()),
+        spec(lightgbm=pb.LightGbmParams()),
+        spec(mstl=pb.StatisticalParams()),
+        spec(auto_ets=pb.StatisticalParams()),
+        spec(auto_arima=pb.StatisticalParams()),
+        spec(seasonal_naive=pb.StatisticalParams()),
+        spec(ensemble=pb.EnsembleParams()),
     ]
 
     resolved, violations = resolve_model_specs(specs, input_steps=24)
 
     assert violations == []
-    assert [m.model_id for m in resolved] == [f"model-{i}" for i in range(1, 8)]
+    assert [m.model_id for m in resolved] == [f"model-{i}" for i in range(1, 14)]
     assert [m.kind for m in resolved] == list(ModelKind)
+    # Sized for a CPU; the seed's 3 x 512 is still available explicitly.
     neural = NeuralSpec(
-        layers=3, units=512, epochs=20, batch_size=32, learning_rate=0.001, activation="relu", early_stopping_patience=2
+        layers=2, units=64, epochs=20, batch_size=32, learning_rate=0.001, activation="relu", early_stopping_patience=2
     )
+    recurrent = NeuralSpec(layers=1, units=32)
     assert [m.params for m in resolved] == [
         DenseSpec(neural),
         CnnSpec(neural, kernel_size=3),
-        LstmSpec(neural),
-        ArLstmSpec(neural),
+        LstmSpec(recurrent),
+        ArLstmSpec(recurrent),
         SvrDirectSpec("poly", 1.0, 0.1),
         SvrMimoSpec("poly", 1.0, 0.1),
         LinearRegressionSpec(),
+        LightGbmSpec(100, 0.1, 31, "direct", 10, 20),
+        MstlSpec(),
+        AutoEtsSpec(),
+        AutoArimaSpec(),
+        SeasonalNaiveSpec(),
+        EnsembleSpec(tuple(f"model-{i}" for i in range(1, 13))),
     ]
     assert resolved[3].kind.proto == common_pb2.MODEL_TYPE_AR_LSTM
 
@@ -91,6 +111,60 @@ def test_given_values_are_kept_and_zero_patience_and_epsilon_are_not_defaults():
     assert (cnn.model_id, cnn.display_name, cnn.seed) == ("my-cnn", "CNN", 9)
     assert cnn.params == CnnSpec(NeuralSpec(2, 64, 7, 8, 0.01, "gelu", 0), kernel_size=5)
     assert svr.params == SvrMimoSpec("rbf", 3.5, 0.0)
+
+
+def test_the_seed_systems_sizes_are_still_available():
+    [model], violations = resolve_model_specs(
+        [spec(lstm=pb.LstmParams(neural=pb.NeuralParams(layers=3, units=512)))], input_steps=24
+    )
+    assert violations == [] and (model.params.neural.layers, model.params.neural.units) == (3, 512)
+
+
+def test_new_model_options_are_kept_and_bounded():
+    resolved, violations = resolve_model_specs(
+        [
+            spec(
+                model_id="gbm",
+                lightgbm=pb.LightGbmParams(
+                    n_estimators=300,
+                    learning_rate=0.05,
+                    num_leaves=15,
+                    strategy=pb.LIGHT_GBM_STRATEGY_STEP_FEATURE,
+                    early_stopping_rounds=0,
+                    min_child_samples=5,
+                ),
+            ),
+            spec(model_id="mstl", mstl=pb.StatisticalParams(season_hours=[24, 168], history_steps=2000)),
+            spec(model_id="avg", ensemble=pb.EnsembleParams(members=["mstl", "gbm"])),
+        ],
+        input_steps=24,
+    )
+    assert violations == []
+    assert resolved[0].params == LightGbmSpec(300, 0.05, 15, "step_feature", 0, 5)
+    assert resolved[1].params == MstlSpec((24.0, 168.0), 2000, 0)
+    assert resolved[2].params == EnsembleSpec(("mstl", "gbm"))
+    assert require_model_specs([to_proto(m) for m in resolved], input_steps=24) == resolved
+
+    _, violations = resolve_model_specs(
+        [
+            spec(model_id="avg", ensemble=pb.EnsembleParams(members=["later"])),
+            spec(model_id="later", lightgbm=pb.LightGbmParams(n_estimators=20000, num_leaves=1, learning_rate=2)),
+            spec(model_id="ets", auto_ets=pb.StatisticalParams(season_hours=[24, 168], history_steps=1)),
+            spec(model_id="sn", seasonal_naive=pb.StatisticalParams(season_hours=[-1])),
+            spec(model_id="avg2", ensemble=pb.EnsembleParams(members=["avg"])),
+        ],
+        input_steps=24,
+    )
+    assert {v.field for v in violations} == {
+        "model_specs[0].ensemble.members[0]",
+        "model_specs[1].lightgbm.n_estimators",
+        "model_specs[1].lightgbm.num_leaves",
+        "model_specs[1].lightgbm.learning_rate",
+        "model_specs[2].auto_ets.season_hours",
+        "model_specs[2].auto_ets.history_steps",
+        "model_specs[3].seasonal_naive.season_hours[0]",
+        "model_specs[4].ensemble.members[0]",
+    }
 
 
 def test_default_kernel_shrinks_to_a_short_window():
@@ -201,8 +275,8 @@ def test_to_proto_writes_every_default_and_resolves_to_the_same_model():
     assert written[0].model_id == "model-1"
     neural = written[0].dense.neural
     assert (neural.layers, neural.units, neural.epochs, neural.batch_size, neural.learning_rate, neural.activation) == (
-        3,
-        512,
+        2,
+        64,
         20,
         32,
         0.001,
@@ -218,7 +292,7 @@ def test_to_proto_writes_every_default_and_resolves_to_the_same_model():
 def test_specs_module_does_not_import_tensorflow_or_sklearn():
     code = (
         "import sys, tsforge.forecasting.estimators.specs, tsforge.forecasting.estimators.trainer; "
-        "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn') if m in sys.modules))"
+        "print(sorted(m for m in ('tensorflow', 'keras', 'sklearn', 'lightgbm', 'statsforecast') if m in sys.modules))"
     )
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True)
     assert result.stdout.strip() == "[]"
