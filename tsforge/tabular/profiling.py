@@ -386,6 +386,9 @@ def _out_of_range(cell: str, timestamp_format: str) -> bool:
     return False
 
 
+_EXPONENT_NUMBER = r"\s*[+-]?(?:\d+\.?\d*|\.\d+)[eE][+-]?\d+\s*"
+
+
 def _to_float(column: pd.Series, decimal_mark: str) -> np.ndarray:
     """Cells as numbers, NaN where missing or not numeric."""
     if column.dtype.kind in "iuf":
@@ -396,7 +399,14 @@ def _to_float(column: pd.Series, decimal_mark: str) -> np.ndarray:
     text = column.astype(object).where(column.notna(), None).astype(str)
     if decimal_mark == ",":
         text = text.str.replace(",", ".", regex=False)
-    return pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    numbers = pd.to_numeric(text, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+    # pandas (with numpy 2.4) gives NaN, not infinity, for a number too large for a double
+    # ("1e309"); Arrow and Python's float() give ±infinity, which is what the cell says.
+    unread = np.isnan(numbers)
+    if unread.any():
+        huge = unread & text.str.fullmatch(_EXPONENT_NUMBER).fillna(False).to_numpy(dtype=bool)
+        numbers[huge] = [float(cell) for cell in text[huge]]
+    return numbers
 
 
 class _TimeAxis:
