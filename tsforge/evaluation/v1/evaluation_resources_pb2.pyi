@@ -112,7 +112,7 @@ class MetricScore(_message.Message):
     VALUE_FIELD_NUMBER: _ClassVar[int]
     metric: Metric
     value: MetricValue
-    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
+    def __init__(self, metric: _Optional[_Union[Metric, int, str]] = ..., value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
 
 class BaselineForecast(_message.Message):
     __slots__ = ("baseline", "season_steps", "label")
@@ -122,7 +122,7 @@ class BaselineForecast(_message.Message):
     baseline: Baseline
     season_steps: int
     label: str
-    def __init__(self, baseline: _Optional[_Union[Baseline, str]] = ..., season_steps: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
+    def __init__(self, baseline: _Optional[_Union[Baseline, int, str]] = ..., season_steps: _Optional[int] = ..., label: _Optional[str] = ...) -> None: ...
 
 class IntervalScore(_message.Message):
     __slots__ = ("metric", "value")
@@ -130,7 +130,7 @@ class IntervalScore(_message.Message):
     VALUE_FIELD_NUMBER: _ClassVar[int]
     metric: IntervalMetric
     value: MetricValue
-    def __init__(self, metric: _Optional[_Union[IntervalMetric, str]] = ..., value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
+    def __init__(self, metric: _Optional[_Union[IntervalMetric, int, str]] = ..., value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
 
 class MetricTableRow(_message.Message):
     __slots__ = ("model", "model_type", "baseline", "feature", "step", "aggregation_steps", "step_width_minutes", "rank", "scores", "season_steps", "baseline_label", "skill", "interval_level", "interval_scores")
@@ -162,7 +162,7 @@ class MetricTableRow(_message.Message):
     skill: _containers.RepeatedCompositeFieldContainer[MetricScore]
     interval_level: float
     interval_scores: _containers.RepeatedCompositeFieldContainer[IntervalScore]
-    def __init__(self, model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., baseline: _Optional[_Union[Baseline, str]] = ..., feature: _Optional[str] = ..., step: _Optional[int] = ..., aggregation_steps: _Optional[int] = ..., step_width_minutes: _Optional[float] = ..., rank: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[MetricScore, _Mapping]]] = ..., season_steps: _Optional[int] = ..., baseline_label: _Optional[str] = ..., skill: _Optional[_Iterable[_Union[MetricScore, _Mapping]]] = ..., interval_level: _Optional[float] = ..., interval_scores: _Optional[_Iterable[_Union[IntervalScore, _Mapping]]] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, int, str]] = ..., baseline: _Optional[_Union[Baseline, int, str]] = ..., feature: _Optional[str] = ..., step: _Optional[int] = ..., aggregation_steps: _Optional[int] = ..., step_width_minutes: _Optional[float] = ..., rank: _Optional[int] = ..., scores: _Optional[_Iterable[_Union[MetricScore, _Mapping]]] = ..., season_steps: _Optional[int] = ..., baseline_label: _Optional[str] = ..., skill: _Optional[_Iterable[_Union[MetricScore, _Mapping]]] = ..., interval_level: _Optional[float] = ..., interval_scores: _Optional[_Iterable[_Union[IntervalScore, _Mapping]]] = ...) -> None: ...
 
 class MetricTable(_message.Message):
     __slots__ = ("kind", "split", "units", "rank_metric", "rows", "reference_baseline")
@@ -178,7 +178,7 @@ class MetricTable(_message.Message):
     rank_metric: Metric
     rows: _containers.RepeatedCompositeFieldContainer[MetricTableRow]
     reference_baseline: BaselineForecast
-    def __init__(self, kind: _Optional[_Union[MetricTableKind, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., units: _Optional[_Union[ValueUnits, str]] = ..., rank_metric: _Optional[_Union[Metric, str]] = ..., rows: _Optional[_Iterable[_Union[MetricTableRow, _Mapping]]] = ..., reference_baseline: _Optional[_Union[BaselineForecast, _Mapping]] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[MetricTableKind, int, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, int, str]] = ..., units: _Optional[_Union[ValueUnits, int, str]] = ..., rank_metric: _Optional[_Union[Metric, int, str]] = ..., rows: _Optional[_Iterable[_Union[MetricTableRow, _Mapping]]] = ..., reference_baseline: _Optional[_Union[BaselineForecast, _Mapping]] = ...) -> None: ...
 
 class EvaluationOptions(_message.Message):
     __slots__ = ("season_steps", "infer_season", "seasons", "baseline_metric")
@@ -190,7 +190,7 @@ class EvaluationOptions(_message.Message):
     infer_season: bool
     seasons: _containers.RepeatedScalarFieldContainer[int]
     baseline_metric: Metric
-    def __init__(self, season_steps: _Optional[int] = ..., infer_season: _Optional[bool] = ..., seasons: _Optional[_Iterable[int]] = ..., baseline_metric: _Optional[_Union[Metric, str]] = ...) -> None: ...
+    def __init__(self, season_steps: _Optional[int] = ..., infer_season: _Optional[bool] = ..., seasons: _Optional[_Iterable[int]] = ..., baseline_metric: _Optional[_Union[Metric, int, str]] = ...) -> None: ...
 
 class BaselineComparison(_message.Message):
     __slots__ = ("metric", "units", "best_baseline", "best_baseline_value", "models_beating_baseline", "best_model", "best_model_value")
@@ -208,7 +208,7 @@ class BaselineComparison(_message.Message):
     models_beating_baseline: _containers.RepeatedScalarFieldContainer[str]
     best_model: str
     best_model_value: MetricValue
-    def __init__(self, metric: _Optional[_Union[Metric, str]] = ..., units: _Optional[_Union[ValueUnits, str]] = ..., best_baseline: _Optional[_Union[BaselineForecast, _Mapping]] = ..., best_baseline_value: _Optional[_Union[MetricValue, _Mapping]] = ..., models_beating_baseline: _Optional[_Iterable[str]] = ..., best_model: _Optional[str] = ..., best_model_value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
+    def __init__(self, metric: _Optional[_Union[Metric, int, str]] = ..., units: _Optional[_Union[ValueUnits, int, str]] = ..., best_baseline: _Optional[_Union[BaselineForecast, _Mapping]] = ..., best_baseline_value: _Optional[_Union[MetricValue, _Mapping]] = ..., models_beating_baseline: _Optional[_Iterable[str]] = ..., best_model: _Optional[str] = ..., best_model_value: _Optional[_Union[MetricValue, _Mapping]] = ...) -> None: ...
 
 class Evaluation(_message.Message):
     __slots__ = ("name", "run", "model", "options", "state", "failure_reason", "models", "features", "overall_tables", "create_time", "baselines", "baseline_comparison", "start_time", "end_time")
@@ -240,7 +240,7 @@ class Evaluation(_message.Message):
     baseline_comparison: BaselineComparison
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[EvaluationOptions, _Mapping]] = ..., state: _Optional[_Union[EvaluationState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., overall_tables: _Optional[_Iterable[_Union[MetricTable, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., baselines: _Optional[_Iterable[_Union[BaselineForecast, _Mapping]]] = ..., baseline_comparison: _Optional[_Union[BaselineComparison, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., run: _Optional[str] = ..., model: _Optional[str] = ..., options: _Optional[_Union[EvaluationOptions, _Mapping]] = ..., state: _Optional[_Union[EvaluationState, int, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., overall_tables: _Optional[_Iterable[_Union[MetricTable, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., baselines: _Optional[_Iterable[_Union[BaselineForecast, _Mapping]]] = ..., baseline_comparison: _Optional[_Union[BaselineComparison, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class EvaluationStateChange(_message.Message):
     __slots__ = ("state", "reason")
@@ -248,7 +248,7 @@ class EvaluationStateChange(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     state: EvaluationState
     reason: str
-    def __init__(self, state: _Optional[_Union[EvaluationState, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, state: _Optional[_Union[EvaluationState, int, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class EvaluationProgress(_message.Message):
     __slots__ = ("stage", "done", "total", "eta", "model", "split")
@@ -264,7 +264,7 @@ class EvaluationProgress(_message.Message):
     eta: _duration_pb2.Duration
     model: str
     split: _common_pb2.DataSplit
-    def __init__(self, stage: _Optional[str] = ..., done: _Optional[int] = ..., total: _Optional[int] = ..., eta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., model: _Optional[str] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ...) -> None: ...
+    def __init__(self, stage: _Optional[str] = ..., done: _Optional[int] = ..., total: _Optional[int] = ..., eta: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., model: _Optional[str] = ..., split: _Optional[_Union[_common_pb2.DataSplit, int, str]] = ...) -> None: ...
 
 class EvaluationEvent(_message.Message):
     __slots__ = ("sequence", "time", "state_change", "progress")

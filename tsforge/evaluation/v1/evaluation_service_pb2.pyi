@@ -100,7 +100,7 @@ class MetricTableSelector(_message.Message):
     models: _containers.RepeatedScalarFieldContainer[str]
     features: _containers.RepeatedScalarFieldContainer[str]
     exclude_baselines: bool
-    def __init__(self, kind: _Optional[_Union[_evaluation_resources_pb2.MetricTableKind, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., units: _Optional[_Union[_evaluation_resources_pb2.ValueUnits, str]] = ..., rank_metric: _Optional[_Union[_evaluation_resources_pb2.Metric, str]] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., exclude_baselines: _Optional[bool] = ...) -> None: ...
+    def __init__(self, kind: _Optional[_Union[_evaluation_resources_pb2.MetricTableKind, int, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, int, str]] = ..., units: _Optional[_Union[_evaluation_resources_pb2.ValueUnits, int, str]] = ..., rank_metric: _Optional[_Union[_evaluation_resources_pb2.Metric, int, str]] = ..., models: _Optional[_Iterable[str]] = ..., features: _Optional[_Iterable[str]] = ..., exclude_baselines: _Optional[bool] = ...) -> None: ...
 
 class ReadMetricTableRequest(_message.Message):
     __slots__ = ("name", "table", "page_size", "page_token")
@@ -166,7 +166,7 @@ class RenderPlotRequest(_message.Message):
     width_px: int
     height_px: int
     dpi: int
-    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[PlotKind, str]] = ..., feature: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., forecast_step: _Optional[int] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., metric: _Optional[_Union[_evaluation_resources_pb2.Metric, str]] = ..., units: _Optional[_Union[_evaluation_resources_pb2.ValueUnits, str]] = ..., width_px: _Optional[int] = ..., height_px: _Optional[int] = ..., dpi: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., kind: _Optional[_Union[PlotKind, int, str]] = ..., feature: _Optional[str] = ..., models: _Optional[_Iterable[str]] = ..., forecast_step: _Optional[int] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, int, str]] = ..., metric: _Optional[_Union[_evaluation_resources_pb2.Metric, int, str]] = ..., units: _Optional[_Union[_evaluation_resources_pb2.ValueUnits, int, str]] = ..., width_px: _Optional[int] = ..., height_px: _Optional[int] = ..., dpi: _Optional[int] = ...) -> None: ...
 
 class RenderPlotResponse(_message.Message):
     __slots__ = ("content_type", "data")

@@ -178,7 +178,7 @@ class DownloadModelVersionRequest(_message.Message):
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     name: str
     format: _common_pb2.ArtifactFormat
-    def __init__(self, name: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.ArtifactFormat, str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.ArtifactFormat, int, str]] = ...) -> None: ...
 
 class DownloadModelVersionResponse(_message.Message):
     __slots__ = ("header", "chunk")

@@ -149,7 +149,7 @@ class FeatureSpec(_message.Message):
     horizon: _common_pb2.HorizonHours
     resampling: _common_pb2.ResamplingMethod
     scaling: _common_pb2.ScalingRange
-    def __init__(self, file: _Optional[str] = ..., column: _Optional[str] = ..., feature: _Optional[str] = ..., horizon: _Optional[_Union[_common_pb2.HorizonHours, _Mapping]] = ..., resampling: _Optional[_Union[_common_pb2.ResamplingMethod, str]] = ..., scaling: _Optional[_Union[_common_pb2.ScalingRange, _Mapping]] = ...) -> None: ...
+    def __init__(self, file: _Optional[str] = ..., column: _Optional[str] = ..., feature: _Optional[str] = ..., horizon: _Optional[_Union[_common_pb2.HorizonHours, _Mapping]] = ..., resampling: _Optional[_Union[_common_pb2.ResamplingMethod, int, str]] = ..., scaling: _Optional[_Union[_common_pb2.ScalingRange, _Mapping]] = ...) -> None: ...
 
 class WindowConfig(_message.Message):
     __slots__ = ("input_steps", "output_steps", "step_minutes", "offset_minutes")
@@ -197,7 +197,7 @@ class LagFeature(_message.Message):
     lag_hours: float
     resampling: _common_pb2.ResamplingMethod
     scaling: _common_pb2.ScalingRange
-    def __init__(self, file: _Optional[str] = ..., column: _Optional[str] = ..., feature: _Optional[str] = ..., lag_hours: _Optional[float] = ..., resampling: _Optional[_Union[_common_pb2.ResamplingMethod, str]] = ..., scaling: _Optional[_Union[_common_pb2.ScalingRange, _Mapping]] = ...) -> None: ...
+    def __init__(self, file: _Optional[str] = ..., column: _Optional[str] = ..., feature: _Optional[str] = ..., lag_hours: _Optional[float] = ..., resampling: _Optional[_Union[_common_pb2.ResamplingMethod, int, str]] = ..., scaling: _Optional[_Union[_common_pb2.ScalingRange, _Mapping]] = ...) -> None: ...
 
 class SplitConfig(_message.Message):
     __slots__ = ("train_fraction", "validation_fraction", "test_fraction", "method", "seed")
@@ -211,7 +211,7 @@ class SplitConfig(_message.Message):
     test_fraction: float
     method: SplitMethod
     seed: int
-    def __init__(self, train_fraction: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., test_fraction: _Optional[float] = ..., method: _Optional[_Union[SplitMethod, str]] = ..., seed: _Optional[int] = ...) -> None: ...
+    def __init__(self, train_fraction: _Optional[float] = ..., validation_fraction: _Optional[float] = ..., test_fraction: _Optional[float] = ..., method: _Optional[_Union[SplitMethod, int, str]] = ..., seed: _Optional[int] = ...) -> None: ...
 
 class DatasetSpec(_message.Message):
     __slots__ = ("inputs", "outputs", "window", "calendar", "split", "lags", "future_calendar")
@@ -263,7 +263,7 @@ class FeatureScaler(_message.Message):
     data_max: float
     data_mean: float
     range: _common_pb2.ScalingRange
-    def __init__(self, feature: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, str]] = ..., data_min: _Optional[float] = ..., data_max: _Optional[float] = ..., data_mean: _Optional[float] = ..., range: _Optional[_Union[_common_pb2.ScalingRange, _Mapping]] = ...) -> None: ...
+    def __init__(self, feature: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, int, str]] = ..., data_min: _Optional[float] = ..., data_max: _Optional[float] = ..., data_mean: _Optional[float] = ..., range: _Optional[_Union[_common_pb2.ScalingRange, _Mapping]] = ...) -> None: ...
 
 class DatasetObject(_message.Message):
     __slots__ = ("id", "kind", "split", "feature", "object")
@@ -277,7 +277,7 @@ class DatasetObject(_message.Message):
     split: _common_pb2.DataSplit
     feature: str
     object: _common_pb2.ObjectRef
-    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[DatasetObjectKind, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., feature: _Optional[str] = ..., object: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ...) -> None: ...
+    def __init__(self, id: _Optional[str] = ..., kind: _Optional[_Union[DatasetObjectKind, int, str]] = ..., split: _Optional[_Union[_common_pb2.DataSplit, int, str]] = ..., feature: _Optional[str] = ..., object: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ...) -> None: ...
 
 class Dataset(_message.Message):
     __slots__ = ("name", "state", "failure_reason", "spec", "gap_tolerance", "x_shape", "y_shape", "input_feature_names", "output_feature_names", "train_sample_count", "validation_sample_count", "test_sample_count", "dropped_sample_count", "scalers", "objects", "create_time", "start_time", "end_time", "future_shape", "future_feature_names")
@@ -321,7 +321,7 @@ class Dataset(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     future_shape: _containers.RepeatedScalarFieldContainer[int]
     future_feature_names: _containers.RepeatedScalarFieldContainer[str]
-    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[DatasetState, str]] = ..., failure_reason: _Optional[str] = ..., spec: _Optional[_Union[DatasetSpec, _Mapping]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., x_shape: _Optional[_Iterable[int]] = ..., y_shape: _Optional[_Iterable[int]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., train_sample_count: _Optional[int] = ..., validation_sample_count: _Optional[int] = ..., test_sample_count: _Optional[int] = ..., dropped_sample_count: _Optional[int] = ..., scalers: _Optional[_Iterable[_Union[FeatureScaler, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[DatasetObject, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., future_shape: _Optional[_Iterable[int]] = ..., future_feature_names: _Optional[_Iterable[str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., state: _Optional[_Union[DatasetState, int, str]] = ..., failure_reason: _Optional[str] = ..., spec: _Optional[_Union[DatasetSpec, _Mapping]] = ..., gap_tolerance: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ..., x_shape: _Optional[_Iterable[int]] = ..., y_shape: _Optional[_Iterable[int]] = ..., input_feature_names: _Optional[_Iterable[str]] = ..., output_feature_names: _Optional[_Iterable[str]] = ..., train_sample_count: _Optional[int] = ..., validation_sample_count: _Optional[int] = ..., test_sample_count: _Optional[int] = ..., dropped_sample_count: _Optional[int] = ..., scalers: _Optional[_Iterable[_Union[FeatureScaler, _Mapping]]] = ..., objects: _Optional[_Iterable[_Union[DatasetObject, _Mapping]]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., future_shape: _Optional[_Iterable[int]] = ..., future_feature_names: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class NeuralParams(_message.Message):
     __slots__ = ("layers", "units", "epochs", "batch_size", "learning_rate", "activation", "early_stopping_patience")
@@ -339,7 +339,7 @@ class NeuralParams(_message.Message):
     learning_rate: float
     activation: Activation
     early_stopping_patience: int
-    def __init__(self, layers: _Optional[int] = ..., units: _Optional[int] = ..., epochs: _Optional[int] = ..., batch_size: _Optional[int] = ..., learning_rate: _Optional[float] = ..., activation: _Optional[_Union[Activation, str]] = ..., early_stopping_patience: _Optional[int] = ...) -> None: ...
+    def __init__(self, layers: _Optional[int] = ..., units: _Optional[int] = ..., epochs: _Optional[int] = ..., batch_size: _Optional[int] = ..., learning_rate: _Optional[float] = ..., activation: _Optional[_Union[Activation, int, str]] = ..., early_stopping_patience: _Optional[int] = ...) -> None: ...
 
 class DenseParams(_message.Message):
     __slots__ = ("neural",)
@@ -375,7 +375,7 @@ class SvrParams(_message.Message):
     kernel: SvrKernel
     c: float
     epsilon: float
-    def __init__(self, kernel: _Optional[_Union[SvrKernel, str]] = ..., c: _Optional[float] = ..., epsilon: _Optional[float] = ...) -> None: ...
+    def __init__(self, kernel: _Optional[_Union[SvrKernel, int, str]] = ..., c: _Optional[float] = ..., epsilon: _Optional[float] = ...) -> None: ...
 
 class LinearRegressionParams(_message.Message):
     __slots__ = ()
@@ -395,7 +395,7 @@ class LightGbmParams(_message.Message):
     strategy: LightGbmStrategy
     early_stopping_rounds: int
     min_child_samples: int
-    def __init__(self, n_estimators: _Optional[int] = ..., learning_rate: _Optional[float] = ..., num_leaves: _Optional[int] = ..., strategy: _Optional[_Union[LightGbmStrategy, str]] = ..., early_stopping_rounds: _Optional[int] = ..., min_child_samples: _Optional[int] = ...) -> None: ...
+    def __init__(self, n_estimators: _Optional[int] = ..., learning_rate: _Optional[float] = ..., num_leaves: _Optional[int] = ..., strategy: _Optional[_Union[LightGbmStrategy, int, str]] = ..., early_stopping_rounds: _Optional[int] = ..., min_child_samples: _Optional[int] = ...) -> None: ...
 
 class StatisticalParams(_message.Message):
     __slots__ = ("season_hours", "history_steps", "fit_steps")
@@ -475,7 +475,7 @@ class PredictionSet(_message.Message):
     split: _common_pb2.DataSplit
     row_count: int
     object: _common_pb2.ObjectRef
-    def __init__(self, split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., row_count: _Optional[int] = ..., object: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ...) -> None: ...
+    def __init__(self, split: _Optional[_Union[_common_pb2.DataSplit, int, str]] = ..., row_count: _Optional[int] = ..., object: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ...) -> None: ...
 
 class PredictionIntervals(_message.Message):
     __slots__ = ("levels", "method", "half_widths", "calibration_sample_count")
@@ -487,7 +487,7 @@ class PredictionIntervals(_message.Message):
     method: IntervalMethod
     half_widths: _containers.RepeatedScalarFieldContainer[float]
     calibration_sample_count: int
-    def __init__(self, levels: _Optional[_Iterable[float]] = ..., method: _Optional[_Union[IntervalMethod, str]] = ..., half_widths: _Optional[_Iterable[float]] = ..., calibration_sample_count: _Optional[int] = ...) -> None: ...
+    def __init__(self, levels: _Optional[_Iterable[float]] = ..., method: _Optional[_Union[IntervalMethod, int, str]] = ..., half_widths: _Optional[_Iterable[float]] = ..., calibration_sample_count: _Optional[int] = ...) -> None: ...
 
 class ValidationScore(_message.Message):
     __slots__ = ("mae", "rmse", "sample_count")
@@ -529,7 +529,7 @@ class ModelResult(_message.Message):
     end_time: _timestamp_pb2.Timestamp
     intervals: PredictionIntervals
     validation: ValidationScore
-    def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[ModelSpec, _Mapping]] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ..., state: _Optional[_Union[ModelState, str]] = ..., failure_reason: _Optional[str] = ..., artifact_format: _Optional[_Union[_common_pb2.ArtifactFormat, str]] = ..., artifact: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ..., history: _Optional[_Iterable[_Union[EpochMetrics, _Mapping]]] = ..., best_epoch: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[PredictionSet, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., intervals: _Optional[_Union[PredictionIntervals, _Mapping]] = ..., validation: _Optional[_Union[ValidationScore, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., spec: _Optional[_Union[ModelSpec, _Mapping]] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, int, str]] = ..., state: _Optional[_Union[ModelState, int, str]] = ..., failure_reason: _Optional[str] = ..., artifact_format: _Optional[_Union[_common_pb2.ArtifactFormat, int, str]] = ..., artifact: _Optional[_Union[_common_pb2.ObjectRef, _Mapping]] = ..., history: _Optional[_Iterable[_Union[EpochMetrics, _Mapping]]] = ..., best_epoch: _Optional[int] = ..., predictions: _Optional[_Iterable[_Union[PredictionSet, _Mapping]]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., intervals: _Optional[_Union[PredictionIntervals, _Mapping]] = ..., validation: _Optional[_Union[ValidationScore, _Mapping]] = ...) -> None: ...
 
 class Run(_message.Message):
     __slots__ = ("name", "display_name", "dataset", "session", "model_specs", "state", "failure_reason", "models", "attempt_count", "last_event_sequence", "create_time", "start_time", "end_time", "update_time")
@@ -561,7 +561,7 @@ class Run(_message.Message):
     start_time: _timestamp_pb2.Timestamp
     end_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., dataset: _Optional[str] = ..., session: _Optional[str] = ..., model_specs: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., state: _Optional[_Union[RunState, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelResult, _Mapping]]] = ..., attempt_count: _Optional[int] = ..., last_event_sequence: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., dataset: _Optional[str] = ..., session: _Optional[str] = ..., model_specs: _Optional[_Iterable[_Union[ModelSpec, _Mapping]]] = ..., state: _Optional[_Union[RunState, int, str]] = ..., failure_reason: _Optional[str] = ..., models: _Optional[_Iterable[_Union[ModelResult, _Mapping]]] = ..., attempt_count: _Optional[int] = ..., last_event_sequence: _Optional[int] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., start_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., end_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class RunStateChange(_message.Message):
     __slots__ = ("state", "reason")
@@ -569,7 +569,7 @@ class RunStateChange(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     state: RunState
     reason: str
-    def __init__(self, state: _Optional[_Union[RunState, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, state: _Optional[_Union[RunState, int, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class ModelStarted(_message.Message):
     __slots__ = ("model", "model_type")
@@ -577,7 +577,7 @@ class ModelStarted(_message.Message):
     MODEL_TYPE_FIELD_NUMBER: _ClassVar[int]
     model: str
     model_type: _common_pb2.ModelType
-    def __init__(self, model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, str]] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., model_type: _Optional[_Union[_common_pb2.ModelType, int, str]] = ...) -> None: ...
 
 class ModelFinished(_message.Message):
     __slots__ = ("model", "state", "failure_reason", "duration")
@@ -589,7 +589,7 @@ class ModelFinished(_message.Message):
     state: ModelState
     failure_reason: str
     duration: _duration_pb2.Duration
-    def __init__(self, model: _Optional[str] = ..., state: _Optional[_Union[ModelState, str]] = ..., failure_reason: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
+    def __init__(self, model: _Optional[str] = ..., state: _Optional[_Union[ModelState, int, str]] = ..., failure_reason: _Optional[str] = ..., duration: _Optional[_Union[datetime.timedelta, _duration_pb2.Duration, _Mapping]] = ...) -> None: ...
 
 class EpochEnd(_message.Message):
     __slots__ = ("model", "metrics", "total_epochs", "eta")
@@ -695,7 +695,7 @@ class DatasetStateChange(_message.Message):
     REASON_FIELD_NUMBER: _ClassVar[int]
     state: DatasetState
     reason: str
-    def __init__(self, state: _Optional[_Union[DatasetState, str]] = ..., reason: _Optional[str] = ...) -> None: ...
+    def __init__(self, state: _Optional[_Union[DatasetState, int, str]] = ..., reason: _Optional[str] = ...) -> None: ...
 
 class DatasetBuildEvent(_message.Message):
     __slots__ = ("sequence", "time", "state_change", "progress", "warning", "error")

@@ -187,7 +187,7 @@ class ListRunsRequest(_message.Message):
     page_token: str
     session: str
     state: _training_resources_pb2.RunState
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., session: _Optional[str] = ..., state: _Optional[_Union[_training_resources_pb2.RunState, str]] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., session: _Optional[str] = ..., state: _Optional[_Union[_training_resources_pb2.RunState, int, str]] = ...) -> None: ...
 
 class ListRunsResponse(_message.Message):
     __slots__ = ("runs", "next_page_token")
@@ -233,7 +233,7 @@ class ReadPredictionsRequest(_message.Message):
     split: _common_pb2.DataSplit
     history_steps: int
     rows_per_chunk: int
-    def __init__(self, name: _Optional[str] = ..., split: _Optional[_Union[_common_pb2.DataSplit, str]] = ..., history_steps: _Optional[int] = ..., rows_per_chunk: _Optional[int] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., split: _Optional[_Union[_common_pb2.DataSplit, int, str]] = ..., history_steps: _Optional[int] = ..., rows_per_chunk: _Optional[int] = ...) -> None: ...
 
 class ReadPredictionsResponse(_message.Message):
     __slots__ = ("header", "chunk")
@@ -249,7 +249,7 @@ class DownloadModelArtifactRequest(_message.Message):
     FORMAT_FIELD_NUMBER: _ClassVar[int]
     name: str
     format: _common_pb2.ArtifactFormat
-    def __init__(self, name: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.ArtifactFormat, str]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., format: _Optional[_Union[_common_pb2.ArtifactFormat, int, str]] = ...) -> None: ...
 
 class DownloadModelArtifactResponse(_message.Message):
     __slots__ = ("header", "chunk")

@@ -51,7 +51,7 @@ class Upload(_message.Message):
     update_time: _timestamp_pb2.Timestamp
     expire_time: _timestamp_pb2.Timestamp
     file: str
-    def __init__(self, name: _Optional[str] = ..., file_name: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, str]] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ..., declared_sha256: _Optional[str] = ..., received_bytes: _Optional[int] = ..., state: _Optional[_Union[UploadState, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., file: _Optional[str] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., file_name: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, int, str]] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ..., declared_sha256: _Optional[str] = ..., received_bytes: _Optional[int] = ..., state: _Optional[_Union[UploadState, int, str]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., expire_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., file: _Optional[str] = ...) -> None: ...
 
 class ColumnProfile(_message.Message):
     __slots__ = ("name", "numeric_count", "missing_count", "numeric_share", "min", "max", "non_finite_count")
@@ -129,7 +129,7 @@ class File(_message.Message):
     profile: FileProfile
     create_time: _timestamp_pb2.Timestamp
     update_time: _timestamp_pb2.Timestamp
-    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, str]] = ..., file_name: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., profile: _Optional[_Union[FileProfile, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    def __init__(self, name: _Optional[str] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, int, str]] = ..., file_name: _Optional[str] = ..., size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ..., profile: _Optional[_Union[FileProfile, _Mapping]] = ..., create_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., update_time: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
 
 class CreateUploadRequest(_message.Message):
     __slots__ = ("upload",)
@@ -225,7 +225,7 @@ class UploadFileMetadata(_message.Message):
     description: str
     declared_size_bytes: int
     sha256: str
-    def __init__(self, file_name: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, str]] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
+    def __init__(self, file_name: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, int, str]] = ..., display_name: _Optional[str] = ..., description: _Optional[str] = ..., declared_size_bytes: _Optional[int] = ..., sha256: _Optional[str] = ...) -> None: ...
 
 class UploadFileRequest(_message.Message):
     __slots__ = ("metadata", "chunk")
@@ -261,7 +261,7 @@ class ListFilesRequest(_message.Message):
     page_size: int
     page_token: str
     role: _common_pb2.FeatureRole
-    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, str]] = ...) -> None: ...
+    def __init__(self, page_size: _Optional[int] = ..., page_token: _Optional[str] = ..., role: _Optional[_Union[_common_pb2.FeatureRole, int, str]] = ...) -> None: ...
 
 class ListFilesResponse(_message.Message):
     __slots__ = ("files", "next_page_token")
