@@ -19,10 +19,12 @@ def skill(model: MetricValue, baseline: MetricValue) -> MetricValue:
         return MetricValue.undefined(f"baseline: {baseline.undefined_reason}")
     if baseline.value == 0:
         return MetricValue.undefined("baseline's error is 0")
-    return MetricValue.of(1.0 - model.value / baseline.value)
+    return MetricValue.of(1.0 - model.number / baseline.number)
 
 
-def skill_scores(model: Scores, baseline: Scores) -> dict[Metric, MetricValue]:
+def skill_scores(
+    model: Scores | Mapping[Metric, MetricValue], baseline: Scores | Mapping[Metric, MetricValue]
+) -> dict[Metric, MetricValue]:
     """`skill` of every metric of one cell against the same cell of a baseline."""
     return {metric: skill(model[metric], baseline[metric]) for metric in Metric}
 
@@ -35,7 +37,7 @@ def mean_over_features(values: Sequence[MetricValue]) -> MetricValue:
     for value in values:
         if not value.defined:
             return value
-    return MetricValue.of(sum(value.value for value in values) / len(values))
+    return MetricValue.of(sum(value.number for value in values) / len(values))
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +55,7 @@ def rank(values: Mapping[Hashable, MetricValue]) -> list[Ranked]:
     share the rank after the defined ones. Within a rank, the input order is kept."""
     defined = sorted(
         (item for item in values.items() if item[1].defined),
-        key=lambda item: item[1].value,
+        key=lambda item: item[1].number,
     )
     ranked: list[Ranked] = []
     place = 0

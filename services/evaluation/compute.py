@@ -198,14 +198,14 @@ def compute_evaluation(
     features = train.feature_names
     empty_training = len(train.reference_times) == 0
     means_original = np.array([np.nan if empty_training else f.scaler.data_mean for f in train.features])
-    means = {
+    means: dict[int, np.ndarray] = {
         er.VALUE_UNITS_ORIGINAL: means_original,
         er.VALUE_UNITS_SCALED: np.array(
-            [f.scaler.transform(np.float64(mean)) for f, mean in zip(train.features, means_original)]
+            [f.scaler.transform(np.asarray(mean)) for f, mean in zip(train.features, means_original)]
         ),
     }
     step_minutes = [feature.step_minutes for feature in train.features]
-    splits = {
+    splits: dict[int, list[SplitPredictions]] = {
         split: _read_models(source, tenant, names, split, history_steps, features, progress)
         for split in EVALUATED_SPLITS
     }
@@ -230,13 +230,13 @@ def compute_evaluation(
     progress(Step(SCORING, split=common_pb2.DATA_SPLIT_VALIDATION))
     season = plan.mase_season or strongest_season(validation, plan.metric)
     scales = {
-        er.VALUE_UNITS_ORIGINAL: mase_scale(train.actual, train.history, season),
-        er.VALUE_UNITS_SCALED: mase_scale(train.actual_scaled, train.history_scaled(), season),
+        er.VALUE_UNITS_ORIGINAL: mase_scale(train.actual, _history(train.history), season),
+        er.VALUE_UNITS_SCALED: mase_scale(train.actual_scaled, _history(train.history_scaled()), season),
     }
     tables: list[er.MetricTable] = []
     for split in EVALUATED_SPLITS:
         rows = splits[split]
-        shared = shared_pairs(rows[0].history, rows[0].actual.shape[1], plan.seasons)
+        shared = shared_pairs(_history(rows[0].history), rows[0].actual.shape[1], plan.seasons)
         for units in UNITS:
             split_tables = tables_of(split, units, mase_scales=scales[units], reference=comparison.best_baseline)
             tables += split_table_messages(split_tables, split, units, model_types, plan.step_minutes)
@@ -251,6 +251,13 @@ def compute_evaluation(
             progress(Step(SCORING, split=split))
     baselines = tuple(sorted({row.baseline for row in validation.overall if row.baseline is not None}))
     return ComputedEvaluation(names, features, season, baselines, comparison, comparison_units, tuple(tables))
+
+
+def _history(history: np.ndarray | None) -> np.ndarray:
+    """The history a plan always reads (plan.history_steps covers every season)."""
+    if history is None:
+        raise ValueError("the evaluation read no history")
+    return history
 
 
 def _read_models(

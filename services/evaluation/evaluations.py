@@ -10,6 +10,7 @@ those errors stay the caller's own.
 from __future__ import annotations
 
 import asyncio
+import builtins
 import hashlib
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -210,7 +211,7 @@ class Evaluations:
             found = repo.tables(session, evaluation.name.split("/")[1], kind, split, units, rank_metric)
         return found[0] if found else er.MetricTable(kind=kind, split=split, units=units, rank_metric=rank_metric)
 
-    def _table(self, tenant: str, name: str, selector, violations: list[FieldViolation]) -> er.MetricTable:
+    def _table(self, tenant: str, name: str, selector, violations: builtins.list[FieldViolation]) -> er.MetricTable:
         """The selected table, its rows filtered; raises with `violations` and the selector's own."""
         evaluation = None
         try:
@@ -220,6 +221,7 @@ class Evaluations:
         chosen = selection(selector, evaluation, violations)
         if violations:
             raise InvalidArgument(violations)
+        assert evaluation is not None  # or get() added a violation
         _require_ready(evaluation)
         table = self.stored_table(evaluation, chosen.kind, chosen.split, chosen.units, chosen.rank_metric)
         kept = [row for row in table.rows if keep(row, chosen)]

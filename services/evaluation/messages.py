@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Mapping, Sequence
+from typing import cast
 
 from services.evaluation.baselines import BaselineKey
 from services.evaluation.comparison import mean_over_features, rank, skill_scores
@@ -129,8 +130,8 @@ def ranking_message(
     if tables.reference is not None:
         table.reference_baseline.CopyFrom(baseline_message(tables.reference, step_minutes))
     for place in rank({key: values[metric] for key, values in means.items()}):
-        model, baseline = place.key
-        row_means = means[place.key]
+        model, baseline = cast(tuple[str, BaselineKey | None], place.key)
+        row_means = means[model, baseline]
         table.rows.add(
             model=model,
             model_type=model_types.get(model, 0),

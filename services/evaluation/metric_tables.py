@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import cast
 
 import numpy as np
 
@@ -114,8 +115,12 @@ class SplitTables:
         per_forecast: dict[tuple[str, BaselineKey | None], list[MetricValue]] = {}
         for row in self.overall:
             per_forecast.setdefault((row.model, row.baseline), []).append(row.scores[metric])
-        means = {key: mean_over_features(values) for key, values in per_forecast.items()}
-        return tuple(RankingRow(place.rank, *place.key, place.value) for place in rank(means))
+        means: dict[Hashable, MetricValue] = {key: mean_over_features(v) for key, v in per_forecast.items()}
+        rows = []
+        for place in rank(means):
+            model, baseline = cast(tuple[str, BaselineKey | None], place.key)
+            rows.append(RankingRow(place.rank, model, baseline, place.value))
+        return tuple(rows)
 
 
 def evaluate_split(
@@ -159,13 +164,14 @@ def evaluate_split(
     if len(features) != n_features:
         raise ValueError(f"{len(features)} feature names for {n_features} features")
     minutes = np.broadcast_to(np.asarray(step_minutes, dtype=np.float64), (n_features,))
-    forecasts: dict[Hashable, np.ndarray] = dict(predictions)
+    forecasts: dict[Hashable, np.ndarray] = {}
+    forecasts.update(predictions.items())
     masked: list[BaselineKey] = []
     if history is not None:
         if history.shape[0] != n or history.shape[2] != n_features:
             raise ValueError(f"history {history.shape} does not match actual {actual.shape}")
         naive = seasonal_forecasts(history, steps, seasons)
-        forecasts.update(naive)
+        forecasts.update(naive.items())
         masked = list(naive)
     empty_training = np.zeros(n_features, dtype=bool)
     if train_mean is not None:
@@ -176,7 +182,9 @@ def evaluate_split(
     if reference is not None and reference not in forecasts:
         raise ValueError(f"the reference baseline {reference} is not computed here")
 
-    overall, per_step, aggregated = [], [], []
+    overall: list[MetricRow] = []
+    per_step: list[MetricRow] = []
+    aggregated: list[MetricRow] = []
     for width in range(1, min(max_aggregation_steps, steps) + 1):
         level_actual = _block_average(actual, width)
         level_forecasts = {key: _block_average(forecast, width) for key, forecast in forecasts.items()}
@@ -188,12 +196,13 @@ def evaluate_split(
         scored = score_forecasts(level_actual, level_forecasts, mase_scales, valid)
         if training_mean_key() in scored and empty_training.any():
             result = scored[training_mean_key()]
-            for f in np.flatnonzero(empty_training):
-                result = _undefined_feature(result, int(f))
+            for empty in np.flatnonzero(empty_training):
+                result = _undefined_feature(result, int(empty))
             scored[training_mean_key()] = result
         against = scored[reference] if reference is not None else None
-        for key, result in scored.items():
-            model, baseline = ("", key) if isinstance(key, BaselineKey) else (key, None)
+        for name, result in scored.items():
+            baseline = name if isinstance(name, BaselineKey) else None
+            model = "" if baseline is not None else str(name)
             for f, feature in enumerate(features):
                 cell = result.overall[f]
                 skill = skill_scores(cell, against.overall[f]) if against is not None else None
@@ -280,7 +289,7 @@ def compare_with_baselines(tables: SplitTables, metric: Metric) -> BaselineCompa
         reason = baselines[0].value.undefined_reason if baselines else "no baselines"
         best_value = MetricValue.undefined(f"no baseline has a value: {reason}")
     scored = [row for row in models if row.value.defined]
-    beating = tuple(row.model for row in scored if best_value.defined and row.value.value < best_value.value)
+    beating = tuple(row.model for row in scored if best_value.defined and row.value.number < best_value.number)
     if scored:
         best_model, best_model_value = scored[0].model, scored[0].value
     else:

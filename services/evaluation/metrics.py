@@ -85,6 +85,13 @@ class MetricValue:
     def defined(self) -> bool:
         return self.value is not None
 
+    @property
+    def number(self) -> float:
+        """The value of a defined metric (ValueError for an undefined one)."""
+        if self.value is None:
+            raise ValueError(f"the metric is undefined: {self.undefined_reason}")
+        return self.value
+
 
 @dataclass(frozen=True, slots=True)
 class Scores:
@@ -200,6 +207,7 @@ def _score_all(
             # mask, and the actual-only sums are redone for it (rare; costs one more pass).
             own = _ActualSums(actual, base_valid & np.isfinite(predicted))
             sums = _forecast_sums(own, predicted)
+        assert sums is not None  # finite wherever its own mask admits
         results[name] = _scores_from_sums(sums, scales, actual.shape[0])
     return results
 
@@ -213,7 +221,7 @@ class _ActualSums:
             self.actual = actual
             self.minimum = actual.min(axis=0, initial=np.inf)
             self.maximum = actual.max(axis=0, initial=-np.inf)
-            self.count = np.full(actual.shape[1:], actual.shape[0], dtype=np.int64)
+            self.count: np.ndarray = np.full(actual.shape[1:], actual.shape[0], dtype=np.int64)
         else:
             self.actual = np.where(valid, actual, 0.0)
             self.minimum = np.where(valid, actual, np.inf).min(axis=0, initial=np.inf)
@@ -321,7 +329,7 @@ def _cell(
         return Scores({metric: MetricValue.undefined(reason) for metric in Metric}, 0, excluded)
     mae = MetricValue.of(absolute_error / count)
     mse = MetricValue.of(squared_error / count)
-    rmse = MetricValue.of(math.sqrt(mse.value)) if mse.defined else mse
+    rmse = MetricValue.of(math.sqrt(mse.number)) if mse.defined else mse
     mean = actual_sum / count
     values = {
         Metric.MAE: mae,
@@ -350,7 +358,7 @@ def _ratio(numerator: MetricValue, denominator: float, zero_reason: str) -> Metr
         return numerator
     if denominator == 0:
         return MetricValue.undefined(zero_reason)
-    return MetricValue.of(numerator.value / denominator)
+    return MetricValue.of(numerator.number / denominator)
 
 
 def _mase(mae: MetricValue, scale: MetricValue | None) -> MetricValue:
@@ -358,9 +366,9 @@ def _mase(mae: MetricValue, scale: MetricValue | None) -> MetricValue:
         return MetricValue.undefined("MASE scale not given (no training split)")
     if not scale.defined:
         return MetricValue.undefined(scale.undefined_reason)
-    if scale.value == 0:
+    if scale.number == 0:
         return MetricValue.undefined("MASE scale is 0: the training series does not change over a season")
-    return _ratio(mae, scale.value, "")
+    return _ratio(mae, scale.number, "")
 
 
 def _as_scale(q: MetricValue | float) -> MetricValue:

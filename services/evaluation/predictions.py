@@ -104,7 +104,9 @@ def read_split(source: TrainingSource, tenant: str, model: str, split: int, hist
     }
     history = np.full((n, history_steps, width), np.nan) if history_steps else None
     levels = tuple(header.interval_levels)
-    bounds = {key: np.full((n, len(levels), steps, width), np.nan) for key in ("lower", "upper")} if levels else {}
+    bounds: dict[str, np.ndarray] = (
+        {key: np.full((n, len(levels), steps, width), np.nan) for key in ("lower", "upper")} if levels else {}
+    )
     times = np.zeros(n, dtype=np.int64)
     row = 0
     for chunk in chunks:

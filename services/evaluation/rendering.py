@@ -118,6 +118,7 @@ class Plots:
             setattr(normalized, field, value)
         if violations:
             raise InvalidArgument(violations)
+        assert evaluation is not None  # or get() added a violation
         if evaluation.state != er.EVALUATION_STATE_READY:
             raise FailedPrecondition(
                 f"{evaluation.name} is {er.EvaluationState.Name(evaluation.state)}, not READY", evaluation.name

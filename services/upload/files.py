@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -37,7 +38,13 @@ class Files:
         return Page(*paginate(items, limit))
 
     def update(
-        self, tenant: str, file_id: str, paths: list[str], display_name: str, description: str, role: Role | None
+        self,
+        tenant: str,
+        file_id: str,
+        paths: builtins.list[str],
+        display_name: str,
+        description: str,
+        role: Role | None,
     ) -> StoredFile:
         """Changes the fields named in `paths`. Raises InvalidArgument, NotFound."""
         violations = []

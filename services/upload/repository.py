@@ -59,7 +59,7 @@ def next_part_number(session: Session, upload_id: str) -> int:
     query = sa.select(sa.func.coalesce(sa.func.max(UploadPartRow.part_number), 0)).where(
         UploadPartRow.upload_id == upload_id
     )
-    return int(session.scalar(query)) + 1
+    return int(session.scalar(query) or 0) + 1
 
 
 def parts(session: Session, upload_id: str) -> list[tuple[int, str]]:
@@ -99,7 +99,7 @@ def record_usage(session: Session, tenant: str) -> None:
 def count_unfinished_uploads(session: Session, tenant: str) -> int:
     """Uploads of the tenant that are neither completed nor being completed."""
     query = sa.select(sa.func.count()).where(UploadRow.tenant == tenant, UploadRow.state == UploadState.ACTIVE)
-    return int(session.scalar(query))
+    return int(session.scalar(query) or 0)
 
 
 def used_bytes(session: Session, tenant: str) -> int:
@@ -108,7 +108,7 @@ def used_bytes(session: Session, tenant: str) -> int:
     uploads = sa.select(sa.func.coalesce(sa.func.sum(UploadRow.received_bytes), 0)).where(
         UploadRow.tenant == tenant, UploadRow.state != UploadState.COMPLETED
     )
-    return int(session.scalar(files)) + int(session.scalar(uploads))
+    return int(session.scalar(files) or 0) + int(session.scalar(uploads) or 0)
 
 
 USAGE_OWNER = "upload"

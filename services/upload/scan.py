@@ -51,6 +51,7 @@ class Scan:
         """(profile, SHA-256 hex) after finish(). Raises CsvProblem, or what the profiler raised."""
         if self._failure is not None:
             raise self._failure
+        assert self._profile is not None  # finish() waited for the profiler
         return self._profile, self.digest.hexdigest()
 
     def _stream(self) -> Iterator[bytes]:

@@ -173,12 +173,12 @@ class Uploads:
             if pending >= self._part_bytes:
                 self._upload_part(session, upload, repo.take_pending(session, upload.id))
                 pending = 0
-        values = dict(received_bytes=upload.received_bytes + len(data), pending_bytes=pending, update_time=utc_now())
-        repo.update_upload(session, upload.id, **values)
+        received, now = upload.received_bytes + len(data), utc_now()
+        repo.update_upload(session, upload.id, received_bytes=received, pending_bytes=pending, update_time=now)
         # Under the upload's row lock, so chunks are fed in order; should the commit
         # fail, the retried chunk no longer follows the scan's bytes and drops it.
         self._live_scans.feed(upload.id, upload.received_bytes, data)
-        return replace(upload, **values)
+        return replace(upload, received_bytes=received, pending_bytes=pending, update_time=now)
 
     def _upload_part(self, session, upload: Upload, data: bytes) -> None:
         number = repo.next_part_number(session, upload.id)

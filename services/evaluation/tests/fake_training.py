@@ -138,12 +138,12 @@ def seasonal_training(tenant: str, season: int = 4, steps: int = 3, samples: int
         history = pattern[(positions - np.arange(history_steps)) % season][..., None]
         return FakeSplit(actual, history)
 
-    splits = {
+    splits: dict[int, FakeSplit] = {
         common_pb2.DATA_SPLIT_TRAIN: split(0, samples),
         common_pb2.DATA_SPLIT_VALIDATION: split(samples, 6),
         common_pb2.DATA_SPLIT_TEST: split(samples + 6, 6),
     }
-    predictions = {
+    predictions: dict[str, dict[int, np.ndarray]] = {
         "exact": {s: data.actual.copy() for s, data in splits.items()},
         "off": {s: data.actual + 1.0 for s, data in splits.items()},
     }
@@ -185,6 +185,8 @@ def weekly_training(tenant: str, models: tuple[str, ...] = ("daily",), steps: in
         common_pb2.DATA_SPLIT_VALIDATION: split(3 * WEEK_HOURS, WEEK_HOURS),
         common_pb2.DATA_SPLIT_TEST: split(4 * WEEK_HOURS, WEEK_HOURS),
     }
-    splits = {s: part[0] for s, part in parts.items()}
-    predictions = {model: {s: part[1][model] for s, part in parts.items()} for model in models}
+    splits: dict[int, FakeSplit] = {s: part[0] for s, part in parts.items()}
+    predictions: dict[str, dict[int, np.ndarray]] = {
+        model: {s: part[1][model] for s, part in parts.items()} for model in models
+    }
     return FakeTraining(tenant, splits, predictions)
