@@ -32,7 +32,7 @@ RETRY_SERVICE_CONFIG = json.dumps(
 
 def client_channel(address: str, max_message_bytes: int = 8 << 20, retries: bool = True) -> grpc.Channel:
     """An insecure channel with tsforge's message limits and UNAVAILABLE retries."""
-    options = [
+    options: list[tuple[str, int | str]] = [
         ("grpc.max_receive_message_length", max_message_bytes),
         ("grpc.max_send_message_length", max_message_bytes),
         ("grpc.enable_retries", int(retries)),

@@ -94,6 +94,8 @@ def migrate(engine: sa.Engine, schema: str, migrations_dir: Path) -> str:
     script = ScriptDirectory(str(migrations_dir))
     known = {revision.revision for revision in script.walk_revisions()}
     head = script.get_current_head()
+    if head is None:
+        raise SchemaVersionError(f"{migrations_dir} holds no migration")
     with engine.begin() as connection:
         connection.execute(sa.text(f'CREATE SCHEMA IF NOT EXISTS "{schema}"'))
         connection.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:key))"), {"key": f"migrate:{schema}"})

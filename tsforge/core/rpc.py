@@ -120,7 +120,7 @@ class _Call:
         return ((REQUEST_ID_HEADER, self.request_id), *extra)
 
 
-def parse_request(message_class: type, data: bytes) -> protobuf_message.Message:
+def parse_request(message_class: type[protobuf_message.Message], data: bytes) -> protobuf_message.Message:
     """The request message of raw bytes, checked as every request is (request_checks).
 
     Raises InvalidArgument for bytes that are not one, or a message with bad values.

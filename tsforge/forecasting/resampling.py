@@ -101,34 +101,40 @@ class FeatureResampler:
         if self._stride is None:
             return self._resample_points(references[kept])
         view = self._window_view(references[0], len(references), self._value_lattice)
-        return view if kept.all() else view[kept]
+        return view if kept.all() else np.asarray(view[kept])
 
     def _intervals_filled(self, references: np.ndarray) -> np.ndarray:
         if self._stride is None:
             positions = np.searchsorted(self._times, references[:, None] + self._edges[None, :], side="right")
-            return (np.diff(positions, axis=1) > 0).all(axis=1)
-        return self._window_view(references[0], len(references), self._filled_lattice).all(axis=1)
+            return np.asarray((np.diff(positions, axis=1) > 0).all(axis=1))
+        return np.asarray(self._window_view(references[0], len(references), self._filled_lattice).all(axis=1))
 
     def _window_view(self, first_reference: int, count: int, evaluate) -> np.ndarray:
         """(count, N) read-only view of `evaluate` on one lattice of instants,
         first_reference + edges[1] + m * step: point k of reference i is m = i + k * stride."""
         points = len(self._edges) - 1
-        steps = np.arange(count + (points - 1) * self._stride, dtype=np.int64)
+        stride = self._lattice_stride()
+        steps = np.arange(count + (points - 1) * stride, dtype=np.int64)
         lattice = evaluate(first_reference + self._edges[1] + self._step * steps)
         item = lattice.strides[0]
-        return as_strided(lattice, shape=(count, points), strides=(item, item * self._stride), writeable=False)
+        return as_strided(lattice, shape=(count, points), strides=(item, item * stride), writeable=False)
 
     def _value_lattice(self, instants: np.ndarray) -> np.ndarray:
         if self._method is ResamplingMethod.MEAN:
             ends = self._positions(instants)
-            starts = self._positions(instants - self._step * self._stride)
+            starts = self._positions(instants - self._step * self._lattice_stride())
             return self._interval_means(starts, ends)
         if self._method is ResamplingMethod.NEAREST:
             return self._nearest(instants)
         return self._linear(instants)
 
     def _filled_lattice(self, instants: np.ndarray) -> np.ndarray:
-        return self._positions(instants) > self._positions(instants - self._step * self._stride)
+        return self._positions(instants) > self._positions(instants - self._step * self._lattice_stride())
+
+    def _lattice_stride(self) -> int:
+        if self._stride is None:
+            raise ValueError("the window's points lie on no lattice")
+        return self._stride
 
     def _resample_points(self, references: np.ndarray) -> np.ndarray:
         if self._method is ResamplingMethod.MEAN:

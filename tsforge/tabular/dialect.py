@@ -346,11 +346,11 @@ def _sample(head: bytes, complete: bool, encoding: str | None = None) -> _Sample
     text = whole.decode(encoding, errors="replace").removeprefix("\ufeff")
     lines: list[tuple[int, str]] = []
     leading_blank_lines = 0
-    for number, line in enumerate(text.split("\n"), start=1):
+    for number, text_line in enumerate(text.split("\n"), start=1):
         if len(lines) >= MAX_SAMPLE_LINES:
             break
-        if line.strip():
-            lines.append((number, line.rstrip("\r")))
+        if text_line.strip():
+            lines.append((number, text_line.rstrip("\r")))
         elif not lines and number <= text.count("\n"):
             leading_blank_lines += 1
     if not lines:

@@ -141,7 +141,7 @@ class LocalObjectStore:
         if directory.split("/")[0] in _RESERVED:
             return iter(())
         base = self.root.joinpath(*directory.split("/")) if directory else self.root
-        keys = []
+        keys: list[str] = []
         for dirpath, dirnames, filenames in os.walk(base):
             relative = Path(dirpath).relative_to(self.root).as_posix()
             stem = "" if relative == "." else relative + "/"

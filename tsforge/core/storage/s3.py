@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import BinaryIO, cast
 
 import urllib3
 from minio import Minio
@@ -100,7 +101,7 @@ class S3ObjectStore:
             self._client.put_object(
                 self._bucket,
                 key,
-                stream,
+                cast(BinaryIO, stream),  # minio only calls read(size) on it
                 length=-1,
                 part_size=self._put_part_size,
                 num_parallel_uploads=PUT_PARTS_IN_FLIGHT,

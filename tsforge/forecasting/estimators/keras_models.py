@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 # Before TensorFlow's first import: keep its C++ start-up chatter out of JSON logs.
@@ -252,7 +253,12 @@ def build_ar_lstm(
     return model
 
 
-_BUILDERS = {DenseSpec: build_dense, CnnSpec: build_cnn, LstmSpec: build_lstm, ArLstmSpec: build_ar_lstm}
+_BUILDERS: dict[type, Callable[..., keras.Model]] = {
+    DenseSpec: build_dense,
+    CnnSpec: build_cnn,
+    LstmSpec: build_lstm,
+    ArLstmSpec: build_ar_lstm,
+}
 
 
 def build_model(

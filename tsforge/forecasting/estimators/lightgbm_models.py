@@ -171,7 +171,7 @@ def _stop_callback(should_stop: ShouldStop, deadline: float | None):
         if deadline is not None and time.monotonic() >= deadline and env.iteration > 0:
             raise lightgbm.callback.EarlyStopException(env.iteration, env.evaluation_result_list)
 
-    callback.order = 5  # before early stopping (order 30)
+    callback.order = 5  # type: ignore[attr-defined]  # LightGBM runs callbacks by order; early stopping is 30
     return callback
 
 

@@ -390,7 +390,12 @@ def _resolve_params(
     if kind in (ModelKind.DENSE, ModelKind.LSTM, ModelKind.AR_LSTM):
         defaults = NeuralSpec() if kind is ModelKind.DENSE else RECURRENT_NEURAL
         neural = _resolve_neural(message.neural, f"{field}.neural", check, defaults)
-        return {ModelKind.DENSE: DenseSpec, ModelKind.LSTM: LstmSpec, ModelKind.AR_LSTM: ArLstmSpec}[kind](neural)
+        recurrent: dict[ModelKind, type[DenseSpec | LstmSpec | ArLstmSpec]] = {
+            ModelKind.DENSE: DenseSpec,
+            ModelKind.LSTM: LstmSpec,
+            ModelKind.AR_LSTM: ArLstmSpec,
+        }
+        return recurrent[kind](neural)
     if kind is ModelKind.LIGHTGBM:
         return _resolve_lightgbm(message, field, check)
     if kind.is_statistical:

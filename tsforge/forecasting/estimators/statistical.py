@@ -153,7 +153,7 @@ class StatisticalForecaster:
     def _seasonal(self, j: int, times: np.ndarray) -> np.ndarray:
         total = np.zeros(len(times))
         offset = (times - self.fit_end) // self.step
-        for cycle in self.seasonals[j]:
+        for cycle in (self.seasonals or [])[j]:
             period = len(cycle)
             # cycle[-1] is the fitted value at fit_end; cycle[(-1 + k) % period] k steps later.
             total += cycle[(offset - 1) % period]

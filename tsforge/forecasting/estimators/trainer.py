@@ -16,13 +16,13 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, cast
 
 import numpy as np
 
 from tsforge.common.v1 import common_pb2
 from tsforge.forecasting.estimators.progress import EpochResult, ProgressReporter, TrainingCancelled
-from tsforge.forecasting.estimators.specs import ResolvedModel
+from tsforge.forecasting.estimators.specs import KerasSpec, LightGbmSpec, ResolvedModel, StatisticalModelSpec
 from tsforge.forecasting.target_history import HistoryWindows, TargetHistory
 
 __all__ = [
@@ -123,10 +123,12 @@ class TrainingData:
 
     @property
     def n_future(self) -> int:
+        assert self.future_train is not None  # __post_init__ fills it
         return self.future_train.shape[2]
 
     @property
     def has_validation(self) -> bool:
+        assert self.x_val is not None  # __post_init__ fills it
         return len(self.x_val) > 0
 
     def history_at(self, references: np.ndarray | None) -> HistoryWindows | None:
@@ -192,7 +194,7 @@ def train_model(
             raise ValueError(f"kernel_size {kernel_size} exceeds input_steps {data.input_steps}")
         from tsforge.forecasting.estimators import keras_models, keras_training
 
-        fit = keras_training.fit_keras(params, model.seed, data, reporter, deadline)
+        fit = keras_training.fit_keras(cast(KerasSpec, params), model.seed, data, reporter, deadline)
         return TrainedModel(
             keras_models.to_bytes(fit.model),
             ArtifactFormat.KERAS,
@@ -203,14 +205,16 @@ def train_model(
     if model.kind.is_statistical:
         from tsforge.forecasting.estimators import statistical
 
-        forecaster = statistical.fit_statistical(params, data, reporter.should_stop)
+        forecaster = statistical.fit_statistical(cast(StatisticalModelSpec, params), data, reporter.should_stop)
         return TrainedModel(
             statistical.to_bytes(forecaster), ArtifactFormat.JOBLIB, forecaster, effective_params=forecaster.spec
         )
     if model.kind.value == "lightgbm":
         from tsforge.forecasting.estimators import lightgbm_models
 
-        booster = lightgbm_models.fit_lightgbm(params, model.seed, data, reporter.should_stop, threads, deadline)
+        booster = lightgbm_models.fit_lightgbm(
+            cast(LightGbmSpec, params), model.seed, data, reporter.should_stop, threads, deadline
+        )
         return TrainedModel(lightgbm_models.to_bytes(booster), ArtifactFormat.LIGHTGBM, booster)
     if not model.kind.is_sklearn:
         raise ValueError(f"{model.kind.value} models are not trained by train_model")
@@ -218,7 +222,11 @@ def train_model(
     from tsforge.forecasting.estimators import sklearn_models
 
     regressor = sklearn_models.fit_sklearn(
-        params, data.x_train, data.y_train, reporter.should_stop, future=data.future_train
+        cast(sklearn_models.SklearnSpec, params),
+        data.x_train,
+        data.y_train,
+        reporter.should_stop,
+        future=data.future_train,
     )
     return TrainedModel(sklearn_models.to_bytes(regressor), ArtifactFormat.JOBLIB, regressor)
 
