@@ -68,10 +68,10 @@ def _row_blocks(rows: int, seed: int) -> Iterator[bytes]:
         count = min(_ROWS_PER_BLOCK, rows - first)
         days = _FIRST_DAY + first // _ROWS_PER_DAY + np.arange(_DAYS_PER_BLOCK)
         dates = np.datetime_as_string(days, unit="D").astype("S10").view(np.uint8).reshape(-1, 10)
-        block = np.empty((_DAYS_PER_BLOCK, _ROWS_PER_DAY, ROW_BYTES), dtype=np.uint8)
-        block[:, :, :10] = dates[:, None, :]
-        block[:, :, 10:19] = times_of_day[None, :, :]
-        block = block.reshape(_ROWS_PER_BLOCK, ROW_BYTES)
+        days_block = np.empty((_DAYS_PER_BLOCK, _ROWS_PER_DAY, ROW_BYTES), dtype=np.uint8)
+        days_block[:, :, :10] = dates[:, None, :]
+        days_block[:, :, 10:19] = times_of_day[None, :, :]
+        block = days_block.reshape(_ROWS_PER_BLOCK, ROW_BYTES)
         block[:, 19:-1] = values
         block[:, -1] = ord("\n")
         yield block[:count].tobytes()

@@ -32,6 +32,7 @@ Baselines and peers, computed here on the same windows:
 from __future__ import annotations
 
 import json
+import math
 import time
 import warnings
 from dataclasses import dataclass, field
@@ -197,7 +198,9 @@ def _score(store, case: Case, dataset: tr.Dataset, run: tr.Run, preset_s: float,
             preset=True,
         )
     scored = [s for s in result.scores if s.preset_model]
-    result.best = min(scored, key=lambda s: s.validation_mae).name if scored else ""
+    result.best = (
+        min(scored, key=lambda s: math.inf if s.validation_mae is None else s.validation_mae).name if scored else ""
+    )
     add("peer: scikit-learn RidgeCV on the input window", _ridge(arrays, scalers))
     peers = _statsforecast_peers(grid, references, seasons, window, subset)
     for name, (predicted, partial) in peers.items():
@@ -379,6 +382,8 @@ def goal_rows(results: list[CaseResult]) -> list[dict]:
                 }
             )
             for peer in (s for s in result.scores if "MSTL" in s.name):
+                if best.subset_mae is None or peer.subset_mae is None:
+                    continue  # scored on the shared windows only where both have them
                 rows.append(
                     {
                         "benchmark": f"forecast {name}: best vs {peer.name.removeprefix('peer: ')}, same windows",

@@ -66,7 +66,7 @@ class StoreSpec:
         if self.local_root:
             return LocalObjectStore(self.local_root)
         return S3ObjectStore.from_settings(
-            endpoint=self.s3_endpoint,
+            endpoint=self.s3_endpoint or "",
             access_key=S3_ACCESS_KEY,
             secret_key=S3_SECRET_KEY,
             bucket=self.s3_bucket,
@@ -79,7 +79,7 @@ class StoreSpec:
             return ["--local-root", str(self.local_root)]
         return [
             "--s3-endpoint",
-            self.s3_endpoint,
+            self.s3_endpoint or "",
             "--s3-bucket",
             self.s3_bucket,
             "--s3-access-key",
@@ -141,6 +141,7 @@ def service_process(
 
 
 def _read_port(process: subprocess.Popen[bytes], log_path: Path) -> int:
+    assert process.stdout is not None  # started with stdout=PIPE
     ready, _, _ = select.select([process.stdout], [], [], _SERVER_START_TIMEOUT_S)
     line = process.stdout.readline() if ready else b""
     if not line:

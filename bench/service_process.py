@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import json
 import signal
-import sys
 import threading
 from pathlib import Path
 
@@ -45,7 +44,7 @@ def main(argv: list[str] | None = None) -> None:
     if arguments.service == "models":
         from services.models.server import ModelsServer
 
-        server = ModelsServer(config, db, _store(arguments), "127.0.0.1:0")
+        server: ModelsServer | UploadServer = ModelsServer(config, db, _store(arguments), "127.0.0.1:0")
     else:
         from services.upload.server import UploadServer
 
@@ -94,4 +93,4 @@ def _parser() -> argparse.ArgumentParser:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

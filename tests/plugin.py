@@ -19,6 +19,7 @@ import uuid
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -182,17 +183,17 @@ def running_platform(
 
 @dataclass
 class RunningUploadService:
-    server: object  # services.upload.server.UploadServer
-    stub: object  # UploadServiceStub over a real channel
-    store: object  # the ObjectStore it writes to
+    server: Any  # services.upload.server.UploadServer
+    stub: Any  # UploadServiceStub over a real channel
+    store: Any  # the ObjectStore it writes to
     address: str
 
 
 @dataclass
 class TrainingStack:
     upload: RunningUploadService
-    training: object  # services.training.server.TrainingServer
-    stub: object  # TrainingServiceStub
+    training: Any  # services.training.server.TrainingServer
+    stub: Any  # TrainingServiceStub
     address: str
     store: LocalObjectStore
     env: dict  # what a process of the platform (a worker, the CLI) sees
@@ -201,8 +202,8 @@ class TrainingStack:
 @dataclass
 class EvaluationStack:
     training: TrainingStack
-    server: object  # services.evaluation.server.EvaluationServer
-    stub: object  # EvaluationServiceStub
+    server: Any  # services.evaluation.server.EvaluationServer
+    stub: Any  # EvaluationServiceStub
     address: str
     store: LocalObjectStore
 

@@ -146,7 +146,7 @@ def _start_up(env: dict, *args: str) -> tuple[subprocess.Popen, str]:
     )
     output, deadline = [], time.monotonic() + 120
     while time.monotonic() < deadline:
-        line = process.stdout.readline()
+        line = process.stdout.readline() if process.stdout else ""
         if not line:
             break
         output.append(line)

@@ -33,6 +33,7 @@ import enum
 import math
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 
@@ -160,12 +161,15 @@ def score(
     return score_forecasts(actual, {"forecast": predicted}, mase_scales)["forecast"]
 
 
+Key = TypeVar("Key", bound=Hashable)
+
+
 def score_forecasts(
     actual: np.ndarray,
-    forecasts: Mapping[Hashable, np.ndarray],
+    forecasts: Mapping[Key, np.ndarray],
     mase_scales: Sequence[MetricValue | float] | None = None,
     valid: np.ndarray | None = None,
-) -> dict[Hashable, ForecastScores]:
+) -> dict[Key, ForecastScores]:
     """Every metric of each named forecast against the same actuals, per feature overall
     and per forecast step.
 
@@ -192,10 +196,10 @@ def score_forecasts(
 
 def _score_all(
     actual: np.ndarray,
-    forecasts: Mapping[Hashable, np.ndarray],
+    forecasts: Mapping[Key, np.ndarray],
     scales: list[MetricValue] | None,
     base_valid: np.ndarray,
-) -> dict[Hashable, ForecastScores]:
+) -> dict[Key, ForecastScores]:
     shared = _ActualSums(actual, None if base_valid.all() else base_valid)
     results = {}
     for name, predicted in forecasts.items():

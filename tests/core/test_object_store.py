@@ -21,6 +21,7 @@ from tsforge.core.storage import (
     S3ObjectStore,
 )
 from tsforge.core.storage.s3 import translate_s3_errors
+from tsforge.core.storage.streams import ClosingChunks
 
 MiB = 1024 * 1024
 # S3's minimum part size; the local store accepts it too, so both run the same parts.
@@ -52,6 +53,7 @@ def pending_uploads(request: pytest.FixtureRequest) -> Callable[[ObjectStore], i
             aws_secret_access_key=server.secret_key,
             region_name="us-east-1",
         )
+        assert isinstance(store, S3ObjectStore)
         return len(client.list_multipart_uploads(Bucket=store.bucket).get("Uploads", []))
 
     return count
@@ -73,8 +75,10 @@ def failing_after(data: bytes, chunk_size: int) -> Iterator[bytes]:
     raise ChunkSourceFailed("client went away")
 
 
-def read_all(store: ObjectStore, key: str, **kwargs: int | None) -> bytes:
-    return b"".join(store.read(key, **kwargs))
+def read_all(
+    store: ObjectStore, key: str, offset: int = 0, length: int | None = None, chunk_size: int = 1 << 20
+) -> bytes:
+    return b"".join(store.read(key, offset, length, chunk_size))
 
 
 @contextmanager
@@ -401,6 +405,7 @@ def test_local_store_opens_no_files_until_read(local_store: LocalObjectStore) ->
     local_store.put("k", [b"abc"])
     before = len(os.listdir("/proc/self/fd"))
     stream = local_store.read("k")
+    assert isinstance(stream, ClosingChunks)
     stream.close()  # a reader that stops early must not leak the file
     assert len(os.listdir("/proc/self/fd")) == before
 

@@ -156,6 +156,7 @@ def test_no_token_or_secret_reaches_a_log_line(restored_logging, json_lines: boo
     configure_logging("INFO", json_lines, [GOOD_SECRET, s3_key, db_password])
     log_output = io.StringIO()
     (handler,) = logging.getLogger().handlers
+    assert isinstance(handler, logging.StreamHandler)
     handler.setStream(log_output)  # configured as main does, written into a buffer
     token = issue_token(GOOD_SECRET, "acme")
     log = logging.getLogger("tests.secrets")

@@ -52,7 +52,7 @@ def _add_intervals(store, model: tr.ModelResult) -> None:
         arrays["upper"] = predicted[:, None] + half
         arrays["interval_levels"] = np.array(LEVELS)
         buffer = io.BytesIO()
-        np.savez(buffer, **arrays)
+        np.savez(buffer, allow_pickle=False, **arrays)
         store.put(stored.object.key, [buffer.getvalue()])
 
 

@@ -64,6 +64,6 @@ def read_frame(response: http.client.HTTPResponse) -> tuple[int, bytes]:
 def post(base_url: str, path: str, body: bytes, headers: dict[str, str]) -> http.client.HTTPResponse:
     """Sends a POST and returns the response with its body unread (for streams)."""
     parts = urlsplit(base_url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=30)
+    connection = http.client.HTTPConnection(parts.hostname or "127.0.0.1", parts.port, timeout=30)
     connection.request("POST", path, body=body, headers=headers)
     return connection.getresponse()

@@ -66,11 +66,13 @@ def edge_url() -> Iterator[str]:
             server.stop(0)
 
 
-def _grpc_web(base_url: str, path: str, headers: dict[str, str] | None = None) -> tuple[str, str, str]:
+def _grpc_web(
+    base_url: str, path: str, headers: dict[str, str] | None = None
+) -> tuple[str | None, str | None, str | None]:
     with post(base_url, path, frame(b""), {"Content-Type": "application/grpc-web+proto", **(headers or {})}) as reply:
         served = (reply.getheader("served-by"), reply.getheader("served-method"))
         _, trailers = parse_response(reply)
-    return (*served, trailers.get("grpc-status"))
+    return served[0], served[1], trailers.get("grpc-status")
 
 
 @pytest.mark.parametrize("service", SERVICES, ids=[s.key for s in SERVICES])

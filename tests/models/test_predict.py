@@ -38,6 +38,7 @@ def stored_test_predictions(stack, model_id: str) -> tuple[np.ndarray, np.ndarra
         else:
             times += [t.seconds for t in message.chunk.reference_times]
             values += list(message.chunk.predicted)
+    assert header is not None, "ReadPredictions sent no header"
     shape = (len(times), header.output_steps, len(header.features))
     return np.array(times), np.array(values).reshape(shape)
 

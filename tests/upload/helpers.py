@@ -92,6 +92,7 @@ def download(stub, tenant, name: str) -> tuple[pb.DownloadFileHeader, bytes]:
             header = message.header
         else:
             body += message.chunk
+    assert header is not None, "the download sent no header"
     return header, bytes(body)
 
 
