@@ -346,7 +346,7 @@ def forecast(manifest: dict, history_csv: str, references: np.ndarray | None) ->
         for j, output in enumerate(layout["outputs"]):
             for k in range(steps):
                 value = float(y[i, k, j])
-                bounds = [v for w in widths[:, k, j] for v in (repr(value - w), repr(value + w))]
+                bounds = [repr(float(v)) for w in widths[:, k, j] for v in (value - w, value + w)]
                 time = format_time(reference + output["edges_ns"][k + 1])
                 rows.append([format_time(reference), output["feature"], k + 1, time, repr(value), *bounds])
     return rows
