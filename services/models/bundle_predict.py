@@ -176,7 +176,7 @@ def calendar_columns(calendar: dict, instants: np.ndarray) -> np.ndarray:
     if calendar["time_zone"] != "UTC":
         zone = ZoneInfo(calendar["time_zone"])
         seconds, where = np.unique(local // 10**9, return_inverse=True)
-        offsets = [(EPOCH + timedelta(seconds=int(s))).astimezone(zone).utcoffset() for s in seconds]
+        offsets = [(EPOCH + timedelta(seconds=int(s))).astimezone(zone).utcoffset() or timedelta(0) for s in seconds]
         local = local + np.array([o // timedelta(microseconds=1) * 1000 for o in offsets], dtype=np.int64)[where]
     days = local // DAY_NS
     within_day = (local - days * DAY_NS) / DAY_NS
@@ -267,7 +267,8 @@ def latest_reference(layout: dict, history: dict) -> int:
 
 def predict_scaled(model: dict, x: np.ndarray, future: np.ndarray) -> np.ndarray:
     """(n, output_steps, outputs) float32, scaled, as the platform's estimator gives it."""
-    loader, steps, outputs = model["loader"], *model["output_shape"]
+    loader: str = model["loader"]
+    steps, outputs = (int(n) for n in model["output_shape"])
     if loader == "keras":
         import keras
 
@@ -291,14 +292,14 @@ def predict_scaled(model: dict, x: np.ndarray, future: np.ndarray) -> np.ndarray
         result = np.zeros((len(x), steps, outputs), dtype=np.float32)
         if model["strategy"] == "direct":  # booster k * outputs + j: feature j at step k
             for k in range(steps):
-                rows = booster_rows(x, future, k, False, model["n_calendar"])
+                step_rows = booster_rows(x, future, k, False, model["n_calendar"])
                 for j in range(outputs):
-                    result[:, k, j] = boosters[k * outputs + j].predict(rows)
+                    result[:, k, j] = boosters[k * outputs + j].predict(step_rows)
         else:  # booster j: feature j at every step, rows sample-major
             per_step = [booster_rows(x, future, k, True, model["n_calendar"]) for k in range(steps)]
-            rows = np.stack(per_step, axis=1).reshape(len(x) * steps, -1)
+            all_rows = np.stack(per_step, axis=1).reshape(len(x) * steps, -1)
             for j in range(outputs):
-                result[:, :, j] = boosters[j].predict(rows).reshape(len(x), steps)
+                result[:, :, j] = np.asarray(boosters[j].predict(all_rows)).reshape(len(x), steps)
         return result
     if loader == "ensemble":  # the members' scaled forecasts, weighted per output feature
         forecasts = [predict_scaled({**m, "output_shape": model["output_shape"]}, x, future) for m in model["members"]]
@@ -323,7 +324,7 @@ def booster_rows(x, future, step, with_step, n_calendar):
 # -- the program ---------------------------------------------------------------------------
 
 
-def forecast(manifest: dict, history_csv: str, references: np.ndarray | None) -> list[list]:
+def forecast(manifest: dict, history_csv: str, references: np.ndarray | None) -> list[list[object]]:
     """The forecast CSV's rows (header first)."""
     layout, scalers = manifest["layout"], manifest["scalers"]
     history = read_history(history_csv, manifest["required_series"])
@@ -340,7 +341,7 @@ def forecast(manifest: dict, history_csv: str, references: np.ndarray | None) ->
     unscale(y, scalers["outputs"])
     levels = manifest["intervals"]["levels"]
     widths = np.asarray(manifest["intervals"]["half_widths"], dtype=np.float64).reshape(len(levels), steps, -1)
-    rows = [["reference_time", "feature", "step", "time", "value"]]
+    rows: list[list[object]] = [["reference_time", "feature", "step", "time", "value"]]
     rows[0] += [f"{side}_{level:g}" for level in levels for side in ("lower", "upper")]
     for i, reference in enumerate(references):
         for j, output in enumerate(layout["outputs"]):

@@ -120,7 +120,7 @@ def _predict_section(layout: dict, manifest: dict) -> str:
     outputs = [o["feature"] for o in layout["outputs"]]
     levels = manifest["intervals"]["levels"]
     bounds = "".join(f",lower_{level:g},upper_{level:g}" for level in levels)
-    uses = {}
+    uses: dict[str, list[str]] = {}
     for f in layout["inputs"]:
         uses.setdefault(f["source"], []).append(f"input `{f['feature']}`")
     for f in layout["lags"]:
@@ -273,9 +273,7 @@ def _output_section(layout: dict, window: dict, manifest: dict) -> str:
         f"## Outputs: y of shape (n, {steps}, {len(layout['outputs'])}), scaled; unscale each column as above\n",
     ]
     for j, f in enumerate(layout["outputs"]):
-        lines.append(
-            f"{j}. `{f['feature']}`: step k is the value at {_points(f['edges_ns']).replace('point k', 'step k')}"
-        )
+        lines.append(f"{j}. `{f['feature']}`: {_points(f['edges_ns']).replace('point k', 'step k')}")
     levels = manifest["intervals"]["levels"]
     lines.append("")
     if levels:
