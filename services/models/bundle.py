@@ -8,10 +8,13 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from datetime import timedelta
+from pathlib import Path
 
 import numpy as np
 from google.protobuf import json_format
 
+from services.models.bundle_readme import readme
 from tsforge.common.v1 import common_pb2
 from tsforge.forecasting.prediction import required_series
 from tsforge.forecasting.protos import lag_source_name, scalers_from_protos
@@ -42,6 +45,7 @@ _RESAMPLING = {
     common_pb2.RESAMPLING_METHOD_MEAN: "mean",
     common_pb2.RESAMPLING_METHOD_NEAREST: "nearest",
 }
+_NS_PER_MINUTE = 60 * 10**9
 
 
 def needs_history(run: tr.Run, model: tr.ModelResult) -> bool:
@@ -169,6 +173,7 @@ def manifest(registered_model: str, lineage: mr.ModelLineage, files, scalers: di
         "gap_tolerance_seconds": lineage.gap_tolerance.ToTimedelta().total_seconds()
         if lineage.HasField("gap_tolerance")
         else None,
+        "layout": layout(lineage, files),
         "lineage": json_format.MessageToDict(lineage, preserving_proto_field_name=True),
     }
 
@@ -180,108 +185,87 @@ def _future_calendar_names(spec: tr.DatasetSpec) -> list[str]:
     return list(future_calendar_names(future_calendar_spec(spec)))
 
 
-README = """\
-# {registered_model}
+HOLIDAY_YEARS = (1970, 2099)
+_PREDICT_PY = Path(__file__).with_name("bundle_predict.py")
 
-A forecasting model registered in tsforge from {source_model} ({model_type}).
 
-- `{model_file}`: the model ({loader_text})
-- `scalers.json`: the min-max scalers fitted on the training split
-- `manifest.json`: window, features, lags, calendar settings, scalers, prediction
-  intervals and lineage
+def layout(lineage: mr.ModelLineage, files) -> dict:
+    """The manifest's "layout": every window point and calendar column as exact numbers
+    (int64 ns offsets from the reference time), as tsforge.forecasting.prediction cuts
+    them, and whether the bundle's predict.py can run the model (see bundle_predict.py)."""
+    from tsforge.forecasting.calendar import holiday_dates_by_year
+    from tsforge.forecasting.protos import calendar_spec, feature_spec, lag_window_spec
+    from tsforge.forecasting.windowing import window_edges
 
-## Using it
+    spec = lineage.dataset_spec
+    window = spec.window
 
-Input windows X have shape (n, {input_steps}, {n_inputs}): the columns are
-`manifest["input_feature_names"]`, the input features resampled onto the window points
-of each reference time, then the calendar columns (sin/cos, unscaled). The future
-window F has shape (n, {output_steps}, {n_future}) (`manifest["future_feature_names"]`):
-each lag feature (`manifest["lags"]`: its source series `lag_hours` before each output
-step), then calendar columns at the output steps. Scale each input feature column j
-with `scalers["inputs"][j]` and each lag column j with `scalers["lags"][j]`, predict,
-and unscale the output columns with `scalers["outputs"]`:
+    def edges(feature_spec_, steps):
+        return [int(e) for e in window_edges(feature_spec_, steps)]
 
-```python
-import json, numpy as np
-m = json.load(open("manifest.json"))
-def scale(s):   # (multiplier, anchor): scaled = (x - data_min) * multiplier + anchor
-    span = s["data_max"] - s["data_min"]
-    mult = (s["range_max"] - s["range_min"]) / (span if span > 0 else 1.0)
-    return mult, (s["range_min"] if span > 0 else (s["range_min"] + s["range_max"]) / 2)
-for j, s in enumerate(m["scalers"]["inputs"]):
-    mult, anchor = scale(s); X[..., j] = (X[..., j] - s["data_min"]) * mult + anchor
-for j, s in enumerate(m["scalers"].get("lags", [])):
-    mult, anchor = scale(s); F[..., j] = (F[..., j] - s["data_min"]) * mult + anchor
-{load_code}
-for j, s in enumerate(m["scalers"]["outputs"]):
-    mult, anchor = scale(s); y[..., j] = (y[..., j] - anchor) / mult + s["data_min"]
-```
+    def calendar(settings: tr.CalendarFeatures, points: list[int]) -> dict:
+        library = calendar_spec(settings)
+        dates = {}
+        if library.holiday:
+            by_year = holiday_dates_by_year(library, *HOLIDAY_YEARS)
+            dates = {str(year): days for year, days in by_year.items()}
+        return {
+            "columns": list(library.column_names()),
+            "cycles": [cycle for cycle in ("year", "month", "week", "day") if getattr(library, cycle)],
+            "holiday": library.holiday,
+            "holiday_country": library.holiday_country,
+            "holiday_subdivision": library.holiday_subdivision,
+            "time_zone": library.time_zone,
+            "points_ns": points,
+            "holiday_dates": dates,
+        }
 
-Prediction intervals: `manifest["intervals"]["half_widths"][level][step][feature]`
-(original units) around y, at the nominal coverage `manifest["intervals"]["levels"]`
-(split conformal on the validation split).
-"""
-_LOAD_CODE = {
-    "keras": (
-        'import keras\nmodel = keras.saving.load_model("{file}", compile=False)\n'
-        "inputs = [X.astype(np.float32), F.astype(np.float32)] if F.shape[2] else X.astype(np.float32)\n"
-        "y = np.asarray(model.predict(inputs, verbose=0))",
-        "Keras 3, `.keras`; with a future window its inputs are [X, F]",
-    ),
-    "sklearn-flattened": (
-        'import joblib\nestimator = joblib.load("{file}")\n'
-        "rows = np.hstack([X.reshape(len(X), -1), F.reshape(len(F), -1)]).astype(np.float64)\n"
-        'y = estimator.predict(rows).reshape(len(X), *m["model"]["output_shape"])',
-        "a scikit-learn estimator on the windows X then F, each flattened row-major",
-    ),
-    "sklearn-step-indexed": (
-        'import joblib\nestimators = joblib.load("{file}")  # one scikit-learn SVR per output feature\n'
-        "steps = F.shape[1]\n"
-        "flat = np.hstack([X.reshape(len(X), -1), F.reshape(len(F), -1)]).astype(np.float64)\n"
-        "rows = np.column_stack([np.repeat(flat, steps, axis=0), np.tile(np.arange(steps, dtype=float), len(X))])\n"
-        "y = np.stack([e.predict(rows).reshape(len(X), steps) for e in estimators], axis=2)",
-        "scikit-learn SVRs, one per output feature, on the flattened windows with the step index appended",
-    ),
-    "lightgbm": (
-        "import lightgbm\n"
-        'boosters = [lightgbm.Booster(model_file=f) for f in m["model"]["files"]]\n'
-        'steps, outputs = m["model"]["output_shape"]\n'
-        'c = m["model"]["n_calendar"]  # X\'s calendar columns, read at the last input step only\n'
-        "def rows(k, with_step):  # X's feature columns flattened, its calendar at the last step, F's row k\n"
-        "    parts = [X[:, :, : X.shape[2] - c].reshape(len(X), -1), X[:, -1, X.shape[2] - c :], F[:, k, :]]\n"
-        "    parts += [np.full((len(X), 1), k)] if with_step else []\n"
-        "    return np.hstack(parts).astype(np.float64)\n"
-        "y = np.zeros((len(X), steps, outputs))\n"
-        'if m["model"]["strategy"] == "direct":  # booster k * outputs + j: feature j at step k\n'
-        "    for k in range(steps):\n"
-        "        for j in range(outputs):\n"
-        "            y[:, k, j] = boosters[k * outputs + j].predict(rows(k, False))\n"
-        "else:  # booster j: feature j at every step, rows sample-major\n"
-        "    r = np.stack([rows(k, True) for k in range(steps)], axis=1).reshape(len(X) * steps, -1)\n"
-        "    for j in range(outputs):\n"
-        "        y[:, :, j] = boosters[j].predict(r).reshape(len(X), steps)",
-        "LightGBM text models, one per output feature and step (direct) or per output feature",
-    ),
-    "statsforecast": (
-        "import joblib  # needs statsforecast installed (its model objects)\n"
-        'model = joblib.load("{file}")\n'
-        "# For each reference time r and output feature j: h = the output feature's scaled\n"
-        "# values on its step grid up to r (model['history_steps'] of them; for AutoETS\n"
-        "# starting a whole number of seasons after model['fit_starts_ns'][j]); for MSTL\n"
-        "# subtract the seasonal cycles (model['seasonal_cycles'][j], each one period\n"
-        "# ending at model['fit_end_ns'] and repeating), then\n"
-        "# f = model['models'][j].forward(y=h, h=model['lead'] + steps)['mean'][model['lead']:]\n"
-        "# (and add the cycles back at the forecast times).\n"
-        "y = ...",
-        "statsforecast models fitted on the output series, one per output feature (joblib)",
-    ),
-    "ensemble": (
-        "# Each member in m['model']['members'] is used as its own loader says (files under\n"
-        "# members/ID/); y is the sum over members of weights[j] * member's scaled y[..., j].\n"
-        "y = ...",
-        "an ensemble: its members' files and weights",
-    ),
-}
+    inputs = [
+        {"feature": f.feature, "source": f.feature, "method": _RESAMPLING[f.resampling],
+         "edges_ns": edges(feature_spec(f), window.input_steps)}
+        for f in spec.inputs
+    ]  # fmt: skip
+    lags = []
+    for lag in spec.lags:
+        lag_spec = lag_window_spec(spec, lag)
+        lags.append({"feature": lag.feature, "source": lag_source_name(spec, lag), "method": lag_spec.method.value,
+                     "edges_ns": edges(lag_spec, window.output_steps)})  # fmt: skip
+    outputs = [{"feature": f.feature, "edges_ns": edges(feature_spec(f), window.output_steps)} for f in spec.outputs]
+    reason = unsupported_reason(lineage.model_type, files)
+    gap = lineage.gap_tolerance.ToTimedelta() if lineage.HasField("gap_tolerance") else None
+    return {
+        "supported": reason is None,
+        "unsupported_reason": reason,
+        "step_ns": window.step_minutes * _NS_PER_MINUTE,
+        "offset_ns": window.offset_minutes * _NS_PER_MINUTE,
+        "gap_tolerance_ns": None if gap is None else gap // timedelta(microseconds=1) * 1000,
+        "inputs": inputs,
+        "lags": lags,
+        "outputs": outputs,
+        "calendar": calendar(spec.calendar, inputs[0]["edges_ns"][1:]),
+        "future_calendar": calendar(spec.future_calendar, outputs[0]["edges_ns"][1:]),
+    }
+
+
+def unsupported_reason(model_type: int, files) -> str | None:
+    """Why the bundle's predict.py cannot run this model (None when it can): a
+    statistical model (statsforecast's own objects forecast from the outputs' history),
+    an ensemble with one among its members, or the autoregressive LSTM (a Keras model
+    subclass whose class is tsforge's)."""
+    kinds = [(common_pb2.ModelType.Name(model_type), files.loader)]
+    kinds += [(m["type"], m["loader"]) for m in files.details.get("members", ())]
+    for kind, loader in kinds:
+        if loader == "statsforecast":
+            return (
+                f"{kind} is a statistical model (statsforecast), which forecasts from the outputs' own history "
+                "with statsforecast's objects: use the platform's Predict (README.md, 'Statistical models')"
+            )
+        if kind == "MODEL_TYPE_AR_LSTM":
+            return (
+                "MODEL_TYPE_AR_LSTM is a subclassed Keras model whose class is tsforge's "
+                "(tsforge.forecasting.estimators.keras_models.AutoregressiveLstm): use the platform's Predict"
+            )
+    return None
 
 
 def bundle_zip(
@@ -292,26 +276,13 @@ def bundle_zip(
 
     files = model_files(ARTIFACT_FORMAT_NAMES[artifact_format], artifact)
     document = manifest(registered_model, lineage, files, json.loads(scalers_json))
-    code, loader_text = _LOAD_CODE[files.loader]
-    spec = lineage.dataset_spec
-    window = spec.window
-    readme = README.format(
-        registered_model=registered_model,
-        source_model=lineage.model,
-        model_type=common_pb2.ModelType.Name(lineage.model_type),
-        model_file=files.details["file"],
-        loader_text=loader_text,
-        input_steps=window.input_steps,
-        n_inputs=len(lineage.input_feature_names),
-        output_steps=window.output_steps,
-        n_future=document["model"]["future_shape"][1],
-        load_code=code.replace("{file}", files.details["file"]),
-    )
+    text = readme(registered_model, lineage, document, files)
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         for name, data in files.files.items():
             archive.writestr(name, data, compress_type=zipfile.ZIP_STORED)
         archive.writestr("scalers.json", scalers_json, compress_type=zipfile.ZIP_DEFLATED)
         archive.writestr("manifest.json", json.dumps(document, indent=2), compress_type=zipfile.ZIP_DEFLATED)
-        archive.writestr("README.md", readme, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("README.md", text, compress_type=zipfile.ZIP_DEFLATED)
+        archive.writestr("predict.py", _PREDICT_PY.read_bytes(), compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()

@@ -367,7 +367,7 @@ def test_manifest_describes_window_features_and_lineage(models_stack):
     version = register(stack.stub, tenant, model, stack.model("linear"))
     _, bundle = download(stack.stub, tenant, version.name, common_pb2.ARTIFACT_FORMAT_BUNDLE)
     archive = zipfile.ZipFile(io.BytesIO(bundle))
-    assert sorted(archive.namelist()) == ["README.md", "manifest.json", "model.joblib", "scalers.json"]
+    assert sorted(archive.namelist()) == ["README.md", "manifest.json", "model.joblib", "predict.py", "scalers.json"]
     manifest = json.loads(archive.read("manifest.json"))
     assert manifest["window"] == {"input_steps": 6, "output_steps": 3, "step_minutes": 60, "offset_minutes": 0}
     assert manifest["model"]["loader"] == "sklearn-flattened"

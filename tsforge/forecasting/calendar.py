@@ -131,3 +131,26 @@ def _position(cycle: str, days: np.ndarray, within_day: np.ndarray) -> np.ndarra
     period_start = period.astype("datetime64[D]").astype(np.int64)
     period_days = (period + 1).astype("datetime64[D]").astype(np.int64) - period_start
     return (days - period_start + within_day) / period_days
+
+
+def holiday_dates_by_year(spec: CalendarSpec, first_year: int, last_year: int) -> dict[int, list[str]]:
+    """The ISO dates the `holidays` package lists for the spec's country (and subdivision)
+    when it is asked for each year from first_year to last_year on its own: what a
+    program without that package needs to reproduce CalendarEncoder's holiday column
+    (the encoder asks for every year from 1970, or earlier, to the last one it encodes).
+
+    Raises ValueError for a missing or unknown country or subdivision.
+    """
+    if not spec.holiday_country:
+        raise ValueError("holiday_country is required when the holiday feature is on")
+    by_year = {}
+    for year in range(first_year, last_year + 1):
+        try:
+            dates = holidays.country_holidays(spec.holiday_country, subdiv=spec.holiday_subdivision or None, years=year)
+        except NotImplementedError as error:
+            raise ValueError(
+                f"the holidays package does not know country {spec.holiday_country!r}"
+                f" with subdivision {spec.holiday_subdivision!r}"
+            ) from error
+        by_year[year] = [day.isoformat() for day in sorted(dates)]
+    return by_year
