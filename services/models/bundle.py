@@ -30,7 +30,7 @@ STATISTICAL_TYPES = frozenset(
         common_pb2.MODEL_TYPE_SEASONAL_NAIVE,
     }
 )
-ARTIFACT_FORMAT_NAMES = {
+ARTIFACT_FORMAT_NAMES: dict[int, str] = {
     common_pb2.ARTIFACT_FORMAT_KERAS: "keras",
     common_pb2.ARTIFACT_FORMAT_JOBLIB: "joblib",
     common_pb2.ARTIFACT_FORMAT_LIGHTGBM: "lightgbm",

@@ -44,15 +44,15 @@ def model_files(format: str, artifact: bytes, prefix: str = "") -> ModelFiles:
         from tsforge.forecasting.estimators import lightgbm_models
 
         model = lightgbm_models.from_bytes(artifact)
-        files = {
+        boosters = {
             f"{prefix}lightgbm/booster-{i:03d}.txt": b.model_to_string().encode() for i, b in enumerate(model.boosters)
         }
         return ModelFiles(
             "lightgbm",
-            files,
+            boosters,
             {
-                "file": next(iter(files)),
-                "files": list(files),
+                "file": next(iter(boosters)),
+                "files": list(boosters),
                 "strategy": model.strategy,
                 "n_future": model.n_future,
                 "n_calendar": model.n_calendar,
