@@ -1,6 +1,6 @@
 """Model specifications: proto ModelSpecs resolved into validated, defaulted dataclasses.
 
-The gRPC service process imports this module to validate StartRun requests, so it must
+The gRPC service process imports this module to validate CreateRun requests, so it must
 never import TensorFlow (about 7 s), scikit-learn, LightGBM or statsforecast; only
 worker processes train.
 
