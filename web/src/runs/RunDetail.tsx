@@ -21,6 +21,7 @@ function useNow(ticking: boolean): number {
   const [now, setNow] = useState(() => Date.now());
   useEffect(() => {
     if (!ticking) return;
+    setNow(Date.now());
     const t = setInterval(() => setNow(Date.now()), 1000);
     return () => clearInterval(t);
   }, [ticking]);
@@ -39,6 +40,8 @@ export function RunDetail({ name }: { name: string }) {
     if (e.data.kind === "epochEnd" && live) undrawn.current.push(e.timeMs);
     // A finished model's validation score and intervals are in GetRun: read it again.
     if (e.data.kind === "modelFinished" && live) queryClient.invalidateQueries({ queryKey: ["run", name] });
+    // The run list shows the state too (QUEUED → RUNNING → …).
+    if (e.data.kind === "stateChange" && live) queryClient.invalidateQueries({ queryKey: ["runs"] });
     if (e.data.kind === "stateChange" && isTerminal({ state: e.data.state } as never)) {
       queryClient.invalidateQueries({ queryKey: ["run", name] });
       queryClient.invalidateQueries({ queryKey: ["runs"] });
@@ -122,7 +125,7 @@ function ModelProgress({ m, now }: { m: ModelView; now: number }) {
     return (
       <div className="progress working" data-testid="working">
         <progress aria-label={`${who} is training`} />
-        <span>working{elapsed != null ? `, ${formatDuration(elapsed)}` : ""}</span>
+        <span>working{elapsed != null && elapsed >= 1 ? `, ${formatDuration(Math.floor(elapsed))}` : ""}</span>
       </div>
     );
   }

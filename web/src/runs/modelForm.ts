@@ -96,7 +96,7 @@ export function statisticalBounds(kind: ModelKind): Bound[] {
 
 export const TIME_LIMIT: Bound = {
   field: "time_limit", label: "Time budget (s)", min: 1, max: 86400, integer: false, defaultText: "none",
-  help: "1 s .. 24 h; a Keras or LightGBM fit stops there with its best so far, a model whose time has passed is skipped",
+  help: "1 s .. 24 h; a fit stops there with its best so far, a model not started by then is skipped",
 };
 
 export const MAX_SEASON_HOURS = 24 * 366;
