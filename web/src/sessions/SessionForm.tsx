@@ -164,7 +164,7 @@ export function SessionFormView({ onCreated }: { onCreated: (s: Session) => void
           <Field label="Train fraction" path={path(`${SPEC}.split.train_fraction`)} problems={problems} help="Default 0.7; the three sum to 1">
             {(p) => <input {...p} inputMode="decimal" value={split.train} onChange={(e) => setSplit({ train: e.target.value })} />}
           </Field>
-          <Field label="Validation fraction" path={path(`${SPEC}.split.validation_fraction`)} problems={problems} help="Default 0.2; also calibrates the prediction intervals (80 % needs 4 windows, 95 % 19); 0 turns off early stopping and intervals">
+          <Field label="Validation fraction" path={path(`${SPEC}.split.validation_fraction`)} problems={problems} help="Default 0.2; also calibrates the prediction intervals (95 % needs 19 windows); 0 turns off early stopping and intervals">
             {(p) => <input {...p} inputMode="decimal" value={split.validation} onChange={(e) => setSplit({ validation: e.target.value })} />}
           </Field>
           <Field label="Test fraction" path={path(`${SPEC}.split.test_fraction`)} problems={problems} help="Default 0.1">
