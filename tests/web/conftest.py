@@ -17,7 +17,9 @@ def console_dist() -> Path:
     return DIST
 
 
-@pytest.fixture(scope="module")
+# One platform for the package: each test signs in as a tenant of its own, and starting
+# every service, a worker and the edge again per module would cost more than its tests.
+@pytest.fixture(scope="package")
 def platform(db, database_url, tmp_path_factory, console_dist) -> Iterator[ConsolePlatform]:
     store = LocalObjectStore(tmp_path_factory.mktemp("console") / "objects")
     with running_console_platform(db, database_url, store) as running:

@@ -1,5 +1,7 @@
 // Metric tables and stored predictions, shaped for tables and charts.
-import { Baseline, Metric, type MetricTableRow } from "../gen/tsforge/evaluation/v1/evaluation_resources_pb";
+import {
+  Baseline, IntervalMetric, Metric, type BaselineForecast, type MetricTableRow,
+} from "../gen/tsforge/evaluation/v1/evaluation_resources_pb";
 import { shortModel } from "../runs/runEvents";
 
 export const METRICS: { metric: Metric; label: string }[] = [
@@ -20,13 +22,70 @@ const BASELINE_LABELS: Record<number, string> = {
   [Baseline.TRAINING_MEAN]: "training mean",
 };
 
-export function baselineLabel(b: Baseline): string {
-  return BASELINE_LABELS[b] ?? "";
+// The service's label ("seasonal naive (1 week = 168 steps)") where it gives one: an
+// evaluation has a seasonal naive per season, told apart only by it.
+export function baselineLabel(b: Baseline, label = "", seasonSteps = 0): string {
+  if (label) return label;
+  const name = BASELINE_LABELS[b] ?? "";
+  return b === Baseline.SEASONAL_NAIVE && seasonSteps ? `${name} (${seasonSteps} steps)` : name;
 }
 
-// "dense", or "baseline: naive"; SKILL rows name the model (the baseline is a column).
+export function forecastLabel(b: BaselineForecast | undefined): string {
+  return b ? baselineLabel(b.baseline, b.label, b.seasonSteps) : "";
+}
+
+export function rowBaselineLabel(row: MetricTableRow): string {
+  return baselineLabel(row.baseline, row.baselineLabel, row.seasonSteps);
+}
+
+// "dense", or "baseline: seasonal naive (1 day = 24 steps)"; SKILL rows name the model
+// (the baseline is a column).
 export function rowLabel(row: MetricTableRow): string {
-  return row.model ? shortModel(row.model) : `baseline: ${baselineLabel(row.baseline)}`;
+  return row.model ? shortModel(row.model) : `baseline: ${rowBaselineLabel(row)}`;
+}
+
+// A row's skill against the table's reference baseline for one metric.
+export function skillOf(row: MetricTableRow, metric: Metric): { value: number | null; reason: string } | null {
+  const s = row.skill.find((x) => x.metric === metric);
+  if (!s?.value) return null;
+  return { value: s.value.value ?? null, reason: s.value.undefinedReason };
+}
+
+export const INTERVAL_METRICS: { metric: IntervalMetric; label: string }[] = [
+  { metric: IntervalMetric.COVERAGE, label: "coverage" },
+  { metric: IntervalMetric.MEAN_WIDTH, label: "mean width" },
+  { metric: IntervalMetric.PINBALL, label: "pinball loss" },
+  { metric: IntervalMetric.WINKLER, label: "interval (Winkler) score" },
+];
+
+export function intervalScoreOf(row: MetricTableRow, metric: IntervalMetric): { value: number | null; reason: string } {
+  const s = row.intervalScores.find((x) => x.metric === metric);
+  if (!s?.value) return { value: null, reason: "not computed" };
+  return { value: s.value.value ?? null, reason: s.value.undefinedReason };
+}
+
+// INTERVALS rows over all forecast steps (step 0), per model, feature and level; with how
+// far the empirical coverage lies from the nominal one (percentage points).
+export function intervalSummaryRows(rows: MetricTableRow[]) {
+  return rows
+    .filter((r) => r.step === 0)
+    .map((r) => {
+      const coverage = intervalScoreOf(r, IntervalMetric.COVERAGE).value;
+      return {
+        row: r,
+        model: shortModel(r.model),
+        feature: r.feature,
+        level: r.intervalLevel,
+        coverage,
+        gapPoints: coverage == null ? null : (coverage - r.intervalLevel) * 100,
+      };
+    });
+}
+
+// Every baseline of an evaluation in its order ("naive, seasonal naive (1 day = 24
+// steps), …, training mean"), for people.
+export function baselineList(baselines: BaselineForecast[]): string {
+  return baselines.map(forecastLabel).join(", ");
 }
 
 export function isBaselineRow(row: MetricTableRow): boolean {
@@ -57,6 +116,11 @@ export interface Predictions {
   referenceTimesMs: number[];
   predicted: number[];
   actual: number[];
+  // Prediction intervals: levels ascending; bounds indexed
+  // (((row * levels) + level) * outputSteps + step) * nFeatures + feature. Empty without.
+  intervalLevels?: number[];
+  lower?: number[];
+  upper?: number[];
   // Minutes from the reference time to each step, per feature (from the horizon).
   stepOffsetsMinutes: number[][];
 }
@@ -79,6 +143,25 @@ export function stepSeries(p: Predictions, feature: number, step: number, fromMs
     actual.push(valueAt(p, p.actual, r, step, feature));
   }
   return { times, predicted, actual };
+}
+
+// Lower and upper bounds of one level (0-based) of one feature at one step, at the same
+// rows stepSeries picks; null when the predictions have no intervals of that level.
+export function intervalSeries(p: Predictions, feature: number, step: number, level: number, fromMs = -Infinity, toMs = Infinity) {
+  const levels = p.intervalLevels?.length ?? 0;
+  if (!p.lower?.length || !p.upper?.length || level < 0 || level >= levels) return null;
+  const lower: number[] = [];
+  const upper: number[] = [];
+  const offsetMs = (p.stepOffsetsMinutes[feature]?.[step] ?? 0) * 60_000;
+  const n = p.features.length;
+  for (let r = 0; r < p.referenceTimesMs.length; r++) {
+    const t = p.referenceTimesMs[r] + offsetMs;
+    if (t < fromMs || t > toMs) continue;
+    const i = (((r * levels) + level) * p.outputSteps + step) * n + feature;
+    lower.push(p.lower[i]);
+    upper.push(p.upper[i]);
+  }
+  return { lower, upper };
 }
 
 // Residuals (actual − forecast) of one feature over every row and step.

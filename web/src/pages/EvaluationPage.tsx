@@ -5,22 +5,26 @@
 import { useEffect, useMemo, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useClients } from "../app/context";
+import { describeError, type FieldProblem } from "../api/errors";
 import { ErrorNotice, Field, Pager, Progress, StateBadge, usePager } from "../components/common";
 import { LineChart, PALETTE } from "../charts/LineChart";
-import { DataSplit } from "../gen/tsforge/common/v1/common_pb";
+import { DataSplit, ModelType } from "../gen/tsforge/common/v1/common_pb";
+import { modelTypeLabel } from "../runs/modelTypes";
 import {
   EvaluationState, Metric, MetricTableKind, ValueUnits, type Evaluation, type MetricTable,
 } from "../gen/tsforge/evaluation/v1/evaluation_resources_pb";
 import { PlotKind } from "../gen/tsforge/evaluation/v1/evaluation_service_pb";
 import { RunState } from "../gen/tsforge/training/v1/training_resources_pb";
-import { collectDownload, saveBlob } from "../lib/download";
-import { enumName, formatDuration, formatNumber, formatTime, lastSegment, timestampMs } from "../lib/format";
-import { downloads } from "../lib/limit";
+import { enumName, formatDuration, formatTime, lastSegment } from "../lib/format";
 import { href, navigate, type Route } from "../lib/router";
 import {
-  baselineLabel, groupBy, histogram, METRICS, residuals, rowLabel, scoreOf, stepOffsetsMinutes, stepSeries,
-  type Predictions,
+  baselineList, forecastLabel, groupBy, METRICS, rowBaselineLabel, rowLabel, scoreOf, skillOf,
 } from "../evaluation/tables";
+import { BaselineSummary } from "../evaluation/BaselineSummary";
+import { defaultEvaluateForm, toEvaluationOptions, type EvaluateForm } from "../evaluation/evaluateOptions";
+import { IntervalsTable } from "../evaluation/IntervalsTable";
+import { PredictionsView } from "../evaluation/PredictionsView";
+import { ExportButton, useTable, Value } from "../evaluation/tableParts";
 import { shortModel } from "../runs/runEvents";
 import { useEvaluationWatch } from "../evaluation/useEvaluationWatch";
 
@@ -60,8 +64,8 @@ function FinishedRuns() {
 function RunEvaluations({ run, selected }: { run: string; selected: string }) {
   const clients = useClients();
   const queryClient = useQueryClient();
-  const [season, setSeason] = useState("");
-  const [inferSeason, setInferSeason] = useState(true);
+  const [form, setForm] = useState<EvaluateForm>(defaultEvaluateForm);
+  const [problems, setProblems] = useState<FieldProblem[]>([]);
   const [model, setModel] = useState("");
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<unknown>(null);
@@ -70,17 +74,19 @@ function RunEvaluations({ run, selected }: { run: string; selected: string }) {
   const evaluations = list.data?.evaluations ?? [];
   const chosen = selected || evaluations[0]?.name || "";
   const evaluate = async () => {
-    setBusy(true);
     setError(null);
+    const { options, problems: local } = toEvaluationOptions(form);
+    setProblems(local);
+    if (local.length) return;
+    setBusy(true);
     try {
       // Returns at once: the evaluation is queued (or the stored one of these options).
-      const r = await clients.evaluation.createEvaluation(
-        { evaluation: { run, model, options: { seasonSteps: Number(season) || 0, inferSeason } } },
-      );
+      const r = await clients.evaluation.createEvaluation({ evaluation: { run, model, options } });
       await queryClient.invalidateQueries({ queryKey: ["evaluations", run] });
       navigate("evaluation", lastSegment(run), { evaluation: r.evaluation!.name });
     } catch (e) {
       setError(e);
+      setProblems(describeError(e).fields);
     } finally {
       setBusy(false);
     }
@@ -98,10 +104,22 @@ function RunEvaluations({ run, selected }: { run: string; selected: string }) {
               </select>
             )}
           </Field>
-          <Field label="Season (steps)" path="evaluation.options.season_steps" help="Seasonal-naive baseline and MASE; 0..10000, 0 = inferred or 1">
-            {(p) => <input {...p} inputMode="numeric" value={season} placeholder="0" onChange={(e) => setSeason(e.target.value)} />}
+          <Field label="More seasons (steps)" path="evaluation.options.seasons" problems={problems}
+            help="A seasonal-naive baseline each, e.g. 7, 12; a day (and a week with ≥ 3 weeks of data) are always computed">
+            {(p) => <input {...p} inputMode="numeric" value={form.seasons} placeholder="none" onChange={(e) => setForm({ ...form, seasons: e.target.value })} />}
           </Field>
-          <label className="check"><input type="checkbox" checked={inferSeason} onChange={(e) => setInferSeason(e.target.checked)} /> infer one day</label>
+          <Field label="MASE season (steps)" path="evaluation.options.season_steps" problems={problems}
+            help="0..4096; empty: the season of the strongest baseline">
+            {(p) => <input {...p} inputMode="numeric" value={form.seasonSteps} placeholder="strongest" onChange={(e) => setForm({ ...form, seasonSteps: e.target.value })} />}
+          </Field>
+          <Field label="Baseline picked by" path="evaluation.options.baseline_metric" problems={problems} help="The strongest baseline on validation by this metric">
+            {(p) => (
+              <select {...p} value={form.baselineMetric} onChange={(e) => setForm({ ...form, baselineMetric: Number(e.target.value) })}>
+                <option value={Metric.UNSPECIFIED}>MAE (default)</option>
+                {METRICS.filter((m) => m.metric !== Metric.MASE && m.metric !== Metric.MAE).map((m) => <option key={m.metric} value={m.metric}>{m.label}</option>)}
+              </select>
+            )}
+          </Field>
           <button type="submit" disabled={busy}>{busy ? "Queuing…" : "Evaluate"}</button>
         </form>
         <ErrorNotice error={error} title="Not evaluated" />
@@ -110,7 +128,7 @@ function RunEvaluations({ run, selected }: { run: string; selected: string }) {
             {evaluations.map((e) => (
               <li key={e.name} className={e.name === chosen ? "selected" : ""}>
                 <a href={href("evaluation", lastSegment(run), { evaluation: e.name })} aria-current={e.name === chosen ? "true" : undefined}>
-                  {e.model ? shortModel(e.model) : "all models"}, season {e.options?.seasonSteps}
+                  {e.model ? shortModel(e.model) : "all models"}{e.options?.seasons.length ? `, seasons ${e.options.seasons.join(", ")}` : ""}{e.options?.seasonSteps ? `, MASE season ${e.options.seasonSteps}` : ""}
                 </a> <StateBadge state={enumName(EvaluationState, e.state)} />
               </li>
             ))}
@@ -170,8 +188,10 @@ function EvaluationView({ name }: { name: string }) {
           </Field>
         </div>
       </section>
+      <BaselineSummary ev={ev} />
       <Ranking ev={ev} split={split} units={units} rankMetric={rankMetric} />
       {overall && <OverallTables ev={ev} table={overall} />}
+      <IntervalsTable ev={ev} split={split} units={units} />
       <SkillTable ev={ev} split={split} units={units} />
       <PerStepChart ev={ev} split={split} units={units} metric={rankMetric} />
       <PredictionsView ev={ev} />
@@ -198,73 +218,36 @@ function Computing({ ev, onFinished }: { ev: Evaluation; onFinished: () => void 
   );
 }
 
-function ExportButton({ ev, kind, split, units, rankMetric, label }: {
-  ev: Evaluation; kind: MetricTableKind; split: DataSplit; units: ValueUnits; rankMetric?: Metric; label: string;
-}) {
-  const clients = useClients();
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const exportCsv = async () => {
-    setBusy(true);
-    setError(null);
-    try {
-      const d = await downloads(() => collectDownload(
-        clients.evaluation.exportMetricTable({ name: ev.name, table: { kind, split, units, rankMetric } }),
-        undefined, `${lastSegment(ev.name)}-${enumName(MetricTableKind, kind).toLowerCase()}.csv`,
-      ));
-      saveBlob(d.blob, d.fileName.endsWith(".csv") ? d.fileName : `${lastSegment(ev.name)}-${enumName(MetricTableKind, kind).toLowerCase()}.csv`);
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(false);
-    }
-  };
-  return (
-    <>
-      <button type="button" className="secondary" onClick={exportCsv} disabled={busy}>{busy ? "Exporting…" : `Export ${label} as CSV`}</button>
-      <ErrorNotice error={error} title="Export failed" />
-    </>
-  );
-}
-
-function useTable(ev: Evaluation, kind: MetricTableKind, split: DataSplit, units: ValueUnits, rankMetric?: Metric, features?: string[]) {
-  const clients = useClients();
-  return useQuery({
-    queryKey: ["table", ev.name, kind, split, units, rankMetric, features],
-    queryFn: async () => {
-      const rows: MetricTable["rows"] = [];
-      let pageToken = "";
-      do {
-        const r = await clients.evaluation.readMetricTable({
-          name: ev.name, table: { kind, split, units, rankMetric, features }, pageSize: 1000, pageToken,
-        });
-        rows.push(...(r.table?.rows ?? []));
-        pageToken = r.nextPageToken;
-      } while (pageToken);
-      return rows;
-    },
-  });
-}
-
-function Value({ v }: { v: { value: number | null; reason: string } }) {
-  return v.value == null ? <span className="muted" title={v.reason}>undefined</span> : <>{formatNumber(v.value)}</>;
-}
-
 function Ranking({ ev, split, units, rankMetric }: { ev: Evaluation; split: DataSplit; units: ValueUnits; rankMetric: Metric }) {
   const q = useTable(ev, MetricTableKind.RANKING, split, units, rankMetric);
   const label = METRICS.find((m) => m.metric === rankMetric)?.label;
+  const reference = forecastLabel(ev.baselineComparison?.bestBaseline);
   return (
     <section className="card" aria-labelledby="ranking-heading">
       <h2 id="ranking-heading">Ranking by {label}</h2>
       <ErrorNotice error={q.error} />
-      <table data-testid="ranking">
-        <thead><tr><th scope="col">Rank</th><th scope="col">Model or baseline</th><th scope="col">{label} (mean over features)</th></tr></thead>
-        <tbody>
-          {q.data?.map((r, i) => (
-            <tr key={i} className={r.model ? "" : "baseline"}><td>{r.rank}</td><td>{rowLabel(r)}</td><td><Value v={scoreOf(r, rankMetric)} /></td></tr>
-          ))}
-        </tbody>
-      </table>
+      <div className="table-scroll">
+        <table data-testid="ranking">
+          <thead>
+            <tr>
+              <th scope="col">Rank</th><th scope="col">Model or baseline</th><th scope="col">{label} (mean over features)</th>
+              <th scope="col">Type</th>{reference && <th scope="col">Skill against {reference}</th>}
+            </tr>
+          </thead>
+          <tbody>
+            {q.data?.map((r, i) => {
+              const skill = skillOf(r, rankMetric);
+              return (
+                <tr key={i} className={r.model ? "" : "baseline"}>
+                  <td>{r.rank}</td><td>{rowLabel(r)}</td><td><Value v={scoreOf(r, rankMetric)} /></td>
+                  <td>{r.model ? modelTypeLabel(enumName(ModelType, r.modelType)) : "baseline"}</td>
+                  {reference && <td>{skill ? <Value v={skill} /> : "–"}</td>}
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      </div>
       <ExportButton ev={ev} kind={MetricTableKind.RANKING} split={split} units={units} rankMetric={rankMetric} label="ranking" />
     </section>
   );
@@ -295,7 +278,7 @@ function OverallTables({ ev, table }: { ev: Evaluation; table: MetricTable }) {
   return (
     <section className="card" aria-labelledby="overall-heading" data-testid="overall">
       <h2 id="overall-heading">Overall, models and baselines</h2>
-      <p className="help">Every forecast step of the {enumName(DataSplit, table.split).toLowerCase()} split, {enumName(ValueUnits, table.units).toLowerCase()} units. Lower is better; baselines: naive, seasonal naive (season {ev.options?.seasonSteps}), training mean.</p>
+      <p className="help">Every forecast step of the {enumName(DataSplit, table.split).toLowerCase()} split, {enumName(ValueUnits, table.units).toLowerCase()} units. Lower is better; baselines: {baselineList(ev.baselines)}.</p>
       {[...byFeature.entries()].map(([feature, rows]) => (
         <div key={feature} data-feature={feature}>
           <h3>Feature {feature}</h3>
@@ -318,7 +301,7 @@ function SkillTable({ ev, split, units }: { ev: Evaluation; split: DataSplit; un
       {[...byFeature.entries()].map(([feature, rows]) => (
         <div key={feature}>
           <h3>Feature {feature}</h3>
-          <MetricRows rows={rows} caption={`Skill of ${feature}`} extra={(r) => baselineLabel(r.baseline)} />
+          <MetricRows rows={rows} caption={`Skill of ${feature}`} extra={rowBaselineLabel} />
         </div>
       ))}
       <ExportButton ev={ev} kind={MetricTableKind.SKILL} split={split} units={units} label="skill table" />
@@ -361,103 +344,6 @@ function FeaturePicker({ ev, value, onChange }: { ev: Evaluation; value: string;
         </select>
       )}
     </Field>
-  );
-}
-
-async function readPredictions(clients: ReturnType<typeof useClients>, model: string, split: DataSplit): Promise<Predictions> {
-  const p: Predictions = { features: [], outputSteps: 0, referenceTimesMs: [], predicted: [], actual: [], stepOffsetsMinutes: [] };
-  for await (const m of clients.training.readPredictions({ name: model, split })) {
-    const c = m.content;
-    if (c.case === "header") {
-      p.features = c.value.features.map((f) => f.feature);
-      p.outputSteps = c.value.outputSteps;
-      p.stepOffsetsMinutes = c.value.features.map((f) => stepOffsetsMinutes(f.horizon?.start ?? 0, f.horizon?.end ?? 0, c.value.outputSteps));
-    } else if (c.case === "chunk") {
-      for (const t of c.value.referenceTimes) p.referenceTimesMs.push(timestampMs(t)!);
-      for (const v of c.value.predicted) p.predicted.push(v);
-      for (const v of c.value.actual) p.actual.push(v);
-    }
-  }
-  return p;
-}
-
-function toLocalInput(ms: number): string {
-  return new Date(ms).toISOString().slice(0, 16);
-}
-
-function PredictionsView({ ev }: { ev: Evaluation }) {
-  const clients = useClients();
-  const [model, setModel] = useState(ev.models[0] ?? "");
-  const [feature, setFeature] = useState(0);
-  const [step, setStep] = useState(1);
-  const [from, setFrom] = useState("");
-  const [to, setTo] = useState("");
-  const q = useQuery({
-    queryKey: ["predictions", model],
-    queryFn: () => downloads(() => readPredictions(clients, model, DataSplit.TEST)),
-    enabled: !!model,
-    staleTime: Infinity,
-  });
-  const p = q.data;
-  useEffect(() => {
-    if (p && p.referenceTimesMs.length && !from) {
-      setFrom(toLocalInput(p.referenceTimesMs[0]));
-      setTo(toLocalInput(p.referenceTimesMs[p.referenceTimesMs.length - 1] + 86_400_000));
-    }
-  }, [p, from]);
-  const series = useMemo(() => {
-    if (!p) return null;
-    const fromMs = from ? Date.parse(from + "Z") : -Infinity;
-    const toMs = to ? Date.parse(to + "Z") : Infinity;
-    return stepSeries(p, feature, Math.min(step, p.outputSteps) - 1, fromMs, toMs);
-  }, [p, feature, step, from, to]);
-  const hist = useMemo(() => (p ? histogram(residuals(p, feature)) : null), [p, feature]);
-  return (
-    <section className="card" aria-labelledby="pva-heading" data-testid="predictions">
-      <h2 id="pva-heading">Prediction against actual (test split)</h2>
-      <div className="form-row">
-        <Field label="Model">
-          {(pp) => (
-            <select {...pp} value={model} onChange={(e) => setModel(e.target.value)}>
-              {ev.models.map((m) => <option key={m} value={m}>{shortModel(m)}</option>)}
-            </select>
-          )}
-        </Field>
-        <Field label="Feature">
-          {(pp) => (
-            <select {...pp} value={feature} onChange={(e) => setFeature(Number(e.target.value))}>
-              {(p?.features ?? ev.features).map((f, i) => <option key={f} value={i}>{f}</option>)}
-            </select>
-          )}
-        </Field>
-        <Field label="Forecast step" help={p ? `1..${p.outputSteps}` : undefined}>
-          {(pp) => <input {...pp} type="number" min={1} max={p?.outputSteps ?? 1} value={step} onChange={(e) => setStep(Math.max(1, Number(e.target.value) || 1))} />}
-        </Field>
-        <Field label="From (UTC)">
-          {(pp) => <input {...pp} type="datetime-local" value={from} onChange={(e) => setFrom(e.target.value)} />}
-        </Field>
-        <Field label="To (UTC)">
-          {(pp) => <input {...pp} type="datetime-local" value={to} onChange={(e) => setTo(e.target.value)} />}
-        </Field>
-      </div>
-      <ErrorNotice error={q.error} title="Could not read the predictions" />
-      {series && (
-        <LineChart title={`${p!.features[feature]} at step ${step}: forecast and actual (drag to zoom, double-click to reset)`}
-          xLabel="time" yLabel={p!.features[feature]} time x={series.times.map((t) => t / 1000)}
-          series={[{ label: "actual", color: "#222" }, { label: `forecast (${shortModel(model)})`, color: PALETTE[0] }]}
-          values={[series.actual, series.predicted]} />
-      )}
-      {hist && hist.centres.length > 0 && (
-        <LineChart title={`Residuals (actual − forecast) of ${p!.features[feature]}, every step`} xLabel="residual" yLabel="count"
-          x={hist.centres} series={[{ label: "count", color: PALETTE[1], bars: true }]} values={[hist.counts]} height={220} />
-      )}
-      {p && series && (
-        <button type="button" className="secondary" onClick={() => {
-          const lines = ["time,actual,forecast", ...series.times.map((t, i) => `${new Date(t).toISOString()},${series.actual[i]},${series.predicted[i]}`)];
-          saveBlob(new Blob([lines.join("\n") + "\n"], { type: "text/csv" }), `${shortModel(model)}-${p.features[feature]}-step${step}.csv`);
-        }}>Export these points as CSV</button>
-      )}
-    </section>
   );
 }
 

@@ -19,6 +19,7 @@ import { href, navigate, type Route } from "../lib/router";
 import { parseSeries } from "../lib/csvSeries";
 import { rowLabel, scoreOf, METRICS } from "../evaluation/tables";
 import { shortModel } from "../runs/runEvents";
+import { modelTypeLabel } from "../runs/modelTypes";
 import { DataSplit } from "../gen/tsforge/common/v1/common_pb";
 import { ValueUnits } from "../gen/tsforge/evaluation/v1/evaluation_resources_pb";
 
@@ -88,7 +89,7 @@ function Register({ source }: { source: string }) {
           {(p) => (
             <select {...p} value={model} onChange={(e) => setModel(e.target.value)}>
               <option value="">choose a model</option>
-              {models.map((m) => <option key={m.name} value={m.name}>{shortModel(m.name)} ({enumName(ModelType, m.modelType).toLowerCase()})</option>)}
+              {models.map((m) => <option key={m.name} value={m.name}>{shortModel(m.name)} ({modelTypeLabel(enumName(ModelType, m.modelType))})</option>)}
             </select>
           )}
         </Field>
@@ -210,7 +211,7 @@ function ModelDetail({ name, version }: { name: string; version: string }) {
               <tr key={v.name} className={v === chosen ? "selected" : ""}>
                 <td><a href={href("registry", lastSegment(name), { version: String(v.version) })} aria-current={v === chosen ? "true" : undefined}>v{String(v.version)}</a></td>
                 <td>{shortModel(v.sourceModel)} of {lastSegment(v.lineage?.run ?? "")}</td>
-                <td>{enumName(ModelType, v.lineage?.modelType ?? 0).toLowerCase()}</td>
+                <td>{modelTypeLabel(enumName(ModelType, v.lineage?.modelType ?? 0))}</td>
                 <td>{v.aliases.join(", ")}</td>
                 <td>{formatTime(v.createTime)}</td>
               </tr>

@@ -4,11 +4,14 @@ import { useEffect, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { useClients } from "../app/context";
 import { ErrorNotice, Pager, Progress, StateBadge, usePager } from "../components/common";
-import { DatasetObjectKind, DatasetState, type Dataset } from "../gen/tsforge/training/v1/training_resources_pb";
+import {
+  DatasetObjectKind, DatasetState, type CalendarFeatures, type Dataset,
+} from "../gen/tsforge/training/v1/training_resources_pb";
 import { ResamplingMethod } from "../gen/tsforge/common/v1/common_pb";
 import { enumName, formatDuration, formatTime, lastSegment } from "../lib/format";
 import { href, navigate, type Route } from "../lib/router";
 import { SessionFormView } from "../sessions/SessionForm";
+import { TrainAutoForm } from "../runs/TrainAutoForm";
 import { useDatasetBuild } from "../sessions/useDatasetBuild";
 import { collectDownload } from "../lib/download";
 import { downloads } from "../lib/limit";
@@ -54,6 +57,13 @@ function SessionList({ selected }: { selected: string }) {
   );
 }
 
+function calendarInWords(c: CalendarFeatures | undefined): string {
+  const on = (["year", "month", "week", "day", "holiday"] as const).filter((k) => c?.[k]);
+  if (!c || !on.length) return "none";
+  const holiday = c.holiday ? ` (${c.holidayCountry}${c.holidaySubdivision ? "-" + c.holidaySubdivision : ""})` : "";
+  return `${on.join(", ")}${holiday}, ${c.timeZone || "UTC"}`;
+}
+
 function SessionDetail({ name, dataset }: { name: string; dataset: string }) {
   const clients = useClients();
   const queryClient = useQueryClient();
@@ -97,11 +107,14 @@ function SessionDetail({ name, dataset }: { name: string; dataset: string }) {
       </div>
       <dl className="facts">
         <dt>Window</dt><dd>{spec?.window?.inputSteps} input steps → {spec?.window?.outputSteps} output steps, every {spec?.window?.stepMinutes} min (offset {spec?.window?.offsetMinutes})</dd>
-        <dt>Calendar</dt><dd>{(["year", "month", "week", "day", "holiday"] as const).filter((k) => spec?.calendar?.[k]).join(", ") || "none"}{spec?.calendar?.holiday ? ` (${spec.calendar.holidayCountry}${spec.calendar.holidaySubdivision ? "-" + spec.calendar.holidaySubdivision : ""})` : ""}, {spec?.calendar?.timeZone}</dd>
+        <dt>Calendar</dt><dd>{calendarInWords(spec?.calendar)}</dd>
+        <dt>Seasonal lags</dt><dd data-testid="session-lags">{spec?.lags.length ? spec.lags.map((l) => `${l.feature} (${l.lagHours} h before each output step)`).join(", ") : "none"}</dd>
+        <dt>Calendar at the output steps</dt><dd>{calendarInWords(spec?.futureCalendar)}</dd>
         <dt>Split</dt><dd>{spec?.split?.trainFraction} / {spec?.split?.validationFraction} / {spec?.split?.testFraction}, {spec?.split?.method === 2 ? `shuffled (seed ${spec.split.seed})` : "chronological"}</dd>
       </dl>
       <p><button type="button" onClick={build}>Build dataset</button></p>
       <ErrorNotice error={error} title="The build was not started" />
+      <TrainAutoForm session={name} />
       <h3>Datasets</h3>
       <ErrorNotice error={datasets.error} />
       <ul className="list" aria-label="Datasets">
@@ -155,6 +168,11 @@ function ReadyDataset({ dataset: d }: { dataset: Dataset }) {
         <dt>Windows</dt><dd data-testid="window-counts">train {String(d.trainSampleCount)}, validation {String(d.validationSampleCount)}, test {String(d.testSampleCount)}; dropped {String(d.droppedSampleCount)}</dd>
         <dt>X / y shape</dt><dd>({d.xShape.map(String).join(", ")}) / ({d.yShape.map(String).join(", ")})</dd>
         <dt>Inputs</dt><dd>{d.inputFeatureNames.join(", ")}</dd>
+        {d.futureShape.length > 0 && Number(d.futureShape[2] ?? 0) > 0 && (
+          <>
+            <dt>Future window</dt><dd data-testid="future-window">({d.futureShape.map(String).join(", ")}): {d.futureFeatureNames.join(", ")}</dd>
+          </>
+        )}
         <dt>Outputs</dt><dd>{d.outputFeatureNames.join(", ")}</dd>
       </dl>
       <p><a className="button" href={href("runs", "", { dataset: d.name })}>Train models on this dataset</a></p>

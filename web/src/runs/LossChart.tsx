@@ -4,11 +4,12 @@
 import { useMemo } from "react";
 import { LineChart, PALETTE, type SeriesSpec } from "../charts/LineChart";
 import { formatNumber } from "../lib/format";
+import { reportsEpochs } from "./modelTypes";
 import { shortModel, type ModelView } from "./runEvents";
 
 export function LossChart({ models, onDraw }: { models: ModelView[]; onDraw?: () => void }) {
   const withEpochs = useMemo(
-    () => models.filter((m) => m.epochs.length > 0 || /DENSE|CNN|LSTM/.test(m.modelType)),
+    () => models.filter((m) => m.epochs.length > 0 || reportsEpochs(m.modelType)),
     [models],
   );
   const { x, series, values } = useMemo(() => {
@@ -25,7 +26,7 @@ export function LossChart({ models, onDraw }: { models: ModelView[]; onDraw?: ()
     });
     return { x, series, values };
   }, [withEpochs]);
-  if (!withEpochs.length) return <p>No Keras model in this run: scikit-learn models have no epochs.</p>;
+  if (!withEpochs.length) return <p>No Keras model in this run: linear, SVR, LightGBM, statistical and ensemble models train without epochs, so there is no loss curve.</p>;
   return (
     <>
       <LineChart title="Loss and validation loss by epoch" xLabel="epoch" yLabel="loss (MSE, scaled)" x={x}

@@ -41,7 +41,7 @@ function eventData(event: RunEvent): RunEventData {
     case "summary":
       return {
         kind: "summary", succeeded: e.value.succeededCount, failed: e.value.failedCount,
-        cancelled: e.value.cancelledCount, bestModel: e.value.bestModel,
+        cancelled: e.value.cancelledCount, skipped: e.value.skippedCount, bestModel: e.value.bestModel,
         durationSeconds: durationSeconds(e.value.duration) ?? 0,
       };
     case "error":

@@ -1,5 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { applyEvent, applyEvents, emptyRunView, loadRunView, saveRunView, type SequencedEvent } from "./runEvents";
+import {
+  applyEvent, applyEvents, elapsedSeconds, emptyRunView, loadRunView, saveRunView, withStoredStates, type SequencedEvent,
+} from "./runEvents";
 
 const M = "runs/r/models/dense";
 let t = 0;
@@ -80,4 +82,29 @@ describe("run event fold", () => {
     expect(view.messages).toEqual(["warning (x): few windows", "INTERNAL: boom"]);
     expect(view.models.map((m) => [m.name, m.state])).toEqual([["runs/r/models/x", "RUNNING"]]);
   });
+
+  it("a model without epochs (LightGBM, statistical) is working from its start, for as long as it runs", () => {
+    const G = "runs/r/models/gbm";
+    const start = { sequence: 1, timeMs: 10_000, data: { kind: "modelStarted", model: G, modelType: "LIGHTGBM" } } as SequencedEvent;
+    const { view } = applyEvents(emptyRunView("runs/r", [{ name: G, modelType: "LIGHTGBM" }]), [start]);
+    const m = view.models[0];
+    expect(m.state).toBe("RUNNING");
+    expect(m.totalEpochs).toBe(0);
+    expect(elapsedSeconds(m, 12_500)).toBe(2.5);
+    expect(elapsedSeconds(m, 9_000)).toBe(0); // the browser's clock behind the service's
+    const done = applyEvent(view, { sequence: 2, timeMs: 13_000, data: { kind: "modelFinished", model: G, state: "SUCCEEDED", failureReason: "", durationSeconds: 3 } }).view;
+    expect(elapsedSeconds(done.models[0], 20_000)).toBeNull();
+  });
+
+  it("takes the stored states of a finished run's models: a model the time budget skipped has no event of its own", () => {
+    const S = "runs/r/models/mstl";
+    let view = emptyRunView("runs/r", [{ name: M, modelType: "DENSE" }, { name: S, modelType: "MSTL" }]);
+    const stored = [{ name: M, state: "SUCCEEDED", failureReason: "" }, { name: S, state: "SKIPPED", failureReason: "" }];
+    expect(withStoredStates(view, stored)).toBe(view); // still running: the events decide
+    view = applyEvents(view, run).view;
+    const merged = withStoredStates(view, stored);
+    expect(merged.models.map((m) => m.state)).toEqual(["SUCCEEDED", "SKIPPED"]);
+    expect(withStoredStates(merged, stored)).toBe(merged);
+  });
 });
+

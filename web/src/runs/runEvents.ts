@@ -16,7 +16,10 @@ export type RunEventData =
   | { kind: "batchProgress"; model: string; epoch: number; batch: number; totalBatches: number; loss: number }
   | { kind: "datasetBuildProgress"; done: number; total: number; stage: string; etaSeconds: number | null }
   | { kind: "warning"; model: string; message: string }
-  | { kind: "summary"; succeeded: number; failed: number; cancelled: number; bestModel: string; durationSeconds: number }
+  | {
+      kind: "summary"; succeeded: number; failed: number; cancelled: number; skipped?: number; bestModel: string;
+      durationSeconds: number;
+    }
   | { kind: "error"; model: string; code: string; message: string }
   | { kind: "unknown" };
 
@@ -42,6 +45,7 @@ export interface ModelView {
   batch: { epoch: number; batch: number; totalBatches: number; loss: number } | null;
   failureReason: string;
   durationSeconds: number | null;
+  startedMs?: number | null; // when it started (the service's clock), for the elapsed time
 }
 
 export interface RunView {
@@ -94,7 +98,7 @@ export function applyEvent(view: RunView, event: SequencedEvent): { view: RunVie
       }
       break;
     case "modelStarted":
-      withModel(data.model, (m) => ({ ...m, modelType: data.modelType || m.modelType, state: "RUNNING" }));
+      withModel(data.model, (m) => ({ ...m, modelType: data.modelType || m.modelType, state: "RUNNING", startedMs: event.timeMs }));
       break;
     case "modelFinished":
       withModel(data.model, (m) => ({
@@ -147,6 +151,28 @@ export function applyEvents(view: RunView, events: SequencedEvent[]): { view: Ru
 export function isTerminal(view: RunView): boolean {
   return TERMINAL_STATES.includes(view.state);
 }
+
+// Seconds a RUNNING model has been at work at nowMs; null when it is not running.
+export function elapsedSeconds(model: ModelView, nowMs: number): number | null {
+  if (model.state !== "RUNNING" || model.startedMs == null) return null;
+  return Math.max(0, (nowMs - model.startedMs) / 1000);
+}
+
+// A finished run's models in the states GetRun gives: the events do not mark a model
+// the time budget skipped (only a warning says so), the stored run does.
+export function withStoredStates(view: RunView, stored: { name: string; state: string; failureReason: string }[]): RunView {
+  if (!isTerminal(view)) return view;
+  let changed = false;
+  const models = view.models.map((m) => {
+    const s = stored.find((x) => x.name === m.name);
+    if (!s || !TERMINAL_MODEL_STATES.includes(s.state) || s.state === m.state) return m;
+    changed = true;
+    return { ...m, state: s.state, failureReason: s.failureReason || m.failureReason, batch: null, etaSeconds: null };
+  });
+  return changed ? { ...view, models } : view;
+}
+
+const TERMINAL_MODEL_STATES = ["SUCCEEDED", "FAILED", "CANCELLED", "SKIPPED"];
 
 export function shortModel(name: string): string {
   return name.split("/models/")[1] ?? name;

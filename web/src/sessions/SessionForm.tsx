@@ -8,6 +8,8 @@ import { ErrorNotice, Field, ProblemsAt } from "../components/common";
 import { FeatureRole } from "../gen/tsforge/common/v1/common_pb";
 import type { File as TsFile } from "../gen/tsforge/upload/v1/upload_service_pb";
 import type { Session } from "../gen/tsforge/training/v1/training_resources_pb";
+import { CalendarFields } from "./CalendarFields";
+import { LagFields } from "./LagFields";
 import { defaultSessionForm, newFeatureRow, toSessionInit, type FeatureRow, type SessionForm } from "./sessionForm";
 
 const SPEC = "session.spec";
@@ -122,8 +124,6 @@ export function SessionFormView({ onCreated }: { onCreated: (s: Session) => void
       {(p) => <input {...p} inputMode="numeric" value={form[key]} onChange={(e) => setForm({ ...form, [key]: e.target.value })} />}
     </Field>
   );
-  const cal = form.calendar;
-  const setCal = (change: Partial<SessionForm["calendar"]>) => setForm({ ...form, calendar: { ...cal, ...change } });
   const split = form.split;
   const setSplit = (change: Partial<SessionForm["split"]>) => setForm({ ...form, split: { ...split, ...change } });
 
@@ -149,34 +149,22 @@ export function SessionFormView({ onCreated }: { onCreated: (s: Session) => void
           {num("Offset (minutes, OFST)", "offsetMinutes", "offset_minutes", "0 ≤ offset < step; default 0")}
         </div>
       </fieldset>
-      <fieldset>
-        <legend>Calendar features (sin + cos of the position in each period)</legend>
-        <div className="form-row checks">
-          {(["year", "month", "week", "day"] as const).map((k) => (
-            <label key={k}><input type="checkbox" checked={cal[k]} onChange={(e) => setCal({ [k]: e.target.checked })} /> {k}</label>
-          ))}
-          <label><input type="checkbox" checked={cal.holiday} onChange={(e) => setCal({ holiday: e.target.checked })} /> public holidays</label>
-        </div>
-        <div className="form-row">
-          <Field label="Holiday country" path={path(`${SPEC}.calendar.holiday_country`)} problems={problems} help="ISO 3166-1 alpha-2, e.g. AT; needed with holidays">
-            {(p) => <input {...p} value={cal.holidayCountry} disabled={!cal.holiday} onChange={(e) => setCal({ holidayCountry: e.target.value })} />}
-          </Field>
-          <Field label="Subdivision" path={path(`${SPEC}.calendar.holiday_subdivision`)} problems={problems} help="Optional, e.g. 9 or BY">
-            {(p) => <input {...p} value={cal.holidaySubdivision} disabled={!cal.holiday} onChange={(e) => setCal({ holidaySubdivision: e.target.value })} />}
-          </Field>
-          <Field label="Time zone" path={path(`${SPEC}.calendar.time_zone`)} problems={problems} help="IANA name such as Europe/Vienna; default UTC">
-            {(p) => <input {...p} value={cal.timeZone} onChange={(e) => setCal({ timeZone: e.target.value })} />}
-          </Field>
-        </div>
-        <ProblemsAt path={path(`${SPEC}.calendar.holiday`)} problems={problems} exact />
-      </fieldset>
+      <CalendarFields legend="Calendar features at the input steps (sin + cos of the position in each period)"
+        calendar={form.calendar} onChange={(c) => setForm({ ...form, calendar: { ...form.calendar, ...c } })}
+        path={(p) => path(`${SPEC}.calendar.${p}`)} problems={problems} />
+      <LagFields lags={form.lags} onChange={(lags) => setForm({ ...form, lags })} files={allFiles} outputs={form.outputs}
+        path={(p) => path(`${SPEC}.${p}`)} problems={problems} />
+      <ProblemsAt path={path(`${SPEC}.lags`)} problems={problems} exact />
+      <CalendarFields legend="Calendar features at the output steps (known in advance)" testId="future-calendar"
+        calendar={form.futureCalendar} onChange={(c) => setForm({ ...form, futureCalendar: { ...form.futureCalendar, ...c } })}
+        path={(p) => path(`${SPEC}.future_calendar.${p}`)} problems={problems} nameSuffix="at the output steps" />
       <fieldset>
         <legend>Split</legend>
         <div className="form-row">
           <Field label="Train fraction" path={path(`${SPEC}.split.train_fraction`)} problems={problems} help="Default 0.7; the three sum to 1">
             {(p) => <input {...p} inputMode="decimal" value={split.train} onChange={(e) => setSplit({ train: e.target.value })} />}
           </Field>
-          <Field label="Validation fraction" path={path(`${SPEC}.split.validation_fraction`)} problems={problems} help="Default 0.2; 0 turns off early stopping">
+          <Field label="Validation fraction" path={path(`${SPEC}.split.validation_fraction`)} problems={problems} help="Default 0.2; also calibrates the prediction intervals (95 % needs 19 windows); 0 turns off early stopping and intervals">
             {(p) => <input {...p} inputMode="decimal" value={split.validation} onChange={(e) => setSplit({ validation: e.target.value })} />}
           </Field>
           <Field label="Test fraction" path={path(`${SPEC}.split.test_fraction`)} problems={problems} help="Default 0.1">

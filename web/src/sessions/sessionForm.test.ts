@@ -2,7 +2,7 @@ import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import { describe, expect, it } from "vitest";
 import { ResamplingMethod } from "../gen/tsforge/common/v1/common_pb";
 import { SessionSchema, SplitMethod } from "../gen/tsforge/training/v1/training_resources_pb";
-import { defaultSessionForm, fromSession, toSessionInit, type SessionForm } from "./sessionForm";
+import { defaultSessionForm, fromSession, newLagRow, seasonalLagHours, toSessionInit, type SessionForm } from "./sessionForm";
 
 function filled(): SessionForm {
   const form = defaultSessionForm();
@@ -77,4 +77,39 @@ describe("session form ⇄ CreateSession", () => {
     expect(m.spec!.calendar!.holidayCountry).toBe("");
     expect(m.spec!.window!.offsetMinutes).toBe(0);
   });
+
+  it("maps seasonal lags and the calendar at the output steps", () => {
+    const form = filled();
+    form.lags = [newLagRow("24"), { ...newLagRow("168"), file: "files/t", feature: "temp week", resampling: "MEAN", scalingMin: "-1" }];
+    form.futureCalendar = { ...form.futureCalendar, day: true, week: true, holiday: true, holidayCountry: "at", timeZone: "Europe/Vienna" };
+    const { session, problems } = toSessionInit(form);
+    expect(problems).toEqual([]);
+    const m = create(SessionSchema, session);
+    expect(m.spec!.lags.map((l) => [l.file, l.column, l.feature, l.lagHours, l.resampling])).toEqual([
+      ["", "", "", 24, ResamplingMethod.UNSPECIFIED], // the first output's file and column, its resampling
+      ["files/t", "", "temp week", 168, ResamplingMethod.MEAN],
+    ]);
+    expect(m.spec!.lags[1].scaling).toMatchObject({ min: -1, max: 1 });
+    expect(m.spec!.futureCalendar).toMatchObject({ day: true, week: true, year: false, holiday: true, holidayCountry: "AT", timeZone: "Europe/Vienna" });
+    // Round trip through a stored session.
+    const back = fromSession(m);
+    expect(back.lags[0].resampling).toBe("");
+    expect(back.futureCalendar.week).toBe(true);
+    expect(create(SessionSchema, toSessionInit(back).session)).toEqual(m);
+  });
+
+  it("names a lag's problems by its index", () => {
+    const form = filled();
+    form.lags = [newLagRow("24"), newLagRow(""), newLagRow("a day")];
+    expect(toSessionInit(form).problems.map((p) => p.field)).toEqual(["session.spec.lags[1].lag_hours", "session.spec.lags[2].lag_hours"]);
+    expect(defaultSessionForm().lags).toEqual([]);
+  });
+
+  it("suggests a season's lag that is known at the reference time", () => {
+    const outputs = filled().outputs; // horizon 0..3 h
+    expect(seasonalLagHours(24, outputs)).toBe(24);
+    expect(seasonalLagHours(168, outputs)).toBe(168);
+    expect(seasonalLagHours(24, [{ ...outputs[0], horizonEnd: "30" }])).toBe(48);
+  });
 });
+

@@ -20,6 +20,22 @@ export interface FeatureRow {
   scalingMax: string;
 }
 
+// A seasonal lag (LagFeature): the values of a series lagHours before each output step.
+export interface LagRow {
+  file: string; // empty: the first output's file
+  column: string; // empty: the first output's column, or the file's only value column
+  feature: string; // empty: "{source}.lag_{hours}h"
+  lagHours: string;
+  resampling: Resampling | ""; // empty: that of the feature reading the same file and column
+  scalingMin: string;
+  scalingMax: string;
+}
+
+export interface CalendarForm {
+  year: boolean; month: boolean; week: boolean; day: boolean; holiday: boolean;
+  holidayCountry: string; holidaySubdivision: string; timeZone: string;
+}
+
 export interface SessionForm {
   displayName: string;
   description: string;
@@ -29,10 +45,9 @@ export interface SessionForm {
   outputSteps: string;
   stepMinutes: string;
   offsetMinutes: string;
-  calendar: {
-    year: boolean; month: boolean; week: boolean; day: boolean; holiday: boolean;
-    holidayCountry: string; holidaySubdivision: string; timeZone: string;
-  };
+  calendar: CalendarForm;
+  lags: LagRow[];
+  futureCalendar: CalendarForm; // calendar features at the output steps (known in advance)
   split: { train: string; validation: string; test: string; method: "CHRONOLOGICAL" | "SHUFFLED"; seed: string };
 }
 
@@ -48,6 +63,17 @@ export function newFeatureRow(role: "input" | "output", file = ""): FeatureRow {
   };
 }
 
+export function newLagRow(lagHours = ""): LagRow {
+  return { file: "", column: "", feature: "", lagHours, resampling: "", scalingMin: "0", scalingMax: "1" };
+}
+
+function defaultCalendar(): CalendarForm {
+  return {
+    year: false, month: false, week: false, day: false, holiday: false,
+    holidayCountry: "", holidaySubdivision: "", timeZone: "UTC",
+  };
+}
+
 export function defaultSessionForm(): SessionForm {
   return {
     displayName: "",
@@ -58,10 +84,9 @@ export function defaultSessionForm(): SessionForm {
     outputSteps: "24",
     stepMinutes: "60",
     offsetMinutes: "0",
-    calendar: {
-      year: false, month: false, week: false, day: false, holiday: false,
-      holidayCountry: "", holidaySubdivision: "", timeZone: "UTC",
-    },
+    calendar: defaultCalendar(),
+    lags: [],
+    futureCalendar: defaultCalendar(),
     split: { train: "0.7", validation: "0.2", test: "0.1", method: "CHRONOLOGICAL", seed: "0" },
   };
 }
@@ -117,6 +142,32 @@ function featureInit(row: FeatureRow, path: string, p: Parser) {
   };
 }
 
+function lagInit(row: LagRow, path: string, p: Parser) {
+  const lagHours = p.number(row.lagHours, `${path}.lag_hours`);
+  if (row.lagHours.trim() === "") p.problems.push({ field: `${path}.lag_hours`, description: "how many hours before each output step" });
+  return {
+    file: row.file,
+    column: row.column,
+    feature: row.feature.trim(),
+    lagHours,
+    resampling: row.resampling ? ResamplingMethod[row.resampling] : ResamplingMethod.UNSPECIFIED,
+    scaling: { min: p.number(row.scalingMin, `${path}.scaling`), max: p.number(row.scalingMax, `${path}.scaling`) },
+  };
+}
+
+function calendarInit(c: CalendarForm) {
+  return {
+    year: c.year,
+    month: c.month,
+    week: c.week,
+    day: c.day,
+    holiday: c.holiday,
+    holidayCountry: c.holiday ? c.holidayCountry.trim().toUpperCase() : "",
+    holidaySubdivision: c.holiday ? c.holidaySubdivision.trim() : "",
+    timeZone: c.timeZone.trim(),
+  };
+}
+
 // The request body for CreateSession, and the problems found before sending it.
 export function toSessionInit(form: SessionForm): { session: SessionInit; problems: FieldProblem[] } {
   const p = new Parser();
@@ -133,16 +184,9 @@ export function toSessionInit(form: SessionForm): { session: SessionInit; proble
         stepMinutes: p.integer(form.stepMinutes, `${spec}.window.step_minutes`),
         offsetMinutes: p.integer(form.offsetMinutes, `${spec}.window.offset_minutes`),
       },
-      calendar: {
-        year: form.calendar.year,
-        month: form.calendar.month,
-        week: form.calendar.week,
-        day: form.calendar.day,
-        holiday: form.calendar.holiday,
-        holidayCountry: form.calendar.holiday ? form.calendar.holidayCountry.trim().toUpperCase() : "",
-        holidaySubdivision: form.calendar.holiday ? form.calendar.holidaySubdivision.trim() : "",
-        timeZone: form.calendar.timeZone.trim(),
-      },
+      calendar: calendarInit(form.calendar),
+      lags: form.lags.map((row, i) => lagInit(row, `${spec}.lags[${i}]`, p)),
+      futureCalendar: calendarInit(form.futureCalendar),
       split: {
         trainFraction: p.number(form.split.train, `${spec}.split.train_fraction`),
         validationFraction: p.number(form.split.validation, `${spec}.split.validation_fraction`),
@@ -154,6 +198,14 @@ export function toSessionInit(form: SessionForm): { session: SessionInit; proble
   };
   if (!session.displayName) p.problems.push({ field: "session.display_name", description: "a name is required" });
   return { session, problems: p.problems };
+}
+
+function calendarForm(c: NonNullable<NonNullable<Session["spec"]>["calendar"]> | undefined): CalendarForm {
+  if (!c) return defaultCalendar();
+  return {
+    year: c.year, month: c.month, week: c.week, day: c.day, holiday: c.holiday,
+    holidayCountry: c.holidayCountry, holidaySubdivision: c.holidaySubdivision, timeZone: c.timeZone || "UTC",
+  };
 }
 
 function resamplingName(v: ResamplingMethod): Resampling {
@@ -189,12 +241,13 @@ export function fromSession(session: Session): SessionForm {
     outputSteps: w ? String(w.outputSteps) : d.outputSteps,
     stepMinutes: w ? String(w.stepMinutes) : d.stepMinutes,
     offsetMinutes: w ? String(w.offsetMinutes) : d.offsetMinutes,
-    calendar: c
-      ? {
-          year: c.year, month: c.month, week: c.week, day: c.day, holiday: c.holiday,
-          holidayCountry: c.holidayCountry, holidaySubdivision: c.holidaySubdivision, timeZone: c.timeZone || "UTC",
-        }
-      : d.calendar,
+    calendar: calendarForm(c),
+    lags: spec?.lags.map((l) => ({
+      file: l.file, column: l.column, feature: l.feature, lagHours: String(l.lagHours),
+      resampling: l.resampling === ResamplingMethod.UNSPECIFIED ? "" : resamplingName(l.resampling),
+      scalingMin: l.scaling ? String(l.scaling.min) : "0", scalingMax: l.scaling ? String(l.scaling.max) : "1",
+    })) ?? [],
+    futureCalendar: calendarForm(spec?.futureCalendar),
     split: s
       ? {
           train: String(s.trainFraction), validation: String(s.validationFraction), test: String(s.testFraction),
@@ -202,4 +255,13 @@ export function fromSession(session: Session): SessionForm {
         }
       : d.split,
   };
+}
+
+// The lag of one season (hours) for these outputs: the smallest whole number of seasons
+// that reaches past every output horizon's end, so the lag is known at the reference
+// time (as the automatic preset chooses it).
+export function seasonalLagHours(seasonHours: number, outputs: FeatureRow[]): number {
+  const ends = outputs.map((o) => Number(o.horizonEnd)).filter(Number.isFinite);
+  const end = Math.max(0, ...ends);
+  return seasonHours * Math.max(1, Math.ceil(end / seasonHours - 1e-9));
 }
