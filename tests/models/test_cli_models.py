@@ -106,3 +106,31 @@ def test_predict_reads_its_csv_as_uploads_are_german_format_day_first(models_sta
     assert refused.exit_code == 1
     assert "the CSV file cannot be read: no timestamp column" in refused.output
     assert not (tmp_path / "x.csv").exists()
+
+
+def test_predictions_export_a_run_as_a_wide_csv(models_stack, tmp_path):
+    stack, runner = models_stack, CliRunner()
+    out = tmp_path / "test.csv"
+    result = runner.invoke(cli, ["predictions", stack.run.name, "--split", "test", "--out", str(out)], env=_env(stack))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(out.open()))
+    header = list(rows[0])
+    assert header[:2] == ["model", "reference_time"]
+    assert header[2:5] == ["load.1.time", "load.1.actual", "load.1.predicted"]
+    bounds = [c for c in header if c.startswith("load.1.") and c not in header[2:5]]
+    assert bounds and all(c.split(".")[2].startswith(("lower_", "upper_")) for c in bounds)  # it has intervals
+    assert header.index("load.2.time") == 5 + len(bounds)  # step 1's columns, then step 2's
+    assert {r["model"] for r in rows} == {"linear", "dense"}
+    stored_times, expected = stored_test_predictions(stack, "linear")
+    linear = [r for r in rows if r["model"] == "linear"]
+    assert [np.datetime64(r["reference_time"].rstrip("Z"), "s").astype(int) for r in linear] == list(stored_times)
+    got = np.array([[float(r[f"load.{k}.predicted"]) for k in (1, 2, 3)] for r in linear])
+    np.testing.assert_allclose(got, expected[:, :, 0], rtol=1e-12)
+    step = np.datetime64(linear[0]["load.2.time"].rstrip("Z")) - np.datetime64(linear[0]["reference_time"].rstrip("Z"))
+    assert step == np.timedelta64(2, "h")
+
+    one = tmp_path / "validation.csv"
+    name = stack.model("linear").removeprefix("runs/")
+    result = runner.invoke(cli, ["predictions", name, "--split", "validation", "--out", str(one)], env=_env(stack))
+    assert result.exit_code == 0, result.output
+    assert {r["model"] for r in csv.DictReader(one.open())} == {"linear"}
