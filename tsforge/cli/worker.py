@@ -16,7 +16,7 @@ from tsforge.platform import WORKERS, Platform
 
 @click.group()
 def worker() -> None:
-    """Run worker processes (no servers): they claim queued jobs from PostgreSQL."""
+    """Run worker processes without servers: `training` claims queued dataset builds and runs from PostgreSQL."""
 
 
 @worker.command("training")
