@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
 import sys
-import threading
 from importlib import resources
 from pathlib import Path
 
@@ -14,11 +12,11 @@ import click
 
 from tsforge.cli.client import stdout
 from tsforge.cli.files import print_profile
+from tsforge.cli.serving import serving_config, stop_requested
 from tsforge.client import Client as ApiClient
 from tsforge.client.uploads import sha256_of
 from tsforge.core.auth import issue_token
-from tsforge.core.config import SERVICE_PORTS, Config, ConfigError, load_config
-from tsforge.core.logs import configure_logging
+from tsforge.core.config import SERVICE_PORTS, Config, ConfigError
 from tsforge.platform import ALL, EDGE, SERVICES, WORKERS, Platform
 
 log = logging.getLogger(__name__)
@@ -109,15 +107,8 @@ def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
     With nothing configured, data (an embedded PostgreSQL and the object store) lives
     under TSFORGE_DATA_DIR. Set TSFORGE_DATABASE_URL and TSFORGE_S3_* to use your own.
     """
-    try:
-        config = load_config()
-        config.jwt_secret  # noqa: B018 (servers and workers refuse to start without one)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, config.log_json, config.secret_values())
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    config = serving_config(needs_secret=True)
+    stopping = stop_requested()
     stdout.print(f"starting tsforge (data in {config.data_dir})…")
     parts = [EDGE if name == GATEWAY else name for name in only] if only else list(ALL)
     try:
