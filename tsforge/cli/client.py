@@ -40,8 +40,9 @@ class _Console(Console):
             if isinstance(thing, Table):
                 for column in thing.columns:
                     column.overflow = "fold"
-        # A pipe, a file, a test's capture: no width to fit into (None: a terminal's own).
-        self.width = None if self.is_terminal else 100_000
+        # A pipe, a file, a test's capture: no width to fit into (None: a terminal's own;
+        # rich's setter takes None, its annotation says int).
+        self.width = None if self.is_terminal else 100_000  # type: ignore[assignment]
         super().print(*objects, **kwargs)
 
 
