@@ -34,7 +34,7 @@ import psutil
 
 from bench.csv_data import CHUNK_BYTES, csv_chunks, csv_size, write_csv
 from bench.harness import StoreSpec, service_process, tenant_metadata
-from tsforge.cli.files import CHUNK_BYTES as CLI_CHUNK_BYTES
+from tsforge.client.uploads import CHUNK_BYTES as CLI_CHUNK_BYTES
 from tsforge.common.v1 import common_pb2
 from tsforge.core.channels import client_channel
 from tsforge.core.storage import ObjectStore

@@ -97,6 +97,15 @@ def test_the_whole_workflow_through_the_client(platform, tmp_path):
         assert forecast.reference_time.iloc[0] == times[99]  # the latest the inputs allow
         expected = 100 + 3 * temperature[100:103] + np.cos(2 * np.pi * np.arange(100, 103) / 24)
         assert np.allclose(forecast.value, expected, atol=0.5)
+        # A reference time with an offset is that instant (04:00+01:00 is 03:00 UTC) ...
+        at = client.predict("registeredModels/client-load@production", history, ["2024-01-05T04:00+01:00"])
+        assert at.reference_time.iloc[0] == times[99]
+        # ... and a CSV file is read as uploads are: here `;`, decimal commas, day first.
+        german = tmp_path / "german.csv"
+        cells = [f"{t:%d.%m.%Y %H:%M};" + f"{v:.4f}".replace(".", ",") for t, v in zip(times[:100], temperature)]
+        german.write_text("Zeit;temperature\n" + "\n".join(cells) + "\n", encoding="latin-1")
+        from_file = client.predict("registeredModels/client-load@production", german)
+        pd.testing.assert_frame_equal(from_file, forecast)
 
 
 def test_failures_are_typed_with_their_violations(platform):

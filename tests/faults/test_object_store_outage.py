@@ -16,8 +16,8 @@ from services.upload import repository as upload_repository
 from tests.faults.proxy import CuttableProxy
 from tests.plugin import running_upload_service
 from tests.upload.helpers import status_details
-from tsforge.cli.files import CHUNK_BYTES
 from tsforge.cli.main import cli
+from tsforge.client.uploads import CHUNK_BYTES
 from tsforge.common.v1 import common_pb2
 from tsforge.core.channels import client_channel
 from tsforge.core.storage import S3ObjectStore

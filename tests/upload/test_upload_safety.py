@@ -27,7 +27,7 @@ from tests.upload.helpers import (
     tenant_objects,
     upload_whole,
 )
-from tsforge.cli.files import upload_file
+from tsforge.client.uploads import upload as client_upload
 from tsforge.common.v1 import common_pb2
 from tsforge.core.channels import client_channel
 from tsforge.upload.v1 import upload_service_pb2 as pb
@@ -178,7 +178,8 @@ def test_a_dropped_connection_resumes_on_another_replica_to_identical_bytes(db, 
     with running_upload_service(db, store) as second:
         path = tmp_path / "load.csv"
         path.write_bytes(data)
-        file = upload_file(second.stub, tenant.metadata, path, role=1)  # finds the unfinished upload
+        with path.open("rb") as handle:  # finds the unfinished upload, as `tsforge upload` does
+            file = client_upload(second.stub, tenant.metadata, handle, path.name, role=1)
         assert file.name == f"files/{upload.name.split('/')[1]}"
         header, body = download(second.stub, tenant, file.name)
         assert body == data and header.sha256 == sha256(data)

@@ -1,27 +1,33 @@
-"""What every client command shares: addresses, the token, channels, output, errors."""
+"""What every client command shares: the tsforge.client.Client it acts through, the
+token, output, errors and progress bars.
+
+Every flow with more than one call (uploads that resume, watches that re-attach, pages,
+checksummed downloads) is tsforge.client's; commands here turn options into its calls
+and its answers into tables.
+"""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sys
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import wraps
-from pathlib import Path
+from itertools import islice
 
 import click
 import grpc
 from google.protobuf import json_format
-from google.rpc import error_details_pb2
-from grpc_status import rpc_status
 from rich.console import Console
 from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn, TransferSpeedColumn
 from rich.table import Table
 
+from tsforge.client import Client as ApiClient
+from tsforge.client import TsforgeError
 from tsforge.client.errors import from_rpc_error
-from tsforge.core.channels import client_channel
 from tsforge.core.config import Config, ConfigError, load_config
+from tsforge.tabular.problem import CsvProblem
 
 
 class _Console(Console):
@@ -34,8 +40,9 @@ class _Console(Console):
             if isinstance(thing, Table):
                 for column in thing.columns:
                     column.overflow = "fold"
-        # A pipe, a file, a test's capture: no width to fit into (None: a terminal's own).
-        self.width = None if self.is_terminal else 100_000
+        # A pipe, a file, a test's capture: no width to fit into (None: a terminal's own;
+        # rich's setter takes None, its annotation says int).
+        self.width = None if self.is_terminal else 100_000  # type: ignore[assignment]
         super().print(*objects, **kwargs)
 
 
@@ -48,18 +55,30 @@ stderr = _Console(stderr=True, soft_wrap=True)
 
 @dataclass
 class Client:
+    """A command's view of the platform: `api` (tsforge.client.Client, made on first
+    use) and where output goes."""
+
     config: Config
     token: str | None
     json_output: bool
+    _api: ApiClient | None = field(default=None, init=False, repr=False)
 
-    def channel(self, service: str) -> grpc.Channel:
-        return client_channel(self.config.addresses[service], self.config.grpc_max_message_bytes)
+    @property
+    def api(self) -> ApiClient:
+        """The platform as this tenant. Raises click.UsageError without a token."""
+        if self._api is None:
+            if not self.token:
+                raise click.UsageError(
+                    "no token: set TSFORGE_TOKEN or pass --token (make one with 'tsforge token --tenant NAME')"
+                )
+            self._api = ApiClient(
+                self.token, addresses=self.config.addresses, max_message_bytes=self.config.grpc_max_message_bytes
+            )
+        return self._api
 
     def metadata(self) -> tuple[tuple[str, str], ...]:
-        if not self.token:
-            raise click.UsageError(
-                "no token: set TSFORGE_TOKEN or pass --token (make one with 'tsforge token --tenant NAME')"
-            )
+        """The call metadata for a plain unary call on one of api's stubs."""
+        self.api  # noqa: B018 (raises the usage error without a token)
         return (("authorization", f"Bearer {self.token}"),)
 
     @property
@@ -71,9 +90,27 @@ class Client:
         data = message_or_dict if isinstance(message_or_dict, dict) else json_format.MessageToDict(message_or_dict)
         sys.stdout.write(json.dumps(data, indent=2) + "\n")
 
+    def close(self) -> None:
+        if self._api is not None:
+            self._api.close()
+
+    @contextmanager
+    def transfer_bar(self, label: str) -> Iterator[Callable[[int, int], None]]:
+        """A byte progress bar for an upload or download; yields its progress(done, total)."""
+        columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
+        with Progress(*columns, console=self.people, transient=self.json_output) as bar:
+            task = bar.add_task(label, total=None)
+
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
+
+            yield progress
+
 
 def client_options(command: Callable) -> Callable:
-    """Adds --token and --json to a command and hands it a ready Client."""
+    """Adds --token and --json to a command and hands it a ready Client; a failed call
+    (TsforgeError) or an unreadable CSV file (CsvProblem) ends the command with exit
+    status 1 and the problems, each said once."""
 
     @click.option("--json", "json_output", is_flag=True, help="Print machine-readable JSON on stdout.")
     @click.option("--token", envvar="TSFORGE_TOKEN", help="Bearer token (default: $TSFORGE_TOKEN).")
@@ -87,15 +124,20 @@ def client_options(command: Callable) -> Callable:
         try:
             return command(client, *args, **kwargs)
         except grpc.RpcError as error:
-            raise click.ClickException(describe_rpc_error(error)) from None
+            raise click.ClickException(describe_error(from_rpc_error(error))) from None
+        except TsforgeError as error:
+            raise click.ClickException(describe_error(error)) from None
+        except CsvProblem as problem:
+            raise click.ClickException(f"the CSV file cannot be read: {problem}") from None
+        finally:
+            client.close()
 
     return wrapper
 
 
-def describe_rpc_error(error: grpc.RpcError) -> str:
+def describe_error(failure: TsforgeError) -> str:
     """One readable paragraph for a failed call: what went wrong, each problem once (a
     field, quota or precondition violation per line when the service named them)."""
-    failure = from_rpc_error(error)
     if failure.violations:
         count = len(failure.violations)
         lines = [f"{failure.code.name}: {count} problem{'s' if count > 1 else ''}"]
@@ -111,38 +153,11 @@ def describe_rpc_error(error: grpc.RpcError) -> str:
     return "\n".join(lines)
 
 
-def precondition_type(error: grpc.RpcError) -> str:
-    """The type of the first PreconditionFailure violation of a failed call, or ""."""
-    status = rpc_status.from_call(error) if hasattr(error, "trailing_metadata") else None
-    for detail in status.details if status else ():
-        if detail.Is(error_details_pb2.PreconditionFailure.DESCRIPTOR):
-            failure = error_details_pb2.PreconditionFailure()
-            detail.Unpack(failure)
-            return failure.violations[0].type if failure.violations else ""
-    return ""
-
-
-def save_download(client: Client, messages: Iterable, destination: Path, label: str = ""):
-    """Writes a download stream (a header with size_bytes and sha256, then chunks) to
-    DESTINATION with a progress bar: through DESTINATION.part, renamed only when the
-    SHA-256 matches, so nothing half-written is left. Returns the header."""
-    digest, header = hashlib.sha256(), None
-    partial = destination.with_name(destination.name + ".part")
-    columns = (TextColumn("{task.description}"), BarColumn(), DownloadColumn(), TransferSpeedColumn())
-    with partial.open("wb") as out, Progress(*columns, console=client.people, transient=True) as bar:
-        for message in messages:
-            if message.HasField("header"):
-                header = message.header
-                task = bar.add_task(label or header.file_name, total=header.size_bytes)
-                continue
-            out.write(message.chunk)
-            digest.update(message.chunk)
-            bar.advance(task, len(message.chunk))
-    if header is None or digest.hexdigest() != header.sha256:
-        partial.unlink()
-        raise click.ClickException("download incomplete or corrupted; nothing written")
-    partial.replace(destination)
-    return header
+def first(items, count: int) -> tuple[list, bool]:
+    """The first `count` items of an iterator over pages, and whether there are more
+    (asking for one more fetches at most the next page)."""
+    taken = list(islice(items, count + 1))
+    return taken[:count], len(taken) > count
 
 
 def human_bytes(size: float) -> str:

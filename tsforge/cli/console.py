@@ -3,14 +3,10 @@ for installs where Envoy runs elsewhere (compose, Kubernetes); `tsforge up` runs
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
 from tsforge.cli.client import stdout
-from tsforge.core.config import ConfigError, load_config
-from tsforge.core.logs import configure_logging
+from tsforge.cli.serving import serving_config, stop_requested
 
 CONSOLE_PORT = 8081
 
@@ -21,14 +17,8 @@ def console(port: int) -> None:
     """Serve the web console from TSFORGE_CONSOLE_DIR until Ctrl-C or SIGTERM."""
     from gateway.console import default_console_dir, start_console
 
-    try:
-        config = load_config()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, config.log_json, config.secret_values())
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    config = serving_config()
+    stopping = stop_requested()
     try:
         running = start_console(config.host, port, default_console_dir(config.console_dir))
     except RuntimeError as error:

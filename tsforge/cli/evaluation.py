@@ -4,10 +4,7 @@ write its plots."""
 
 from __future__ import annotations
 
-import time
-
 import click
-import grpc
 from rich.progress import BarColumn, Progress, TextColumn
 from rich.table import Table
 
@@ -16,14 +13,11 @@ from tsforge.cli.plots import PlotOptions, plot_options, write_plots
 from tsforge.common.v1 import common_pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.evaluation.v1 import evaluation_service_pb2 as pb
-from tsforge.evaluation.v1 import evaluation_service_pb2_grpc as pb_grpc
 
 METRICS = tuple(name.removeprefix("METRIC_").lower() for name in er.Metric.keys()[1:])
 SHOWN = ("mae", "mape", "rmse", "nrmse_mean", "wape", "smape", "mase")
 INTERVAL_SHOWN = ("coverage", "mean_width", "pinball", "winkler")
 MAX_SEASON_STEPS = 4096
-# How long following an evaluation keeps re-attaching while the platform is unreachable.
-REATTACH_SECONDS = 300.0
 TERMINAL = (er.EVALUATION_STATE_READY, er.EVALUATION_STATE_FAILED)
 
 
@@ -93,38 +87,33 @@ def evaluate(
     units: str,
     plots: PlotOptions,
 ) -> None:
-    """Evaluate RUN (computed once and stored), print the ranking and the overall test
-    table, and warn when no model beats the strongest baseline on the validation split."""
+    """Evaluate RUN (once, stored) and print its ranking, metrics and baseline verdict.
+
+    Prints the ranking and the overall test table, and warns when no model beats the
+    strongest baseline on the validation split; --plots DIR writes its plots as PNG.
+    """
     run_name = run_name if run_name.startswith("runs/") else f"runs/{run_name}"
     if model and not model.startswith("runs/"):
         model = f"{run_name}/models/{model}"
-    stub = pb_grpc.EvaluationServiceStub(client.channel("evaluation"))
-    metadata = client.metadata()
+    api = client.api
     rank_metric = _metric(metric)
     options = er.EvaluationOptions(
         seasons=sorted(set(seasons)), baseline_metric=0 if rank_metric == er.METRIC_MASE else rank_metric
     )
-    evaluation = stub.CreateEvaluation(
+    evaluation = api.call(
+        api.evaluation.CreateEvaluation,
         pb.CreateEvaluationRequest(evaluation=er.Evaluation(run=run_name, model=model, options=options)),
-        metadata=metadata,
     ).evaluation
     if evaluation.state not in TERMINAL:
-        follow_evaluation(client, stub, evaluation.name)
-        evaluation = stub.GetEvaluation(pb.GetEvaluationRequest(name=evaluation.name), metadata=metadata).evaluation
+        follow_evaluation(client, evaluation.name)
+        evaluation = api.call(api.evaluation.GetEvaluation, pb.GetEvaluationRequest(name=evaluation.name)).evaluation
     if evaluation.state != er.EVALUATION_STATE_READY:
         state = er.EvaluationState.Name(evaluation.state)
         raise click.ClickException(f"{evaluation.name} is {state}: {evaluation.failure_reason or 'try again later'}")
     value_units = er.VALUE_UNITS_SCALED if units == "scaled" else er.VALUE_UNITS_ORIGINAL
 
     def read(kind: int, **selector) -> er.MetricTable:
-        return stub.ReadMetricTable(
-            pb.ReadMetricTableRequest(
-                name=evaluation.name,
-                table=pb.MetricTableSelector(kind=kind, units=value_units, **selector),
-                page_size=10_000,
-            ),
-            metadata=metadata,
-        ).table
+        return api.read_metric_table(evaluation.name, pb.MetricTableSelector(kind=kind, units=value_units, **selector))
 
     ranking = read(er.METRIC_TABLE_KIND_RANKING, rank_metric=rank_metric)
     intervals = read(er.METRIC_TABLE_KIND_INTERVALS)
@@ -151,15 +140,17 @@ def evaluate(
     for line in baseline_verdict(evaluation):
         people.print(line)
     if plots.folder is not None:
-        write_plots(client, stub, metadata, evaluation, plots, rank_metric, value_units)
+        write_plots(client, evaluation, plots, rank_metric, value_units)
 
 
-def follow_evaluation(client: Client, stub, name: str) -> None:
-    """Shows the evaluation's progress (WatchEvaluation) until it is READY or FAILED,
-    re-attaching after the last event seen when the stream breaks. Ctrl-C stops
-    following (the evaluation goes on) and exits."""
-    last = 0
-    broken_since: float | None = None
+def follow_evaluation(client: Client, name: str) -> None:
+    """Shows the evaluation's progress (WatchEvaluation, re-attached by tsforge.client
+    when the stream breaks) until it is READY or FAILED. Ctrl-C stops following (the
+    evaluation goes on) and exits."""
+
+    def reattaching(code, last: int) -> None:
+        client.people.print(f"[yellow]connection lost ({code.name}); re-attaching after event {last}…")
+
     try:
         with Progress(
             TextColumn("{task.description}"),
@@ -169,23 +160,8 @@ def follow_evaluation(client: Client, stub, name: str) -> None:
             transient=True,
         ) as progress:
             task = progress.add_task(f"{name}: queued", total=None, info="")
-            while True:
-                try:
-                    for response in stub.WatchEvaluation(
-                        pb.WatchEvaluationRequest(name=name, after_sequence=last), metadata=client.metadata()
-                    ):
-                        broken_since = None
-                        last = response.event.sequence
-                        _show(progress, task, name, response.event)
-                    return  # it has ended
-                except grpc.RpcError as error:
-                    if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL):
-                        raise
-                    broken_since = broken_since or time.monotonic()
-                    if time.monotonic() - broken_since > REATTACH_SECONDS:
-                        raise
-                    client.people.print(f"[yellow]connection lost ({error.code().name}); re-attaching after {last}…")
-                    time.sleep(2)  # a pause before re-attaching, not a poll: the stream brings the news
+            for event in client.api.watch_evaluation(name, on_reattach=reattaching):
+                _show(progress, task, name, event)
     except KeyboardInterrupt:
         client.people.print(f"\nstopped following {name}; it goes on. The same command follows it again.")
         raise click.exceptions.Exit(130) from None

@@ -2,14 +2,10 @@
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
 from tsforge.cli.client import stdout
-from tsforge.core.config import ConfigError, load_config
-from tsforge.core.logs import configure_logging
+from tsforge.cli.serving import serving_config, stop_requested
 
 
 @click.command()
@@ -23,14 +19,8 @@ def gateway(port: int | None) -> None:
     """
     from gateway.edge import EnvoyUnavailable, start_edge
 
-    try:
-        config = load_config()
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, config.log_json, config.secret_values())
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    config = serving_config()
+    stopping = stop_requested()
     try:
         edge = start_edge(config, port=port)
     except (EnvoyUnavailable, RuntimeError) as error:

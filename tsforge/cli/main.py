@@ -9,6 +9,7 @@ from tsforge.cli.evaluation import evaluate
 from tsforge.cli.files import file, files, upload, uploads
 from tsforge.cli.gateway import gateway
 from tsforge.cli.models import models
+from tsforge.cli.predictions import predictions
 from tsforge.cli.training import cancel, runs, session, sessions, train, watch
 from tsforge.cli.up import up
 from tsforge.cli.worker import worker
@@ -73,6 +74,7 @@ cli.add_command(worker)
 for command in (session, sessions, train, watch, runs, cancel):
     cli.add_command(command)
 cli.add_command(evaluate)
+cli.add_command(predictions)
 
 
 def main() -> None:

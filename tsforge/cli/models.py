@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import csv
 from pathlib import Path
 
 import click
 from rich.table import Table
 
-from tsforge.cli.client import Client, client_options, save_download
+from tsforge.cli.client import Client, client_options, first
 from tsforge.cli.evaluation import overall_table
 from tsforge.common.v1 import common_pb2
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
@@ -27,7 +26,7 @@ FORMATS = {
 
 
 def _stub(client: Client) -> pb_grpc.ModelsServiceStub:
-    return pb_grpc.ModelsServiceStub(client.channel("models"))
+    return client.api.models
 
 
 def _model_name(text: str) -> str:
@@ -46,7 +45,7 @@ def _version_name(text: str) -> str:
 
 @click.group()
 def models() -> None:
-    """The model registry: register, list, alias, download and predict.
+    """The model registry: list, versions, register, alias, unalias, download and predict.
 
     Versions are written MODEL/VERSION or MODEL@ALIAS (e.g. load/3, load@production).
     """
@@ -58,16 +57,7 @@ def models() -> None:
 @client_options
 def list_models(client: Client, prefix: str, tag: str) -> None:
     """List your registered models."""
-    stub, token, found = _stub(client), "", []
-    while True:
-        page = stub.ListRegisteredModels(
-            pb.ListRegisteredModelsRequest(name_prefix=prefix, tag=tag, page_size=1000, page_token=token),
-            metadata=client.metadata(),
-        )
-        found += page.registered_models
-        token = page.next_page_token
-        if not token:
-            break
+    found = list(client.api.registered_models(prefix=prefix, tag=tag))
     if client.json_output:
         client.emit_json({"registeredModels": [_dict(m) for m in found]})
         return
@@ -88,15 +78,13 @@ def list_models(client: Client, prefix: str, tag: str) -> None:
 @click.option("--page-size", default=50, show_default=True)
 @client_options
 def list_versions(client: Client, model: str, page_size: int) -> None:
-    """List a model's versions, newest first (one page)."""
-    page = _stub(client).ListModelVersions(
-        pb.ListModelVersionsRequest(parent=_model_name(model), page_size=page_size), metadata=client.metadata()
-    )
+    """List a model's versions, newest first (the first --page-size of them)."""
+    found, more = first(client.api.versions(_model_name(model)), page_size)
     if client.json_output:
-        client.emit_json(page)
+        client.emit_json(pb.ListModelVersionsResponse(model_versions=found))
         return
     table = Table("version", "type", "source", "aliases", "created", "description")
-    for v in page.model_versions:
+    for v in found:
         table.add_row(
             str(v.version),
             common_pb2.ModelType.Name(v.lineage.model_type).removeprefix("MODEL_TYPE_"),
@@ -106,7 +94,7 @@ def list_versions(client: Client, model: str, page_size: int) -> None:
             v.description,
         )
     client.people.print(table)
-    if page.next_page_token:
+    if more:
         client.people.print("(more versions: raise --page-size)")
 
 
@@ -189,14 +177,13 @@ def delete_alias(client: Client, model: str, alias: str) -> None:
 @client_options
 def download(client: Client, version: str, destination: Path, format_name: str) -> None:
     """Download VERSION (MODEL/N or MODEL@ALIAS) to DESTINATION, SHA-256 checked."""
-    header = save_download(
-        client,
-        _stub(client).DownloadModelVersion(
-            pb.DownloadModelVersionRequest(name=_version_name(version), format=FORMATS[format_name]),
-            metadata=client.metadata(),
-        ),
-        destination,
-    )
+    try:
+        with client.transfer_bar(version) as progress:
+            header = client.api.download_version(
+                _version_name(version), destination, FORMATS[format_name], progress=progress
+            )
+    except ValueError as corrupted:
+        raise click.ClickException(str(corrupted)) from None
     client.people.print(f"wrote {header.size_bytes} bytes to {destination}")
 
 
@@ -214,53 +201,25 @@ def download(client: Client, version: str, destination: Path, format_name: str) 
 def predict(client: Client, version: str, inputs: Path, output: Path, reference_times: tuple[str, ...]) -> None:
     """Forecast with VERSION from INPUTS and write OUTPUT.
 
-    INPUTS is a CSV whose first column is the time and whose other columns are named
-    after the version's required series (its input features, the sources of its lags
-    and, for statistical models, its output features). OUTPUT gets one row per reference
-    time, output feature and step: reference_time, feature, step, time, value, and the
-    bounds of each prediction interval the version has (lower_80, upper_80, ...).
-    """
-    import pandas as pd
-    from google.protobuf.timestamp_pb2 import Timestamp
+    INPUTS is a CSV file like the ones `tsforge upload` takes, read by the same reader
+    with the same detection: separator (`,` `;` tab), decimal point or comma, UTF-8 or
+    Latin-1, and a timestamp column such as 2000-06-05 00:30:00, ISO 8601 with an
+    offset, or 05.06.2000 00:30 (dotted dates are always day.month.year, for the whole
+    column; slashed dates are refused, as uploads refuse them). Times without an
+    offset are UTC. Its other columns are named after the version's required series
+    (its input features, the sources of its lags and, for statistical models, its
+    output features).
 
-    frame = pd.read_csv(inputs, sep=None, engine="python")
-    times = pd.to_datetime(frame.iloc[:, 0], utc=True)
-    request = pb.PredictRequest(name=_version_name(version))
-    for column in frame.columns[1:]:
-        present = frame[column].notna().to_numpy()
-        series = request.series.series.add(feature=str(column), values=frame[column][present].astype(float).tolist())
-        for stamp in times[present]:
-            series.times.add().FromNanoseconds(int(stamp.value))
-    for text in reference_times:
-        stamp = pd.Timestamp(text)
-        request.reference_times.add().FromNanoseconds(
-            int((stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp).value)
-        )
-    response = _stub(client).Predict(request, metadata=client.metadata())
-    levels = [i.level for i in response.forecasts[0].features[0].intervals] if response.forecasts else []
-    with output.open("w", newline="") as handle:
-        writer = csv.writer(handle)
-        bounds = [f"{side}_{level * 100:g}" for level in levels for side in ("lower", "upper")]
-        writer.writerow(["reference_time", "feature", "step", "time", "value", *bounds])
-        offsets = {steps.feature: [o.ToNanoseconds() for o in steps.offsets] for steps in response.steps}
-        for forecast in response.forecasts:
-            reference = forecast.reference_time.ToNanoseconds()
-            for feature in forecast.features:
-                for step, (offset, value) in enumerate(zip(offsets[feature.feature], feature.values), 1):
-                    time = Timestamp()
-                    time.FromNanoseconds(reference + offset)
-                    limits = [repr(b[step - 1]) for i in feature.intervals for b in (i.lower, i.upper)]
-                    writer.writerow(
-                        [
-                            forecast.reference_time.ToJsonString(),
-                            feature.feature,
-                            step,
-                            time.ToJsonString(),
-                            repr(value),
-                            *limits,
-                        ]
-                    )
-    client.people.print(f"{response.model_version}: {len(response.forecasts)} forecasts written to {output}")
+    OUTPUT gets one row per reference time, output feature and step: reference_time,
+    feature, step, time, value, and the bounds of each prediction interval the version
+    has (lower_80, upper_80, ...); times are ISO 8601 UTC.
+    """
+    forecast = client.api.predict(_version_name(version), inputs, list(reference_times) or None)
+    for column in ("reference_time", "time"):
+        forecast[column] = forecast[column].dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    forecast.to_csv(output, index=False)
+    references = forecast["reference_time"].nunique()
+    client.people.print(f"{_version_name(version)}: {references} forecasts written to {output}")
 
 
 def _dict(message) -> dict:

@@ -10,10 +10,10 @@ from functools import wraps
 from pathlib import Path
 
 import click
-import grpc
 from google.protobuf import timestamp_pb2
 
-from tsforge.cli.client import Client, describe_rpc_error
+from tsforge.cli.client import Client, describe_error
+from tsforge.client import FailedPrecondition
 from tsforge.evaluation.v1 import evaluation_resources_pb2 as er
 from tsforge.evaluation.v1 import evaluation_service_pb2 as pb
 
@@ -134,9 +134,7 @@ def plot_options(command: Callable) -> Callable:
     return wrapper
 
 
-def write_plots(
-    client: Client, stub, metadata, evaluation: er.Evaluation, options: PlotOptions, metric: int, units: int
-) -> None:
+def write_plots(client: Client, evaluation: er.Evaluation, options: PlotOptions, metric: int, units: int) -> None:
     """Every plot kind into options.folder (per output feature where the kind is);
     a kind RenderPlot cannot draw for these models (FAILED_PRECONDITION, e.g. loss
     curves of scikit-learn models) is skipped with a line saying why.
@@ -178,11 +176,9 @@ def write_plots(
         request.height_px = options.height_px or 0
         request.dpi = options.dpi or 0
         try:
-            image = stub.RenderPlot(request, metadata=metadata)
-        except grpc.RpcError as error:
-            if error.code() != grpc.StatusCode.FAILED_PRECONDITION:  # e.g. no loss curves for scikit-learn models
-                raise
-            client.people.print(f"skipped {file_name}: {describe_rpc_error(error)}")
+            image = client.api.call(client.api.evaluation.RenderPlot, request)
+        except FailedPrecondition as refused:  # e.g. no loss curves for scikit-learn models
+            client.people.print(f"skipped {file_name}: {describe_error(refused)}")
             continue
         (folder / file_name).write_bytes(image.data)
         client.people.print(f"wrote {folder / file_name}")

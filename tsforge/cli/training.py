@@ -5,11 +5,14 @@ from __future__ import annotations
 import time
 
 import click
-import grpc
+from rich.console import Group
+from rich.live import Live
 from rich.progress import BarColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
+from rich.text import Text
 
 from tsforge.cli.client import Client, client_options
+from tsforge.cli.progress import RunProgress
 from tsforge.common.v1 import common_pb2
 from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as pb
@@ -43,7 +46,7 @@ TERMINAL = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
 
 
 def _stub(client: Client) -> pb_grpc.TrainingServiceStub:
-    return pb_grpc.TrainingServiceStub(client.channel("training"))
+    return client.api.training
 
 
 def _feature(text: str) -> tr.FeatureSpec:
@@ -56,7 +59,9 @@ def _feature(text: str) -> tr.FeatureSpec:
         try:
             feature.horizon.start, feature.horizon.end = float(start), float(end)
         except ValueError:
-            raise click.BadParameter(f"horizon must be START..END in hours, got {horizon!r}") from None
+            raise click.BadParameter(
+                f"horizon must be START..END in hours relative to the reference time, got {horizon!r}"
+            ) from None
     return feature
 
 
@@ -82,7 +87,7 @@ def _duration_seconds(text: str) -> float:
 
 @click.group()
 def session() -> None:
-    """Create and list sessions: which files, which window, which split."""
+    """Create a session: which files, which window, which split (`tsforge sessions` lists them)."""
 
 
 @session.command("create")
@@ -93,7 +98,8 @@ def session() -> None:
     multiple=True,
     required=True,
     metavar="FILE[:COLUMN][@START..END]",
-    help="An input feature (repeatable); horizon in hours, default -24..0.",
+    help="An input feature (repeatable): COLUMN of FILE (optional when it has one value column), over "
+    "START..END, hours relative to each reference time (fractions allowed), default -24..0.",
 )
 @click.option(
     "--output",
@@ -101,7 +107,7 @@ def session() -> None:
     multiple=True,
     required=True,
     metavar="FILE[:COLUMN][@START..END]",
-    help="An output feature (repeatable); horizon in hours, default 0..24.",
+    help="An output feature (repeatable), as --input; default 0..24 (the next day).",
 )
 @click.option("--input-steps", default=0, help="Points per input window (default 24).")
 @click.option("--output-steps", default=0, help="Points per output window (default 24).")
@@ -143,7 +149,14 @@ def create_session(
     split: str,
     shuffle_seed,
 ) -> None:
-    """Create a session from uploaded files."""
+    """Create a session from uploaded files.
+
+    FILE[:COLUMN][@START..END] names a feature: START..END is in hours relative to each
+    sample's reference time (e.g. files/ab12:temp@-24..0, the day before it), and its
+    window's points (--input-steps or --output-steps of them) are evenly spaced inside
+    it: point k of N lies at START + k * (END - START) / N hours, so -24..0 with 24
+    steps is the values at -23 h, -22 h, ..., 0 h. Every problem is reported at once.
+    """
     try:
         train, validation, test = (float(x) for x in split.split(","))
     except ValueError:
@@ -208,12 +221,12 @@ def create_session(
 @client_options
 def sessions(client: Client) -> None:
     """List your sessions, newest first."""
-    page = _stub(client).ListSessions(pb.ListSessionsRequest(page_size=100), metadata=client.metadata())
+    found = list(client.api.sessions())
     if client.json_output:
-        client.emit_json(page)
+        client.emit_json(pb.ListSessionsResponse(sessions=found))
         return
     table = Table("name", "display name", "inputs", "outputs", "window", "latest dataset")
-    for s in page.sessions:
+    for s in found:
         w = s.spec.window
         table.add_row(
             s.name,
@@ -339,14 +352,14 @@ def train(
         ).dataset.name
         client.people.print(f"building {dataset}")
         if watch:
-            _watch_build(client, stub, dataset)
+            _watch_build(client, dataset)
     specs = [_model_spec(kind, i + 1, seed, options) for i, kind in enumerate(models)]
     run = stub.CreateRun(
         pb.CreateRunRequest(run=tr.Run(dataset=dataset, model_specs=specs)), metadata=client.metadata()
     ).run
     client.people.print(f"started {run.name}")
     if watch:
-        _watch_run(client, stub, run.name, 0)
+        _watch_run(client, run.name, 0)
     elif client.json_output:
         client.emit_json(run)
 
@@ -360,19 +373,19 @@ def _train_auto(client: Client, stub, session_name: str, time_limit: str, watch:
     client.people.print(f"building {response.dataset.name}")
     client.people.print(f"started {response.run.name}")
     if watch:
-        _watch_build(client, stub, response.dataset.name)
-        _watch_run(client, stub, response.run.name, 0)
+        _watch_build(client, response.dataset.name)
+        _watch_run(client, response.run.name, 0)
     elif client.json_output:
         client.emit_json(response)
 
 
-def _watch_build(client: Client, stub, dataset: str) -> None:
+def _watch_build(client: Client, dataset: str) -> None:
+    """Shows a dataset build's progress until it ends; raises ClickException when it failed."""
     with Progress(
         TextColumn("{task.description}"), BarColumn(), TimeRemainingColumn(), console=client.people, transient=True
     ) as progress:
         task = progress.add_task("dataset: queued", total=None)
-        for response in stub.WatchDatasetBuild(pb.WatchDatasetBuildRequest(name=dataset), metadata=client.metadata()):
-            event = response.event
+        for event in client.api.watch_dataset(dataset, on_reattach=_reattaching(client)):
             kind = event.WhichOneof("event")
             if kind == "progress":
                 progress.update(
@@ -385,7 +398,7 @@ def _watch_build(client: Client, stub, dataset: str) -> None:
                 client.people.print(f"[yellow]warning:[/yellow] {event.warning.message}")
             elif kind == "state_change" and event.state_change.state == tr.DATASET_STATE_FAILED:
                 raise click.ClickException(f"the dataset build failed: {event.state_change.reason}")
-    built = stub.GetDataset(pb.GetDatasetRequest(name=dataset), metadata=client.metadata()).dataset
+    built = client.api.call(client.api.training.GetDataset, pb.GetDatasetRequest(name=dataset)).dataset
     client.people.print(
         f"dataset ready: {built.train_sample_count}/{built.validation_sample_count}/"
         f"{built.test_sample_count} samples (train/validation/test), {built.dropped_sample_count} dropped"
@@ -394,49 +407,44 @@ def _watch_build(client: Client, stub, dataset: str) -> None:
 
 # Exit status of `tsforge train` (watching) and `tsforge watch`, by how the run ended.
 EXIT_CODES = {tr.RUN_STATE_SUCCEEDED: 0, tr.RUN_STATE_FAILED: 3, tr.RUN_STATE_CANCELLED: 4}
-# How long a watch keeps re-attaching while the platform is unreachable.
-REATTACH_SECONDS = 300.0
 
 
-def _watch_run(client: Client, stub, run_name: str, after: int) -> None:
-    """Follows the run until it ends, re-attaching with the last sequence seen when the
-    stream breaks (a restarting service or database: nothing is missed or shown twice),
-    then prints the result and exits with the run's status (EXIT_CODES)."""
-    tasks: dict[str, int] = {}
+def _reattaching(client: Client):
+    def say(code, last: int) -> None:
+        client.people.print(f"[yellow]connection lost ({code.name}); re-attaching after event {last}…")
+
+    return say
+
+
+class _LiveLines:
+    """The live part of a RunProgress, drawn afresh at each refresh (the spinner and the
+    ETA move between events)."""
+
+    def __init__(self, display: RunProgress):
+        self.display = display
+
+    def __rich__(self) -> Group:
+        return Group(*(Text(line) for line in self.display.lines(time.time())))
+
+
+def _watch_run(client: Client, run_name: str, after: int) -> None:
+    """Follows the run until it ends (tsforge.client re-attaches a broken stream with
+    the last sequence seen: nothing is missed or shown twice), then prints the result
+    and exits with the run's status (EXIT_CODES)."""
+    display = RunProgress(client.api.run(run_name))
     last = after
     try:
-        with Progress(
-            TextColumn("{task.description}"),
-            BarColumn(),
-            TextColumn("{task.fields[info]}"),
-            TimeRemainingColumn(),
-            console=client.people,
-        ) as progress:
-            broken_since: float | None = None
-            while True:
-                try:
-                    for response in stub.WatchRun(
-                        pb.WatchRunRequest(name=run_name, after_sequence=last), metadata=client.metadata()
-                    ):
-                        broken_since = None
-                        event = response.event
-                        last = event.sequence
-                        _show(client, progress, tasks, event)
-                    break  # the run has ended
-                except grpc.RpcError as error:
-                    if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL):
-                        raise
-                    broken_since = broken_since or time.monotonic()
-                    if time.monotonic() - broken_since > REATTACH_SECONDS:
-                        raise
-                    client.people.print(f"[yellow]connection lost ({error.code().name}); re-attaching after {last}…")
-                    time.sleep(2)
+        with Live(_LiveLines(display), console=client.people, transient=True, refresh_per_second=4) as live:
+            for event in client.api.watch(run_name, after, on_reattach=_reattaching(client)):
+                last = event.sequence
+                for line in display.feed(event):
+                    live.console.print(Text(line))
     except KeyboardInterrupt:
         client.people.print(
             f"\nstopped watching; the run goes on. Re-attach with: tsforge watch {run_name} --after {last}"
         )
         return
-    run = stub.GetRun(pb.GetRunRequest(name=run_name), metadata=client.metadata()).run
+    run = client.api.run(run_name)
     if client.json_output:
         client.emit_json(run)
     else:
@@ -445,35 +453,6 @@ def _watch_run(client: Client, stub, run_name: str, after: int) -> None:
     if code:
         client.people.print(f"the run ended {tr.RunState.Name(run.state).removeprefix('RUN_STATE_')}")
         click.get_current_context().exit(code)
-
-
-def _show(client: Client, progress: Progress, tasks: dict, event: tr.RunEvent) -> None:
-    kind = event.WhichOneof("event")
-    if kind == "model_started":
-        name = event.model_started.model
-        tasks[name] = progress.add_task(name.rsplit("/", 1)[1], total=None, info="")
-    elif kind == "epoch_end":
-        e = event.epoch_end
-        info = f"loss {e.metrics.loss:.4g}" + (
-            f" val {e.metrics.val_loss:.4g}" if e.metrics.HasField("val_loss") else ""
-        )
-        progress.update(tasks[e.model], completed=e.metrics.epoch, total=e.total_epochs, info=info)
-    elif kind == "batch_progress":
-        b = event.batch_progress
-        progress.update(tasks[b.model], info=f"epoch {b.epoch} batch {b.batch}/{b.total_batches}")
-    elif kind == "model_finished":
-        f = event.model_finished
-        task = tasks.get(f.model)
-        if task is not None:
-            progress.update(task, total=1, completed=1, info=tr.ModelState.Name(f.state).removeprefix("MODEL_STATE_"))
-    elif kind == "warning":
-        client.people.print(f"[yellow]warning:[/yellow] {event.warning.message}")
-    elif kind == "error":
-        client.people.print(f"[red]error[/red] {event.error.model}: {event.error.message}")
-    elif kind == "state_change":
-        state = tr.RunState.Name(event.state_change.state).removeprefix("RUN_STATE_")
-        reason = f" ({event.state_change.reason})" if event.state_change.reason else ""
-        client.people.print(f"run {state.lower()}{reason}")
 
 
 def _print_run(client: Client, run: tr.Run) -> None:
@@ -511,7 +490,7 @@ def watch(client: Client, run_name: str, after: int) -> None:
     Exit status: 0 when the run SUCCEEDED, 3 when it FAILED, 4 when it was CANCELLED,
     1 for any other error (a bad request, the platform unreachable for minutes).
     """
-    _watch_run(client, _stub(client), run_name, after)
+    _watch_run(client, run_name, after)
 
 
 @click.command()
@@ -519,12 +498,12 @@ def watch(client: Client, run_name: str, after: int) -> None:
 @client_options
 def runs(client: Client, session_name: str) -> None:
     """List your runs, newest first."""
-    page = _stub(client).ListRuns(pb.ListRunsRequest(page_size=100, session=session_name), metadata=client.metadata())
+    found = list(client.api.runs(session=session_name))
     if client.json_output:
-        client.emit_json(page)
+        client.emit_json(pb.ListRunsResponse(runs=found))
         return
     table = Table("name", "state", "models", "created")
-    for r in page.runs:
+    for r in found:
         table.add_row(
             r.name,
             tr.RunState.Name(r.state).removeprefix("RUN_STATE_"),

@@ -4,23 +4,20 @@ from __future__ import annotations
 
 import logging
 import shutil
-import signal
 import sys
-import threading
 from importlib import resources
 from pathlib import Path
 
 import click
 
 from tsforge.cli.client import stdout
-from tsforge.cli.files import ROLES, print_profile, sha256_of, upload_file
+from tsforge.cli.files import print_profile
+from tsforge.cli.serving import serving_config, stop_requested
+from tsforge.client import Client as ApiClient
+from tsforge.client.uploads import sha256_of
 from tsforge.core.auth import issue_token
-from tsforge.core.channels import client_channel
-from tsforge.core.config import Config, ConfigError, load_config
-from tsforge.core.logs import configure_logging
+from tsforge.core.config import SERVICE_PORTS, Config, ConfigError
 from tsforge.platform import ALL, EDGE, SERVICES, WORKERS, Platform
-from tsforge.upload.v1 import upload_service_pb2 as pb
-from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 
 log = logging.getLogger(__name__)
 
@@ -30,28 +27,48 @@ GATEWAY = "gateway"  # what --only calls the edge
 
 def run_demo(config: Config, upload_address: str) -> None:
     """Uploads the bundled sample CSV as tenant 'demo' (once) and prints its profile."""
-    token = demo_token(config)
-    metadata = (("authorization", f"Bearer {token}"),)
-    stub = pb_grpc.UploadServiceStub(client_channel(upload_address))
-    with resources.as_file(resources.files("tsforge.samples") / "electric_load.csv") as sample:
-        sample = Path(sample)
-        sha256 = sha256_of(sample)
-        existing = [
-            f
-            for f in stub.ListFiles(pb.ListFilesRequest(page_size=1000), metadata=metadata).files
-            if f.sha256 == sha256
-        ]
-        if existing:
-            file = existing[0]
+    with (
+        ApiClient(demo_token(config), addresses={"upload": upload_address}) as api,
+        resources.as_file(resources.files("tsforge.samples") / "electric_load.csv") as sample,
+    ):
+        with Path(sample).open("rb") as handle:
+            sha256, _size = sha256_of(handle)
+        file = next((f for f in api.files() if f.sha256 == sha256), None)
+        if file is not None:
             stdout.print(f"\nthe sample is already uploaded as {file.name}:")
         else:
-            stdout.print(f"\nuploading the sample {sample.name} as tenant '{DEMO_TENANT}':")
-            file = upload_file(stub, metadata, sample, ROLES["output"], display_name="electric load")
+            stdout.print(f"\nuploading the sample {Path(sample).name} as tenant '{DEMO_TENANT}':")
+            file = api.upload(sample, "output", display_name="electric load")
     print_profile(stdout, file)
 
 
 def demo_token(config: Config) -> str:
     return issue_token(config.jwt_secret, DEMO_TENANT)
+
+
+def tsforge_command() -> str:
+    """Where this `tsforge` is: the script beside this Python (the venv's bin/tsforge),
+    else the one on PATH, else how this process was started."""
+    beside = Path(sys.executable).parent / "tsforge"
+    if beside.exists():
+        return str(beside)
+    return shutil.which("tsforge") or f"{sys.executable} -m tsforge.cli"
+
+
+def second_shell(config: Config, token: str, command: str) -> list[str]:
+    """The exports another shell needs to use this platform with `tsforge`: PATH (when
+    `command` is a script), the demo token, the data directory (where the token secret
+    is) when it is not the default, and every service address that is not the default."""
+    exports = []
+    if command.endswith("/tsforge"):
+        exports.append(f"export PATH={Path(command).parent}:$PATH")
+    exports.append(f"export TSFORGE_TOKEN={token}")
+    if "TSFORGE_DATA_DIR" in config.settings:
+        exports.append(f"export TSFORGE_DATA_DIR={config.data_dir}")
+    for service, address in config.addresses.items():
+        if address != f"127.0.0.1:{SERVICE_PORTS[service]}":
+            exports.append(f"export TSFORGE_{service.upper()}_ADDRESS={address}")
+    return exports
 
 
 def print_next_steps(config: Config, console_url: str | None) -> None:
@@ -60,13 +77,10 @@ def print_next_steps(config: Config, console_url: str | None) -> None:
     token = demo_token(config)
     if console_url:
         stdout.print(f"\nweb console, signed in as '{DEMO_TENANT}':\n  {console_url}/#token={token}")
-    command = shutil.which("tsforge") or str(Path(sys.argv[0]).resolve())
-    exports = [f"export PATH={Path(command).parent}:$PATH", f"export TSFORGE_TOKEN={token}"]
-    if "TSFORGE_DATA_DIR" in config.settings:
-        exports.append(f"export TSFORGE_DATA_DIR={config.data_dir}")
+    command = tsforge_command()
     stdout.print(
         f"\nin another shell (tsforge is {command}):\n  "
-        + "\n  ".join(exports)
+        + "\n  ".join(second_shell(config, token, command))
         + "\n  tsforge files\n  tsforge upload YOUR.csv --role input"
     )
 
@@ -93,15 +107,8 @@ def up(demo: bool, only: tuple[str, ...], workers: int | None) -> None:
     With nothing configured, data (an embedded PostgreSQL and the object store) lives
     under TSFORGE_DATA_DIR. Set TSFORGE_DATABASE_URL and TSFORGE_S3_* to use your own.
     """
-    try:
-        config = load_config()
-        config.jwt_secret  # noqa: B018 (servers and workers refuse to start without one)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, config.log_json, config.secret_values())
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    config = serving_config(needs_secret=True)
+    stopping = stop_requested()
     stdout.print(f"starting tsforge (data in {config.data_dir})…")
     parts = [EDGE if name == GATEWAY else name for name in only] if only else list(ALL)
     try:

@@ -3,20 +3,16 @@ deployments that scale workers apart from the services."""
 
 from __future__ import annotations
 
-import signal
-import threading
-
 import click
 
 from tsforge.cli.client import stdout
-from tsforge.core.config import ConfigError, load_config
-from tsforge.core.logs import configure_logging
+from tsforge.cli.serving import serving_config, stop_requested
 from tsforge.platform import WORKERS, Platform
 
 
 @click.group()
 def worker() -> None:
-    """Run worker processes (no servers): they claim queued jobs from PostgreSQL."""
+    """Run worker processes without servers: `training` claims queued dataset builds and runs from PostgreSQL."""
 
 
 @worker.command("training")
@@ -29,15 +25,8 @@ def training_worker(count: int | None) -> None:
     Workers reach the upload service at TSFORGE_UPLOAD_ADDRESS and share nothing but
     the database (TSFORGE_DATABASE_URL) and the object store with the services.
     """
-    try:
-        config = load_config()
-        config.jwt_secret  # noqa: B018 (servers and workers refuse to start without one)
-    except ConfigError as error:
-        raise click.ClickException(str(error)) from None
-    configure_logging(config.log_level, config.log_json, config.secret_values())
-    stopping = threading.Event()
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, lambda *_: stopping.set())
+    config = serving_config(needs_secret=True)
+    stopping = stop_requested()
     platform = Platform(config, [WORKERS], workers=count or config.training_workers or 1)
     stdout.print(f"{platform.worker_count} training worker(s) running; Ctrl-C stops them")
     try:

@@ -8,13 +8,12 @@
 
 Every list is an iterator over all pages; every failed call raises a typed
 TsforgeError (errors.py) carrying the field violations; calls the platform could not
-answer (UNAVAILABLE) are retried by the channel (tsforge.core.server.client_channel).
+answer (UNAVAILABLE) are retried by the channel (tsforge.core.channels.client_channel),
+and a broken Watch* stream is re-attached after its last event (streams.py).
 """
 
 from __future__ import annotations
 
-import hashlib
-import time
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -23,7 +22,7 @@ from urllib.parse import urlsplit
 import grpc
 import pandas as pd
 
-from tsforge.client import frames, uploads
+from tsforge.client import frames, streams, uploads
 from tsforge.client.errors import FailedPrecondition, TsforgeError, from_rpc_error
 from tsforge.common.v1 import common_pb2
 from tsforge.core.channels import client_channel
@@ -47,8 +46,6 @@ SPLITS = {
     "validation": common_pb2.DATA_SPLIT_VALIDATION,
     "test": common_pb2.DATA_SPLIT_TEST,
 }
-# How long watch() keeps re-attaching while the platform cannot be reached.
-REATTACH_SECONDS = 300.0
 
 
 class Client:
@@ -169,15 +166,30 @@ class Client:
     def unfinished_uploads(self) -> Iterator[upb.Upload]:
         return self.pages(self.uploads.ListUploads, upb.ListUploadsRequest(page_size=200), "uploads")
 
+    def unfinished_upload(self, path: str | Path) -> upb.Upload | None:
+        """The unfinished upload of this very file (same name, size and SHA-256), if any:
+        the one `upload(path, ...)` would resume."""
+        path = Path(path)
+        with path.open("rb") as handle:
+            sha256, size = uploads.sha256_of(handle)
+        try:
+            return uploads.find_unfinished(self.uploads, self._metadata, path.name, size, sha256)
+        except grpc.RpcError as error:
+            raise from_rpc_error(error) from None
+
     def abort_upload(self, name: str) -> None:
         self.call(self.uploads.AbortUpload, upb.AbortUploadRequest(name=name))
 
     def delete_file(self, name: str) -> None:
         self.call(self.uploads.DeleteFile, upb.DeleteFileRequest(name=name))
 
-    def download_file(self, name: str, destination: str | Path) -> upb.DownloadFileHeader:
-        """The file's bytes into `destination` (written whole only when the SHA-256 matches)."""
-        return _save(self.stream(self.uploads.DownloadFile, upb.DownloadFileRequest(name=name)), Path(destination))
+    def download_file(
+        self, name: str, destination: str | Path, progress: streams.Progress | None = None
+    ) -> upb.DownloadFileHeader:
+        """The file's bytes into `destination` (written whole only when the SHA-256
+        matches; `progress(done, total)` per chunk). Raises ValueError when corrupted."""
+        messages = self.uploads.DownloadFile(upb.DownloadFileRequest(name=name), metadata=self._metadata)
+        return streams.save_download(messages, Path(destination), progress)
 
     # -- sessions, datasets, runs ---------------------------------------------------
 
@@ -195,9 +207,11 @@ class Client:
         return self.wait_for_dataset(dataset.name, on_event)
 
     def wait_for_dataset(self, name: str, on_event=None) -> tr.Dataset:
-        for response in self.stream(self.training.WatchDatasetBuild, tpb.WatchDatasetBuildRequest(name=name)):
+        """Follows a dataset build until it ends (re-attaching as watch() does); the READY
+        dataset. Raises FailedPrecondition when the build failed."""
+        for event in self.watch_dataset(name):
             if on_event:
-                on_event(response.event)
+                on_event(event)
         dataset = self.call(self.training.GetDataset, tpb.GetDatasetRequest(name=name)).dataset
         if dataset.state != tr.DATASET_STATE_READY:
             raise FailedPrecondition(grpc.StatusCode.FAILED_PRECONDITION, f"the build failed: {dataset.failure_reason}")
@@ -219,27 +233,30 @@ class Client:
     def cancel(self, name: str) -> tr.Run:
         return self.call(self.training.CancelRun, tpb.CancelRunRequest(name=name)).run
 
-    def watch(self, run: str, after: int = 0) -> Iterator[tr.RunEvent]:
+    def watch(self, run: str, after: int = 0, on_reattach: streams.Reattach | None = None) -> Iterator[tr.RunEvent]:
         """The run's events after `after`, then live ones until it ends. A broken stream
         (a restarting service or database) is re-attached after the last event seen, so
-        nothing is missed or repeated; it gives up after REATTACH_SECONDS of failures."""
-        last, broken_since = after, None
-        while True:
-            try:
-                for response in self.training.WatchRun(
-                    tpb.WatchRunRequest(name=run, after_sequence=last), metadata=self._metadata
-                ):
-                    broken_since = None
-                    last = response.event.sequence
-                    yield response.event
-                return
-            except grpc.RpcError as error:
-                if error.code() not in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.INTERNAL):
-                    raise from_rpc_error(error) from None
-                broken_since = broken_since or time.monotonic()
-                if time.monotonic() - broken_since > REATTACH_SECONDS:
-                    raise from_rpc_error(error) from None
-                time.sleep(1)
+        nothing is missed or repeated (`on_reattach(code, last_sequence)` hears of it); it
+        gives up after streams.REATTACH_SECONDS of failures."""
+        return streams.follow(
+            lambda last: self.training.WatchRun(
+                tpb.WatchRunRequest(name=run, after_sequence=last), metadata=self._metadata
+            ),
+            after,
+            on_reattach,
+        )
+
+    def watch_dataset(
+        self, name: str, after: int = 0, on_reattach: streams.Reattach | None = None
+    ) -> Iterator[tr.DatasetBuildEvent]:
+        """A dataset build's events, as watch() follows a run's."""
+        return streams.follow(
+            lambda last: self.training.WatchDatasetBuild(
+                tpb.WatchDatasetBuildRequest(name=name, after_sequence=last), metadata=self._metadata
+            ),
+            after,
+            on_reattach,
+        )
 
     def wait(self, run: str) -> tr.Run:
         """Follows the run until it ends; the run as it ended."""
@@ -254,6 +271,13 @@ class Client:
         request = tpb.ReadPredictionsRequest(name=model, split=SPLITS[split])
         return frames.predictions_frame(self.stream(self.training.ReadPredictions, request))
 
+    def predictions_wide(self, model: str, split: str = "test") -> pd.DataFrame:
+        """predictions() with a row per reference time: reference_time, then for each
+        output feature and step `{feature}.{step}.time`, `.actual`, `.predicted` (and
+        `.lower_{level}` / `.upper_{level}` when the model has intervals); see
+        frames.wide_predictions."""
+        return frames.wide_predictions(self.predictions(model, split))
+
     # -- evaluation ------------------------------------------------------------------
 
     def evaluate(self, run: str, model: str = "", seasons: tuple[int, ...] = ()) -> er.Evaluation:
@@ -265,23 +289,43 @@ class Client:
         current = result.evaluation
         while current.state not in (er.EVALUATION_STATE_READY, er.EVALUATION_STATE_FAILED):
             # Queued: the stream ends with the event that made it READY or FAILED.
-            for _ in self.stream(self.evaluation.WatchEvaluation, epb.WatchEvaluationRequest(name=current.name)):
+            for _ in self.watch_evaluation(current.name):
                 pass
             current = self.call(self.evaluation.GetEvaluation, epb.GetEvaluationRequest(name=current.name)).evaluation
         if current.state == er.EVALUATION_STATE_FAILED:
             raise FailedPrecondition(grpc.StatusCode.FAILED_PRECONDITION, current.failure_reason)
         return current
 
+    def watch_evaluation(
+        self, name: str, after: int = 0, on_reattach: streams.Reattach | None = None
+    ) -> Iterator[er.EvaluationEvent]:
+        """An evaluation's events until it is READY or FAILED, as watch() follows a run's."""
+        return streams.follow(
+            lambda last: self.evaluation.WatchEvaluation(
+                epb.WatchEvaluationRequest(name=name, after_sequence=last), metadata=self._metadata
+            ),
+            after,
+            on_reattach,
+        )
+
     def metric_table(self, evaluation: str, kind: int, split: str = "test", units: int = 0) -> list:
         """Every row of one table of a READY evaluation."""
         selector = epb.MetricTableSelector(kind=kind, split=SPLITS[split], units=units)
+        return list(self.read_metric_table(evaluation, selector).rows)
+
+    def read_metric_table(self, evaluation: str, selector: epb.MetricTableSelector) -> er.MetricTable:
+        """One table of a READY evaluation, whole: its first page with the rows of every
+        later page appended."""
         request = epb.ReadMetricTableRequest(name=evaluation, table=selector, page_size=1000)
-        rows: list = []
+        table: er.MetricTable | None = None
         while True:
             page = self.call(self.evaluation.ReadMetricTable, request)
-            rows.extend(page.table.rows)
+            if table is None:
+                table = page.table
+            else:
+                table.rows.extend(page.table.rows)
             if not page.next_page_token:
-                return rows
+                return table
             request.page_token = page.next_page_token
 
     # -- the registry -------------------------------------------------------------------
@@ -308,43 +352,32 @@ class Client:
         request = mpb.SetAliasRequest(name=name, alias=alias, version=version)
         return self.call(self.models.SetAlias, request).registered_model
 
-    def download_version(self, name: str, destination: str | Path, format: int = 0):
-        """A version (or `name@alias`) into `destination`: the BUNDLE zip by default."""
+    def download_version(
+        self, name: str, destination: str | Path, format: int = 0, progress: streams.Progress | None = None
+    ):
+        """A version (or `name@alias`) into `destination`: the BUNDLE zip by default,
+        SHA-256 checked (`progress(done, total)` per chunk). Raises ValueError when corrupted."""
         request = mpb.DownloadModelVersionRequest(name=name, format=format)
-        return _save(self.stream(self.models.DownloadModelVersion, request), Path(destination))
+        messages = self.models.DownloadModelVersion(request, metadata=self._metadata)
+        return streams.save_download(messages, Path(destination), progress)
 
-    def predict(self, version: str, inputs: pd.DataFrame, reference_times: list[Any] | None = None) -> pd.DataFrame:
+    def predict(
+        self, version: str, inputs: pd.DataFrame | str | Path, reference_times: list[Any] | None = None
+    ) -> pd.DataFrame:
         """Forecasts of `version` ("registeredModels/{id}/versions/{n}" or "…@alias") from
         `inputs`: a time-indexed frame (or one with a "time" column) with one column per
-        input feature of the version. Returns a row per reference time, output feature and
-        step: reference_time, feature, step, time, value (and lower/upper bounds when the
-        version has intervals). Without reference_times, the latest the inputs allow."""
+        series the version requires, or the path of a CSV file read as uploads are
+        (frames.csv_frame; raises CsvProblem for a file it cannot read). Returns a row
+        per reference time, output feature and step: reference_time, feature, step,
+        time, value (and lower/upper bounds when the version has intervals). Without
+        reference_times, the latest the inputs allow; a reference time without a zone
+        is UTC."""
+        if not isinstance(inputs, pd.DataFrame):
+            inputs = frames.csv_frame(inputs)
         request = mpb.PredictRequest(name=version, series=frames.inline_inputs(inputs))
         for stamp in reference_times or ():
-            request.reference_times.add().FromDatetime(pd.Timestamp(stamp).tz_localize(None).to_pydatetime())
+            request.reference_times.add().FromNanoseconds(int(frames.utc_instant(stamp).value))
         return frames.forecast_frame(self.call(self.models.Predict, request))
-
-
-def _save(messages: Iterator, destination: Path):
-    """A download stream (header with size and SHA-256, then chunks) into `destination`,
-    through destination.part, renamed only when the checksum matches. Raises
-    TsforgeError (the call) or ValueError (a corrupted transfer: nothing written)."""
-    digest, header = hashlib.sha256(), None
-    partial = destination.with_name(destination.name + ".part")
-    try:
-        with partial.open("wb") as out:
-            for message in messages:
-                if message.HasField("header"):
-                    header = message.header
-                    continue
-                out.write(message.chunk)
-                digest.update(message.chunk)
-        if header is None or digest.hexdigest() != header.sha256:
-            raise ValueError("download incomplete or corrupted; nothing written")
-        partial.replace(destination)
-        return header
-    finally:
-        partial.unlink(missing_ok=True)
 
 
 __all__ = ["Client", "TsforgeError"]

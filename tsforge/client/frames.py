@@ -1,15 +1,20 @@
-"""pandas DataFrames in and out of the platform's messages: inline Predict inputs, the
-forecasts Predict returns, and a model's stored predictions."""
+"""pandas DataFrames in and out of the platform's messages: inline Predict inputs (from a
+frame or a CSV file read as uploads are), the forecasts Predict returns, and a model's
+stored predictions (long, or wide with a row per reference time)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from tsforge.models.v1 import models_service_pb2 as mpb
+from tsforge.tabular.profiling import read_csv_columns
+from tsforge.tabular.streams import file_chunks
 
 _NS_PER_HOUR = 3600 * 10**9
 
@@ -18,6 +23,25 @@ def _utc(times) -> pd.DatetimeIndex:
     index = pd.DatetimeIndex(times)
     index = index.tz_localize("UTC") if index.tz is None else index.tz_convert("UTC")
     return index.as_unit("ns")
+
+
+def utc_instant(value: Any) -> pd.Timestamp:
+    """A time (text, datetime, Timestamp) as a UTC Timestamp: one with a zone or offset
+    is converted, one without is taken as UTC."""
+    stamp = pd.Timestamp(value)
+    return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def csv_frame(path: str | Path) -> pd.DataFrame:
+    """A local CSV file of time series as a frame indexed by UTC time, one float column
+    per value column, read exactly as the upload service reads an uploaded file
+    (tsforge.tabular: the same dialect detection, so `;` with decimal commas, Latin-1
+    and dd.mm.yyyy timestamps as well; dotted dates are day.month.year, decided once for
+    the whole column). Raises CsvProblem (a ValueError) saying what and which line."""
+    with Path(path).open("rb") as handle:
+        read = read_csv_columns(file_chunks(handle))
+    index = pd.DatetimeIndex(read.times.astype("datetime64[ns]"), name="time").tz_localize("UTC")
+    return pd.DataFrame(dict(zip(read.names, read.values)), index=index)
 
 
 def inline_inputs(frame: pd.DataFrame) -> mpb.InlineInputs:
@@ -126,3 +150,24 @@ def predictions_frame(messages: Iterable) -> pd.DataFrame:
     for column in ("reference_time", "time"):
         result[column] = pd.to_datetime(result[column], unit="ns", utc=True)
     return result
+
+
+def wide_predictions(long: pd.DataFrame) -> pd.DataFrame:
+    """predictions_frame's rows pivoted to one row per reference time: `reference_time`,
+    then for each output feature (in stream order) and step 1..N the columns
+    `{feature}.{step}.time`, `{feature}.{step}.actual`, `{feature}.{step}.predicted`
+    and, when the model stored intervals, `{feature}.{step}.lower_{level}` and
+    `.upper_{level}` per level (e.g. lower_80), rows ordered by reference time."""
+    quantities = ["time", "actual", "predicted"]
+    quantities += sorted(c for c in long.columns if c.startswith(("lower_", "upper_")))
+    features = list(dict.fromkeys(long["feature"]))
+    steps = sorted(set(long["step"])) if len(long) else []
+    references = pd.Index(sorted(set(long["reference_time"])), name="reference_time")
+    indexed = long.set_index(["feature", "step", "reference_time"]).sort_index()
+    columns: dict[str, pd.Series] = {}
+    for feature in features:
+        for step in steps:
+            block = indexed.loc[(feature, step)].reindex(references)
+            for quantity in quantities:
+                columns[f"{feature}.{step}.{quantity}"] = block[quantity]
+    return pd.DataFrame(columns, index=references).reset_index()

@@ -37,7 +37,7 @@ from tsforge.tabular.dialect import (
 from tsforge.tabular.lines import LineChecker, line_blocks
 from tsforge.tabular.problem import CsvProblem
 
-__all__ = ["ColumnProfile", "CsvProblem", "FileProfile", "preview_csv", "profile_csv"]
+__all__ = ["ColumnProfile", "CsvColumns", "CsvProblem", "FileProfile", "preview_csv", "profile_csv", "read_csv_columns"]
 
 # Bytes of whole lines parsed at a time: Arrow's reader is as fast from 256 KiB up, and
 # the temporaries stay near a few MiB.
@@ -205,6 +205,53 @@ def preview_csv(
         if len(preview) >= rows:
             break
     return names, preview
+
+
+@dataclass(frozen=True)
+class CsvColumns:
+    """Every value column of a CSV file, read as the profiler reads it.
+
+    times are datetime64[us] in UTC, in file order (naive timestamps are UTC, ones
+    with an offset are converted); values[i] belongs to names[i] and is float64, NaN
+    where a cell is missing or not numeric (±infinity stays).
+    """
+
+    dialect: CsvDialect
+    names: tuple[str, ...]
+    times: np.ndarray
+    values: tuple[np.ndarray, ...]
+
+
+def read_csv_columns(chunks: Iterable[bytes]) -> CsvColumns:
+    """Reads a whole CSV file, given as byte chunks, with the dialect profile_csv detects
+    (separator, decimal mark, encoding, header, timestamp column and format): one reader
+    for uploads and for local files, so both accept the same files and read them alike.
+
+    The timestamp format is chosen once for the column, from the head of the file, and
+    every row must then parse in it: a dotted date is always day.month.year
+    (05.06.2000 is the 5th of June), never guessed per value. Raises CsvProblem as
+    profile_csv does (no timestamp column, a line that does not parse, no data rows,
+    no numeric column).
+    """
+    head, complete, all_chunks = take_head(chunks)
+    dialect = detect_dialect(head, complete)
+    times: list[np.ndarray] = []
+    values: list[list[np.ndarray]] = [[] for _ in dialect.value_indexes]
+    for rows in _read_rows(all_chunks, dialect, BLOCK_BYTES):
+        times.append(rows.times)
+        for column, block in zip(values, rows.values):
+            column.append(block)
+    if not times or not sum(block.size for block in times):
+        raise CsvProblem("the file has only a header line and no data rows")
+    columns = tuple(np.concatenate(column).astype(np.float64) for column in values)
+    if not any(np.isfinite(column).any() for column in columns):
+        raise CsvProblem("no numeric column: no value column holds a single number")
+    return CsvColumns(
+        dialect=dialect,
+        names=tuple(dialect.column_names[i] for i in dialect.value_indexes),
+        times=np.concatenate(times).astype("datetime64[us]"),
+        values=columns,
+    )
 
 
 def _read_rows(chunks: Iterator[bytes], dialect: CsvDialect, block_bytes: int) -> Iterator[_Rows]:
