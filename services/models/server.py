@@ -7,14 +7,12 @@ import threading
 from pathlib import Path
 
 from services.models.artifacts import VersionObjects
-from services.models.evaluation_client import EvaluationClient
 from services.models.model_cache import ModelCache
 from services.models.prediction import Forecaster
 from services.models.registry import Registry
 from services.models.repository import ModelRepository
 from services.models.servicer import ModelsServicer
-from services.models.training_client import TrainingClient
-from tsforge.core.clients import UploadClient
+from tsforge.core.clients import EvaluationClient, TrainingClient, UploadClient
 from tsforge.core.config import Config
 from tsforge.core.db import Database
 from tsforge.core.server import ServiceDefinition, serve
