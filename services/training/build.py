@@ -17,8 +17,8 @@ from datetime import timedelta
 import numpy as np
 
 from services.training import queue
-from services.training.events import append_event
-from services.training.resources import from_json
+from services.training import repository as repo
+from services.training.messages import from_json
 from services.training.rows import DatasetRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import reconnecting
@@ -70,7 +70,7 @@ def run_build(worker, row: DatasetRow, alive: Callable[[], bool]) -> None:
             log.exception("dataset build %s failed", row.id)
         worker.store.delete_prefix(dataset_prefix(row.tenant, row.id))
         with worker.db.transaction() as session:
-            current = session.get(DatasetRow, row.id, with_for_update=True)
+            current = repo.lock_dataset(session, row.id)
             if current is not None and current.state == tr.DATASET_STATE_BUILDING:
                 queue.fail_dataset(session, current, reason)
 
@@ -87,7 +87,7 @@ class _Progress:
 
         def write() -> None:
             with self._db.transaction() as session:
-                append_event(session, DatasetRow, self._id, event)
+                repo.append_event(session, "dataset", self._id, event)
 
         reconnecting(write)
 
@@ -214,7 +214,7 @@ def read_feature(uploads, tenant: str, feature: tr.FeatureSpec) -> Feature:
 
 def append_warning(db, dataset_id: str, message: str) -> None:
     with db.transaction() as session:
-        append_event(session, DatasetRow, dataset_id, tr.DatasetBuildEvent(warning=tr.JobWarning(message=message)))
+        repo.append_event(session, "dataset", dataset_id, tr.DatasetBuildEvent(warning=tr.JobWarning(message=message)))
 
 
 def _put_npz(store, key: str, **arrays) -> common_pb2.ObjectRef:

@@ -26,12 +26,11 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
-import sqlalchemy as sa
 
+from services.training import repository as repo
 from services.training.build import _put_npz, dataset_prefix, load_arrays
-from services.training.events import append_event
 from services.training.jobs import finish_run
-from services.training.resources import from_json, to_json
+from services.training.messages import from_json, to_json
 from services.training.rows import RunRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import reconnecting
@@ -75,11 +74,11 @@ class RunEvents:
         def write() -> None:
             with self._db.transaction() as session:
                 if update_model is not None:
-                    row = session.get(RunRow, self._run_id, with_for_update=True)
+                    row = repo.lock_run(session, self._run_id)
                     models = list(row.models)
                     models[index] = to_json(update_model)
-                    row.models = models
-                append_event(session, RunRow, self._run_id, event)
+                    repo.update_run(session, row, models=models)
+                repo.append_event(session, "run", self._run_id, event)
 
         reconnecting(write)
 
@@ -390,7 +389,7 @@ def best_model(results: list[tr.ModelResult]) -> str:
 def _finish(worker, run_id: str, state: int, reason: str = "") -> None:
     def write() -> None:
         with worker.db.transaction() as session:
-            row = session.scalar(sa.select(RunRow).where(RunRow.id == run_id).with_for_update())
+            row = repo.lock_run(session, run_id)
             if row is not None and row.state == tr.RUN_STATE_RUNNING:
                 finish_run(session, row, state, reason)
 
