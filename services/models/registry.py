@@ -158,6 +158,8 @@ class Registry:
         if artifact is None:
             artifact = self._training.read_model_artifact(tenant, source_model)
         bundle = bundle_zip(registered_model_name(model), lineage, artifact, result.artifact_format, scalers)
+        # Before the copies are written (the repository checks again, exactly, under the lock).
+        self._repository.check_room(tenant, len(artifact) + len(bundle))
         prefix, artifact_ref, bundle_ref = self._objects.write(tenant, model, artifact, result.artifact_format, bundle)
         try:
             return self._repository.register(
