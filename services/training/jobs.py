@@ -13,6 +13,7 @@ from services.training import repository as repo
 from services.training.events import EventHub
 from services.training.messages import dataset_message, from_json, run_message, to_json
 from services.training.rows import DatasetRow, RunRow
+from tsforge.core import usage
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
 from tsforge.core.names import parse_dataset_name, parse_name
@@ -36,8 +37,10 @@ class Jobs:
         max_active_runs: int,
         resolve_models: Callable[[list, int], tuple[list[tr.ModelSpec], list[FieldViolation]]],
         max_active_builds: int = 4,
+        quota_bytes: int = 10 << 30,
     ):
         self._db = db
+        self._quota_bytes = quota_bytes
         self._hub = hub
         self._max_active_runs = max_active_runs
         self._max_active_builds = max_active_builds
@@ -61,6 +64,7 @@ class Jobs:
                     f"{self._max_active_builds} (TSFORGE_TENANT_MAX_ACTIVE_BUILDS)",
                     subject="tenant:active_builds",
                 )
+            usage.check_room(repo.tenant_bytes(db, tenant), self._quota_bytes, "a dataset build")
             document = tr.Dataset(spec=spec if spec is not None else from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
@@ -135,6 +139,7 @@ class Jobs:
                     f"{active} runs are queued or running; the limit is {self._max_active_runs}",
                     subject="tenant:active_runs",
                 )
+            usage.check_room(repo.tenant_bytes(db, tenant), self._quota_bytes, "a run")
             run_id = uuid.uuid4().hex
             models = [
                 tr.ModelResult(

@@ -9,10 +9,12 @@ import logging
 from datetime import timedelta
 
 from services.training import repository as repo
+from services.training.job_objects import JobObjects, dataset_prefix, model_prefix, run_prefix
 from services.training.jobs import finish_run
 from services.training.messages import from_json, to_json
 from services.training.rows import DatasetRow, RunRow
 from tsforge.core.db import Database
+from tsforge.core.storage import ObjectStore
 from tsforge.core.timestamps import utc_now
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -43,7 +45,8 @@ def claim_next(db: Database, worker_id: str) -> tuple[str, DatasetRow | RunRow] 
             if row is None:
                 continue
             stamp = utc_now()
-            if kind == "dataset":
+            event: tr.DatasetBuildEvent | tr.RunEvent
+            if isinstance(row, DatasetRow):
                 repo.update_dataset(
                     session,
                     row,
@@ -85,12 +88,24 @@ def heartbeat(db: Database, kind: str, job_id: str, worker_id: str) -> bool:
     return state == working and not cancel_requested
 
 
-def fail_lost_jobs(db: Database, lost_after_seconds: float) -> int:
-    """Fails builds and runs whose worker stopped heartbeating. Returns how many."""
+def fail_lost_jobs(db: Database, lost_after_seconds: float, store: ObjectStore | None = None) -> int:
+    """Fails builds and runs whose worker stopped heartbeating. Returns how many.
+
+    With `store`, also deletes what the lost worker was writing (a failed build's
+    objects, the objects of a run's models that were RUNNING) and counts exactly what
+    the failed jobs still store against the tenant's quota.
+    """
     cutoff = utc_now() - timedelta(seconds=lost_after_seconds)
     count = 0
+    lost: list[tuple[str, str, str, list[str]]] = []  # kind, tenant, id, partial prefixes
     with db.transaction() as session:
         for row in repo.lost_runs(session, cutoff):
+            running = [
+                model_prefix(row.tenant, model.name)
+                for model in (from_json(m, tr.ModelResult) for m in row.models)
+                if model.state == tr.MODEL_STATE_RUNNING
+            ]
+            lost.append(("run", row.tenant, row.id, running))
             finish_run(
                 session,
                 row,
@@ -98,11 +113,19 @@ def fail_lost_jobs(db: Database, lost_after_seconds: float) -> int:
                 f"worker lost: {row.worker_id} stopped heartbeating at {row.heartbeat_time:%H:%M:%S} UTC",
             )
             count += 1
-        for row in repo.lost_builds(session, cutoff):
-            fail_dataset(session, row, f"worker lost: {row.worker_id} stopped heartbeating")
+        for build in repo.lost_builds(session, cutoff):
+            lost.append(("dataset", build.tenant, build.id, [dataset_prefix(build.tenant, build.id)]))
+            fail_dataset(session, build, f"worker lost: {build.worker_id} stopped heartbeating")
             count += 1
     if count:
         log.warning("failed %d jobs whose worker was lost", count)
+    if store is not None:
+        for kind, tenant, job_id, partial in lost:
+            prefix = dataset_prefix(tenant, job_id) if kind == "dataset" else run_prefix(tenant, job_id)
+            try:
+                JobObjects(db, store, 0, kind, tenant, job_id).settle(prefix, partial)
+            except Exception:  # the next look at the session's bytes is its deletion
+                log.warning("could not clean up after lost job %s", job_id, exc_info=True)
     return count
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Collection
 from datetime import datetime
+from typing import cast
 
 import sqlalchemy as sa
 import sqlalchemy.orm
@@ -19,14 +20,14 @@ from sqlalchemy.orm import Session
 
 from services.training import events as channels
 from services.training.rows import DatasetRow, EventRow, RunRow, SessionRow
-from tsforge.core import events
+from tsforge.core import events, usage
 from tsforge.core.db import Database, newest_first
 from tsforge.core.errors import NotFound
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 ACTIVE_RUN_STATES = (tr.RUN_STATE_QUEUED, tr.RUN_STATE_RUNNING)
 ACTIVE_BUILD_STATES = (tr.DATASET_STATE_QUEUED, tr.DATASET_STATE_BUILDING)
-_TABLES = {"dataset": DatasetRow, "run": RunRow}
+_TABLES: dict[str, type[DatasetRow] | type[RunRow]] = {"dataset": DatasetRow, "run": RunRow}
 
 
 def _update(session: Session, row, values: dict) -> None:
@@ -131,7 +132,7 @@ def count_active_builds(session: Session, tenant: str) -> int:
         .select_from(DatasetRow)
         .where(DatasetRow.tenant == tenant, DatasetRow.state.in_(ACTIVE_BUILD_STATES))
     )
-    return int(session.scalar(query))
+    return int(session.scalar(query) or 0)
 
 
 def insert_dataset(session: Session, row: DatasetRow) -> None:
@@ -177,7 +178,7 @@ def count_active_runs(session: Session, tenant: str) -> int:
         .select_from(RunRow)
         .where(RunRow.tenant == tenant, RunRow.state.in_(ACTIVE_RUN_STATES))
     )
-    return int(session.scalar(query))
+    return int(session.scalar(query) or 0)
 
 
 def insert_run(session: Session, row: RunRow) -> None:
@@ -275,9 +276,8 @@ def lock_queued(session: Session, kind: str, job_id: str) -> DatasetRow | RunRow
     worker holds it (SKIP LOCKED)."""
     table = _TABLES[kind]
     queued = tr.DATASET_STATE_QUEUED if kind == "dataset" else tr.RUN_STATE_QUEUED
-    return session.scalar(
-        sa.select(table).where(table.id == job_id, table.state == queued).with_for_update(skip_locked=True)
-    )
+    query = sa.select(table).where(table.id == job_id, table.state == queued).with_for_update(skip_locked=True)
+    return cast("DatasetRow | RunRow | None", session.scalar(query))
 
 
 def detach(session: Session, row) -> None:
@@ -292,10 +292,10 @@ def heartbeat(session: Session, kind: str, job_id: str, worker_id: str, stamp: d
     table = _TABLES[kind]
     query = sa.update(table).where(table.id == job_id, table.worker_id == worker_id).values(heartbeat_time=stamp)
     if table is RunRow:
-        still = session.execute(query.returning(RunRow.state, RunRow.cancel_requested)).first()
-        return None if still is None else (still.state, still.cancel_requested)
-    still = session.execute(query.returning(DatasetRow.state)).first()
-    return None if still is None else (still.state, False)
+        run = session.execute(query.returning(RunRow.state, RunRow.cancel_requested)).first()
+        return None if run is None else (run.state, run.cancel_requested)
+    build = session.execute(query.returning(DatasetRow.state)).first()
+    return None if build is None else (build.state, False)
 
 
 def lost_runs(session: Session, heartbeat_before: datetime) -> list[RunRow]:
@@ -310,3 +310,51 @@ def lost_builds(session: Session, heartbeat_before: datetime) -> list[DatasetRow
         DatasetRow.state == tr.DATASET_STATE_BUILDING, DatasetRow.heartbeat_time < heartbeat_before
     )
     return list(session.scalars(query.with_for_update(skip_locked=True)))
+
+
+# -- stored bytes (the tenant's quota) -----------------------------------------------
+
+USAGE_OWNER = "training"
+
+
+def lock_usage(session: Session, tenant: str) -> None:
+    """Serialises the byte-quota checks of `tenant`, across services, until the
+    transaction ends (tsforge.core.usage.lock)."""
+    usage.lock(session, tenant)
+
+
+def used_bytes(session: Session, tenant: str) -> int:
+    """What the tenant's datasets and runs take in the object store."""
+    datasets = sa.select(sa.func.coalesce(sa.func.sum(DatasetRow.stored_bytes), 0)).where(DatasetRow.tenant == tenant)
+    runs = sa.select(sa.func.coalesce(sa.func.sum(RunRow.stored_bytes), 0)).where(RunRow.tenant == tenant)
+    return int(session.scalar(datasets) or 0) + int(session.scalar(runs) or 0)
+
+
+def tenant_bytes(session: Session, tenant: str) -> int:
+    """What counts against the tenant's quota: its datasets and runs here, plus what the
+    other services store for it (files, unfinished uploads, registered versions)."""
+    return used_bytes(session, tenant) + usage.others(session, tenant, USAGE_OWNER)
+
+
+def add_stored_bytes(session: Session, kind: str, job_id: str, delta: int) -> bool:
+    """Adds `delta` (negative: gives back) to the job's stored bytes, never below 0.
+    Returns False when the job no longer exists (deleted with its session)."""
+    table = _TABLES[kind]
+    query = (
+        sa.update(table)
+        .where(table.id == job_id)
+        .values(stored_bytes=sa.func.greatest(table.stored_bytes + delta, 0))
+        .returning(table.id)
+    )
+    return session.execute(query).first() is not None
+
+
+def clear_stored_bytes(session: Session, kind: str, job_id: str) -> None:
+    """The job stores nothing (its objects were deleted)."""
+    table = _TABLES[kind]
+    session.execute(sa.update(table).where(table.id == job_id).values(stored_bytes=0))
+
+
+def record_usage(session: Session, tenant: str) -> None:
+    """Writes what training stores for the tenant into the shared byte ledger."""
+    usage.record(session, tenant, USAGE_OWNER, used_bytes(session, tenant))

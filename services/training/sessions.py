@@ -102,10 +102,13 @@ class Sessions:
             return session_message(row, _latest_dataset(db, row.id))
 
     def delete(self, tenant: str, session_id: str, force: bool) -> list[str]:
-        """Deletes the session with its datasets, runs and events; returns the object-store
-        prefixes to remove. Raises NotFound, FailedPrecondition (active runs, not forced)."""
+        """Deletes the session with its datasets, runs and events, and gives their bytes
+        back to the tenant's quota; returns the object-store prefixes to remove. Raises
+        NotFound, FailedPrecondition (active runs, not forced)."""
         with self._db.transaction() as db:
             repo.find_session(db, tenant, session_id)
+            # The quota lock first, as a worker storing an object takes it before the job's row.
+            repo.lock_usage(db, tenant)
             runs, datasets = repo.lock_session_jobs(db, session_id)
             row = repo.find_session(db, tenant, session_id, lock=True)
             active = sum(1 for run in runs if run.state in repo.ACTIVE_RUN_STATES)
@@ -117,6 +120,7 @@ class Sessions:
             run_ids = [run.id for run in runs]
             # Workers notice the deleted run (their heartbeat finds no row) and stop.
             repo.delete_session(db, row, datasets + run_ids)
+            repo.record_usage(db, tenant)
         return [f"datasets/{tenant}/{d}/" for d in datasets] + [f"runs/{tenant}/{r}/" for r in run_ids]
 
 

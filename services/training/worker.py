@@ -80,7 +80,7 @@ class Worker:
         lost_after = self.config.worker_lost_seconds
         beat = queue.heartbeat_seconds(lost_after)
         if time.monotonic() - self._last_janitor > JANITOR_SECONDS:
-            queue.fail_lost_jobs(self.db, lost_after)
+            queue.fail_lost_jobs(self.db, lost_after, self.store)
             self._last_janitor = time.monotonic()
         # Heartbeats start right after a claim: anything slow (importing TensorFlow)
         # happens inside, so a busy worker is never taken for a lost one.
