@@ -30,8 +30,9 @@ from services.training import repository as repo
 from services.training.build import load_arrays, put_npz
 from services.training.job_objects import JobGone, JobObjects, dataset_prefix, model_prefix
 from services.training.jobs import finish_run
-from services.training.messages import from_json, to_json
+from services.training.messages import from_json
 from services.training.rows import RunRow
+from services.training.run_events import ModelReporter, RunEvents
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import reconnecting
 from tsforge.core.errors import QuotaExceeded
@@ -57,62 +58,6 @@ FORMATS = {
     "ensemble": (common_pb2.ARTIFACT_FORMAT_ENSEMBLE, "model.ensemble.zip", "application/zip"),
 }
 FORMAT_NAMES = {proto: name for name, (proto, _, _) in FORMATS.items()}
-
-
-class RunEvents:
-    """Appends a run's events and updates its model results, one short transaction each."""
-
-    def __init__(self, db, run_id: str):
-        self._db, self._run_id = db, run_id
-
-    def emit(self, event: tr.RunEvent, update_model: tr.ModelResult | None = None, index: int = -1) -> None:
-        """Records the event (and the model's result), riding out a database restart."""
-
-        def write() -> None:
-            with self._db.transaction() as session:
-                if update_model is not None:
-                    row = repo.lock_run(session, self._run_id)
-                    models = list(row.models)
-                    models[index] = to_json(update_model)
-                    repo.update_run(session, row, models=models)
-                repo.append_event(session, "run", self._run_id, event)
-
-        reconnecting(write)
-
-
-class ModelReporter:
-    """The trainer's progress reporter for one model: epochs and batches become events."""
-
-    BATCH_EVENT_SECONDS = 0.5
-
-    def __init__(self, events: RunEvents, result: tr.ModelResult, index: int, alive: Callable[[], bool]):
-        self._events, self._result, self._index, self._alive = events, result, index, alive
-        self._started = time.monotonic()
-        self._last_batch = 0.0
-
-    def epoch_end(self, metrics, total_epochs: int) -> None:
-        entry = metrics.to_proto()
-        self._result.history.append(entry)
-        event = tr.RunEvent(epoch_end=tr.EpochEnd(model=self._result.name, metrics=entry, total_epochs=total_epochs))
-        elapsed = time.monotonic() - self._started
-        event.epoch_end.eta.FromTimedelta(timedelta(seconds=elapsed / metrics.epoch * (total_epochs - metrics.epoch)))
-        self._events.emit(event, self._result, self._index)
-
-    def batch(self, epoch: int, batch: int, total_batches: int, loss: float) -> None:
-        now = time.monotonic()
-        if now - self._last_batch < self.BATCH_EVENT_SECONDS:
-            return
-        self._last_batch = now
-        self._events.emit(
-            tr.RunEvent(
-                batch_progress=tr.BatchProgress(
-                    model=self._result.name, epoch=epoch, batch=batch, total_batches=total_batches, loss=loss
-                )
-            )
-        )
-
-    def should_stop(self) -> bool:
-        return not self._alive()
 
 
 def execute_run(worker, row: RunRow, alive: Callable[[], bool]) -> None:
