@@ -1,11 +1,13 @@
 """A version's objects under the registry's own "models/" prefix: written once at
-registration, streamed on download, deleted with the version."""
+registration, streamed on download, deleted with the version. Their bytes count against
+the tenant's quota (the repository records them); so does an .h5 converted on first
+download, which is kept only while the quota has room for it."""
 
 from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from services.models.bundle import KERAS_TYPES
 from services.models.domain import ModelVersion
@@ -31,9 +33,14 @@ def _ref(store: ObjectStore, key: str, data: bytes, content_type: str) -> common
     )
 
 
+# (tenant, model, version, bytes of the derived object) -> whether it may be kept.
+CountDerived = Callable[[str, str, int, int], bool]
+
+
 class VersionObjects:
-    def __init__(self, store: ObjectStore):
+    def __init__(self, store: ObjectStore, count_derived: CountDerived | None = None):
         self._store = store
+        self._count_derived = count_derived
 
     def write(
         self, tenant: str, model: str, artifact: bytes, artifact_format: int, bundle: bytes
@@ -66,7 +73,9 @@ class VersionObjects:
     def delete(self, prefix: str) -> None:
         self._store.delete_prefix(prefix)
 
-    def open(self, version: ModelVersion, format: int, name: str) -> tuple[common_pb2.DownloadHeader, Iterator[bytes]]:
+    def open(
+        self, tenant: str, version: ModelVersion, format: int, name: str
+    ) -> tuple[common_pb2.DownloadHeader, Iterator[bytes]]:
         """The header and chunks of a version in `format` (UNSPECIFIED: BUNDLE).
 
         Raises InvalidArgument for a format the model type does not offer.
@@ -82,16 +91,20 @@ class VersionObjects:
                     f"models; choose one of {offered}",
                 )
             )
+        converted = None
         if format == common_pb2.ARTIFACT_FORMAT_BUNDLE:
             ref = common_pb2.ObjectRef.FromString(version.bundle)
         elif format == common_pb2.ARTIFACT_FORMAT_H5:
-            ref = self._h5(version)
+            ref, converted = self._h5(tenant, version)
         else:
             ref = common_pb2.ObjectRef.FromString(version.artifact)
-        try:
-            chunks = self._store.read(ref.key, chunk_size=CHUNK_BYTES)
-        except ObjectNotFound:
-            raise NotFound(name) from None
+        if converted is not None:
+            chunks = iter([converted[i : i + CHUNK_BYTES] for i in range(0, len(converted), CHUNK_BYTES)])
+        else:
+            try:
+                chunks = self._store.read(ref.key, chunk_size=CHUNK_BYTES)
+            except ObjectNotFound:
+                raise NotFound(name) from None
         file_name = f"{version.model_name}-v{version.version}-{_FILES[format][0]}"
         return common_pb2.DownloadHeader(
             size_bytes=ref.size_bytes, sha256=ref.sha256, content_type=ref.content_type, file_name=file_name
@@ -100,18 +113,30 @@ class VersionObjects:
     def read_artifact(self, version: ModelVersion) -> bytes:
         return b"".join(self._store.read(common_pb2.ObjectRef.FromString(version.artifact).key))
 
-    def _h5(self, version: ModelVersion) -> common_pb2.ObjectRef:
+    def _h5(self, tenant: str, version: ModelVersion) -> tuple[common_pb2.ObjectRef, bytes | None]:
+        """The .h5's ref, and its bytes when they are served without being kept (the
+        tenant's quota has no room for them)."""
         # Converted on the first request (it needs TensorFlow), then kept beside the
         # artifact; a concurrent first request writes the same bytes atomically.
         assert version.model_type in KERAS_TYPES
         key = version.storage_prefix + "model.h5"
+        served = None
         try:
             data = b"".join(self._store.read(key))
         except ObjectNotFound:
             from services.models.keras_formats import keras_to_h5
 
             data = keras_to_h5(self.read_artifact(version))
-            self._store.put(key, [data])
-        return common_pb2.ObjectRef(
+            count = self._count_derived or (lambda *_: True)
+            if count(tenant, version.model_name, version.version, len(data)):
+                try:
+                    self._store.put(key, [data])
+                except BaseException:
+                    count(tenant, version.model_name, version.version, 0)
+                    raise
+            else:
+                served = data
+        ref = common_pb2.ObjectRef(
             key=key, size_bytes=len(data), sha256=hashlib.sha256(data).hexdigest(), content_type="application/x-hdf5"
         )
+        return ref, served

@@ -9,7 +9,6 @@ from typing import Protocol
 from services.models.artifacts import VersionObjects
 from services.models.bundle import bundle_zip, formats_for, lineage_of, scalers_json
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
-from services.models.evaluation_client import model_comparison, model_metrics
 from services.models.names import VersionRef, registered_model_name
 from services.models.repository import ModelRepository
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, NotFound
@@ -58,6 +57,32 @@ def check_labels(description: str | None, tags: dict[str, str] | None, resource:
         ]
     if violations:
         raise InvalidArgument(violations)
+
+
+def model_comparison(evaluation: er.Evaluation, model: str) -> er.BaselineComparison | None:
+    """The evaluation's baseline comparison with models_beating_baseline reduced to
+    `model` (kept when it beats the strongest baseline); None when it has none."""
+    if not evaluation.HasField("baseline_comparison"):
+        return None
+    reduced = er.BaselineComparison()
+    reduced.CopyFrom(evaluation.baseline_comparison)
+    beating = model in evaluation.baseline_comparison.models_beating_baseline
+    del reduced.models_beating_baseline[:]
+    if beating:
+        reduced.models_beating_baseline.append(model)
+    return reduced
+
+
+def model_metrics(evaluation: er.Evaluation, model: str) -> list[er.MetricTable]:
+    """The evaluation's OVERALL tables reduced to `model`'s rows and the baseline rows."""
+    tables = []
+    for table in evaluation.overall_tables:
+        reduced = er.MetricTable()
+        reduced.CopyFrom(table)
+        del reduced.rows[:]
+        reduced.rows.extend(row for row in table.rows if row.model in (model, ""))
+        tables.append(reduced)
+    return tables
 
 
 def _parse_source(source_model: str) -> str:
@@ -133,6 +158,8 @@ class Registry:
         if artifact is None:
             artifact = self._training.read_model_artifact(tenant, source_model)
         bundle = bundle_zip(registered_model_name(model), lineage, artifact, result.artifact_format, scalers)
+        # Before the copies are written (the repository checks again, exactly, under the lock).
+        self._repository.check_room(tenant, len(artifact) + len(bundle))
         prefix, artifact_ref, bundle_ref = self._objects.write(tenant, model, artifact, result.artifact_format, bundle)
         try:
             return self._repository.register(

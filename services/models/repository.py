@@ -17,11 +17,19 @@ from sqlalchemy.exc import IntegrityError
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
 from services.models.names import model_version_name, registered_model_name
 from services.models.rows import AliasRow, ModelVersionRow, RegisteredModelRow
+from tsforge.common.v1 import common_pb2
+from tsforge.core import usage
 from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, NotFound
 from tsforge.core.timestamps import utc_now
 
 _NEW_FIELDS = tuple(NewVersion.__dataclass_fields__)
+USAGE_OWNER = "models"
+
+
+def _ref_bytes(*refs: bytes) -> int:
+    """The sizes serialized ObjectRefs record, summed."""
+    return sum(common_pb2.ObjectRef.FromString(ref).size_bytes for ref in refs)
 
 
 def _model(row: RegisteredModelRow, aliases: dict[str, int]) -> RegisteredModel:
@@ -51,8 +59,9 @@ def _version(row: ModelVersionRow, aliases: Sequence[str] = ()) -> ModelVersion:
 
 
 class ModelRepository:
-    def __init__(self, db: Database):
+    def __init__(self, db: Database, quota_bytes: int = 10 << 30):
         self._db = db
+        self._quota_bytes = quota_bytes
 
     # -- registration ------------------------------------------------------------------
 
@@ -63,9 +72,14 @@ class ModelRepository:
     def register_many(
         self, tenant: str, model: str, model_description: str, versions: Sequence[NewVersion]
     ) -> list[ModelVersion]:
-        """Stores `versions` as the next numbers of `model` in one transaction."""
+        """Stores `versions` as the next numbers of `model` in one transaction, their
+        objects counted against the tenant's byte quota. Raises QuotaExceeded."""
         now = utc_now()
+        added = sum(_ref_bytes(v.artifact, v.bundle) for v in versions)
         with self._db.transaction() as session:
+            # The quota lock before any row lock (every service takes it first).
+            usage.lock(session, tenant)
+            usage.check(self._tenant_bytes(session, tenant) + added, self._quota_bytes)
             # One statement creates the model or bumps its counter under the row lock:
             # concurrent registrations get consecutive numbers, never the same one.
             latest = session.execute(
@@ -93,12 +107,14 @@ class ModelRepository:
                     "tenant": tenant,
                     "model_name": model,
                     "version": first + i,
+                    "stored_bytes": _ref_bytes(v.artifact, v.bundle),
                     "create_time": now,
                     "update_time": now,
                 }
                 for i, v in enumerate(versions)
             ]
             session.execute(sa.insert(ModelVersionRow), rows)
+            self._record_usage(session, tenant)
         return [
             ModelVersion(
                 **{k: row[k] for k in _NEW_FIELDS},
@@ -155,6 +171,7 @@ class ModelRepository:
         """Deletes the model, its versions and (with force) its aliases; returns the
         versions' storage prefixes. Raises NotFound, FailedPrecondition."""
         with self._db.transaction() as session:
+            usage.lock(session, tenant)
             row = session.get(RegisteredModelRow, (tenant, model), with_for_update=True)
             if row is None:
                 raise NotFound(registered_model_name(model))
@@ -172,6 +189,8 @@ class ModelRepository:
                 .returning(ModelVersionRow.storage_prefix)
             ).all()
             session.delete(row)
+            session.flush()
+            self._record_usage(session, tenant)
             return list(prefixes)
 
     # -- versions ------------------------------------------------------------------------
@@ -233,6 +252,7 @@ class ModelRepository:
         name = model_version_name(model, version)
         try:
             with self._db.transaction() as session:
+                usage.lock(session, tenant)
                 aliases = session.scalars(
                     sa.select(AliasRow.alias).where(
                         AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.version == version
@@ -251,11 +271,51 @@ class ModelRepository:
                     )
                     .returning(ModelVersionRow.storage_prefix)
                 )
+                self._record_usage(session, tenant)
         except IntegrityError:  # an alias was set on it meanwhile: the foreign key refused
             raise FailedPrecondition("an alias points at this version: move or delete it first", name) from None
         if prefix is None:
             raise NotFound(name)
         return prefix
+
+    # -- stored bytes (the tenant's quota) -----------------------------------------------
+
+    def check_room(self, tenant: str, more_bytes: int) -> None:
+        """Raises QuotaExceeded when `more_bytes` more would take the tenant over its
+        quota (a check before writing; register_many checks again, exactly, under the lock)."""
+        with self._db.transaction() as session:
+            usage.check(self._tenant_bytes(session, tenant) + more_bytes, self._quota_bytes)
+
+    def add_stored_bytes(self, tenant: str, model: str, version: int, derived_bytes: int) -> bool:
+        """Counts a derived object of the version (a converted .h5) if the quota has room
+        for it: False (nothing counted) when it has not, or the version is gone. Setting,
+        not adding: writing the same object twice counts it once."""
+        with self._db.transaction() as session:
+            usage.lock(session, tenant)
+            row = session.get(ModelVersionRow, (tenant, model, version), with_for_update=True)
+            if row is None:
+                return False
+            total = _ref_bytes(row.artifact, row.bundle) + derived_bytes
+            if self._tenant_bytes(session, tenant) - row.stored_bytes + total > self._quota_bytes:
+                return False
+            row.stored_bytes = total
+            session.flush()
+            self._record_usage(session, tenant)
+            return True
+
+    def _tenant_bytes(self, session, tenant: str) -> int:
+        """The tenant's versions here plus what the other services store for it."""
+        return self._used_bytes(session, tenant) + usage.others(session, tenant, USAGE_OWNER)
+
+    @staticmethod
+    def _used_bytes(session, tenant: str) -> int:
+        query = sa.select(sa.func.coalesce(sa.func.sum(ModelVersionRow.stored_bytes), 0)).where(
+            ModelVersionRow.tenant == tenant
+        )
+        return int(session.scalar(query))
+
+    def _record_usage(self, session, tenant: str) -> None:
+        usage.record(session, tenant, USAGE_OWNER, self._used_bytes(session, tenant))
 
     # -- aliases -------------------------------------------------------------------------
 

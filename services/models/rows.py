@@ -43,6 +43,8 @@ class ModelVersionRow(Base):
     bundle: Mapped[bytes] = mapped_column(sa.LargeBinary)
     description: Mapped[str] = mapped_column(default="")
     tags: Mapped[dict] = mapped_column(JSONB, default=dict)
+    # What the version's objects (artifact, bundle, a converted .h5) take in the store.
+    stored_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     create_time: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
     update_time: Mapped[datetime] = mapped_column(sa.DateTime(timezone=True))
 

@@ -7,14 +7,13 @@ import threading
 from pathlib import Path
 
 from services.models.artifacts import VersionObjects
-from services.models.evaluation_client import EvaluationClient
 from services.models.model_cache import ModelCache
 from services.models.prediction import Forecaster
 from services.models.registry import Registry
 from services.models.repository import ModelRepository
 from services.models.servicer import ModelsServicer
-from services.models.training_client import TrainingClient
-from tsforge.core.clients import UploadClient
+from tsforge.core import usage
+from tsforge.core.clients import EvaluationClient, TrainingClient, UploadClient
 from tsforge.core.config import Config
 from tsforge.core.db import Database
 from tsforge.core.server import ServiceDefinition, serve
@@ -39,6 +38,7 @@ class ModelsServer:
         self, config: Config, db: Database, store: ObjectStore, address: str, model_cache_bytes: int = MODEL_CACHE_BYTES
     ):
         DEFINITION.migrate(db)
+        usage.migrate_ledger(db)  # the registry records its bytes there (and may start before upload)
         self.training = TrainingClient(
             config.addresses["training"], config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes
         )
@@ -46,8 +46,8 @@ class ModelsServer:
             config.addresses["evaluation"], config.jwt_secret, max_message_bytes=config.grpc_max_message_bytes
         )
         self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
-        self.repository = ModelRepository(db)
-        self.objects = VersionObjects(store)
+        self.repository = ModelRepository(db, config.tenant_quota_bytes)
+        self.objects = VersionObjects(store, self.repository.add_stored_bytes)
         self.cache = ModelCache(model_cache_bytes)
         self.registry = Registry(self.repository, self.training, self.evaluations, self.objects)
         servicer = ModelsServicer(self.registry, self.objects, Forecaster(self.objects, self.uploads, self.cache))

@@ -124,7 +124,7 @@ class ModelsServicer(pb_grpc.ModelsServiceServicer):
     def DownloadModelVersion(self, request, _context):
         name = request.name
         version = self._registry.resolve(context.tenant(), parse_version(name))
-        header, chunks = self._objects.open(version, request.format, name)
+        header, chunks = self._objects.open(context.tenant(), version, request.format, name)
         yield pb.DownloadModelVersionResponse(header=header)
         for chunk in chunks:
             yield pb.DownloadModelVersionResponse(chunk=chunk)

@@ -6,7 +6,6 @@ goes to the build's event log."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import tempfile
@@ -15,14 +14,16 @@ from collections.abc import Callable
 from datetime import timedelta
 
 import numpy as np
+from google.rpc import code_pb2
 
 from services.training import queue
-from services.training.events import append_event
-from services.training.resources import from_json
+from services.training import repository as repo
+from services.training.job_objects import JobGone, JobObjects, dataset_prefix
+from services.training.messages import from_json
 from services.training.rows import DatasetRow
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import reconnecting
-from tsforge.core.errors import DomainError
+from tsforge.core.errors import DomainError, QuotaExceeded
 from tsforge.forecasting.protos import (
     calendar_spec,
     feature_spec,
@@ -35,7 +36,6 @@ from tsforge.forecasting.scaling import MinMaxScalers
 from tsforge.forecasting.splitting import split_indices
 from tsforge.forecasting.target_history import grid_problem, target_history
 from tsforge.forecasting.windowing import Feature, build_windows
-from tsforge.tabular.streams import file_chunks
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 log = logging.getLogger(__name__)
@@ -51,28 +51,41 @@ class BuildStopped(Exception):
     """The build was taken away or its session deleted."""
 
 
-def dataset_prefix(tenant: str, dataset_id: str) -> str:
-    return f"datasets/{tenant}/{dataset_id}/"
-
-
 def run_build(worker, row: DatasetRow, alive: Callable[[], bool]) -> None:
-    """Builds the dataset of `row`; marks it READY, or FAILED with the reason."""
+    """Builds the dataset of `row`; marks it READY, or FAILED with the reason (a build
+    that would go over the tenant's byte quota fails with it, its objects deleted)."""
     progress = _Progress(worker.db, row.id)
+    prefix = dataset_prefix(row.tenant, row.id)
+    objects = JobObjects(worker.db, worker.store, worker.config.tenant_quota_bytes, "dataset", row.tenant, row.id)
     try:
-        result = _build(worker, row, alive, progress)
+        result = _build(worker, row, alive, progress, objects)
         if not queue.complete_dataset(worker.db, row.id, worker.worker_id, result):
-            worker.store.delete_prefix(dataset_prefix(row.tenant, row.id))
-    except BuildStopped:
-        worker.store.delete_prefix(dataset_prefix(row.tenant, row.id))
+            _discard(objects, prefix)
+    except (BuildStopped, JobGone):
+        _discard(objects, prefix)
     except Exception as error:
         reason = str(error) if isinstance(error, (ValueError, DomainError)) else f"internal error: {error!r}"
         if not isinstance(error, (ValueError, DomainError)):
             log.exception("dataset build %s failed", row.id)
-        worker.store.delete_prefix(dataset_prefix(row.tenant, row.id))
+        _discard(objects, prefix)
         with worker.db.transaction() as session:
-            current = session.get(DatasetRow, row.id, with_for_update=True)
+            current = repo.lock_dataset(session, row.id)
             if current is not None and current.state == tr.DATASET_STATE_BUILDING:
+                if isinstance(error, QuotaExceeded):
+                    repo.append_event(
+                        session,
+                        "dataset",
+                        row.id,
+                        tr.DatasetBuildEvent(error=tr.JobError(code=code_pb2.Code.Name(error.code), message=reason)),
+                    )
                 queue.fail_dataset(session, current, reason)
+
+
+def _discard(objects: JobObjects, prefix: str) -> None:
+    try:
+        objects.discard_all(prefix)
+    except Exception:  # the row may be gone with its session: the objects are what matter
+        log.warning("could not give back the bytes of %s", prefix, exc_info=True)
 
 
 class _Progress:
@@ -87,12 +100,12 @@ class _Progress:
 
         def write() -> None:
             with self._db.transaction() as session:
-                append_event(session, DatasetRow, self._id, event)
+                repo.append_event(session, "dataset", self._id, event)
 
         reconnecting(write)
 
 
-def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progress) -> tr.Dataset:
+def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progress, objects: JobObjects) -> tr.Dataset:
     document = from_json(row.document, tr.Dataset)
     spec = document.spec
     files = [*spec.inputs, *spec.outputs]
@@ -163,8 +176,8 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         progress("storing", number, len(SPLITS) + 1)
         index = getattr(split, name)
         seconds = windows.times[index].astype("datetime64[s]").astype(np.int64)
-        ref = _put_npz(
-            worker.store,
+        ref = put_npz(
+            objects,
             f"{prefix}arrays-{name}.npz",
             x=windows.X[index],
             y=windows.y[index],
@@ -172,14 +185,14 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
             reference_times=seconds,
         )
         result.objects.add(id=f"arrays-{name}", kind=tr.DATASET_OBJECT_KIND_ARRAYS, split=kind, object=ref)
-    ref = _put_bytes(worker.store, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
+    ref = put_bytes(objects, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
     result.objects.add(id="scalers", kind=tr.DATASET_OBJECT_KIND_SCALERS, object=ref)
     if grid_problem([f.spec for f in outputs], window) is None:
         # The outputs on their step grid, scaled like y: what statistical models read.
         history = target_history(outputs, window, gap)
         scalers.transform_outputs(history.values, copy=False)
-        ref = _put_npz(
-            worker.store,
+        ref = put_npz(
+            objects,
             f"{prefix}history.npz",
             start=np.int64(history.start),
             step=np.int64(history.step),
@@ -191,7 +204,7 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
     from services.training.violins import violin_plots  # matplotlib: only where plots are drawn
 
     for plot_id, feature, png in violin_plots(windows, split):
-        ref = _put_bytes(worker.store, f"{prefix}{plot_id}.png", png, "image/png")
+        ref = put_bytes(objects, f"{prefix}{plot_id}.png", png, "image/png")
         result.objects.add(id=plot_id, kind=tr.DATASET_OBJECT_KIND_VIOLIN_PLOT, feature=feature, object=ref)
     if windows.dropped > count:
         append_warning(
@@ -214,30 +227,23 @@ def read_feature(uploads, tenant: str, feature: tr.FeatureSpec) -> Feature:
 
 def append_warning(db, dataset_id: str, message: str) -> None:
     with db.transaction() as session:
-        append_event(session, DatasetRow, dataset_id, tr.DatasetBuildEvent(warning=tr.JobWarning(message=message)))
+        repo.append_event(session, "dataset", dataset_id, tr.DatasetBuildEvent(warning=tr.JobWarning(message=message)))
 
 
-def _put_npz(store, key: str, **arrays) -> common_pb2.ObjectRef:
-    # Through a temporary file: the arrays are written once, then streamed to the store.
+def put_npz(objects: JobObjects, key: str, **arrays) -> common_pb2.ObjectRef:
+    """Stores the arrays as one .npz at `key`. Raises QuotaExceeded (nothing stored), JobGone."""
+    # Through a temporary file: the arrays are written once (their size known before
+    # the quota is asked), then streamed to the store.
     with tempfile.TemporaryFile() as handle:
         np.savez(handle, **arrays)
-        handle.seek(0)
-        digest = hashlib.sha256()
-
-        def hashed():
-            for chunk in file_chunks(handle):
-                digest.update(chunk)
-                yield chunk
-
-        size = store.put(key, hashed())
-    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=digest.hexdigest(), content_type="application/x-npz")
+        size, sha256 = objects.put_file(key, handle)
+    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=sha256, content_type="application/x-npz")
 
 
-def _put_bytes(store, key: str, data: bytes, content_type: str) -> common_pb2.ObjectRef:
-    size = store.put(key, [data])
-    return common_pb2.ObjectRef(
-        key=key, size_bytes=size, sha256=hashlib.sha256(data).hexdigest(), content_type=content_type
-    )
+def put_bytes(objects: JobObjects, key: str, data: bytes, content_type: str) -> common_pb2.ObjectRef:
+    """Stores `data` at `key`. Raises QuotaExceeded (nothing stored), JobGone."""
+    size, sha256 = objects.put_bytes(key, data)
+    return common_pb2.ObjectRef(key=key, size_bytes=size, sha256=sha256, content_type=content_type)
 
 
 def load_arrays(store, key: str) -> dict[str, np.ndarray]:

@@ -16,7 +16,6 @@ Imports the model layer (TensorFlow on first use): only worker processes import 
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -26,15 +25,17 @@ from dataclasses import replace
 from datetime import timedelta
 
 import numpy as np
-import sqlalchemy as sa
 
-from services.training.build import _put_npz, dataset_prefix, load_arrays
-from services.training.events import append_event
+from services.training import repository as repo
+from services.training.build import load_arrays, put_npz
+from services.training.job_objects import JobGone, JobObjects, dataset_prefix, model_prefix
 from services.training.jobs import finish_run
-from services.training.resources import from_json, to_json
+from services.training.messages import from_json
 from services.training.rows import RunRow
+from services.training.run_events import ModelReporter, RunEvents
 from tsforge.common.v1 import common_pb2
 from tsforge.core.db import reconnecting
+from tsforge.core.errors import QuotaExceeded
 from tsforge.core.storage import ObjectNotFound
 from tsforge.forecasting.estimators.specs import ModelKind, ResolvedModel, resolve_model_specs, to_proto
 from tsforge.forecasting.estimators.trainer import ArtifactFormat, TrainingCancelled, TrainingData, train_model
@@ -59,66 +60,6 @@ FORMATS = {
 FORMAT_NAMES = {proto: name for name, (proto, _, _) in FORMATS.items()}
 
 
-def run_prefix(tenant: str, run_id: str) -> str:
-    return f"runs/{tenant}/{run_id}/"
-
-
-class RunEvents:
-    """Appends a run's events and updates its model results, one short transaction each."""
-
-    def __init__(self, db, run_id: str):
-        self._db, self._run_id = db, run_id
-
-    def emit(self, event: tr.RunEvent, update_model: tr.ModelResult | None = None, index: int = -1) -> None:
-        """Records the event (and the model's result), riding out a database restart."""
-
-        def write() -> None:
-            with self._db.transaction() as session:
-                if update_model is not None:
-                    row = session.get(RunRow, self._run_id, with_for_update=True)
-                    models = list(row.models)
-                    models[index] = to_json(update_model)
-                    row.models = models
-                append_event(session, RunRow, self._run_id, event)
-
-        reconnecting(write)
-
-
-class ModelReporter:
-    """The trainer's progress reporter for one model: epochs and batches become events."""
-
-    BATCH_EVENT_SECONDS = 0.5
-
-    def __init__(self, events: RunEvents, result: tr.ModelResult, index: int, alive: Callable[[], bool]):
-        self._events, self._result, self._index, self._alive = events, result, index, alive
-        self._started = time.monotonic()
-        self._last_batch = 0.0
-
-    def epoch_end(self, metrics, total_epochs: int) -> None:
-        entry = metrics.to_proto()
-        self._result.history.append(entry)
-        event = tr.RunEvent(epoch_end=tr.EpochEnd(model=self._result.name, metrics=entry, total_epochs=total_epochs))
-        elapsed = time.monotonic() - self._started
-        event.epoch_end.eta.FromTimedelta(timedelta(seconds=elapsed / metrics.epoch * (total_epochs - metrics.epoch)))
-        self._events.emit(event, self._result, self._index)
-
-    def batch(self, epoch: int, batch: int, total_batches: int, loss: float) -> None:
-        now = time.monotonic()
-        if now - self._last_batch < self.BATCH_EVENT_SECONDS:
-            return
-        self._last_batch = now
-        self._events.emit(
-            tr.RunEvent(
-                batch_progress=tr.BatchProgress(
-                    model=self._result.name, epoch=epoch, batch=batch, total_batches=total_batches, loss=loss
-                )
-            )
-        )
-
-    def should_stop(self) -> bool:
-        return not self._alive()
-
-
 def execute_run(worker, row: RunRow, alive: Callable[[], bool]) -> None:
     """Trains every pending model of the run and ends it SUCCEEDED, FAILED or CANCELLED."""
     started = time.monotonic()
@@ -135,6 +76,7 @@ def execute_run(worker, row: RunRow, alive: Callable[[], bool]) -> None:
         return
     run = _RunContext(worker, row, events, data, scalers, arrays, alive, _threads(worker.config))
     budget = 0.0
+    quota_failure = ""
     for index, (result, model) in enumerate(zip(results, resolved)):
         budget += model.time_limit or 0.0
         if result.state != tr.MODEL_STATE_PENDING:
@@ -152,7 +94,9 @@ def execute_run(worker, row: RunRow, alive: Callable[[], bool]) -> None:
                 index,
             )
             continue
-        _train_one(run, result, index, model, results, deadline)
+        quota_failure = _train_one(run, result, index, model, results, deadline)
+        if quota_failure:
+            break  # the tenant's quota is spent: the models after it would not fit either
     counts = {
         state: sum(1 for r in results if r.state == state)
         for state in (tr.MODEL_STATE_SUCCEEDED, tr.MODEL_STATE_FAILED, tr.MODEL_STATE_CANCELLED, tr.MODEL_STATE_SKIPPED)
@@ -166,7 +110,9 @@ def execute_run(worker, row: RunRow, alive: Callable[[], bool]) -> None:
     )
     summary.duration.FromTimedelta(timedelta(seconds=time.monotonic() - started))
     events.emit(tr.RunEvent(summary=summary))
-    if not alive():
+    if quota_failure:
+        _finish(worker, row.id, tr.RUN_STATE_FAILED, quota_failure)
+    elif not alive():
         _finish(worker, row.id, tr.RUN_STATE_CANCELLED, "cancelled by user")
     elif counts[tr.MODEL_STATE_SUCCEEDED]:
         _finish(worker, row.id, tr.RUN_STATE_SUCCEEDED)
@@ -183,9 +129,10 @@ class _RunContext:
         self.scalers: MinMaxScalers = scalers
         self.arrays: dict = arrays
         self.alive, self.threads = alive, threads
+        self.objects = JobObjects(worker.db, worker.store, worker.config.tenant_quota_bytes, "run", row.tenant, row.id)
 
     def prefix(self, result: tr.ModelResult) -> str:
-        return f"{run_prefix(self.row.tenant, self.row.id)}{result.name.rsplit('/', 1)[1]}/"
+        return model_prefix(self.row.tenant, result.name)
 
 
 def _threads(config) -> int:
@@ -200,8 +147,12 @@ def _train_one(
     model: ResolvedModel,
     results: list[tr.ModelResult],
     deadline: float | None,
-) -> None:
+) -> str:
+    """Trains, predicts and stores one model. Returns the reason the run must fail
+    when the model's objects would go over the tenant's byte quota (its objects
+    deleted, the model FAILED), else ""."""
     events = run.events
+    quota_failure = ""
     result.state = tr.MODEL_STATE_RUNNING
     result.start_time.GetCurrentTime()
     events.emit(
@@ -222,14 +173,36 @@ def _train_one(
         result.state = tr.MODEL_STATE_SUCCEEDED
     except TrainingCancelled:
         result.state = tr.MODEL_STATE_CANCELLED
+    except QuotaExceeded as error:
+        _discard_model(run, result)
+        result.state, result.failure_reason = tr.MODEL_STATE_FAILED, error.message
+        quota_failure = error.message
+        events.emit(tr.RunEvent(error=tr.JobError(model=result.name, code="RESOURCE_EXHAUSTED", message=error.message)))
+    except JobGone:
+        _discard_model(run, result)  # deleted with its session while it trained
+        raise
     except Exception as error:
         log.exception("model %s failed", result.name)
+        _discard_model(run, result)  # what it stored before it failed
         result.state, result.failure_reason = tr.MODEL_STATE_FAILED, f"{type(error).__name__}: {error}"
         events.emit(tr.RunEvent(error=tr.JobError(model=result.name, code="INTERNAL", message=result.failure_reason)))
     result.end_time.GetCurrentTime()
     finished = tr.ModelFinished(model=result.name, state=result.state, failure_reason=result.failure_reason)
     finished.duration.FromTimedelta(timedelta(seconds=time.monotonic() - started))
     events.emit(tr.RunEvent(model_finished=finished), result, index)
+    return quota_failure
+
+
+def _discard_model(run: _RunContext, result: tr.ModelResult) -> None:
+    """Deletes what a model that did not succeed stored, and gives its bytes back."""
+    try:
+        run.objects.discard(run.prefix(result))
+    except JobGone:
+        pass
+    except Exception:  # the store or database is down: the model's failure is what matters
+        log.warning("could not delete the objects of %s", result.name, exc_info=True)
+    result.ClearField("artifact")
+    del result.predictions[:]
 
 
 def _predict(run: _RunContext, trained, split: str) -> np.ndarray:
@@ -294,17 +267,13 @@ def _store_results(
     the intervals and the validation score on `result`, both from the validation
     predictions (or from `validation_forecasts`, scaled, when the stored ones are
     in-sample)."""
-    worker, scalers = run.worker, run.scalers
+    scalers = run.scalers
     prefix = run.prefix(result)
     artifact_format, file_name, content_type = FORMATS[ArtifactFormat(format).value]
     key = f"{prefix}{file_name}"
-    size = worker.store.put(key, [artifact])
+    size, sha256 = run.objects.put_bytes(key, artifact)
     result.artifact_format = artifact_format
-    result.artifact.CopyFrom(
-        common_pb2.ObjectRef(
-            key=key, size_bytes=size, content_type=content_type, sha256=hashlib.sha256(artifact).hexdigest()
-        )
-    )
+    result.artifact.CopyFrom(common_pb2.ObjectRef(key=key, size_bytes=size, content_type=content_type, sha256=sha256))
     original = {name: scalers.inverse_transform_outputs(predictions[name]) for name, _ in SPLITS}
     actual = {name: scalers.inverse_transform_outputs(run.arrays[name]["y"]) for name, _ in SPLITS}
     intervals = None
@@ -337,8 +306,8 @@ def _store_results(
         if intervals is not None and intervals.levels:
             lower, upper = intervals.bounds(original[name])
             extra = {"lower": lower, "upper": upper, "interval_levels": np.asarray(intervals.levels)}
-        ref = _put_npz(
-            worker.store,
+        ref = put_npz(
+            run.objects,
             f"{prefix}predictions-{name}.npz",
             reference_times=run.arrays[name]["reference_times"],
             predicted_scaled=predictions[name],
@@ -390,7 +359,7 @@ def best_model(results: list[tr.ModelResult]) -> str:
 def _finish(worker, run_id: str, state: int, reason: str = "") -> None:
     def write() -> None:
         with worker.db.transaction() as session:
-            row = session.scalar(sa.select(RunRow).where(RunRow.id == run_id).with_for_update())
+            row = repo.lock_run(session, run_id)
             if row is not None and row.state == tr.RUN_STATE_RUNNING:
                 finish_run(session, row, state, reason)
 

@@ -7,15 +7,14 @@ import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 
-import sqlalchemy as sa
 from google.protobuf.duration_pb2 import Duration
 
-from services.training.events import LOG, EventHub, announce_work, append_event
-from services.training.resources import dataset_message, from_json, run_message, to_json
+from services.training import repository as repo
+from services.training.events import EventHub
+from services.training.messages import dataset_message, from_json, run_message, to_json
 from services.training.rows import DatasetRow, RunRow
-from services.training.sessions import ACTIVE_RUN_STATES, find_owned, find_session
-from tsforge.core import events
-from tsforge.core.db import Database, newest_first
+from tsforge.core import usage
+from tsforge.core.db import Database
 from tsforge.core.errors import FailedPrecondition, FieldViolation, InvalidArgument, QuotaExceeded
 from tsforge.core.names import parse_dataset_name, parse_name
 from tsforge.core.pagination import decode_token, page_size, paginate
@@ -25,7 +24,6 @@ from tsforge.forecasting.estimators.specs import ModelKind
 from tsforge.training.v1 import training_resources_pb2 as tr
 
 TERMINAL_RUN_STATES = (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED, tr.RUN_STATE_CANCELLED)
-ACTIVE_BUILD_STATES = (tr.DATASET_STATE_QUEUED, tr.DATASET_STATE_BUILDING)
 TERMINAL_DATASET_STATES = (tr.DATASET_STATE_READY, tr.DATASET_STATE_FAILED)
 # ModelSpec's `params` field name -> tsforge.common.v1.ModelType.
 MODEL_TYPES = {kind.value: kind.proto for kind in ModelKind}
@@ -39,8 +37,10 @@ class Jobs:
         max_active_runs: int,
         resolve_models: Callable[[list, int], tuple[list[tr.ModelSpec], list[FieldViolation]]],
         max_active_builds: int = 4,
+        quota_bytes: int = 10 << 30,
     ):
         self._db = db
+        self._quota_bytes = quota_bytes
         self._hub = hub
         self._max_active_runs = max_active_runs
         self._max_active_builds = max_active_builds
@@ -56,19 +56,15 @@ class Jobs:
         if gap_tolerance is not None and gap_tolerance.ToTimedelta().total_seconds() <= 0:
             raise InvalidArgument(FieldViolation("gap_tolerance", "must be positive"))
         with self._db.transaction() as db:
-            session = find_session(db, tenant, session_id)
-            db.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"builds:{tenant}"))))
-            active = db.scalar(
-                sa.select(sa.func.count())
-                .select_from(DatasetRow)
-                .where(DatasetRow.tenant == tenant, DatasetRow.state.in_(ACTIVE_BUILD_STATES))
-            )
+            session = repo.find_session(db, tenant, session_id)
+            active = repo.count_active_builds(db, tenant)
             if active >= self._max_active_builds:
                 raise QuotaExceeded(
                     f"{active} dataset builds of this tenant are queued or building; the limit is "
                     f"{self._max_active_builds} (TSFORGE_TENANT_MAX_ACTIVE_BUILDS)",
                     subject="tenant:active_builds",
                 )
+            usage.check_room(repo.tenant_bytes(db, tenant), self._quota_bytes, "a dataset build")
             document = tr.Dataset(spec=spec if spec is not None else from_json(session.spec, tr.DatasetSpec))
             if gap_tolerance is not None:
                 document.gap_tolerance.CopyFrom(gap_tolerance)
@@ -82,28 +78,26 @@ class Jobs:
                 create_time=stamp,
                 update_time=stamp,
             )
-            db.add(row)
-            db.flush()
-            append_event(
+            repo.insert_dataset(db, row)
+            repo.append_event(
                 db,
-                DatasetRow,
+                "dataset",
                 row.id,
                 tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_QUEUED)),
             )
-            announce_work(db)
+            repo.announce_work(db)
             return dataset_message(row)
 
     def get_dataset(self, tenant: str, name: str) -> tr.Dataset:
         session_id, dataset_id = parse_dataset_name(name)
         with self._db.transaction() as db:
-            return dataset_message(find_dataset(db, tenant, session_id, dataset_id))
+            return dataset_message(repo.find_dataset(db, tenant, session_id, dataset_id))
 
     def list_datasets(self, tenant: str, session_id: str, requested: int, token: str):
         limit = page_size(requested)
         with self._db.transaction() as db:
-            find_session(db, tenant, session_id)
-            query = sa.select(DatasetRow).where(DatasetRow.tenant == tenant, DatasetRow.session_id == session_id)
-            rows = _page(db, query, DatasetRow, limit, decode_token(token))
+            repo.find_session(db, tenant, session_id)
+            rows = repo.list_datasets(db, tenant, session_id, limit + 1, decode_token(token))
             page, next_token = paginate(rows, limit)
             return [dataset_message(row) for row in page], next_token
 
@@ -116,18 +110,12 @@ class Jobs:
         if after < 0:
             raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
         await asyncio.to_thread(self._check_dataset, tenant, session_id, dataset_id)
-        async for event in self._follow(
-            DatasetRow,
-            dataset_id,
-            after,
-            tr.DatasetBuildEvent,
-            TERMINAL_DATASET_STATES,
-        ):
+        async for event in self._follow("dataset", dataset_id, after, tr.DatasetBuildEvent, TERMINAL_DATASET_STATES):
             yield event
 
     def _check_dataset(self, tenant: str, session_id: str, dataset_id: str) -> None:
         with self._db.transaction() as db:
-            find_dataset(db, tenant, session_id, dataset_id)
+            repo.find_dataset(db, tenant, session_id, dataset_id)
 
     # -- runs ----------------------------------------------------------------------
 
@@ -137,7 +125,7 @@ class Jobs:
         problems = []
         problems += display_name_problems(run.display_name, "run.display_name", required=False)
         with self._db.transaction() as db:
-            dataset = find_dataset(db, tenant, session_id, dataset_id)
+            dataset = repo.find_dataset(db, tenant, session_id, dataset_id)
             if dataset.state == tr.DATASET_STATE_FAILED:
                 raise FailedPrecondition(f"the dataset failed to build: {dataset.failure_reason}", run.dataset)
             spec = from_json(dataset.document["spec"], tr.DatasetSpec)
@@ -145,17 +133,13 @@ class Jobs:
             problems += [FieldViolation(f"run.{v.field}", v.description) for v in model_problems]
             if problems:
                 raise InvalidArgument(problems)
-            db.execute(sa.select(sa.func.pg_advisory_xact_lock(sa.func.hashtext(f"runs:{tenant}"))))
-            active = db.scalar(
-                sa.select(sa.func.count())
-                .select_from(RunRow)
-                .where(RunRow.tenant == tenant, RunRow.state.in_(ACTIVE_RUN_STATES))
-            )
+            active = repo.count_active_runs(db, tenant)
             if active >= self._max_active_runs:
                 raise QuotaExceeded(
                     f"{active} runs are queued or running; the limit is {self._max_active_runs}",
                     subject="tenant:active_runs",
                 )
+            usage.check_room(repo.tenant_bytes(db, tenant), self._quota_bytes, "a run")
             run_id = uuid.uuid4().hex
             models = [
                 tr.ModelResult(
@@ -178,39 +162,33 @@ class Jobs:
                 create_time=stamp,
                 update_time=stamp,
             )
-            db.add(row)
-            db.flush()
-            append_event(db, RunRow, run_id, tr.RunEvent(state_change=tr.RunStateChange(state=tr.RUN_STATE_QUEUED)))
-            announce_work(db)
+            repo.insert_run(db, row)
+            repo.append_event(db, "run", run_id, tr.RunEvent(state_change=tr.RunStateChange(state=tr.RUN_STATE_QUEUED)))
+            repo.announce_work(db)
             return run_message(row)
 
     def get_run(self, tenant: str, run_id: str) -> tr.Run:
         with self._db.transaction() as db:
-            return run_message(find_run(db, tenant, run_id))
+            return run_message(repo.find_run(db, tenant, run_id))
 
     def list_runs(self, tenant: str, requested: int, token: str, session: str, state: int):
         limit = page_size(requested)
         with self._db.transaction() as db:
-            query = sa.select(RunRow).where(RunRow.tenant == tenant)
-            if session:
-                query = query.where(RunRow.session_id == parse_name(session, "sessions", "session"))
-            if state:
-                query = query.where(RunRow.state == state)
-            rows = _page(db, query, RunRow, limit, decode_token(token))
+            session_id = parse_name(session, "sessions", "session") if session else ""
+            rows = repo.list_runs(db, tenant, limit + 1, decode_token(token), session_id, state)
             page, next_token = paginate(rows, limit)
             return [run_message(row) for row in page], next_token
 
     def cancel_run(self, tenant: str, run_id: str) -> tr.Run:
         """A queued run ends CANCELLED now; a running one when its worker notices."""
         with self._db.transaction() as db:
-            row = find_run(db, tenant, run_id, lock=True)
+            row = repo.find_run(db, tenant, run_id, lock=True)
             if row.state in (tr.RUN_STATE_SUCCEEDED, tr.RUN_STATE_FAILED):
                 raise FailedPrecondition(f"the run has already ended ({tr.RunState.Name(row.state)})", f"runs/{run_id}")
             if row.state == tr.RUN_STATE_QUEUED:
                 finish_run(db, row, tr.RUN_STATE_CANCELLED, "cancelled by user")
             elif row.state == tr.RUN_STATE_RUNNING:
-                row.cancel_requested = True
-                row.update_time = utc_now()
+                repo.update_run(db, row, cancel_requested=True, update_time=utc_now())
             return run_message(row)
 
     async def watch_run(self, tenant: str, run_id: str, after: int) -> AsyncIterator[tr.RunEvent]:
@@ -221,11 +199,11 @@ class Jobs:
         if after < 0:
             raise InvalidArgument(FieldViolation("after_sequence", "must not be negative"))
         await asyncio.to_thread(self.get_run, tenant, run_id)
-        async for event in self._follow(RunRow, run_id, after, tr.RunEvent, TERMINAL_RUN_STATES):
+        async for event in self._follow("run", run_id, after, tr.RunEvent, TERMINAL_RUN_STATES):
             yield event
 
-    async def _follow(self, table, job_id: str, after: int, event_type, terminal_states) -> AsyncIterator:
-        async for event in events.watch(self._db, self._hub, LOG, table, job_id, after, event_type, terminal_states):
+    async def _follow(self, kind: str, job_id: str, after: int, event_type, terminal_states) -> AsyncIterator:
+        async for event in repo.follow_events(self._db, self._hub, kind, job_id, after, event_type, terminal_states):
             yield event
 
 
@@ -237,27 +215,14 @@ def finish_run(db, row: RunRow, state: int, reason: str = "") -> None:
             model.state = tr.MODEL_STATE_CANCELLED if state == tr.RUN_STATE_CANCELLED else tr.MODEL_STATE_FAILED
             if model.state == tr.MODEL_STATE_FAILED:
                 model.failure_reason = reason
-    row.models = [to_json(m) for m in models]
-    row.state = state
-    row.failure_reason = reason if state == tr.RUN_STATE_FAILED else ""
-    row.end_time = row.update_time = utc_now()
-    db.flush()
-    append_event(db, RunRow, row.id, tr.RunEvent(state_change=tr.RunStateChange(state=state, reason=reason)))
-
-
-def find_dataset(db, tenant: str, session_id: str, dataset_id: str) -> DatasetRow:
-    return find_owned(
+    stamp = utc_now()
+    repo.update_run(
         db,
-        sa.select(DatasetRow).where(
-            DatasetRow.tenant == tenant, DatasetRow.session_id == session_id, DatasetRow.id == dataset_id
-        ),
-        f"sessions/{session_id}/datasets/{dataset_id}",
+        row,
+        models=[to_json(m) for m in models],
+        state=state,
+        failure_reason=reason if state == tr.RUN_STATE_FAILED else "",
+        end_time=stamp,
+        update_time=stamp,
     )
-
-
-def find_run(db, tenant: str, run_id: str, lock: bool = False) -> RunRow:
-    return find_owned(db, sa.select(RunRow).where(RunRow.tenant == tenant, RunRow.id == run_id), f"runs/{run_id}", lock)
-
-
-def _page(db, query, table, limit: int, after) -> list:
-    return list(db.scalars(newest_first(query, table, limit + 1, after)))
+    repo.append_event(db, "run", row.id, tr.RunEvent(state_change=tr.RunStateChange(state=state, reason=reason)))

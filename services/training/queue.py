@@ -8,14 +8,13 @@ from __future__ import annotations
 import logging
 from datetime import timedelta
 
-import sqlalchemy as sa
-import sqlalchemy.orm
-
-from services.training.events import announce_work, append_event
+from services.training import repository as repo
+from services.training.job_objects import JobObjects, dataset_prefix, model_prefix, run_prefix
 from services.training.jobs import finish_run
-from services.training.resources import from_json, to_json
+from services.training.messages import from_json, to_json
 from services.training.rows import DatasetRow, RunRow
 from tsforge.core.db import Database
+from tsforge.core.storage import ObjectStore
 from tsforge.core.timestamps import utc_now
 from tsforge.training.v1 import training_resources_pb2 as tr
 
@@ -33,46 +32,8 @@ CANDIDATES = 16
 
 
 def next_jobs(session, limit: int = CANDIDATES) -> list[tuple[str, str]]:
-    """The queued jobs a worker should take next, fairest first: builds and runs whose
-    dataset is READY, ordered by how many jobs their tenant has running (fewest first),
-    then by when the tenant last had a job started (longest ago, or never, first), then
-    oldest first. Tenants take turns: one tenant's long queue cannot starve another's,
-    with one worker or many."""
-    started = sa.union_all(
-        sa.select(
-            DatasetRow.tenant,
-            (DatasetRow.state == tr.DATASET_STATE_BUILDING).label("running"),
-            DatasetRow.start_time,
-        ).where(DatasetRow.start_time.is_not(None)),
-        sa.select(RunRow.tenant, (RunRow.state == tr.RUN_STATE_RUNNING).label("running"), RunRow.start_time).where(
-            RunRow.start_time.is_not(None)
-        ),
-    ).subquery()
-    load = (
-        sa.select(
-            started.c.tenant,
-            sa.func.count().filter(started.c.running).label("jobs"),
-            sa.func.max(started.c.start_time).label("last_start"),
-        )
-        .group_by(started.c.tenant)
-        .subquery()
-    )
-    ready = sa.orm.aliased(DatasetRow)
-    candidates = sa.union_all(
-        sa.select(sa.literal("dataset").label("kind"), DatasetRow.id, DatasetRow.tenant, DatasetRow.create_time).where(
-            DatasetRow.state == tr.DATASET_STATE_QUEUED
-        ),
-        sa.select(sa.literal("run").label("kind"), RunRow.id, RunRow.tenant, RunRow.create_time)
-        .join(ready, ready.id == RunRow.dataset_id)
-        .where(RunRow.state == tr.RUN_STATE_QUEUED, ready.state == tr.DATASET_STATE_READY),
-    ).subquery()
-    query = (
-        sa.select(candidates.c.kind, candidates.c.id)
-        .outerjoin(load, load.c.tenant == candidates.c.tenant)
-        .order_by(sa.func.coalesce(load.c.jobs, 0), load.c.last_start.asc().nulls_first(), candidates.c.create_time)
-        .limit(limit)
-    )
-    return [(kind, job_id) for kind, job_id in session.execute(query)]
+    """The queued jobs a worker should take next, fairest first (repository.next_jobs)."""
+    return repo.next_jobs(session, limit)
 
 
 def claim_next(db: Database, worker_id: str) -> tuple[str, DatasetRow | RunRow] | None:
@@ -80,80 +41,71 @@ def claim_next(db: Database, worker_id: str) -> tuple[str, DatasetRow | RunRow] 
     `worker_id`: ("dataset", row) or ("run", row); None when there is nothing to do."""
     with db.transaction() as session:
         for kind, job_id in next_jobs(session):
-            claimed = (
-                _claim_dataset(session, job_id, worker_id)
-                if kind == "dataset"
-                else _claim_run(session, job_id, worker_id)
-            )
-            if claimed is not None:
-                session.flush()
-                session.expunge(claimed)
-                return kind, claimed
+            row = repo.lock_queued(session, kind, job_id)
+            if row is None:
+                continue
+            stamp = utc_now()
+            event: tr.DatasetBuildEvent | tr.RunEvent
+            if isinstance(row, DatasetRow):
+                repo.update_dataset(
+                    session,
+                    row,
+                    state=tr.DATASET_STATE_BUILDING,
+                    worker_id=worker_id,
+                    attempt_count=row.attempt_count + 1,
+                    start_time=stamp,
+                    heartbeat_time=stamp,
+                    update_time=stamp,
+                )
+                event = tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_BUILDING))
+            else:
+                repo.update_run(
+                    session,
+                    row,
+                    state=tr.RUN_STATE_RUNNING,
+                    worker_id=worker_id,
+                    attempt_count=row.attempt_count + 1,
+                    start_time=row.start_time or stamp,
+                    heartbeat_time=stamp,
+                    update_time=stamp,
+                )
+                event = tr.RunEvent(state_change=tr.RunStateChange(state=tr.RUN_STATE_RUNNING))
+            repo.append_event(session, kind, row.id, event)
+            repo.detach(session, row)
+            return kind, row
     return None
 
 
-def _claim_dataset(session, dataset_id: str, worker_id: str) -> DatasetRow | None:
-    row = session.scalar(
-        sa.select(DatasetRow)
-        .where(DatasetRow.id == dataset_id, DatasetRow.state == tr.DATASET_STATE_QUEUED)
-        .with_for_update(skip_locked=True)
-    )
-    if row is None:
-        return None
-    stamp = utc_now()
-    row.state, row.worker_id, row.attempt_count = tr.DATASET_STATE_BUILDING, worker_id, row.attempt_count + 1
-    row.start_time = row.heartbeat_time = row.update_time = stamp
-    session.flush()
-    append_event(
-        session,
-        DatasetRow,
-        row.id,
-        tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_BUILDING)),
-    )
-    return row
-
-
-def _claim_run(session, run_id: str, worker_id: str) -> RunRow | None:
-    row = session.scalar(
-        sa.select(RunRow)
-        .where(RunRow.id == run_id, RunRow.state == tr.RUN_STATE_QUEUED)
-        .with_for_update(skip_locked=True)
-    )
-    if row is None:
-        return None
-    stamp = utc_now()
-    row.state, row.worker_id, row.attempt_count = tr.RUN_STATE_RUNNING, worker_id, row.attempt_count + 1
-    row.start_time = row.start_time or stamp
-    row.heartbeat_time = row.update_time = stamp
-    session.flush()
-    append_event(session, RunRow, row.id, tr.RunEvent(state_change=tr.RunStateChange(state=tr.RUN_STATE_RUNNING)))
-    return row
-
-
-def heartbeat(db: Database, table, job_id: str, worker_id: str) -> bool:
+def heartbeat(db: Database, kind: str, job_id: str, worker_id: str) -> bool:
     """Records that the worker is alive. Returns False when the job should stop: it
     was cancelled, deleted, or taken from this worker."""
     with db.transaction() as session:
-        values = {"heartbeat_time": utc_now()}
-        query = sa.update(table).where(table.id == job_id, table.worker_id == worker_id).values(**values)
-        if table is RunRow:
-            still = session.execute(query.returning(RunRow.cancel_requested, RunRow.state)).first()
-            return still is not None and not still.cancel_requested and still.state == tr.RUN_STATE_RUNNING
-        still = session.execute(query.returning(DatasetRow.state)).first()
-        return still is not None and still.state == tr.DATASET_STATE_BUILDING
+        still = repo.heartbeat(session, kind, job_id, worker_id, utc_now())
+    if still is None:
+        return False
+    state, cancel_requested = still
+    working = tr.RUN_STATE_RUNNING if kind == "run" else tr.DATASET_STATE_BUILDING
+    return state == working and not cancel_requested
 
 
-def fail_lost_jobs(db: Database, lost_after_seconds: float) -> int:
-    """Fails builds and runs whose worker stopped heartbeating. Returns how many."""
+def fail_lost_jobs(db: Database, lost_after_seconds: float, store: ObjectStore | None = None) -> int:
+    """Fails builds and runs whose worker stopped heartbeating. Returns how many.
+
+    With `store`, also deletes what the lost worker was writing (a failed build's
+    objects, the objects of a run's models that were RUNNING) and counts exactly what
+    the failed jobs still store against the tenant's quota.
+    """
     cutoff = utc_now() - timedelta(seconds=lost_after_seconds)
     count = 0
+    lost: list[tuple[str, str, str, list[str]]] = []  # kind, tenant, id, partial prefixes
     with db.transaction() as session:
-        runs = session.scalars(
-            sa.select(RunRow)
-            .where(RunRow.state == tr.RUN_STATE_RUNNING, RunRow.heartbeat_time < cutoff)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for row in runs:
+        for row in repo.lost_runs(session, cutoff):
+            running = [
+                model_prefix(row.tenant, model.name)
+                for model in (from_json(m, tr.ModelResult) for m in row.models)
+                if model.state == tr.MODEL_STATE_RUNNING
+            ]
+            lost.append(("run", row.tenant, row.id, running))
             finish_run(
                 session,
                 row,
@@ -161,58 +113,55 @@ def fail_lost_jobs(db: Database, lost_after_seconds: float) -> int:
                 f"worker lost: {row.worker_id} stopped heartbeating at {row.heartbeat_time:%H:%M:%S} UTC",
             )
             count += 1
-        datasets = session.scalars(
-            sa.select(DatasetRow)
-            .where(DatasetRow.state == tr.DATASET_STATE_BUILDING, DatasetRow.heartbeat_time < cutoff)
-            .with_for_update(skip_locked=True)
-        ).all()
-        for row in datasets:
-            fail_dataset(session, row, f"worker lost: {row.worker_id} stopped heartbeating")
+        for build in repo.lost_builds(session, cutoff):
+            lost.append(("dataset", build.tenant, build.id, [dataset_prefix(build.tenant, build.id)]))
+            fail_dataset(session, build, f"worker lost: {build.worker_id} stopped heartbeating")
             count += 1
     if count:
         log.warning("failed %d jobs whose worker was lost", count)
+    if store is not None:
+        for kind, tenant, job_id, partial in lost:
+            prefix = dataset_prefix(tenant, job_id) if kind == "dataset" else run_prefix(tenant, job_id)
+            try:
+                JobObjects(db, store, 0, kind, tenant, job_id).settle(prefix, partial)
+            except Exception:  # the next look at the session's bytes is its deletion
+                log.warning("could not clean up after lost job %s", job_id, exc_info=True)
     return count
 
 
 def fail_dataset(session, row: DatasetRow, reason: str) -> None:
     """Marks a build FAILED, and fails the runs that were waiting for it."""
-    row.state, row.failure_reason = tr.DATASET_STATE_FAILED, reason
-    row.end_time = row.update_time = utc_now()
-    session.flush()
-    append_event(
+    stamp = utc_now()
+    repo.update_dataset(
+        session, row, state=tr.DATASET_STATE_FAILED, failure_reason=reason, end_time=stamp, update_time=stamp
+    )
+    repo.append_event(
         session,
-        DatasetRow,
+        "dataset",
         row.id,
         tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_FAILED, reason=reason)),
     )
-    waiting = session.scalars(
-        sa.select(RunRow).where(RunRow.dataset_id == row.id, RunRow.state == tr.RUN_STATE_QUEUED)
-    ).all()
-    for run in waiting:
+    for run in repo.queued_runs_of(session, row.id):
         finish_run(session, run, tr.RUN_STATE_FAILED, f"its dataset failed to build: {reason}")
 
 
 def complete_dataset(db: Database, dataset_id: str, worker_id: str, result: tr.Dataset) -> bool:
     """Stores a finished build's results and marks it READY (if this worker still owns it)."""
     with db.transaction() as session:
-        row = session.scalar(
-            sa.select(DatasetRow)
-            .where(DatasetRow.id == dataset_id, DatasetRow.worker_id == worker_id)
-            .with_for_update()
-        )
+        row = repo.lock_dataset(session, dataset_id, worker_id)
         if row is None or row.state != tr.DATASET_STATE_BUILDING:
             return False
         document = from_json(row.document, tr.Dataset)
         document.MergeFrom(result)
-        row.document = to_json(document)
-        row.state = tr.DATASET_STATE_READY
-        row.end_time = row.update_time = utc_now()
-        session.flush()
-        append_event(
+        stamp = utc_now()
+        repo.update_dataset(
+            session, row, document=to_json(document), state=tr.DATASET_STATE_READY, end_time=stamp, update_time=stamp
+        )
+        repo.append_event(
             session,
-            DatasetRow,
+            "dataset",
             row.id,
             tr.DatasetBuildEvent(state_change=tr.DatasetStateChange(state=tr.DATASET_STATE_READY)),
         )
-        announce_work(session)  # runs may be waiting for this dataset
+        repo.announce_work(session)  # runs may be waiting for this dataset
         return True

@@ -6,9 +6,9 @@ from collections.abc import Iterator
 
 import numpy as np
 
+from services.training import repository as repo
 from services.training.build import load_arrays, read_feature
-from services.training.jobs import find_dataset, find_run
-from services.training.resources import dataset_message, run_message
+from services.training.messages import dataset_message, run_message
 from tsforge.common.v1 import common_pb2
 from tsforge.core.clients import UploadClient
 from tsforge.core.db import Database
@@ -34,7 +34,7 @@ class Results:
     def dataset_object(self, tenant: str, name: str, object_id: str) -> tuple[common_pb2.ObjectRef, Iterator[bytes]]:
         session_id, dataset_id = parse_dataset_name(name)
         with self._db.transaction() as db:
-            dataset = dataset_message(find_dataset(db, tenant, session_id, dataset_id))
+            dataset = dataset_message(repo.find_dataset(db, tenant, session_id, dataset_id))
         for stored in dataset.objects:
             if stored.id == object_id:
                 return stored.object, self._store.read(stored.object.key, chunk_size=DOWNLOAD_CHUNK_BYTES)
@@ -45,7 +45,7 @@ class Results:
         """The run and the SUCCEEDED model named "runs/{run}/models/{model}"."""
         run_id, _ = parse_model_name(name)
         with self._db.transaction() as db:
-            run = run_message(find_run(db, tenant, run_id))
+            run = run_message(repo.find_run(db, tenant, run_id))
         for model in run.models:
             if model.name == name:
                 if model.state != tr.MODEL_STATE_SUCCEEDED:
@@ -80,7 +80,7 @@ class Results:
         stored = next(p for p in model.predictions if p.split == split)
         session_id, dataset_id = parse_dataset_name(run.dataset)
         with self._db.transaction() as db:
-            dataset = dataset_message(find_dataset(db, tenant, session_id, dataset_id))
+            dataset = dataset_message(repo.find_dataset(db, tenant, session_id, dataset_id))
         arrays = load_arrays(self._store, stored.object.key)
         levels, bounds = stored_intervals(arrays, model, name)
         header = tr.PredictionsHeader(

@@ -38,6 +38,8 @@ class _Job:
     start_time: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     end_time: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
     heartbeat_time: Mapped[datetime | None] = mapped_column(sa.DateTime(timezone=True))
+    # Bytes the job's objects take in the store (counted against the tenant's quota).
+    stored_bytes: Mapped[int] = mapped_column(sa.BigInteger, default=0)
 
 
 class DatasetRow(_Job, Base):

@@ -12,6 +12,7 @@ from services.training.jobs import Jobs
 from services.training.results import Results
 from services.training.servicer import TrainingServicer
 from services.training.sessions import Sessions
+from tsforge.core import usage
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config
 from tsforge.core.db import Database
@@ -40,12 +41,20 @@ class TrainingServer:
 
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str, database_url: str):
         DEFINITION.migrate(db)
+        usage.migrate_ledger(db)  # training records its bytes there (and may start before upload)
         self.hub = EventHub(database_url)
         self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
         self._db, self._store = db, store
         self._lost_after = config.worker_lost_seconds
         sessions = Sessions(db, self.uploads)
-        jobs = Jobs(db, self.hub, config.tenant_max_active_runs, resolve_models, config.tenant_max_active_builds)
+        jobs = Jobs(
+            db,
+            self.hub,
+            config.tenant_max_active_runs,
+            resolve_models,
+            config.tenant_max_active_builds,
+            config.tenant_quota_bytes,
+        )
         servicer = TrainingServicer(
             sessions,
             jobs,
@@ -56,7 +65,7 @@ class TrainingServer:
         self.running = serve(DEFINITION, servicer, address, config)
         self.port = self.running.port
         self._janitor = Periodic(
-            "training-janitor", JANITOR_SECONDS, lambda: queue.fail_lost_jobs(self._db, self._lost_after)
+            "training-janitor", JANITOR_SECONDS, lambda: queue.fail_lost_jobs(self._db, self._lost_after, self._store)
         )
 
     def _delete_objects(self, prefixes: list[str]) -> None:

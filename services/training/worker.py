@@ -15,7 +15,6 @@ from collections.abc import Callable, Mapping
 
 from services.training import queue
 from services.training.events import WorkSignal
-from services.training.rows import DatasetRow, RunRow
 from tsforge.core.backends import open_store
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config, load_config
@@ -34,8 +33,8 @@ class Heartbeat:
     """Heartbeats a job from a thread; `alive` turns False when the job must stop
     (cancelled, deleted, or taken from this worker)."""
 
-    def __init__(self, db: Database, table, job_id: str, worker_id: str, interval: float):
-        self._args = (db, table, job_id, worker_id)
+    def __init__(self, db: Database, kind: str, job_id: str, worker_id: str, interval: float):
+        self._args = (db, kind, job_id, worker_id)
         self._interval = interval
         self.alive = True
         self._done = threading.Event()
@@ -81,7 +80,7 @@ class Worker:
         lost_after = self.config.worker_lost_seconds
         beat = queue.heartbeat_seconds(lost_after)
         if time.monotonic() - self._last_janitor > JANITOR_SECONDS:
-            queue.fail_lost_jobs(self.db, lost_after)
+            queue.fail_lost_jobs(self.db, lost_after, self.store)
             self._last_janitor = time.monotonic()
         # Heartbeats start right after a claim: anything slow (importing TensorFlow)
         # happens inside, so a busy worker is never taken for a lost one.
@@ -90,12 +89,12 @@ class Worker:
             return False
         kind, job = claimed
         if kind == "dataset":
-            with Heartbeat(self.db, DatasetRow, job.id, self.worker_id, beat) as heart:
+            with Heartbeat(self.db, kind, job.id, self.worker_id, beat) as heart:
                 from services.training.build import run_build
 
                 run_build(self, job, lambda: heart.alive)
         else:
-            with Heartbeat(self.db, RunRow, job.id, self.worker_id, beat) as heart:
+            with Heartbeat(self.db, kind, job.id, self.worker_id, beat) as heart:
                 from services.training.execution import execute_run  # TensorFlow: workers only
 
                 self._prepare_runtime()

@@ -14,6 +14,9 @@ import grpc
 from tsforge.core.auth import issue_token
 from tsforge.core.channels import client_channel
 from tsforge.core.errors import FailedPrecondition, NotFound, Unavailable
+from tsforge.evaluation.v1 import evaluation_resources_pb2
+from tsforge.evaluation.v1 import evaluation_service_pb2 as evaluation_pb
+from tsforge.evaluation.v1 import evaluation_service_pb2_grpc as evaluation_grpc
 from tsforge.forecasting.windowing import Series
 from tsforge.tabular.series import read_series
 from tsforge.training.v1 import training_resources_pb2
@@ -87,7 +90,8 @@ class UploadClient(ServiceClient):
 
 
 class TrainingClient(ServiceClient):
-    """The training service, as evaluation sees it: runs, datasets, stored predictions."""
+    """The training service, as evaluation and the registry see it: runs, datasets,
+    stored predictions, model artifacts."""
 
     def __init__(self, address: str, jwt_secret: str, timeout: float = 60.0, max_message_bytes: int = 8 << 20):
         super().__init__(training_grpc.TrainingServiceStub, address, jwt_secret, timeout, max_message_bytes)
@@ -150,6 +154,21 @@ class TrainingClient(ServiceClient):
         )
         return self._call(dataset, lambda: b"".join(m.chunk for m in responses if m.HasField("chunk")))
 
+    def read_model_artifact(self, tenant: str, model: str) -> bytes:
+        """A SUCCEEDED model's native artifact, whole. Raises NotFound, FailedPrecondition, Unavailable."""
+        return self._call(
+            model,
+            lambda: b"".join(
+                m.chunk
+                for m in self._stub.DownloadModelArtifact(
+                    training_pb.DownloadModelArtifactRequest(name=model),
+                    metadata=self._metadata(tenant),
+                    timeout=self._timeout,
+                )
+                if m.HasField("chunk")
+            ),
+        )
+
     @staticmethod
     def _call(name: str, call):
         try:
@@ -166,3 +185,38 @@ class TrainingClient(ServiceClient):
                     f"the training service refused a request about {name}: {error.details()}", name
                 ) from None
             raise Unavailable(f"the training service could not answer about {name}: {error.details()}") from None
+
+
+class EvaluationClient(ServiceClient):
+    """The evaluation service, as the registry sees it: the evaluations of a run."""
+
+    PAGE_SIZE = 50
+
+    def __init__(self, address: str, jwt_secret: str, timeout: float = 30.0, max_message_bytes: int = 8 << 20):
+        super().__init__(evaluation_grpc.EvaluationServiceStub, address, jwt_secret, timeout, max_message_bytes)
+
+    def newest_covering(self, tenant: str, run: str, model: str) -> evaluation_resources_pb2.Evaluation | None:
+        """The newest READY evaluation of `run` that evaluated `model`, or None.
+
+        Raises Unavailable when the evaluation service cannot answer: a version's
+        lineage never changes, so it is not registered with its metrics silently missing.
+        """
+        metadata = self._metadata(tenant)
+        token = ""
+        while True:
+            try:
+                page = self._stub.ListEvaluations(
+                    evaluation_pb.ListEvaluationsRequest(run=run, page_size=self.PAGE_SIZE, page_token=token),
+                    metadata=metadata,
+                    timeout=self._timeout,
+                )
+            except grpc.RpcError as error:
+                raise Unavailable(
+                    f"the evaluation service could not list the evaluations of {run}: {error.details()}"
+                ) from None
+            for evaluation in page.evaluations:  # newest first
+                if evaluation.state == evaluation_resources_pb2.EVALUATION_STATE_READY and model in evaluation.models:
+                    return evaluation
+            token = page.next_page_token
+            if not token:
+                return None

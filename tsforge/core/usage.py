@@ -71,3 +71,14 @@ def check(total: int, quota_bytes: int) -> None:
             "(TSFORGE_TENANT_QUOTA_BYTES; files, datasets, run artifacts and registered versions count)",
             subject="tenant:stored_bytes",
         )
+
+
+def check_room(total: int, quota_bytes: int, work: str) -> None:
+    """Raises QuotaExceeded when the tenant's `total` already fills its quota, so `work`
+    (which stores more) cannot start."""
+    if total >= quota_bytes:
+        raise QuotaExceeded(
+            f"the tenant stores {total} bytes, its whole quota of {quota_bytes} bytes "
+            f"(TSFORGE_TENANT_QUOTA_BYTES): {work} would store more; delete files, sessions or model versions first",
+            subject="tenant:stored_bytes",
+        )
