@@ -87,6 +87,7 @@ gen-es: proto-deps node_modules/.installed
 lint: proto-deps node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
 	$(VENV)/bin/lint-imports
 	$(BUF) lint
 

@@ -16,7 +16,7 @@ from tsforge.core.errors import FieldViolation, InvalidArgument, NotFound
 from tsforge.core.storage import ObjectNotFound, ObjectStore
 
 CHUNK_BYTES = 1 << 20
-_FILES = {
+_FILES: dict[int, tuple[str, str]] = {
     common_pb2.ARTIFACT_FORMAT_KERAS: ("model.keras", "application/x-keras"),
     common_pb2.ARTIFACT_FORMAT_JOBLIB: ("model.joblib", "application/x-joblib"),
     common_pb2.ARTIFACT_FORMAT_H5: ("model.h5", "application/x-hdf5"),

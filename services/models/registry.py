@@ -185,9 +185,11 @@ class Registry:
 
     def resolve(self, tenant: str, ref: VersionRef) -> ModelVersion:
         """The version a numbered or alias name stands for. Raises NotFound."""
-        number = (
-            ref.version if ref.version is not None else self._repository.resolve_alias(tenant, ref.model, ref.alias)
-        )
+        if ref.version is not None:
+            number = ref.version
+        else:
+            assert ref.alias is not None  # a VersionRef names a number or an alias
+            number = self._repository.resolve_alias(tenant, ref.model, ref.alias)
         return self._repository.get_version(tenant, ref.model, number)
 
     def get_model(self, tenant: str, model: str) -> RegisteredModel:

@@ -9,9 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import asdict
+from typing import cast
 
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.engine import CursorResult
 from sqlalchemy.exc import IntegrityError
 
 from services.models.domain import ModelVersion, NewVersion, RegisteredModel
@@ -338,11 +340,12 @@ class ModelRepository:
 
     def delete_alias(self, tenant: str, model: str, alias: str) -> RegisteredModel:
         with self._db.transaction() as session:
-            deleted = session.execute(
+            result = session.execute(
                 sa.delete(AliasRow).where(
                     AliasRow.tenant == tenant, AliasRow.model_name == model, AliasRow.alias == alias
                 )
-            ).rowcount
+            )
+            deleted = cast(CursorResult, result).rowcount
         if not deleted:
             self.get_model(tenant, model)  # NotFound for the model itself when it is missing
             raise NotFound(f"{registered_model_name(model)}@{alias}")

@@ -37,7 +37,7 @@ from tsforge.common.v1 import common_pb2
 from tsforge.core.db import reconnecting
 from tsforge.core.errors import QuotaExceeded
 from tsforge.core.storage import ObjectNotFound
-from tsforge.forecasting.estimators.specs import ModelKind, ResolvedModel, resolve_model_specs, to_proto
+from tsforge.forecasting.estimators.specs import EnsembleSpec, ModelKind, ResolvedModel, resolve_model_specs, to_proto
 from tsforge.forecasting.estimators.trainer import ArtifactFormat, TrainingCancelled, TrainingData, train_model
 from tsforge.forecasting.intervals import ConformalIntervals
 from tsforge.forecasting.scaling import MinMaxScalers
@@ -222,7 +222,10 @@ def _make_ensemble(run: _RunContext, result: tr.ModelResult, model: ResolvedMode
     from tsforge.forecasting.estimators import ensemble
 
     by_id = {r.name.rsplit("/", 1)[1]: r for r in results}
-    members = [by_id[i] for i in model.params.members if by_id[i].state == tr.MODEL_STATE_SUCCEEDED]
+    params = model.params
+    if not isinstance(params, EnsembleSpec):
+        raise ValueError(f"{model.kind.value} is not an ensemble")
+    members = [by_id[i] for i in params.members if by_id[i].state == tr.MODEL_STATE_SUCCEEDED]
     if not members:
         raise ValueError("none of the ensemble's members succeeded")
     stored = {

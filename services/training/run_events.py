@@ -8,6 +8,7 @@ from collections.abc import Callable
 from datetime import timedelta
 
 from services.training import repository as repo
+from services.training.job_objects import JobGone
 from services.training.messages import to_json
 from tsforge.core.db import reconnecting
 from tsforge.training.v1 import training_resources_pb2 as tr
@@ -26,6 +27,8 @@ class RunEvents:
             with self._db.transaction() as session:
                 if update_model is not None:
                     row = repo.lock_run(session, self._run_id)
+                    if row is None:
+                        raise JobGone(f"run {self._run_id} was deleted")
                     models = list(row.models)
                     models[index] = to_json(update_model)
                     repo.update_run(session, row, models=models)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import builtins
 import uuid
 
 from google.protobuf import field_mask_pb2
@@ -101,7 +102,7 @@ class Sessions:
             repo.update_session(db, row, **values, spec=to_json(spec), update_time=utc_now())
             return session_message(row, _latest_dataset(db, row.id))
 
-    def delete(self, tenant: str, session_id: str, force: bool) -> list[str]:
+    def delete(self, tenant: str, session_id: str, force: bool) -> builtins.list[str]:
         """Deletes the session with its datasets, runs and events, and gives their bytes
         back to the tenant's quota; returns the object-store prefixes to remove. Raises
         NotFound, FailedPrecondition (active runs, not forced)."""

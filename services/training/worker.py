@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 
 from services.training import queue
 from services.training.events import WorkSignal
+from services.training.rows import DatasetRow
 from tsforge.core.backends import open_store
 from tsforge.core.clients import UploadClient
 from tsforge.core.config import Config, load_config
@@ -88,7 +89,7 @@ class Worker:
         if claimed is None:
             return False
         kind, job = claimed
-        if kind == "dataset":
+        if isinstance(job, DatasetRow):
             with Heartbeat(self.db, kind, job.id, self.worker_id, beat) as heart:
                 from services.training.build import run_build
 

@@ -22,7 +22,13 @@ import numpy as np
 
 from tsforge.common.v1 import common_pb2
 from tsforge.forecasting.estimators.progress import EpochResult, ProgressReporter, TrainingCancelled
-from tsforge.forecasting.estimators.specs import KerasSpec, LightGbmSpec, ResolvedModel, StatisticalModelSpec
+from tsforge.forecasting.estimators.specs import (
+    KerasSpec,
+    LightGbmSpec,
+    ModelParams,
+    ResolvedModel,
+    StatisticalModelSpec,
+)
 from tsforge.forecasting.target_history import HistoryWindows, TargetHistory
 
 __all__ = [
@@ -159,7 +165,7 @@ class TrainedModel:
     best_epoch: int = 0
     # The spec with what training decided from the data (e.g. a statistical model's
     # seasons), or None when nothing was decided.
-    effective_params: object | None = None
+    effective_params: ModelParams | None = None
 
     def predict(
         self, x: np.ndarray, future: np.ndarray | None = None, history: HistoryWindows | None = None

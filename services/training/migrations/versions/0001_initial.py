@@ -36,14 +36,16 @@ def upgrade() -> None:
 
     # Datasets and runs are jobs: workers claim QUEUED rows with FOR UPDATE SKIP
     # LOCKED, heartbeat while they work, and each has a numbered event log.
-    job_columns = lambda: [  # noqa: E731
-        sa.Column("state", sa.SmallInteger, nullable=False),
-        sa.Column("failure_reason", sa.Text, nullable=False, server_default=""),
-        sa.Column("attempt_count", sa.Integer, nullable=False, server_default="0"),
-        sa.Column("last_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
-        sa.Column("worker_id", sa.Text, nullable=False, server_default=""),
-        *_times("create_time", "update_time", "start_time", "end_time", "heartbeat_time"),
-    ]
+    def job_columns() -> list[sa.Column]:
+        return [
+            sa.Column("state", sa.SmallInteger, nullable=False),
+            sa.Column("failure_reason", sa.Text, nullable=False, server_default=""),
+            sa.Column("attempt_count", sa.Integer, nullable=False, server_default="0"),
+            sa.Column("last_event_sequence", sa.BigInteger, nullable=False, server_default="0"),
+            sa.Column("worker_id", sa.Text, nullable=False, server_default=""),
+            *_times("create_time", "update_time", "start_time", "end_time", "heartbeat_time"),
+        ]
+
     op.create_table(
         "datasets",
         sa.Column("id", sa.Text, primary_key=True),
