@@ -83,7 +83,7 @@ docs-assets: node_modules/.installed
 gen-es: proto-deps node_modules/.installed
 	$(BUF) generate --template tests/gateway/js/buf.gen.yaml --path protos/tsforge
 
-## Every static check: ruff (lint and format), the import contracts, buf lint.
+## Every static check: ruff (lint and format), mypy, the import contracts, buf lint.
 lint: proto-deps node_modules/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
