@@ -69,3 +69,15 @@ def download(stub, tenant, name: str, format: int = 0) -> tuple[object, bytes]:
     assert header is not None and header.size_bytes == len(body)
     assert header.sha256 == hashlib.sha256(body).hexdigest()
     return header, bytes(body)
+
+
+def read_series(stack, tenant: Tenant, name: str, column: str):
+    """A file's column as the upload service reads it for the platform (times, values)."""
+    from tests.plugin import JWT_SECRET
+    from tsforge.core.clients import UploadClient
+
+    client = UploadClient(stack.training.upload.address, JWT_SECRET)
+    try:
+        return client.read_series(tenant.name, name, column)
+    finally:
+        client.close()

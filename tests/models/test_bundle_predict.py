@@ -21,7 +21,7 @@ import numpy as np
 import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from tests.models.helpers import download, register
+from tests.models.helpers import download, read_series, register
 from tests.training.helpers import build_ready_dataset, create_session, wait_for_run
 from tests.training.test_forecast_models import noisy_pair
 from tsforge.common.v1 import common_pb2
@@ -112,17 +112,6 @@ def _reads_back(models_stack, run: tr.Run, model_id: str) -> np.ndarray:
     return np.array(seconds, dtype=np.int64) * 10**9
 
 
-def _series(stack, tenant, name: str, column: str):
-    from tests.plugin import JWT_SECRET
-    from tsforge.core.clients import UploadClient
-
-    client = UploadClient(stack.training.upload.address, JWT_SECRET)
-    try:
-        return client.read_series(tenant.name, name, column)
-    finally:
-        client.close()
-
-
 def _iso(ns: int) -> str:
     return f"{np.datetime64(int(ns), 'ns').astype('datetime64[s]')}Z"
 
@@ -211,8 +200,8 @@ def test_predict_py_reproduces_predict(models_stack, bundle_run, bundle_python, 
     _write_history(
         tmp_path / "history.csv",
         {
-            "temperature": _series(stack, tenant, temperature, spec.inputs[0].column),
-            "load": _series(stack, tenant, load, spec.outputs[0].column),
+            "temperature": read_series(stack, tenant, temperature, spec.inputs[0].column),
+            "load": read_series(stack, tenant, load, spec.outputs[0].column),
         },
     )
     result = _run_predict_py(bundle_python, tmp_path, "history.csv", "forecast.csv", "--reference-times", "times.csv")

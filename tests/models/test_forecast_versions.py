@@ -17,7 +17,7 @@ import pytest
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from services.training.build import load_arrays
-from tests.models.helpers import download, register
+from tests.models.helpers import download, read_series, register
 from tests.training.helpers import build_ready_dataset, create_session, wait_for_run
 from tests.training.test_forecast_models import lag_spec, noisy_pair
 from tsforge.models.v1 import models_service_pb2 as pb
@@ -186,8 +186,8 @@ def test_bundles_of_lightgbm_svr_and_dense_with_lags_load_without_tsforge(models
     times = _stored(stack, run, "gbm")["reference_times"]
     spec = dataset.spec
     series = {
-        "temperature": _series(stack, tenant, temperature, spec.inputs[0].column),
-        "load": _series(stack, tenant, load, spec.outputs[0].column),
+        "temperature": read_series(stack, tenant, temperature, spec.inputs[0].column),
+        "load": read_series(stack, tenant, load, spec.outputs[0].column),
     }
     inputs = prediction_inputs(spec, _unscaled(dataset), series, times * 10**9, None)
     np.savez(tmp_path / "windows.npz", x=inputs.x, future=inputs.future)
@@ -203,17 +203,6 @@ def test_bundles_of_lightgbm_svr_and_dense_with_lags_load_without_tsforge(models
     produced = json.loads(result.stdout.strip().splitlines()[-1])
     for loader, values in expected.items():
         np.testing.assert_allclose(np.array(produced[loader]), values, rtol=1e-4, atol=1e-2, err_msg=loader)
-
-
-def _series(stack, tenant, name: str, column: str):
-    from tests.plugin import JWT_SECRET
-    from tsforge.core.clients import UploadClient
-
-    client = UploadClient(stack.training.upload.address, JWT_SECRET)
-    try:
-        return client.read_series(tenant.name, name, column)
-    finally:
-        client.close()
 
 
 def _unscaled(dataset):
