@@ -216,3 +216,24 @@ def test_pages_of_keys(stack):
         kpb.ListApiKeysRequest(page_size=2, page_token=first.next_page_token), metadata=tenant.metadata
     )
     assert [k.name for k in (*first.api_keys, *rest.api_keys)] == names[::-1] and not rest.next_page_token
+
+
+def test_the_cli_creates_lists_and_revokes_keys(stack, tenant):
+    from click.testing import CliRunner
+
+    from tsforge.cli.main import cli
+
+    env = {**stack.env, "TSFORGE_TOKEN": tenant.token}
+    runner = CliRunner()
+    created = runner.invoke(cli, ["keys", "create", "from the cli", "--expires-in", "30"], env=env)
+    assert created.exit_code == 0, created.output
+    key = created.stdout.strip()
+    assert key.startswith("tsf_") and "\n" not in key and "not shown again" in created.stderr
+    listed = runner.invoke(cli, ["keys", "list"], env={**env, "TSFORGE_TOKEN": key})  # a key lists its tenant's
+    assert listed.exit_code == 0 and "from the cli" in listed.output and key[-64:] not in listed.output
+    minted = runner.invoke(cli, ["keys", "create", "minted"], env={**env, "TSFORGE_TOKEN": key})
+    assert minted.exit_code == 1 and "PERMISSION_DENIED" in minted.output
+    revoked = runner.invoke(cli, ["keys", "revoke", key[: len("tsf_") + 17]], env=env)  # by its prefix
+    assert revoked.exit_code == 0 and "revoked apiKeys/" in revoked.output, revoked.output
+    refused = runner.invoke(cli, ["files"], env={**env, "TSFORGE_TOKEN": key})
+    assert refused.exit_code == 1 and "UNAUTHENTICATED" in refused.output and "revoked" in refused.output

@@ -4,6 +4,7 @@ refuses without asking anyone (no database, no server: a fake check and clock)."
 from __future__ import annotations
 
 import asyncio
+import secrets
 from datetime import timedelta
 
 import pytest
@@ -16,7 +17,7 @@ from tsforge.core.timestamps import utc_now
 
 KEY = "tsf_" + "0123456789abcdef" + "_" + "ab" * 32
 OTHER = "tsf_" + "0123456789abcdef" + "_" + "cd" * 32
-SECRET = "a-jwt-secret-long-enough-for-hs256-0123456789"
+SECRET = secrets.token_urlsafe(48)  # never a secret written in the repository
 
 
 class FakeCheck:
