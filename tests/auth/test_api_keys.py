@@ -132,7 +132,7 @@ def test_keys_are_made_with_a_token_within_the_tenants_limit(stack, tenant):
     assert error.code() == grpc.StatusCode.PERMISSION_DENIED
     for bad in ({"display_name": " "}, {"expire_time": _stamp(datetime.now(UTC) - timedelta(minutes=1))}):
         request = kpb.CreateApiKeyRequest(api_key=kpb.ApiKey(**{"display_name": "x", **bad}))
-        error = _code(lambda r=request: stack.upload.stub.CreateApiKey(r, metadata=tenant.metadata))  # type: ignore[misc]
+        error = _code(lambda r=request: stack.upload.stub.CreateApiKey(r, metadata=tenant.metadata))
         assert error.code() == grpc.StatusCode.INVALID_ARGUMENT
     for _ in range(MAX_KEYS - 1):
         _create(stack, tenant)
@@ -191,7 +191,7 @@ def test_a_key_that_cannot_be_checked_is_unavailable_not_refused(stack, tenant):
     verifiers = (ApiKeyVerifier(keys.check, 5.0), ApiKeyVerifier(remote, 5.0, close=remote.close))
     for verifier in verifiers:
         server = create_server(
-            [Registration(DEFINITION.descriptor, UploadServicer(None, None, keys))],  # type: ignore[arg-type]
+            [Registration(DEFINITION.descriptor, UploadServicer(None, None, keys))],  # only the keys are used
             "127.0.0.1:0",
             jwt_secret=JWT_SECRET,
             max_message_bytes=8 << 20,
