@@ -9,6 +9,8 @@ from services.upload.files import Files
 from services.upload.servicer import UploadServicer
 from services.upload.uploads import Uploads
 from tsforge.core import usage
+from tsforge.core.api_keys import ApiKeys
+from tsforge.core.auth import ApiKeyVerifier
 from tsforge.core.config import Config
 from tsforge.core.db import Database
 from tsforge.core.periodic import Periodic
@@ -25,7 +27,8 @@ DEFINITION = ServiceDefinition(
 
 
 class UploadServer:
-    """A running upload service: the gRPC server and the reaper of expired uploads."""
+    """A running upload service: the gRPC server (hosting the API keys too) and the
+    reaper of expired uploads."""
 
     def __init__(self, config: Config, db: Database, store: ObjectStore, address: str):
         DEFINITION.migrate(db)
@@ -37,7 +40,13 @@ class UploadServer:
             expiry=timedelta(seconds=config.upload_expiry_seconds),
             max_unfinished=config.tenant_max_unfinished_uploads,
         )
-        self.running = serve(DEFINITION, UploadServicer(self.uploads, Files(db, store)), address, config)
+        # The API keys live here: this process checks them against the database (the
+        # other services ask its GetCaller), and forgets a key it revokes at once.
+        api_keys = ApiKeyVerifier(lambda text: self.api_keys.check(text), config.api_key_cache_seconds / 2)
+        self.api_keys = ApiKeys(db, config.tenant_max_api_keys, on_revoke=api_keys.forget)
+        self.api_keys.migrate()
+        servicer = UploadServicer(self.uploads, Files(db, store), self.api_keys)
+        self.running = serve(DEFINITION, servicer, address, config, api_keys)
         self.port = self.running.port
         self._reaper = Periodic(
             "upload-reaper", min(60.0, self.uploads.expiry.total_seconds() / 4), self.uploads.reap_expired

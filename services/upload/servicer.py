@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import math
+from datetime import UTC
 
 from services.upload.domain import NewUpload, Role, StoredFile, Upload, UploadState
 from services.upload.files import Files
 from services.upload.uploads import Uploads
 from tsforge.core import context
+from tsforge.core.api_keys import ApiKey, ApiKeys
 from tsforge.core.errors import FieldViolation, InvalidArgument
 from tsforge.core.names import parse_name
 from tsforge.core.timestamps import duration, timestamp
 from tsforge.tabular.profiling import FileProfile
+from tsforge.upload.v1 import api_keys_pb2 as keys_pb
 from tsforge.upload.v1 import upload_service_pb2 as pb
 from tsforge.upload.v1 import upload_service_pb2_grpc as pb_grpc
 
 
 class UploadServicer(pb_grpc.UploadServiceServicer):
-    def __init__(self, uploads: Uploads, files: Files):
+    def __init__(self, uploads: Uploads, files: Files, api_keys: ApiKeys):
         self._uploads = uploads
         self._files = files
+        self._api_keys = api_keys
 
     def CreateUpload(self, request, _context):
         u = request.upload
@@ -128,6 +132,27 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
             columns=columns, rows=[pb.PreviewRow(time=timestamp(time), values=values) for time, values in rows]
         )
 
+    def CreateApiKey(self, request, _context):
+        k = request.api_key
+        expire_time = k.expire_time.ToDatetime(tzinfo=UTC) if k.HasField("expire_time") else None
+        created, text = self._api_keys.create(context.tenant(), k.display_name, expire_time, context.api_key())
+        return keys_pb.CreateApiKeyResponse(api_key=api_key_message(created), key=text)
+
+    def ListApiKeys(self, request, _context):
+        keys, next_page_token = self._api_keys.list(context.tenant(), request.page_size, request.page_token)
+        return keys_pb.ListApiKeysResponse(api_keys=[api_key_message(k) for k in keys], next_page_token=next_page_token)
+
+    def RevokeApiKey(self, request, _context):
+        revoked = self._api_keys.revoke(context.tenant(), parse_name(request.name, "apiKeys"))
+        return keys_pb.RevokeApiKeyResponse(api_key=api_key_message(revoked))
+
+    def GetCaller(self, _request, _context):
+        tenant, name = context.tenant(), context.api_key()
+        if name is None:
+            return keys_pb.GetCallerResponse(tenant=tenant)
+        key = self._api_keys.get(tenant, parse_name(name, "apiKeys"))
+        return keys_pb.GetCallerResponse(tenant=tenant, api_key=name, expire_time=timestamp(key.expire_time))
+
     def _upload(self, upload: Upload) -> pb.Upload:
         state = pb.UPLOAD_STATE_COMPLETED if upload.state == UploadState.COMPLETED else pb.UPLOAD_STATE_ACTIVE
         return pb.Upload(
@@ -145,6 +170,19 @@ class UploadServicer(pb_grpc.UploadServiceServicer):
             expire_time=timestamp(upload.update_time + self._uploads.expiry),
             file=f"files/{upload.id}" if upload.state == UploadState.COMPLETED else "",
         )
+
+
+def api_key_message(key: ApiKey) -> keys_pb.ApiKey:
+    return keys_pb.ApiKey(
+        name=key.name,
+        display_name=key.display_name,
+        prefix=key.prefix,
+        create_time=timestamp(key.create_time),
+        expire_time=timestamp(key.expire_time),
+        last_use_time=timestamp(key.last_use_time),
+        revoke_time=timestamp(key.revoke_time),
+        revoked=key.revoke_time is not None,
+    )
 
 
 def file_message(stored: StoredFile) -> pb.File:

@@ -1,7 +1,7 @@
 """One running platform (all four services, one worker) for every security test, and an
 owner tenant holding one resource of every kind: an unfinished upload, two files, a
 session, a READY dataset, a SUCCEEDED run of a linear model, an evaluation and a
-registered model with version 1 aliased "production"."""
+registered model with version 1 aliased "production", and two API keys (one revoked)."""
 
 from __future__ import annotations
 
@@ -20,6 +20,7 @@ from tests.training.helpers import upload_pair
 from tests.upload.helpers import create_upload
 from tsforge.core.storage import LocalObjectStore
 from tsforge.models.v1 import models_service_pb2 as models_pb
+from tsforge.upload.v1 import api_keys_pb2 as keys_pb
 
 
 @dataclass(frozen=True)
@@ -31,6 +32,8 @@ class Secured:
     resources: dict[str, str]  # "files/*" -> "files/abc", one per resource pattern
     files: tuple[str, str]  # (temperature, load)
     stubs: dict[str, object]
+    api_key: str  # an API key of the owner's
+    revoked_key: str  # another, revoked
 
 
 @pytest.fixture(scope="package")
@@ -51,6 +54,14 @@ def secured(db, database_url, tmp_path_factory) -> Iterator[Secured]:
             models_pb.SetAliasRequest(name=f"registeredModels/{model}", alias="production", version=version.version),
             metadata=owner.metadata,
         )
+        upload_stub: Any = training.upload.stub
+        keys = [
+            upload_stub.CreateApiKey(
+                keys_pb.CreateApiKeyRequest(api_key=keys_pb.ApiKey(display_name=name)), metadata=owner.metadata
+            )
+            for name in ("ci", "revoked")
+        ]
+        upload_stub.RevokeApiKey(keys_pb.RevokeApiKeyRequest(name=keys[1].api_key.name), metadata=owner.metadata)
         addresses = {
             "upload": training.upload.address,
             "training": training.address,
@@ -73,6 +84,7 @@ def secured(db, database_url, tmp_path_factory) -> Iterator[Secured]:
                     "evaluations/*": stored.name,
                     "registeredModels/*": f"registeredModels/{model}",
                     "registeredModels/*/versions/*": version.name,
+                    "apiKeys/*": keys[0].api_key.name,
                 },
                 files=files,
                 stubs={
@@ -81,6 +93,8 @@ def secured(db, database_url, tmp_path_factory) -> Iterator[Secured]:
                     "evaluation": evaluation.stub,
                     "models": models_stub,
                 },
+                api_key=keys[0].key,
+                revoked_key=keys[1].key,
             )
         finally:
             for channel in channels.values():

@@ -22,10 +22,12 @@ from tsforge.evaluation.v1 import evaluation_service_pb2 as evaluation_pb
 
 # RPCs that name none of another tenant's resources: they only list or create the caller's own.
 LISTS_OWN = frozenset(
-    {"UploadService.ListUploads", "UploadService.ListFiles", "TrainingService.ListSessions"}
-    | {"ModelsService.ListRegisteredModels"}
+    {"UploadService.ListUploads", "UploadService.ListFiles", "UploadService.ListApiKeys"}
+    | {"TrainingService.ListSessions", "ModelsService.ListRegisteredModels"}
 )
-CREATES_OWN = frozenset({"UploadService.CreateUpload", "UploadService.UploadFile"})
+CREATES_OWN = frozenset({"UploadService.CreateUpload", "UploadService.UploadFile", "UploadService.CreateApiKey"})
+# Says who the caller is, whatever it names (nothing): each tenant sees only itself.
+ABOUT_THE_CALLER = frozenset({"UploadService.GetCaller"})
 
 
 def _mask(field: str) -> Callable:

@@ -1,6 +1,6 @@
 """Every RPC of every service, with every kind of bad token, is UNAUTHENTICATED, also
 when the body is garbage (authentication comes before parsing); with a good token,
-garbage bytes are INVALID_ARGUMENT."""
+garbage bytes are INVALID_ARGUMENT, with a JWT or an API key alike."""
 
 from __future__ import annotations
 
@@ -33,9 +33,13 @@ def _unsigned(claims: dict) -> str:
     return f"{part({'alg': 'none', 'typ': 'JWT'})}.{part(claims)}."
 
 
-def _authorizations() -> dict[str, str | None]:
+def _authorizations(revoked_key: str) -> dict[str, str | None]:
     now = int(time.time())
     return {
+        "API key, malformed": "Bearer tsf_0123_abc",
+        "API key, unknown": "Bearer tsf_" + "0" * 16 + "_" + "0" * 64,
+        "API key, wrong secret": "Bearer " + revoked_key[:-64] + "0" * 64,
+        "API key, revoked": "Bearer " + revoked_key,
         "missing": None,
         "empty": "",
         "no scheme": issue_token(JWT_SECRET, "tenant-a"),
@@ -54,13 +58,14 @@ def _authorizations() -> dict[str, str | None]:
 
 @pytest.mark.parametrize("rpc", RPCS, ids=lambda r: r.name)
 def test_every_rpc_refuses_every_bad_token_before_reading_the_body(secured, rpc):
-    for kind, authorization in _authorizations().items():
+    for kind, authorization in _authorizations(secured.revoked_key).items():
         metadata = () if authorization is None else (("authorization", authorization),)
         for body in (rpc.request_class().SerializeToString(), GARBAGE):
             outcome = secured.caller.call(rpc, body, metadata, timeout=10)
             assert outcome.code == grpc.StatusCode.UNAUTHENTICATED, (kind, body[:4], str(outcome))
             assert outcome.seconds < 5, (kind, str(outcome))
             assert "eyJ" not in outcome.message  # a token is never echoed
+            assert secured.revoked_key[-64:] not in outcome.message
 
 
 @pytest.mark.parametrize("rpc", RPCS, ids=lambda r: r.name)
@@ -68,3 +73,9 @@ def test_garbage_bytes_from_a_tenant_are_invalid_argument(secured, prober, rpc):
     outcome = secured.caller.call(rpc, GARBAGE, prober.metadata, timeout=10)
     assert outcome.code == grpc.StatusCode.INVALID_ARGUMENT, str(outcome)
     assert "request" in outcome.violations, outcome.violations
+
+
+@pytest.mark.parametrize("rpc", RPCS, ids=lambda r: r.name)
+def test_an_api_key_is_accepted_by_every_rpc_of_every_service(secured, rpc):
+    outcome = secured.caller.call(rpc, GARBAGE, (("authorization", f"Bearer {secured.api_key}"),), timeout=10)
+    assert outcome.code == grpc.StatusCode.INVALID_ARGUMENT, str(outcome)  # past authentication

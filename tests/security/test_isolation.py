@@ -7,7 +7,14 @@ import grpc
 import pytest
 
 from tests.security.descriptors import all_rpcs
-from tests.security.requests import CREATES_OWN, LISTS_OWN, assert_owner_untouched, names_a_resource, owner_request
+from tests.security.requests import (
+    ABOUT_THE_CALLER,
+    CREATES_OWN,
+    LISTS_OWN,
+    assert_owner_untouched,
+    names_a_resource,
+    owner_request,
+)
 
 RPCS = all_rpcs()
 FILTERED_LISTS = frozenset({"TrainingService.ListRuns", "EvaluationService.ListEvaluations"})
@@ -18,7 +25,8 @@ SPEC_CHECKED = frozenset({"TrainingService.CreateSession"})
 
 def test_every_rpc_is_probed_or_says_why_not():
     unprobed = {rpc.name for rpc in RPCS if not names_a_resource(rpc)}
-    assert unprobed == LISTS_OWN | CREATES_OWN, "a new RPC names no resource: probe it, or list it with the reason"
+    why = "a new RPC names no resource: probe it, or list it with the reason"
+    assert unprobed == LISTS_OWN | CREATES_OWN | ABOUT_THE_CALLER, why
 
 
 @pytest.mark.parametrize("rpc", [r for r in RPCS if names_a_resource(r)], ids=lambda r: r.name)
@@ -40,6 +48,14 @@ def test_another_tenants_resource_is_not_found(secured, prober, rpc):
 @pytest.mark.parametrize("rpc", [r for r in RPCS if r.name in LISTS_OWN], ids=lambda r: r.name)
 def test_another_tenant_lists_none_of_the_owners_resources(secured, prober, rpc):
     assert _nothing_listed(_unary(secured, rpc, rpc.request_class(), prober))
+
+
+def test_the_caller_is_told_only_about_itself(secured, prober):
+    from tsforge.upload.v1 import api_keys_pb2
+
+    for tenant in (prober, secured.owner):
+        caller = secured.stubs["upload"].GetCaller(api_keys_pb2.GetCallerRequest(), metadata=tenant.metadata)
+        assert (caller.tenant, caller.api_key) == (tenant.name, "")
 
 
 def test_the_owner_still_has_everything(secured):

@@ -8,6 +8,7 @@ from tsforge.cli.console import console
 from tsforge.cli.evaluation import evaluate
 from tsforge.cli.files import file, files, upload, uploads
 from tsforge.cli.gateway import gateway
+from tsforge.cli.keys import keys
 from tsforge.cli.models import models
 from tsforge.cli.predictions import predictions
 from tsforge.cli.training import cancel, runs, session, sessions, train, watch
@@ -43,9 +44,10 @@ def migrate() -> None:
     """Apply every service's database migrations and exit."""
     from importlib import import_module
 
-    from tsforge.core import usage
+    from tsforge.core import api_keys, usage
     from tsforge.core.backends import database_url
     from tsforge.core.db import Database
+    from tsforge.core.db import migrate as migrate_schema
     from tsforge.platform import SERVICES
 
     config = load_config()
@@ -53,6 +55,7 @@ def migrate() -> None:
     db = Database(url)
     try:
         click.echo(f"accounting schema at version {usage.migrate_ledger(db)}")
+        click.echo(f"auth schema at version {migrate_schema(db.engine, api_keys.SCHEMA, api_keys.MIGRATIONS)}")
         for service in SERVICES:
             version = import_module(f"services.{service}.server").DEFINITION.migrate(db)
             click.echo(f"{service} schema at version {version}")
@@ -75,6 +78,7 @@ for command in (session, sessions, train, watch, runs, cancel):
     cli.add_command(command)
 cli.add_command(evaluate)
 cli.add_command(predictions)
+cli.add_command(keys)
 
 
 def main() -> None:

@@ -15,6 +15,7 @@ and a broken Watch* stream is re-attached after its last event (streams.py).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import urlsplit
@@ -35,6 +36,7 @@ from tsforge.models.v1 import models_service_pb2_grpc as mpb_grpc
 from tsforge.training.v1 import training_resources_pb2 as tr
 from tsforge.training.v1 import training_service_pb2 as tpb
 from tsforge.training.v1 import training_service_pb2_grpc as tpb_grpc
+from tsforge.upload.v1 import api_keys_pb2 as kpb
 from tsforge.upload.v1 import upload_service_pb2 as upb
 from tsforge.upload.v1 import upload_service_pb2_grpc as upb_grpc
 
@@ -190,6 +192,31 @@ class Client:
         matches; `progress(done, total)` per chunk). Raises ValueError when corrupted."""
         messages = self.uploads.DownloadFile(upb.DownloadFileRequest(name=name), metadata=self._metadata)
         return streams.save_download(messages, Path(destination), progress)
+
+    # -- API keys --------------------------------------------------------------------
+
+    def create_api_key(self, display_name: str, expires_in: timedelta | None = None) -> tuple[kpb.ApiKey, str]:
+        """A new API key of this tenant and its text (`tsf_...`), which is shown only
+        now: keep it, e.g. as TSFORGE_TOKEN of a service account. Needs a token (a key
+        cannot create keys). `expires_in`: None never expires."""
+        key = kpb.ApiKey(display_name=display_name)
+        if expires_in is not None:
+            key.expire_time.FromDatetime(datetime.now(UTC) + expires_in)
+        created = self.call(self.uploads.CreateApiKey, kpb.CreateApiKeyRequest(api_key=key))
+        return created.api_key, created.key
+
+    def api_keys(self, page_size: int = 200) -> Iterator[kpb.ApiKey]:
+        """This tenant's API keys, newest first, revoked ones included (never their text)."""
+        return self.pages(self.uploads.ListApiKeys, kpb.ListApiKeysRequest(page_size=page_size), "api_keys")
+
+    def revoke_api_key(self, name: str) -> kpb.ApiKey:
+        """Revokes "apiKeys/{id}" (again: no change); every service refuses it within
+        TSFORGE_API_KEY_CACHE_SECONDS."""
+        return self.call(self.uploads.RevokeApiKey, kpb.RevokeApiKeyRequest(name=name)).api_key
+
+    def caller(self) -> kpb.GetCallerResponse:
+        """Who this client's credential is: the tenant, and the API key if it is one."""
+        return self.call(self.uploads.GetCaller, kpb.GetCallerRequest())
 
     # -- sessions, datasets, runs ---------------------------------------------------
 

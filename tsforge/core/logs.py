@@ -1,7 +1,7 @@
 """Logging set-up, done once in main: JSON lines to stderr, with request id and tenant.
 
 Every line is redacted before it is written: bearer tokens, anything shaped like a
-JWT, and the secrets the process was configured with never reach a log, whichever
+JWT or an API key, and the secrets the process was configured with never reach a log, whichever
 library (gRPC, aiohttp, psycopg, ...) wrote the line.
 """
 
@@ -28,6 +28,8 @@ class _RequestFields(logging.Filter):
 
 _BEARER = re.compile(r"(?i)(bearer)(\s+|%20|\+)[^\s\"',;]+")
 _JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+# An API key (tsforge.core.api_keys) without a bearer in front: its id stays, to say which key.
+_API_KEY = re.compile(r"(tsf_[0-9a-f]{16}_)[0-9A-Za-z]+")
 REDACTED = "[redacted]"
 
 
@@ -41,6 +43,7 @@ class Redactor:
     def __call__(self, text: str) -> str:
         text = _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
         text = _JWT.sub(REDACTED, text)
+        text = _API_KEY.sub(lambda m: m.group(1) + REDACTED, text)
         for secret in self._secrets:
             text = text.replace(secret, REDACTED)
         return text

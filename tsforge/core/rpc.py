@@ -2,8 +2,9 @@
 the service's descriptor and its servicer, for the grpc.aio server.
 
 Per call: a request id (the caller's x-request-id or a new one, sent back in the
-trailers), the bearer token checked BEFORE the request bytes are parsed (garbage from
-an anonymous caller is UNAUTHENTICATED, not a parse error), the request parsed (bytes
+trailers), the bearer credential (a JWT or an API key: auth.Authenticator) checked
+BEFORE the request bytes are parsed (garbage from an anonymous caller is
+UNAUTHENTICATED, not a parse error), the request parsed (bytes
 that are not the method's message are INVALID_ARGUMENT) and checked (request_checks: text,
 enums, numbers, times and list sizes of every field), the tenant and request id in
 context for the servicer and the logs, domain errors mapped to rich statuses
@@ -35,7 +36,7 @@ from google.protobuf import message_factory
 from google.protobuf.descriptor import MethodDescriptor, ServiceDescriptor
 
 from tsforge.core import context
-from tsforge.core.auth import tenant_from_authorization
+from tsforge.core.auth import Authenticator
 from tsforge.core.errors import (
     DomainError,
     FieldViolation,
@@ -92,7 +93,7 @@ class ThreadContext:
 class _Call:
     """One call: its id, method, caller, and how it ends."""
 
-    def __init__(self, method: str, call_context: grpc.aio.ServicerContext, jwt_secret: str):
+    def __init__(self, method: str, call_context: grpc.aio.ServicerContext, authenticator: Authenticator):
         self.method = method
         self.context = call_context
         self.started = time.perf_counter()
@@ -100,17 +101,20 @@ class _Call:
         given = metadata.get(REQUEST_ID_HEADER, "")
         self.request_id = given if 0 < len(given) <= _MAX_REQUEST_ID and given.isprintable() else uuid.uuid4().hex
         self._authorization = metadata.get("authorization")
-        self._jwt_secret = jwt_secret
+        self._authenticator = authenticator
         self.tenant: str | None = None
+        self.api_key: str | None = None
 
-    def authenticate(self) -> str:
-        self.tenant = tenant_from_authorization(self._jwt_secret, self._authorization)
+    async def authenticate(self) -> str:
+        caller = await self._authenticator.caller(self._authorization)
+        self.tenant, self.api_key = caller.tenant, caller.api_key
         return self.tenant
 
     def fields(self, **extra: Any) -> dict[str, Any]:
         return {
             "method": self.method,
             "tenant": self.tenant,
+            "api_key": self.api_key,
             "request_id": self.request_id,
             "duration_ms": round((time.perf_counter() - self.started) * 1000, 2),
             **extra,
@@ -137,8 +141,10 @@ def parse_request(message_class: type[protobuf_message.Message], data: bytes) ->
 class ServiceHandler(grpc.GenericRpcHandler):
     """The handlers of one service's methods, looked up by their full path."""
 
-    def __init__(self, descriptor: ServiceDescriptor, servicer: object, jwt_secret: str, streams: StreamLimits):
-        self._jwt_secret = jwt_secret
+    def __init__(
+        self, descriptor: ServiceDescriptor, servicer: object, authenticator: Authenticator, streams: StreamLimits
+    ):
+        self._authenticator = authenticator
         self._streams = streams
         self._handlers = {
             f"/{descriptor.full_name}/{method.name}": self._handler(method, getattr(servicer, method.name))
@@ -174,8 +180,10 @@ class ServiceHandler(grpc.GenericRpcHandler):
     async def _guard(self, call: _Call) -> AsyncIterator[None]:
         token = None
         try:
-            call.authenticate()
-            token = context.set_current(context.RequestContext(request_id=call.request_id, tenant=call.tenant))
+            await call.authenticate()
+            token = context.set_current(
+                context.RequestContext(request_id=call.request_id, tenant=call.tenant, api_key=call.api_key)
+            )
             yield
         except DomainError as error:
             _log_refused(call, error)
@@ -204,7 +212,7 @@ class ServiceHandler(grpc.GenericRpcHandler):
 
     def _unary(self, path: str, behavior: Callable, request_class: type) -> Callable:
         async def handle(request_iterator, call_context: grpc.aio.ServicerContext):
-            call = _Call(path, call_context, self._jwt_secret)
+            call = _Call(path, call_context, self._authenticator)
             async with self._guard(call):
                 request = parse_request(request_class, await _only_message(request_iterator))
                 if inspect.iscoroutinefunction(behavior):
@@ -215,7 +223,7 @@ class ServiceHandler(grpc.GenericRpcHandler):
 
     def _server_stream(self, path: str, behavior: Callable, request_class: type) -> Callable:
         async def handle(request_iterator, call_context: grpc.aio.ServicerContext):
-            call = _Call(path, call_context, self._jwt_secret)
+            call = _Call(path, call_context, self._authenticator)
             async with self._guard(call):
                 request = parse_request(request_class, await _only_message(request_iterator))
                 assert call.tenant is not None
@@ -234,7 +242,7 @@ class ServiceHandler(grpc.GenericRpcHandler):
 
     def _client_stream(self, path: str, behavior: Callable, request_class: type) -> Callable:
         async def handle(request_iterator, call_context: grpc.aio.ServicerContext):
-            call = _Call(path, call_context, self._jwt_secret)
+            call = _Call(path, call_context, self._authenticator)
             async with self._guard(call):
                 loop = asyncio.get_running_loop()
 

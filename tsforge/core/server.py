@@ -22,6 +22,7 @@ from google.protobuf.descriptor import ServiceDescriptor
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
+from tsforge.core.auth import ApiKeyVerifier, Authenticator, UploadServiceKeyCheck
 from tsforge.core.config import Config
 from tsforge.core.db import Database, migrate
 from tsforge.core.rpc import ServiceHandler, StreamLimits
@@ -71,6 +72,7 @@ class RunningServer:
         max_message_bytes: int,
         threads: int,
         max_streams_per_tenant: int = 100,
+        api_keys: ApiKeyVerifier | None = None,
     ):
         self.service_names = tuple(r.service_name for r in registrations)
         self._loop = asyncio.new_event_loop()
@@ -79,16 +81,19 @@ class RunningServer:
         self._thread = threading.Thread(target=self._loop.run_forever, name="grpc-loop", daemon=True)
         self._thread.start()
         streams = StreamLimits(max_streams_per_tenant)
+        self._authenticator = Authenticator(jwt_secret, api_keys)
         try:
             self.port = asyncio.run_coroutine_threadsafe(
-                self._start(registrations, address, jwt_secret, max_message_bytes, streams), self._loop
+                self._start(registrations, address, self._authenticator, max_message_bytes, streams), self._loop
             ).result()
         except BaseException:
             self._close_loop()
             raise
         log.info("serving %s on port %d", ", ".join(self.service_names), self.port)
 
-    async def _start(self, registrations, address: str, jwt_secret: str, max_message_bytes: int, streams) -> int:
+    async def _start(
+        self, registrations, address: str, authenticator: Authenticator, max_message_bytes: int, streams
+    ) -> int:
         self.server = grpc.aio.server(
             options=[
                 # Chunks are ~1-6 MiB; leave room for metadata but refuse anything absurd.
@@ -99,7 +104,7 @@ class RunningServer:
         )
         for registration in registrations:
             self.server.add_generic_rpc_handlers(
-                (ServiceHandler(registration.descriptor, registration.servicer, jwt_secret, streams),)
+                (ServiceHandler(registration.descriptor, registration.servicer, authenticator, streams),)
             )
         self.health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)
@@ -130,6 +135,7 @@ class RunningServer:
         self._thread.join()
         self._loop.close()
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._authenticator.close()
 
 
 def create_server(
@@ -140,8 +146,10 @@ def create_server(
     max_message_bytes: int,
     threads: int,
     max_streams_per_tenant: int = 100,
+    api_keys: ApiKeyVerifier | None = None,
 ) -> RunningServer:
-    """A started server listening on `address` ("host:0" picks a free port).
+    """A started server listening on `address` ("host:0" picks a free port), taking
+    JWTs signed with `jwt_secret` and API keys checked by `api_keys` (None: refused).
 
     Raises RuntimeError when the address cannot be bound.
     """
@@ -152,11 +160,26 @@ def create_server(
         max_message_bytes=max_message_bytes,
         threads=threads,
         max_streams_per_tenant=max_streams_per_tenant,
+        api_keys=api_keys,
     )
 
 
-def serve(definition: ServiceDefinition, servicer: object, address: str, config: Config) -> RunningServer:
-    """The service's server with the configured limits, listening on `address`."""
+def serve(
+    definition: ServiceDefinition,
+    servicer: object,
+    address: str,
+    config: Config,
+    api_keys: ApiKeyVerifier | None = None,
+) -> RunningServer:
+    """The service's server with the configured limits, listening on `address`.
+
+    API keys are checked by `api_keys` (the upload service passes its own), by default
+    through the upload service at its configured address, each check kept for half of
+    TSFORGE_API_KEY_CACHE_SECONDS (see tsforge.core.auth).
+    """
+    if api_keys is None:
+        check = UploadServiceKeyCheck(config.addresses["upload"])
+        api_keys = ApiKeyVerifier(check, config.api_key_cache_seconds / 2, close=check.close)
     return create_server(
         [Registration(definition.descriptor, servicer)],
         address,
@@ -164,4 +187,5 @@ def serve(definition: ServiceDefinition, servicer: object, address: str, config:
         max_message_bytes=config.grpc_max_message_bytes,
         threads=config.server_threads,
         max_streams_per_tenant=config.tenant_max_streams,
+        api_keys=api_keys,
     )

@@ -27,9 +27,10 @@ from google.protobuf import duration_pb2 as google_dot_protobuf_dot_duration__pb
 from google.protobuf import field_mask_pb2 as google_dot_protobuf_dot_field__mask__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from tsforge.common.v1 import common_pb2 as tsforge_dot_common_dot_v1_dot_common__pb2
+from tsforge.upload.v1 import api_keys_pb2 as tsforge_dot_upload_dot_v1_dot_api__keys__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&tsforge/upload/v1/upload_service.proto\x12\x11tsforge.upload.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\"\xa0\x03\n\x06Upload\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12,\n\x04role\x18\x03 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x1b\n\x13\x64\x65\x63lared_size_bytes\x18\x06 \x01(\x03\x12\x17\n\x0f\x64\x65\x63lared_sha256\x18\x07 \x01(\t\x12\x16\n\x0ereceived_bytes\x18\x08 \x01(\x03\x12-\n\x05state\x18\t \x01(\x0e\x32\x1e.tsforge.upload.v1.UploadState\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x66ile\x18\r \x01(\t\"\xb0\x01\n\rColumnProfile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rnumeric_count\x18\x02 \x01(\x03\x12\x15\n\rmissing_count\x18\x03 \x01(\x03\x12\x15\n\rnumeric_share\x18\x04 \x01(\x01\x12\x10\n\x03min\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x18\n\x10non_finite_count\x18\x07 \x01(\x03\x42\x06\n\x04_minB\x06\n\x04_max\"\x82\x04\n\x0b\x46ileProfile\x12\x10\n\x08\x65ncoding\x18\x01 \x01(\t\x12\x11\n\tseparator\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65\x63imal_mark\x18\x03 \x01(\t\x12\x12\n\nhas_header\x18\x04 \x01(\x08\x12\x18\n\x10timestamp_column\x18\x05 \x01(\t\x12\x18\n\x10timestamp_format\x18\x06 \x01(\t\x12\x1c\n\x14timestamps_have_zone\x18\x07 \x01(\x08\x12\x11\n\trow_count\x18\x08 \x01(\x03\x12.\n\nfirst_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x0bmedian_step\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08min_step\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tgap_count\x18\r \x01(\x03\x12!\n\x19\x64uplicate_timestamp_count\x18\x0e \x01(\x03\x12\x1a\n\x12out_of_order_count\x18\x0f \x01(\x03\x12\x31\n\x07\x63olumns\x18\x10 \x03(\x0b\x32 .tsforge.upload.v1.ColumnProfile\"\xb7\x02\n\x04\x46ile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12,\n\x04role\x18\x04 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\x12\x11\n\tfile_name\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12/\n\x07profile\x18\x08 \x01(\x0b\x32\x1e.tsforge.upload.v1.FileProfile\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x13\x43reateUploadRequest\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\"A\n\x14\x43reateUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\" \n\x10GetUploadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\">\n\x11GetUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\";\n\x12ListUploadsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Z\n\x13ListUploadsResponse\x12*\n\x07uploads\x18\x01 \x03(\x0b\x32\x19.tsforge.upload.v1.Upload\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x17WriteUploadChunkRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"E\n\x18WriteUploadChunkResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\"5\n\x15\x43ompleteUploadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\"?\n\x16\x43ompleteUploadResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"\"\n\x12\x41\x62ortUploadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x15\n\x13\x41\x62ortUploadResponse\"\xad\x01\n\x12UploadFileMetadata\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12,\n\x04role\x18\x02 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x1b\n\x13\x64\x65\x63lared_size_bytes\x18\x05 \x01(\x03\x12\x0e\n\x06sha256\x18\x06 \x01(\t\"j\n\x11UploadFileRequest\x12\x39\n\x08metadata\x18\x01 \x01(\x0b\x32%.tsforge.upload.v1.UploadFileMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\";\n\x12UploadFileResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"\x1e\n\x0eGetFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"8\n\x0fGetFileResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"g\n\x10ListFilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x04role\x18\x03 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\"T\n\x11ListFilesResponse\x12&\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x17.tsforge.upload.v1.File\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x11UpdateFileRequest\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\";\n\x12UpdateFileResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"!\n\x11\x44\x65leteFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteFileResponse\"#\n\x13\x44ownloadFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"a\n\x12\x44ownloadFileHeader\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t\"k\n\x14\x44ownloadFileResponse\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.tsforge.upload.v1.DownloadFileHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"5\n\x12PreviewFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\trow_count\x18\x02 \x01(\x05\"F\n\nPreviewRow\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06values\x18\x02 \x03(\x01\"S\n\x13PreviewFileResponse\x12\x0f\n\x07\x63olumns\x18\x01 \x03(\t\x12+\n\x04rows\x18\x02 \x03(\x0b\x32\x1d.tsforge.upload.v1.PreviewRow*`\n\x0bUploadState\x12\x1c\n\x18UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13UPLOAD_STATE_ACTIVE\x10\x01\x12\x1a\n\x16UPLOAD_STATE_COMPLETED\x10\x02\x32\xfc\x0c\n\rUploadService\x12|\n\x0c\x43reateUpload\x12&.tsforge.upload.v1.CreateUploadRequest\x1a\'.tsforge.upload.v1.CreateUploadResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x0b/v1/uploads:\x06upload\x12t\n\tGetUpload\x12#.tsforge.upload.v1.GetUploadRequest\x1a$.tsforge.upload.v1.GetUploadResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=uploads/*}\x12q\n\x0bListUploads\x12%.tsforge.upload.v1.ListUploadsRequest\x1a&.tsforge.upload.v1.ListUploadsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/uploads\x12\x92\x01\n\x10WriteUploadChunk\x12*.tsforge.upload.v1.WriteUploadChunkRequest\x1a+.tsforge.upload.v1.WriteUploadChunkResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=uploads/*}:write:\x01*\x12\x8f\x01\n\x0e\x43ompleteUpload\x12(.tsforge.upload.v1.CompleteUploadRequest\x1a).tsforge.upload.v1.CompleteUploadResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/{name=uploads/*}:complete:\x01*\x12\x83\x01\n\x0b\x41\x62ortUpload\x12%.tsforge.upload.v1.AbortUploadRequest\x1a&.tsforge.upload.v1.AbortUploadResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=uploads/*}:abort:\x01*\x12x\n\nUploadFile\x12$.tsforge.upload.v1.UploadFileRequest\x1a%.tsforge.upload.v1.UploadFileResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/files:upload:\x01*(\x01\x12l\n\x07GetFile\x12!.tsforge.upload.v1.GetFileRequest\x1a\".tsforge.upload.v1.GetFileResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=files/*}\x12i\n\tListFiles\x12#.tsforge.upload.v1.ListFilesRequest\x1a$.tsforge.upload.v1.ListFilesResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/files\x12\x80\x01\n\nUpdateFile\x12$.tsforge.upload.v1.UpdateFileRequest\x1a%.tsforge.upload.v1.UpdateFileResponse\"%\x82\xd3\xe4\x93\x02\x1f\x32\x17/v1/{file.name=files/*}:\x04\x66ile\x12u\n\nDeleteFile\x12$.tsforge.upload.v1.DeleteFileRequest\x1a%.tsforge.upload.v1.DeleteFileResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x12/v1/{name=files/*}\x12\x86\x01\n\x0c\x44ownloadFile\x12&.tsforge.upload.v1.DownloadFileRequest\x1a\'.tsforge.upload.v1.DownloadFileResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=files/*}:download0\x01\x12\x80\x01\n\x0bPreviewFile\x12%.tsforge.upload.v1.PreviewFileRequest\x1a&.tsforge.upload.v1.PreviewFileResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=files/*}:previewb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&tsforge/upload/v1/upload_service.proto\x12\x11tsforge.upload.v1\x1a\x1cgoogle/api/annotations.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x1etsforge/common/v1/common.proto\x1a tsforge/upload/v1/api_keys.proto\"\xa0\x03\n\x06Upload\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\tfile_name\x18\x02 \x01(\t\x12,\n\x04role\x18\x03 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\x12\x14\n\x0c\x64isplay_name\x18\x04 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x05 \x01(\t\x12\x1b\n\x13\x64\x65\x63lared_size_bytes\x18\x06 \x01(\x03\x12\x17\n\x0f\x64\x65\x63lared_sha256\x18\x07 \x01(\t\x12\x16\n\x0ereceived_bytes\x18\x08 \x01(\x03\x12-\n\x05state\x18\t \x01(\x0e\x32\x1e.tsforge.upload.v1.UploadState\x12/\n\x0b\x63reate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0b\x65xpire_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0c\n\x04\x66ile\x18\r \x01(\t\"\xb0\x01\n\rColumnProfile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x15\n\rnumeric_count\x18\x02 \x01(\x03\x12\x15\n\rmissing_count\x18\x03 \x01(\x03\x12\x15\n\rnumeric_share\x18\x04 \x01(\x01\x12\x10\n\x03min\x18\x05 \x01(\x01H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x06 \x01(\x01H\x01\x88\x01\x01\x12\x18\n\x10non_finite_count\x18\x07 \x01(\x03\x42\x06\n\x04_minB\x06\n\x04_max\"\x82\x04\n\x0b\x46ileProfile\x12\x10\n\x08\x65ncoding\x18\x01 \x01(\t\x12\x11\n\tseparator\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65\x63imal_mark\x18\x03 \x01(\t\x12\x12\n\nhas_header\x18\x04 \x01(\x08\x12\x18\n\x10timestamp_column\x18\x05 \x01(\t\x12\x18\n\x10timestamp_format\x18\x06 \x01(\t\x12\x1c\n\x14timestamps_have_zone\x18\x07 \x01(\x08\x12\x11\n\trow_count\x18\x08 \x01(\x03\x12.\n\nfirst_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tlast_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12.\n\x0bmedian_step\x18\x0b \x01(\x0b\x32\x19.google.protobuf.Duration\x12+\n\x08min_step\x18\x0c \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x11\n\tgap_count\x18\r \x01(\x03\x12!\n\x19\x64uplicate_timestamp_count\x18\x0e \x01(\x03\x12\x1a\n\x12out_of_order_count\x18\x0f \x01(\x03\x12\x31\n\x07\x63olumns\x18\x10 \x03(\x0b\x32 .tsforge.upload.v1.ColumnProfile\"\xb7\x02\n\x04\x46ile\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x14\n\x0c\x64isplay_name\x18\x02 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x03 \x01(\t\x12,\n\x04role\x18\x04 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\x12\x11\n\tfile_name\x18\x05 \x01(\t\x12\x12\n\nsize_bytes\x18\x06 \x01(\x03\x12\x0e\n\x06sha256\x18\x07 \x01(\t\x12/\n\x07profile\x18\x08 \x01(\x0b\x32\x1e.tsforge.upload.v1.FileProfile\x12/\n\x0b\x63reate_time\x18\t \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12/\n\x0bupdate_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"@\n\x13\x43reateUploadRequest\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\"A\n\x14\x43reateUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\" \n\x10GetUploadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\">\n\x11GetUploadResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\";\n\x12ListUploadsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"Z\n\x13ListUploadsResponse\x12*\n\x07uploads\x18\x01 \x03(\x0b\x32\x19.tsforge.upload.v1.Upload\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"E\n\x17WriteUploadChunkRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06offset\x18\x02 \x01(\x03\x12\x0c\n\x04\x64\x61ta\x18\x03 \x01(\x0c\"E\n\x18WriteUploadChunkResponse\x12)\n\x06upload\x18\x01 \x01(\x0b\x32\x19.tsforge.upload.v1.Upload\"5\n\x15\x43ompleteUploadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x0e\n\x06sha256\x18\x02 \x01(\t\"?\n\x16\x43ompleteUploadResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"\"\n\x12\x41\x62ortUploadRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x15\n\x13\x41\x62ortUploadResponse\"\xad\x01\n\x12UploadFileMetadata\x12\x11\n\tfile_name\x18\x01 \x01(\t\x12,\n\x04role\x18\x02 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\x12\x14\n\x0c\x64isplay_name\x18\x03 \x01(\t\x12\x13\n\x0b\x64\x65scription\x18\x04 \x01(\t\x12\x1b\n\x13\x64\x65\x63lared_size_bytes\x18\x05 \x01(\x03\x12\x0e\n\x06sha256\x18\x06 \x01(\t\"j\n\x11UploadFileRequest\x12\x39\n\x08metadata\x18\x01 \x01(\x0b\x32%.tsforge.upload.v1.UploadFileMetadataH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\";\n\x12UploadFileResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"\x1e\n\x0eGetFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"8\n\x0fGetFileResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"g\n\x10ListFilesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12,\n\x04role\x18\x03 \x01(\x0e\x32\x1e.tsforge.common.v1.FeatureRole\"T\n\x11ListFilesResponse\x12&\n\x05\x66iles\x18\x01 \x03(\x0b\x32\x17.tsforge.upload.v1.File\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"k\n\x11UpdateFileRequest\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\x12/\n\x0bupdate_mask\x18\x02 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\";\n\x12UpdateFileResponse\x12%\n\x04\x66ile\x18\x01 \x01(\x0b\x32\x17.tsforge.upload.v1.File\"!\n\x11\x44\x65leteFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"\x14\n\x12\x44\x65leteFileResponse\"#\n\x13\x44ownloadFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\"a\n\x12\x44ownloadFileHeader\x12\x12\n\nsize_bytes\x18\x01 \x01(\x03\x12\x0e\n\x06sha256\x18\x02 \x01(\t\x12\x14\n\x0c\x63ontent_type\x18\x03 \x01(\t\x12\x11\n\tfile_name\x18\x04 \x01(\t\"k\n\x14\x44ownloadFileResponse\x12\x37\n\x06header\x18\x01 \x01(\x0b\x32%.tsforge.upload.v1.DownloadFileHeaderH\x00\x12\x0f\n\x05\x63hunk\x18\x02 \x01(\x0cH\x00\x42\t\n\x07\x63ontent\"5\n\x12PreviewFileRequest\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\x11\n\trow_count\x18\x02 \x01(\x05\"F\n\nPreviewRow\x12(\n\x04time\x18\x01 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x0e\n\x06values\x18\x02 \x03(\x01\"S\n\x13PreviewFileResponse\x12\x0f\n\x07\x63olumns\x18\x01 \x03(\t\x12+\n\x04rows\x18\x02 \x03(\x0b\x32\x1d.tsforge.upload.v1.PreviewRow*`\n\x0bUploadState\x12\x1c\n\x18UPLOAD_STATE_UNSPECIFIED\x10\x00\x12\x17\n\x13UPLOAD_STATE_ACTIVE\x10\x01\x12\x1a\n\x16UPLOAD_STATE_COMPLETED\x10\x02\x32\xe4\x10\n\rUploadService\x12|\n\x0c\x43reateUpload\x12&.tsforge.upload.v1.CreateUploadRequest\x1a\'.tsforge.upload.v1.CreateUploadResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x0b/v1/uploads:\x06upload\x12t\n\tGetUpload\x12#.tsforge.upload.v1.GetUploadRequest\x1a$.tsforge.upload.v1.GetUploadResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\x12\x14/v1/{name=uploads/*}\x12q\n\x0bListUploads\x12%.tsforge.upload.v1.ListUploadsRequest\x1a&.tsforge.upload.v1.ListUploadsResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/uploads\x12\x92\x01\n\x10WriteUploadChunk\x12*.tsforge.upload.v1.WriteUploadChunkRequest\x1a+.tsforge.upload.v1.WriteUploadChunkResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=uploads/*}:write:\x01*\x12\x8f\x01\n\x0e\x43ompleteUpload\x12(.tsforge.upload.v1.CompleteUploadRequest\x1a).tsforge.upload.v1.CompleteUploadResponse\"(\x82\xd3\xe4\x93\x02\"\"\x1d/v1/{name=uploads/*}:complete:\x01*\x12\x83\x01\n\x0b\x41\x62ortUpload\x12%.tsforge.upload.v1.AbortUploadRequest\x1a&.tsforge.upload.v1.AbortUploadResponse\"%\x82\xd3\xe4\x93\x02\x1f\"\x1a/v1/{name=uploads/*}:abort:\x01*\x12x\n\nUploadFile\x12$.tsforge.upload.v1.UploadFileRequest\x1a%.tsforge.upload.v1.UploadFileResponse\"\x1b\x82\xd3\xe4\x93\x02\x15\"\x10/v1/files:upload:\x01*(\x01\x12l\n\x07GetFile\x12!.tsforge.upload.v1.GetFileRequest\x1a\".tsforge.upload.v1.GetFileResponse\"\x1a\x82\xd3\xe4\x93\x02\x14\x12\x12/v1/{name=files/*}\x12i\n\tListFiles\x12#.tsforge.upload.v1.ListFilesRequest\x1a$.tsforge.upload.v1.ListFilesResponse\"\x11\x82\xd3\xe4\x93\x02\x0b\x12\t/v1/files\x12\x80\x01\n\nUpdateFile\x12$.tsforge.upload.v1.UpdateFileRequest\x1a%.tsforge.upload.v1.UpdateFileResponse\"%\x82\xd3\xe4\x93\x02\x1f\x32\x17/v1/{file.name=files/*}:\x04\x66ile\x12u\n\nDeleteFile\x12$.tsforge.upload.v1.DeleteFileRequest\x1a%.tsforge.upload.v1.DeleteFileResponse\"\x1a\x82\xd3\xe4\x93\x02\x14*\x12/v1/{name=files/*}\x12\x86\x01\n\x0c\x44ownloadFile\x12&.tsforge.upload.v1.DownloadFileRequest\x1a\'.tsforge.upload.v1.DownloadFileResponse\"#\x82\xd3\xe4\x93\x02\x1d\x12\x1b/v1/{name=files/*}:download0\x01\x12\x80\x01\n\x0bPreviewFile\x12%.tsforge.upload.v1.PreviewFileRequest\x1a&.tsforge.upload.v1.PreviewFileResponse\"\"\x82\xd3\xe4\x93\x02\x1c\x12\x1a/v1/{name=files/*}:preview\x12}\n\x0c\x43reateApiKey\x12&.tsforge.upload.v1.CreateApiKeyRequest\x1a\'.tsforge.upload.v1.CreateApiKeyResponse\"\x1c\x82\xd3\xe4\x93\x02\x16\"\x0b/v1/apiKeys:\x07\x61pi_key\x12q\n\x0bListApiKeys\x12%.tsforge.upload.v1.ListApiKeysRequest\x1a&.tsforge.upload.v1.ListApiKeysResponse\"\x13\x82\xd3\xe4\x93\x02\r\x12\x0b/v1/apiKeys\x12\x87\x01\n\x0cRevokeApiKey\x12&.tsforge.upload.v1.RevokeApiKeyRequest\x1a\'.tsforge.upload.v1.RevokeApiKeyResponse\"&\x82\xd3\xe4\x93\x02 \"\x1b/v1/{name=apiKeys/*}:revoke:\x01*\x12j\n\tGetCaller\x12#.tsforge.upload.v1.GetCallerRequest\x1a$.tsforge.upload.v1.GetCallerResponse\"\x12\x82\xd3\xe4\x93\x02\x0c\x12\n/v1/callerb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -62,74 +63,82 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_UPLOADSERVICE'].methods_by_name['DownloadFile']._serialized_options = b'\202\323\344\223\002\035\022\033/v1/{name=files/*}:download'
   _globals['_UPLOADSERVICE'].methods_by_name['PreviewFile']._loaded_options = None
   _globals['_UPLOADSERVICE'].methods_by_name['PreviewFile']._serialized_options = b'\202\323\344\223\002\034\022\032/v1/{name=files/*}:preview'
-  _globals['_UPLOADSTATE']._serialized_start=3666
-  _globals['_UPLOADSTATE']._serialized_end=3762
-  _globals['_UPLOAD']._serialized_start=223
-  _globals['_UPLOAD']._serialized_end=639
-  _globals['_COLUMNPROFILE']._serialized_start=642
-  _globals['_COLUMNPROFILE']._serialized_end=818
-  _globals['_FILEPROFILE']._serialized_start=821
-  _globals['_FILEPROFILE']._serialized_end=1335
-  _globals['_FILE']._serialized_start=1338
-  _globals['_FILE']._serialized_end=1649
-  _globals['_CREATEUPLOADREQUEST']._serialized_start=1651
-  _globals['_CREATEUPLOADREQUEST']._serialized_end=1715
-  _globals['_CREATEUPLOADRESPONSE']._serialized_start=1717
-  _globals['_CREATEUPLOADRESPONSE']._serialized_end=1782
-  _globals['_GETUPLOADREQUEST']._serialized_start=1784
-  _globals['_GETUPLOADREQUEST']._serialized_end=1816
-  _globals['_GETUPLOADRESPONSE']._serialized_start=1818
-  _globals['_GETUPLOADRESPONSE']._serialized_end=1880
-  _globals['_LISTUPLOADSREQUEST']._serialized_start=1882
-  _globals['_LISTUPLOADSREQUEST']._serialized_end=1941
-  _globals['_LISTUPLOADSRESPONSE']._serialized_start=1943
-  _globals['_LISTUPLOADSRESPONSE']._serialized_end=2033
-  _globals['_WRITEUPLOADCHUNKREQUEST']._serialized_start=2035
-  _globals['_WRITEUPLOADCHUNKREQUEST']._serialized_end=2104
-  _globals['_WRITEUPLOADCHUNKRESPONSE']._serialized_start=2106
-  _globals['_WRITEUPLOADCHUNKRESPONSE']._serialized_end=2175
-  _globals['_COMPLETEUPLOADREQUEST']._serialized_start=2177
-  _globals['_COMPLETEUPLOADREQUEST']._serialized_end=2230
-  _globals['_COMPLETEUPLOADRESPONSE']._serialized_start=2232
-  _globals['_COMPLETEUPLOADRESPONSE']._serialized_end=2295
-  _globals['_ABORTUPLOADREQUEST']._serialized_start=2297
-  _globals['_ABORTUPLOADREQUEST']._serialized_end=2331
-  _globals['_ABORTUPLOADRESPONSE']._serialized_start=2333
-  _globals['_ABORTUPLOADRESPONSE']._serialized_end=2354
-  _globals['_UPLOADFILEMETADATA']._serialized_start=2357
-  _globals['_UPLOADFILEMETADATA']._serialized_end=2530
-  _globals['_UPLOADFILEREQUEST']._serialized_start=2532
-  _globals['_UPLOADFILEREQUEST']._serialized_end=2638
-  _globals['_UPLOADFILERESPONSE']._serialized_start=2640
-  _globals['_UPLOADFILERESPONSE']._serialized_end=2699
-  _globals['_GETFILEREQUEST']._serialized_start=2701
-  _globals['_GETFILEREQUEST']._serialized_end=2731
-  _globals['_GETFILERESPONSE']._serialized_start=2733
-  _globals['_GETFILERESPONSE']._serialized_end=2789
-  _globals['_LISTFILESREQUEST']._serialized_start=2791
-  _globals['_LISTFILESREQUEST']._serialized_end=2894
-  _globals['_LISTFILESRESPONSE']._serialized_start=2896
-  _globals['_LISTFILESRESPONSE']._serialized_end=2980
-  _globals['_UPDATEFILEREQUEST']._serialized_start=2982
-  _globals['_UPDATEFILEREQUEST']._serialized_end=3089
-  _globals['_UPDATEFILERESPONSE']._serialized_start=3091
-  _globals['_UPDATEFILERESPONSE']._serialized_end=3150
-  _globals['_DELETEFILEREQUEST']._serialized_start=3152
-  _globals['_DELETEFILEREQUEST']._serialized_end=3185
-  _globals['_DELETEFILERESPONSE']._serialized_start=3187
-  _globals['_DELETEFILERESPONSE']._serialized_end=3207
-  _globals['_DOWNLOADFILEREQUEST']._serialized_start=3209
-  _globals['_DOWNLOADFILEREQUEST']._serialized_end=3244
-  _globals['_DOWNLOADFILEHEADER']._serialized_start=3246
-  _globals['_DOWNLOADFILEHEADER']._serialized_end=3343
-  _globals['_DOWNLOADFILERESPONSE']._serialized_start=3345
-  _globals['_DOWNLOADFILERESPONSE']._serialized_end=3452
-  _globals['_PREVIEWFILEREQUEST']._serialized_start=3454
-  _globals['_PREVIEWFILEREQUEST']._serialized_end=3507
-  _globals['_PREVIEWROW']._serialized_start=3509
-  _globals['_PREVIEWROW']._serialized_end=3579
-  _globals['_PREVIEWFILERESPONSE']._serialized_start=3581
-  _globals['_PREVIEWFILERESPONSE']._serialized_end=3664
-  _globals['_UPLOADSERVICE']._serialized_start=3765
-  _globals['_UPLOADSERVICE']._serialized_end=5425
+  _globals['_UPLOADSERVICE'].methods_by_name['CreateApiKey']._loaded_options = None
+  _globals['_UPLOADSERVICE'].methods_by_name['CreateApiKey']._serialized_options = b'\202\323\344\223\002\026\"\013/v1/apiKeys:\007api_key'
+  _globals['_UPLOADSERVICE'].methods_by_name['ListApiKeys']._loaded_options = None
+  _globals['_UPLOADSERVICE'].methods_by_name['ListApiKeys']._serialized_options = b'\202\323\344\223\002\r\022\013/v1/apiKeys'
+  _globals['_UPLOADSERVICE'].methods_by_name['RevokeApiKey']._loaded_options = None
+  _globals['_UPLOADSERVICE'].methods_by_name['RevokeApiKey']._serialized_options = b'\202\323\344\223\002 \"\033/v1/{name=apiKeys/*}:revoke:\001*'
+  _globals['_UPLOADSERVICE'].methods_by_name['GetCaller']._loaded_options = None
+  _globals['_UPLOADSERVICE'].methods_by_name['GetCaller']._serialized_options = b'\202\323\344\223\002\014\022\n/v1/caller'
+  _globals['_UPLOADSTATE']._serialized_start=3700
+  _globals['_UPLOADSTATE']._serialized_end=3796
+  _globals['_UPLOAD']._serialized_start=257
+  _globals['_UPLOAD']._serialized_end=673
+  _globals['_COLUMNPROFILE']._serialized_start=676
+  _globals['_COLUMNPROFILE']._serialized_end=852
+  _globals['_FILEPROFILE']._serialized_start=855
+  _globals['_FILEPROFILE']._serialized_end=1369
+  _globals['_FILE']._serialized_start=1372
+  _globals['_FILE']._serialized_end=1683
+  _globals['_CREATEUPLOADREQUEST']._serialized_start=1685
+  _globals['_CREATEUPLOADREQUEST']._serialized_end=1749
+  _globals['_CREATEUPLOADRESPONSE']._serialized_start=1751
+  _globals['_CREATEUPLOADRESPONSE']._serialized_end=1816
+  _globals['_GETUPLOADREQUEST']._serialized_start=1818
+  _globals['_GETUPLOADREQUEST']._serialized_end=1850
+  _globals['_GETUPLOADRESPONSE']._serialized_start=1852
+  _globals['_GETUPLOADRESPONSE']._serialized_end=1914
+  _globals['_LISTUPLOADSREQUEST']._serialized_start=1916
+  _globals['_LISTUPLOADSREQUEST']._serialized_end=1975
+  _globals['_LISTUPLOADSRESPONSE']._serialized_start=1977
+  _globals['_LISTUPLOADSRESPONSE']._serialized_end=2067
+  _globals['_WRITEUPLOADCHUNKREQUEST']._serialized_start=2069
+  _globals['_WRITEUPLOADCHUNKREQUEST']._serialized_end=2138
+  _globals['_WRITEUPLOADCHUNKRESPONSE']._serialized_start=2140
+  _globals['_WRITEUPLOADCHUNKRESPONSE']._serialized_end=2209
+  _globals['_COMPLETEUPLOADREQUEST']._serialized_start=2211
+  _globals['_COMPLETEUPLOADREQUEST']._serialized_end=2264
+  _globals['_COMPLETEUPLOADRESPONSE']._serialized_start=2266
+  _globals['_COMPLETEUPLOADRESPONSE']._serialized_end=2329
+  _globals['_ABORTUPLOADREQUEST']._serialized_start=2331
+  _globals['_ABORTUPLOADREQUEST']._serialized_end=2365
+  _globals['_ABORTUPLOADRESPONSE']._serialized_start=2367
+  _globals['_ABORTUPLOADRESPONSE']._serialized_end=2388
+  _globals['_UPLOADFILEMETADATA']._serialized_start=2391
+  _globals['_UPLOADFILEMETADATA']._serialized_end=2564
+  _globals['_UPLOADFILEREQUEST']._serialized_start=2566
+  _globals['_UPLOADFILEREQUEST']._serialized_end=2672
+  _globals['_UPLOADFILERESPONSE']._serialized_start=2674
+  _globals['_UPLOADFILERESPONSE']._serialized_end=2733
+  _globals['_GETFILEREQUEST']._serialized_start=2735
+  _globals['_GETFILEREQUEST']._serialized_end=2765
+  _globals['_GETFILERESPONSE']._serialized_start=2767
+  _globals['_GETFILERESPONSE']._serialized_end=2823
+  _globals['_LISTFILESREQUEST']._serialized_start=2825
+  _globals['_LISTFILESREQUEST']._serialized_end=2928
+  _globals['_LISTFILESRESPONSE']._serialized_start=2930
+  _globals['_LISTFILESRESPONSE']._serialized_end=3014
+  _globals['_UPDATEFILEREQUEST']._serialized_start=3016
+  _globals['_UPDATEFILEREQUEST']._serialized_end=3123
+  _globals['_UPDATEFILERESPONSE']._serialized_start=3125
+  _globals['_UPDATEFILERESPONSE']._serialized_end=3184
+  _globals['_DELETEFILEREQUEST']._serialized_start=3186
+  _globals['_DELETEFILEREQUEST']._serialized_end=3219
+  _globals['_DELETEFILERESPONSE']._serialized_start=3221
+  _globals['_DELETEFILERESPONSE']._serialized_end=3241
+  _globals['_DOWNLOADFILEREQUEST']._serialized_start=3243
+  _globals['_DOWNLOADFILEREQUEST']._serialized_end=3278
+  _globals['_DOWNLOADFILEHEADER']._serialized_start=3280
+  _globals['_DOWNLOADFILEHEADER']._serialized_end=3377
+  _globals['_DOWNLOADFILERESPONSE']._serialized_start=3379
+  _globals['_DOWNLOADFILERESPONSE']._serialized_end=3486
+  _globals['_PREVIEWFILEREQUEST']._serialized_start=3488
+  _globals['_PREVIEWFILEREQUEST']._serialized_end=3541
+  _globals['_PREVIEWROW']._serialized_start=3543
+  _globals['_PREVIEWROW']._serialized_end=3613
+  _globals['_PREVIEWFILERESPONSE']._serialized_start=3615
+  _globals['_PREVIEWFILERESPONSE']._serialized_end=3698
+  _globals['_UPLOADSERVICE']._serialized_start=3799
+  _globals['_UPLOADSERVICE']._serialized_end=5947
 # @@protoc_insertion_point(module_scope)

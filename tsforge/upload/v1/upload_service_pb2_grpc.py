@@ -3,6 +3,7 @@
 import grpc
 import warnings
 
+from tsforge.upload.v1 import api_keys_pb2 as tsforge_dot_upload_dot_v1_dot_api__keys__pb2
 from tsforge.upload.v1 import upload_service_pb2 as tsforge_dot_upload_dot_v1_dot_upload__service__pb2
 
 GRPC_GENERATED_VERSION = '1.85.1'
@@ -106,6 +107,26 @@ class UploadServiceStub:
                 '/tsforge.upload.v1.UploadService/PreviewFile',
                 request_serializer=tsforge_dot_upload_dot_v1_dot_upload__service__pb2.PreviewFileRequest.SerializeToString,
                 response_deserializer=tsforge_dot_upload_dot_v1_dot_upload__service__pb2.PreviewFileResponse.FromString,
+                _registered_method=True)
+        self.CreateApiKey = channel.unary_unary(
+                '/tsforge.upload.v1.UploadService/CreateApiKey',
+                request_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.CreateApiKeyRequest.SerializeToString,
+                response_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.CreateApiKeyResponse.FromString,
+                _registered_method=True)
+        self.ListApiKeys = channel.unary_unary(
+                '/tsforge.upload.v1.UploadService/ListApiKeys',
+                request_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.ListApiKeysRequest.SerializeToString,
+                response_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.ListApiKeysResponse.FromString,
+                _registered_method=True)
+        self.RevokeApiKey = channel.unary_unary(
+                '/tsforge.upload.v1.UploadService/RevokeApiKey',
+                request_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.RevokeApiKeyRequest.SerializeToString,
+                response_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.RevokeApiKeyResponse.FromString,
+                _registered_method=True)
+        self.GetCaller = channel.unary_unary(
+                '/tsforge.upload.v1.UploadService/GetCaller',
+                request_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.GetCallerRequest.SerializeToString,
+                response_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.GetCallerResponse.FromString,
                 _registered_method=True)
 
 
@@ -215,6 +236,40 @@ class UploadServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def CreateApiKey(self, request, context):
+        """Creates an API key for the caller's tenant (api_keys.proto) and returns its text,
+        this once. At most TSFORGE_TENANT_MAX_API_KEYS keys that are neither revoked nor
+        expired per tenant (RESOURCE_EXHAUSTED past it). A call authenticated by an API
+        key is PERMISSION_DENIED: a leaked key cannot mint the keys that would outlive
+        its revocation.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListApiKeys(self, request, context):
+        """Lists the caller's API keys, newest first, revoked and expired ones included.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RevokeApiKey(self, request, context):
+        """Revokes an API key; revoking a revoked key is OK and changes nothing. Every
+        service refuses the key within TSFORGE_API_KEY_CACHE_SECONDS.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetCaller(self, request, context):
+        """Says who the call's credential is: its tenant and, for an API key, which key.
+        The other services ask it to check an API key they have not seen lately.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_UploadServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -282,6 +337,26 @@ def add_UploadServiceServicer_to_server(servicer, server):
                     servicer.PreviewFile,
                     request_deserializer=tsforge_dot_upload_dot_v1_dot_upload__service__pb2.PreviewFileRequest.FromString,
                     response_serializer=tsforge_dot_upload_dot_v1_dot_upload__service__pb2.PreviewFileResponse.SerializeToString,
+            ),
+            'CreateApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.CreateApiKey,
+                    request_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.CreateApiKeyRequest.FromString,
+                    response_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.CreateApiKeyResponse.SerializeToString,
+            ),
+            'ListApiKeys': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListApiKeys,
+                    request_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.ListApiKeysRequest.FromString,
+                    response_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.ListApiKeysResponse.SerializeToString,
+            ),
+            'RevokeApiKey': grpc.unary_unary_rpc_method_handler(
+                    servicer.RevokeApiKey,
+                    request_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.RevokeApiKeyRequest.FromString,
+                    response_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.RevokeApiKeyResponse.SerializeToString,
+            ),
+            'GetCaller': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetCaller,
+                    request_deserializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.GetCallerRequest.FromString,
+                    response_serializer=tsforge_dot_upload_dot_v1_dot_api__keys__pb2.GetCallerResponse.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -643,6 +718,114 @@ class UploadService:
             '/tsforge.upload.v1.UploadService/PreviewFile',
             tsforge_dot_upload_dot_v1_dot_upload__service__pb2.PreviewFileRequest.SerializeToString,
             tsforge_dot_upload_dot_v1_dot_upload__service__pb2.PreviewFileResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def CreateApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tsforge.upload.v1.UploadService/CreateApiKey',
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.CreateApiKeyRequest.SerializeToString,
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.CreateApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListApiKeys(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tsforge.upload.v1.UploadService/ListApiKeys',
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.ListApiKeysRequest.SerializeToString,
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.ListApiKeysResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RevokeApiKey(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tsforge.upload.v1.UploadService/RevokeApiKey',
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.RevokeApiKeyRequest.SerializeToString,
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.RevokeApiKeyResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetCaller(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/tsforge.upload.v1.UploadService/GetCaller',
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.GetCallerRequest.SerializeToString,
+            tsforge_dot_upload_dot_v1_dot_api__keys__pb2.GetCallerResponse.FromString,
             options,
             channel_credentials,
             insecure,
