@@ -55,3 +55,20 @@ export async function until(what, check, timeoutMs = 60_000, everyMs = 100) {
     await sleep(everyMs);
   }
 }
+
+// The new-session form (already open) with a name, the demo's two files (temperature in
+// over -6..0 h, load out over 0..3 h) and the window's steps; returns the form.
+export async function fillSessionForm(page, name, inputSteps, outputSteps) {
+  const form = page.locator("form[aria-labelledby=new-session-heading]");
+  await form.getByLabel("Name", { exact: true }).fill(name);
+  const input1 = form.getByRole("group", { name: "Input 1" });
+  const output1 = form.getByRole("group", { name: "Output 1" });
+  await until("files in the form", async () => (await input1.getByLabel("File").locator("option").count()) > 1);
+  await input1.getByLabel("File").selectOption({ label: "temperature (temperature.csv)" });
+  await output1.getByLabel("File").selectOption({ label: "load (load.csv)" });
+  await input1.getByLabel("Horizon start (h)").fill("-6");
+  await output1.getByLabel("Horizon end (h)").fill("3");
+  await form.getByLabel("Input steps (I_N)").fill(String(inputSteps));
+  await form.getByLabel("Output steps (O_N)").fill(String(outputSteps));
+  return form;
+}

@@ -10,7 +10,7 @@
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { axeViolations, horizontalOverflow, launch, percentile, sleep, until, watchErrors } from "./browser.mjs";
+import { axeViolations, fillSessionForm, horizontalOverflow, launch, percentile, sleep, until, watchErrors } from "./browser.mjs";
 
 const BASE = process.env.CONSOLE_URL;
 const TOKEN = process.env.TSFORGE_TOKEN;
@@ -132,17 +132,7 @@ try {
   await page.getByRole("link", { name: "Sessions" }).click();
   await page.getByRole("link", { name: "New session" }).click();
   where = "session-form";
-  const form = page.locator("form[aria-labelledby=new-session-heading]");
-  await form.getByLabel("Name", { exact: true }).fill("e2e load");
-  const input1 = form.getByRole("group", { name: "Input 1" });
-  const output1 = form.getByRole("group", { name: "Output 1" });
-  await until("files in the form", async () => (await input1.getByLabel("File").locator("option").count()) > 1);
-  await input1.getByLabel("File").selectOption({ label: "temperature (temperature.csv)" });
-  await output1.getByLabel("File").selectOption({ label: "load (load.csv)" });
-  await input1.getByLabel("Horizon start (h)").fill("-6");
-  await output1.getByLabel("Horizon end (h)").fill("3");
-  await form.getByLabel("Input steps (I_N)").fill("5000");
-  await form.getByLabel("Output steps (O_N)").fill("3");
+  const form = await fillSessionForm(page, "e2e load", 5000, 3);
   await form.getByLabel("Offset (minutes, OFST)").fill("90");
   await form.getByRole("button", { name: "Create session" }).click();
   const inputStepsError = form.locator('[data-field="session.spec.window.input_steps"] .field-error');

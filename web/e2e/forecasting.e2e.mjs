@@ -9,7 +9,7 @@
 //
 // Environment: CONSOLE_URL, TSFORGE_TOKEN, SCREENSHOTS (a folder, or empty). Prints one JSON line.
 import { join } from "node:path";
-import { axeViolations, launch, sleep, until, watchErrors } from "./browser.mjs";
+import { axeViolations, fillSessionForm, launch, sleep, until, watchErrors } from "./browser.mjs";
 
 const BASE = process.env.CONSOLE_URL;
 const TOKEN = process.env.TSFORGE_TOKEN;
@@ -57,17 +57,7 @@ try {
   step("session with lags");
   await page.goto(`${BASE}/#/sessions/new`);
   where = "session-form";
-  const form = page.locator("form[aria-labelledby=new-session-heading]");
-  await form.getByLabel("Name", { exact: true }).fill("e2e forecasting");
-  const input1 = form.getByRole("group", { name: "Input 1" });
-  const output1 = form.getByRole("group", { name: "Output 1" });
-  await until("files in the form", async () => (await input1.getByLabel("File").locator("option").count()) > 1);
-  await input1.getByLabel("File").selectOption({ label: "temperature (temperature.csv)" });
-  await output1.getByLabel("File").selectOption({ label: "load (load.csv)" });
-  await input1.getByLabel("Horizon start (h)").fill("-6");
-  await output1.getByLabel("Horizon end (h)").fill("3");
-  await form.getByLabel("Input steps (I_N)").fill("6");
-  await form.getByLabel("Output steps (O_N)").fill("3");
+  const form = await fillSessionForm(page, "e2e forecasting", 6, 3);
   await form.getByLabel("day", { exact: true }).check();
   await form.getByRole("button", { name: "Add a lag of a day" }).click();
   const lag1 = form.getByRole("group", { name: "Lag 1" });
