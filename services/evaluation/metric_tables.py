@@ -201,25 +201,10 @@ def evaluate_split(
             scored[training_mean_key()] = result
         against = scored[reference] if reference is not None else None
         for name, result in scored.items():
-            baseline = name if isinstance(name, BaselineKey) else None
-            model = "" if baseline is not None else str(name)
-            for f, feature in enumerate(features):
-                cell = result.overall[f]
-                skill = skill_scores(cell, against.overall[f]) if against is not None else None
-                aggregated.append(MetricRow(model, baseline, feature, cell, 0, width, float(width * minutes[f]), skill))
-                if width == 1:
-                    overall.append(MetricRow(model, baseline, feature, cell, skill=skill))
-                    per_step.extend(
-                        MetricRow(
-                            model,
-                            baseline,
-                            feature,
-                            cells[f],
-                            step=k,
-                            skill=skill_scores(cells[f], against.per_step[k - 1][f]) if against is not None else None,
-                        )
-                        for k, cells in enumerate(result.per_step, start=1)
-                    )
+            rows = _rows(name, result, against, features, width, minutes)
+            aggregated += rows.aggregated
+            overall += rows.overall
+            per_step += rows.per_step
     order = {key: index for index, key in enumerate(forecasts)}
 
     def by_forecast(rows: list[MetricRow]) -> tuple[MetricRow, ...]:
@@ -235,6 +220,46 @@ def evaluate_split(
         )
 
     return SplitTables(by_forecast(overall), by_forecast(per_step), by_forecast(aggregated), reference)
+
+
+@dataclass(frozen=True, slots=True)
+class _Rows:
+    overall: list[MetricRow]
+    per_step: list[MetricRow]
+    aggregated: list[MetricRow]
+
+
+def _rows(
+    name: Hashable,
+    result: ForecastScores,
+    against: ForecastScores | None,
+    features: Sequence[str],
+    width: int,
+    minutes: np.ndarray,
+) -> _Rows:
+    """One forecast's rows at one aggregation width (OVERALL and PER_STEP at width 1),
+    each with its skill against the reference's same cell."""
+    baseline = name if isinstance(name, BaselineKey) else None
+    model = "" if baseline is not None else str(name)
+    rows = _Rows([], [], [])
+    for f, feature in enumerate(features):
+        cell = result.overall[f]
+        skill = skill_scores(cell, against.overall[f]) if against is not None else None
+        rows.aggregated.append(MetricRow(model, baseline, feature, cell, 0, width, float(width * minutes[f]), skill))
+        if width == 1:
+            rows.overall.append(MetricRow(model, baseline, feature, cell, skill=skill))
+            rows.per_step.extend(
+                MetricRow(
+                    model,
+                    baseline,
+                    feature,
+                    cells[f],
+                    step=k,
+                    skill=skill_scores(cells[f], against.per_step[k - 1][f]) if against is not None else None,
+                )
+                for k, cells in enumerate(result.per_step, start=1)
+            )
+    return rows
 
 
 def seasonal_forecasts(history: np.ndarray, steps: int, seasons: Sequence[int]) -> dict[BaselineKey, np.ndarray]:

@@ -108,22 +108,7 @@ class _Progress:
 def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progress, objects: JobObjects) -> tr.Dataset:
     document = from_json(row.document, tr.Dataset)
     spec = document.spec
-    files = [*spec.inputs, *spec.outputs]
-    features: list[Feature] = []
-    for i, feature in enumerate(files):
-        progress("reading files", i, len(files))
-        if not alive():
-            raise BuildStopped()
-        features.append(read_feature(worker.uploads, row.tenant, feature))
-    inputs, outputs = features[: len(spec.inputs)], features[len(spec.inputs) :]
-    read = {(f.file, f.column): feature.series for f, feature in zip(files, features)}
-    lags = []
-    for lag in spec.lags:
-        if (lag.file, lag.column) not in read:
-            if not alive():
-                raise BuildStopped()
-            read[(lag.file, lag.column)] = worker.uploads.read_series(row.tenant, lag.file, lag.column)
-        lags.append(Feature(lag_window_spec(spec, lag), read[(lag.file, lag.column)]))
+    inputs, outputs, lags = _read_features(worker.uploads, row.tenant, spec, alive, progress)
     window = window_spec(spec.window)
     gap = document.gap_tolerance.ToTimedelta() if document.HasField("gap_tolerance") else None
     progress("windowing", 0, 1)
@@ -155,8 +140,7 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
     )
     scalers.transform_inputs(windows.X, copy=False)
     scalers.transform_outputs(windows.y, copy=False)
-    future = windows.future
-    scalers.transform_future(future, copy=False)
+    scalers.transform_future(windows.future, copy=False)
 
     result = tr.Dataset(
         x_shape=list(windows.X.shape),
@@ -167,39 +151,14 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         validation_sample_count=len(split.validation),
         test_sample_count=len(split.test),
         dropped_sample_count=windows.dropped,
-        future_shape=list(future.shape),
+        future_shape=list(windows.future.shape),
         future_feature_names=list(windows.future_names),
     )
     result.scalers.extend(scaler_protos(scalers))
     prefix = dataset_prefix(row.tenant, row.id)
-    for number, (name, kind) in enumerate(SPLITS):
-        progress("storing", number, len(SPLITS) + 1)
-        index = getattr(split, name)
-        seconds = windows.times[index].astype("datetime64[s]").astype(np.int64)
-        ref = put_npz(
-            objects,
-            f"{prefix}arrays-{name}.npz",
-            x=windows.X[index],
-            y=windows.y[index],
-            future=future[index],
-            reference_times=seconds,
-        )
-        result.objects.add(id=f"arrays-{name}", kind=tr.DATASET_OBJECT_KIND_ARRAYS, split=kind, object=ref)
-    ref = put_bytes(objects, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
-    result.objects.add(id="scalers", kind=tr.DATASET_OBJECT_KIND_SCALERS, object=ref)
+    _store_arrays(objects, prefix, result, windows, split, scalers, progress)
     if grid_problem([f.spec for f in outputs], window) is None:
-        # The outputs on their step grid, scaled like y: what statistical models read.
-        history = target_history(outputs, window, gap)
-        scalers.transform_outputs(history.values, copy=False)
-        ref = put_npz(
-            objects,
-            f"{prefix}history.npz",
-            start=np.int64(history.start),
-            step=np.int64(history.step),
-            lead=np.int64(history.lead),
-            values=history.values,
-        )
-        result.objects.add(id="history", kind=tr.DATASET_OBJECT_KIND_HISTORY, object=ref)
+        _store_history(objects, prefix, result, outputs, window, gap, scalers)
     progress("plots", 0, 1)
     from services.training.violins import violin_plots  # matplotlib: only where plots are drawn
 
@@ -215,6 +174,63 @@ def _build(worker, row: DatasetRow, alive: Callable[[], bool], progress: _Progre
         )
     progress("done", 1, 1)
     return result
+
+
+def _read_features(
+    uploads, tenant: str, spec: tr.DatasetSpec, alive: Callable[[], bool], progress: _Progress
+) -> tuple[list[Feature], list[Feature], list[Feature]]:
+    """The inputs, outputs and lags of the spec with their series, each file's column
+    read once through the upload service."""
+    files = [*spec.inputs, *spec.outputs]
+    features: list[Feature] = []
+    for i, feature in enumerate(files):
+        progress("reading files", i, len(files))
+        if not alive():
+            raise BuildStopped()
+        features.append(read_feature(uploads, tenant, feature))
+    read = {(f.file, f.column): feature.series for f, feature in zip(files, features)}
+    lags = []
+    for lag in spec.lags:
+        if (lag.file, lag.column) not in read:
+            if not alive():
+                raise BuildStopped()
+            read[(lag.file, lag.column)] = uploads.read_series(tenant, lag.file, lag.column)
+        lags.append(Feature(lag_window_spec(spec, lag), read[(lag.file, lag.column)]))
+    return features[: len(spec.inputs)], features[len(spec.inputs) :], lags
+
+
+def _store_arrays(objects: JobObjects, prefix: str, result: tr.Dataset, windows, split, scalers, progress) -> None:
+    """Each split's scaled arrays and the scalers, named in `result`."""
+    for number, (name, kind) in enumerate(SPLITS):
+        progress("storing", number, len(SPLITS) + 1)
+        index = getattr(split, name)
+        seconds = windows.times[index].astype("datetime64[s]").astype(np.int64)
+        ref = put_npz(
+            objects,
+            f"{prefix}arrays-{name}.npz",
+            x=windows.X[index],
+            y=windows.y[index],
+            future=windows.future[index],
+            reference_times=seconds,
+        )
+        result.objects.add(id=f"arrays-{name}", kind=tr.DATASET_OBJECT_KIND_ARRAYS, split=kind, object=ref)
+    ref = put_bytes(objects, f"{prefix}scalers.json", json.dumps(scalers.to_dict()).encode(), "application/json")
+    result.objects.add(id="scalers", kind=tr.DATASET_OBJECT_KIND_SCALERS, object=ref)
+
+
+def _store_history(objects: JobObjects, prefix: str, result: tr.Dataset, outputs, window, gap, scalers) -> None:
+    """The outputs on their step grid, scaled like y: what statistical models read."""
+    history = target_history(outputs, window, gap)
+    scalers.transform_outputs(history.values, copy=False)
+    ref = put_npz(
+        objects,
+        f"{prefix}history.npz",
+        start=np.int64(history.start),
+        step=np.int64(history.step),
+        lead=np.int64(history.lead),
+        values=history.values,
+    )
+    result.objects.add(id="history", kind=tr.DATASET_OBJECT_KIND_HISTORY, object=ref)
 
 
 def read_feature(uploads, tenant: str, feature: tr.FeatureSpec) -> Feature:
