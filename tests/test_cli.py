@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -87,11 +88,13 @@ def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_
     }
     for key in ("TSFORGE_DATABASE_URL", "TSFORGE_S3_ENDPOINT", "TSFORGE_UPLOAD_ADDRESS", "TSFORGE_TRAINING_ADDRESS"):
         env.pop(key, None)
+    env.pop("TSFORGE_LOG_JSON", None)  # the default: JSON lines
+    logs = (tmp_path / "stderr.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "tsforge.cli", "up", "--demo"],
         env=env,
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=logs,
         text=True,
     )
     output = []
@@ -119,7 +122,22 @@ def test_up_starts_on_embedded_defaults_shows_a_profile_and_stops_on_sigint(tmp_
         if process.poll() is None:
             process.kill()
             process.wait()
+        logs.close()
     assert not _postgres_running(tmp_path / "data" / "postgres")
+    # One log format for every process `tsforge up` starts (the services, the training
+    # worker, the edge's supervisor): JSON lines, as documented. TensorFlow's native
+    # start-up lines (absl, written before Python can configure it) are the exception.
+    loggers = set()
+    for line in (tmp_path / "stderr.log").read_text().splitlines():
+        if not line.strip() or _NATIVE_TENSORFLOW.match(line):
+            continue
+        record = json.loads(line)
+        assert {"time", "level", "logger", "message"} <= set(record), line
+        loggers.add(record["logger"])
+    assert {"tsforge.core.server", "services.training.worker", "gateway.envoy_process"} <= loggers, loggers
+
+
+_NATIVE_TENSORFLOW = re.compile(r"^(WARNING: All log messages before absl::InitializeLog|[IWEF]\d{4} \d\d:\d\d:\d\d)")
 
 
 def _free_port() -> int:
