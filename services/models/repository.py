@@ -81,7 +81,6 @@ class ModelRepository:
         with self._db.transaction() as session:
             # The quota lock before any row lock (every service takes it first).
             usage.lock(session, tenant)
-            usage.check(self._tenant_bytes(session, tenant) + added, self._quota_bytes)
             # One statement creates the model or bumps its counter under the row lock:
             # concurrent registrations get consecutive numbers, never the same one.
             latest = session.execute(
@@ -116,7 +115,8 @@ class ModelRepository:
                 for i, v in enumerate(versions)
             ]
             session.execute(sa.insert(ModelVersionRow), rows)
-            self._record_usage(session, tenant)
+            # Over the quota: the exception rolls all of it back.
+            usage.check(usage.add_and_total(session, tenant, USAGE_OWNER, added), self._quota_bytes)
         return [
             ModelVersion(
                 **{k: row[k] for k in _NEW_FIELDS},
@@ -286,7 +286,7 @@ class ModelRepository:
         """Raises QuotaExceeded when `more_bytes` more would take the tenant over its
         quota (a check before writing; register_many checks again, exactly, under the lock)."""
         with self._db.transaction() as session:
-            usage.check(self._tenant_bytes(session, tenant) + more_bytes, self._quota_bytes)
+            usage.check(usage.total(session, tenant) + more_bytes, self._quota_bytes)
 
     def add_stored_bytes(self, tenant: str, model: str, version: int, derived_bytes: int) -> bool:
         """Counts a derived object of the version (a converted .h5) if the quota has room
@@ -298,16 +298,24 @@ class ModelRepository:
             if row is None:
                 return False
             total = _ref_bytes(row.artifact, row.bundle) + derived_bytes
-            if self._tenant_bytes(session, tenant) - row.stored_bytes + total > self._quota_bytes:
+            if usage.total(session, tenant) - row.stored_bytes + total > self._quota_bytes:
                 return False
+            usage.add(session, tenant, USAGE_OWNER, total - row.stored_bytes)
             row.stored_bytes = total
-            session.flush()
-            self._record_usage(session, tenant)
             return True
 
-    def _tenant_bytes(self, session, tenant: str) -> int:
-        """The tenant's versions here plus what the other services store for it."""
-        return self._used_bytes(session, tenant) + usage.others(session, tenant, USAGE_OWNER)
+    def resync_usage(self) -> int:
+        """Writes each tenant's exact version bytes into the ledger (at start-up: versions
+        stored before their bytes were counted, or a ledger restored apart from this
+        schema); each tenant under its quota lock. Returns how many tenants it wrote."""
+        with self._db.transaction() as session:
+            tenants = set(session.scalars(sa.select(ModelVersionRow.tenant).distinct()))
+            tenants |= usage.tenants_of(session, USAGE_OWNER)
+        for tenant in sorted(tenants):
+            with self._db.transaction() as session:
+                usage.lock(session, tenant)
+                self._record_usage(session, tenant)
+        return len(tenants)
 
     @staticmethod
     def _used_bytes(session, tenant: str) -> int:

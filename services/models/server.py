@@ -47,6 +47,8 @@ class ModelsServer:
         )
         self.uploads = UploadClient(config.addresses["upload"], config.jwt_secret)
         self.repository = ModelRepository(db, config.tenant_quota_bytes)
+        # Registrations then add to the ledger (no sum over the versions on the hot path).
+        log.info("version bytes of %d tenants written into the quota ledger", self.repository.resync_usage())
         self.objects = VersionObjects(store, self.repository.add_stored_bytes)
         self.cache = ModelCache(model_cache_bytes)
         self.registry = Registry(self.repository, self.training, self.evaluations, self.objects)

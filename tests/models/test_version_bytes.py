@@ -69,3 +69,22 @@ def test_a_registration_past_the_quota_is_refused_and_leaves_nothing(models_stac
         ),
         grpc.StatusCode.NOT_FOUND,
     )
+
+
+def test_start_up_writes_versions_of_before_into_the_ledger(models_stack, db):
+    """Versions stored before their bytes were counted (an upgrade), or a ledger that
+    drifted: the models service's start-up resync makes the ledger exact again, and
+    registrations then add to it."""
+    stack, tenant = models_stack, models_stack.tenant
+    store = stack.training.store
+    register(stack.stub, tenant, f"resync-{uuid.uuid4().hex[:8]}", stack.model("linear"))
+    with db.transaction() as session:
+        session.execute(
+            sa.text("DELETE FROM accounting.stored_bytes WHERE tenant = :tenant AND owner = 'models'"),
+            {"tenant": tenant.name},
+        )
+    assert "models" not in _ledger(db, tenant)
+    assert stack.server.repository.resync_usage() >= 1
+    assert _ledger(db, tenant)["models"] == _stored(store, tenant)
+    register(stack.stub, tenant, f"resync-{uuid.uuid4().hex[:8]}", stack.model("linear"))
+    assert _ledger(db, tenant)["models"] == _stored(store, tenant)

@@ -55,6 +55,49 @@ def record(session: Session, tenant: str, owner: str, stored_bytes: int) -> None
     )
 
 
+def add(session: Session, tenant: str, owner: str, delta: int) -> None:
+    """`owner` stores `delta` more bytes (fewer when negative) for `tenant`: one statement,
+    no sum over the owner's rows. Exact while every change of the owner goes through the
+    ledger in the same transaction (see the owner's resync for the rows of before)."""
+    insert = postgresql.insert(_LEDGER).values(tenant=tenant, owner=owner, bytes=delta, update_time=utc_now())
+    session.execute(
+        insert.on_conflict_do_update(
+            index_elements=["tenant", "owner"],
+            set_={"bytes": _LEDGER.c.bytes + insert.excluded.bytes, "update_time": utc_now()},
+        )
+    )
+
+
+def add_and_total(session: Session, tenant: str, owner: str, delta: int) -> int:
+    """add(), and the tenant's total after it, in one statement (the other owners' rows as
+    of this statement: call it under lock() to check the total against the quota)."""
+    insert = postgresql.insert(_LEDGER).values(tenant=tenant, owner=owner, bytes=delta, update_time=utc_now())
+    bumped = (
+        insert.on_conflict_do_update(
+            index_elements=["tenant", "owner"],
+            set_={"bytes": _LEDGER.c.bytes + insert.excluded.bytes, "update_time": utc_now()},
+        )
+        .returning(_LEDGER.c.bytes)
+        .cte("bumped")
+    )
+    others_now = sa.select(sa.func.coalesce(sa.func.sum(_LEDGER.c.bytes), 0)).where(
+        _LEDGER.c.tenant == tenant, _LEDGER.c.owner != owner
+    )
+    query = sa.select(others_now.scalar_subquery() + sa.select(bumped.c.bytes).scalar_subquery())
+    return int(session.scalar(query) or 0)
+
+
+def total(session: Session, tenant: str) -> int:
+    """What every service stores for `tenant`, by the ledger."""
+    query = sa.select(sa.func.coalesce(sa.func.sum(_LEDGER.c.bytes), 0)).where(_LEDGER.c.tenant == tenant)
+    return int(session.scalar(query) or 0)
+
+
+def tenants_of(session: Session, owner: str) -> set[str]:
+    """The tenants `owner` has a ledger row for."""
+    return set(session.scalars(sa.select(_LEDGER.c.tenant).where(_LEDGER.c.owner == owner)))
+
+
 def others(session: Session, tenant: str, owner: str) -> int:
     """What the services other than `owner` store for `tenant`."""
     query = sa.select(sa.func.coalesce(sa.func.sum(_LEDGER.c.bytes), 0)).where(
