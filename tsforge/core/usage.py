@@ -55,31 +55,26 @@ def record(session: Session, tenant: str, owner: str, stored_bytes: int) -> None
     )
 
 
+def _bump(tenant: str, owner: str, delta: int):
+    """The upsert that adds `delta` to `owner`'s bytes for `tenant` (a new row: delta)."""
+    insert = postgresql.insert(_LEDGER).values(tenant=tenant, owner=owner, bytes=delta, update_time=utc_now())
+    return insert.on_conflict_do_update(
+        index_elements=["tenant", "owner"],
+        set_={"bytes": _LEDGER.c.bytes + insert.excluded.bytes, "update_time": utc_now()},
+    )
+
+
 def add(session: Session, tenant: str, owner: str, delta: int) -> None:
     """`owner` stores `delta` more bytes (fewer when negative) for `tenant`: one statement,
     no sum over the owner's rows. Exact while every change of the owner goes through the
     ledger in the same transaction (see the owner's resync for the rows of before)."""
-    insert = postgresql.insert(_LEDGER).values(tenant=tenant, owner=owner, bytes=delta, update_time=utc_now())
-    session.execute(
-        insert.on_conflict_do_update(
-            index_elements=["tenant", "owner"],
-            set_={"bytes": _LEDGER.c.bytes + insert.excluded.bytes, "update_time": utc_now()},
-        )
-    )
+    session.execute(_bump(tenant, owner, delta))
 
 
 def add_and_total(session: Session, tenant: str, owner: str, delta: int) -> int:
     """add(), and the tenant's total after it, in one statement (the other owners' rows as
     of this statement: call it under lock() to check the total against the quota)."""
-    insert = postgresql.insert(_LEDGER).values(tenant=tenant, owner=owner, bytes=delta, update_time=utc_now())
-    bumped = (
-        insert.on_conflict_do_update(
-            index_elements=["tenant", "owner"],
-            set_={"bytes": _LEDGER.c.bytes + insert.excluded.bytes, "update_time": utc_now()},
-        )
-        .returning(_LEDGER.c.bytes)
-        .cte("bumped")
-    )
+    bumped = _bump(tenant, owner, delta).returning(_LEDGER.c.bytes).cte("bumped")
     others_now = sa.select(sa.func.coalesce(sa.func.sum(_LEDGER.c.bytes), 0)).where(
         _LEDGER.c.tenant == tenant, _LEDGER.c.owner != owner
     )
